@@ -1,0 +1,1 @@
+global using Tensor = HetQ.Numerics.Tensor;

@@ -1,0 +1,99 @@
+using HetQ.Numerics;
+
+namespace HetQ.Nn;
+
+/// <summary>Per-call settings of a forward pass: training mode and the replica's random source.</summary>
+public sealed class ForwardContext
+{
+    public bool Training { get; init; }
+    public Random Rng { get; set; } = new(0);
+}
+
+/// <summary>A layer of a model graph: builds its parameters from the input shapes, computes its
+/// output and, in training, the gradients of its inputs and parameters. Shapes exclude the batch.
+/// Output and gradient buffers are owned by the layer and reused from batch to batch.</summary>
+public abstract class Layer
+{
+    public string Name { get; internal set; } = "";
+    public abstract string Type { get; }
+    public int[][] InputShapes { get; private set; } = Array.Empty<int[]>();
+    public int[] OutputShape { get; private set; } = Array.Empty<int>();
+
+    public virtual IReadOnlyList<Parameter> Parameters => Array.Empty<Parameter>();
+
+    /// <summary>Number of inputs the layer takes (Add takes two or more: -1).</summary>
+    public virtual int Arity => 1;
+
+    /// <summary>Checks the input shapes, creates the parameters, returns the output shape.</summary>
+    public void Build(int[][] inputShapes, Random rng)
+    {
+        InputShapes = inputShapes;
+        OutputShape = BuildCore(inputShapes, rng);
+    }
+
+    protected abstract int[] BuildCore(int[][] inputShapes, Random rng);
+
+    public abstract Tensor Forward(IReadOnlyList<Tensor> inputs, ForwardContext ctx);
+
+    /// <summary>Given dLoss/dOutput, accumulates parameter gradients and returns dLoss/dInput per input.</summary>
+    public abstract Tensor[] Backward(Tensor gradOutput);
+
+    /// <summary>A copy for a worker thread: same parameter values, own gradients and buffers.</summary>
+    public abstract Layer CloneForWorker();
+
+    /// <summary>After a training step: fold the replicas' state (batch-norm statistics) into this layer.</summary>
+    public virtual void CommitState(IReadOnlyList<Layer> replicas) { }
+
+    /// <summary>The JSON-ready hyperparameters (the layer's spec without name and inputs).</summary>
+    public abstract void WriteConfig(System.Text.Json.Utf8JsonWriter w);
+
+    protected T CopyBuildTo<T>(T clone) where T : Layer
+    {
+        clone.Name = Name;
+        clone.InputShapes = InputShapes;
+        clone.OutputShape = OutputShape;
+        return clone;
+    }
+
+    protected static Tensor Ensure(ref Tensor? buffer, int batch, int[] sampleShape)
+    {
+        int n = batch * Tensor.Size(sampleShape);
+        if (buffer is not null && buffer.Length == n && buffer.Shape[0] == batch) return buffer;
+        var shape = new int[sampleShape.Length + 1];
+        shape[0] = batch;
+        sampleShape.CopyTo(shape, 1);
+        buffer = new Tensor(shape);
+        return buffer;
+    }
+
+    protected HetQException ShapeError(string what) =>
+        new($"layer '{Name}' ({Type}): {what}; input shapes {string.Join(" ", InputShapes.Select(s => "[" + string.Join(",", s) + "]"))}");
+
+    public override string ToString() => $"{Name} ({Type}) -> [{string.Join(",", OutputShape)}]";
+}
+
+/// <summary>Base of single-input layers.</summary>
+public abstract class UnaryLayer : Layer
+{
+    protected Tensor? Input;
+
+    protected sealed override int[] BuildCore(int[][] inputShapes, Random rng)
+    {
+        if (inputShapes.Length != 1) throw new HetQException($"layer '{Name}' ({Type}) takes one input, given {inputShapes.Length}");
+        return Build(inputShapes[0], rng);
+    }
+
+    protected abstract int[] Build(int[] inputShape, Random rng);
+
+    public sealed override Tensor Forward(IReadOnlyList<Tensor> inputs, ForwardContext ctx)
+    {
+        Input = inputs[0];
+        return Forward(inputs[0], ctx);
+    }
+
+    protected abstract Tensor Forward(Tensor x, ForwardContext ctx);
+
+    public sealed override Tensor[] Backward(Tensor gradOutput) => new[] { BackwardUnary(gradOutput) };
+
+    protected abstract Tensor BackwardUnary(Tensor gradOutput);
+}

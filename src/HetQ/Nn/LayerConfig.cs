@@ -1,0 +1,125 @@
+using System.Text.Json;
+using HetQ.Nn.Layers;
+
+namespace HetQ.Nn;
+
+/// <summary>Creates layers from their JSON specs (the "layers" list of a model) and writes them back.
+/// A spec is {"type": ..., "name"?: ..., "inputs"?: [names], hyperparameters...}.</summary>
+public static class LayerConfig
+{
+    public static readonly string[] Types =
+    {
+        "dense", "conv1d", "conv2d", "depthwise_conv2d", "batch_norm", "activation", "relu", "leaky_relu", "hard_tanh",
+        "sigmoid", "tanh", "softmax", "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "global_avg_pool", "flatten", "dropout", "add",
+    };
+
+    public static Layer Create(JsonSpec s)
+    {
+        string type = s.RequireString("type").ToLowerInvariant();
+        s.Allow("name", "inputs");
+        Layer layer = type switch
+        {
+            "dense" => new Dense(s.RequireInt("units"), ReadActivation(s), s.Bool("use_bias", true),
+                Initializer(s), ReadRegularizer(s)),
+            "conv1d" or "conv2d" => CreateConv(s, type == "conv1d" ? 1 : 2),
+            "depthwise_conv2d" => new DepthwiseConv2D(s.Ints("kernel_size", 2) ?? throw s.Error("kernel_size", "is required"),
+                s.Ints("strides", 2) ?? new[] { 1, 1 }, s.String("padding", "valid"), s.Int("depth_multiplier", 1), ReadActivation(s),
+                s.Bool("use_bias", true), Initializer(s), ReadRegularizer(s)),
+            "batch_norm" or "batchnormalization" or "batch_normalization" => new BatchNorm(s.Double("momentum", 0.99), s.Double("epsilon", 1e-3)),
+            "activation" => new ActivationLayer(Activation.Parse(s.RequireString("activation"), s)),
+            "relu" or "leaky_relu" or "hard_tanh" or "sigmoid" or "tanh" or "softmax" or "linear" => new ActivationLayer(Activation.Parse(type, s)),
+            "max_pool1d" or "avg_pool1d" => new Pool(type.StartsWith("max", StringComparison.Ordinal), 1,
+                s.Ints("pool_size", 1) ?? new[] { 2 }, s.Ints("strides", 1), s.String("padding", "valid")),
+            "max_pool2d" or "avg_pool2d" => new Pool(type.StartsWith("max", StringComparison.Ordinal), 2,
+                s.Ints("pool_size", 2) ?? new[] { 2, 2 }, s.Ints("strides", 2), s.String("padding", "valid")),
+            "global_avg_pool" or "global_average_pooling" => new GlobalAveragePool(),
+            "flatten" => new Flatten(),
+            "dropout" => new Dropout(s.Double("rate") ?? throw s.Error("rate", "is required")),
+            "add" => new Add(),
+            _ => throw s.Error("type", $"unknown layer type '{type}' (known: {string.Join(", ", Types)})"),
+        };
+        s.RejectUnknown();
+        return layer;
+    }
+
+    private static Conv CreateConv(JsonSpec s, int rank)
+    {
+        int[] ks = s.Ints("kernel_size", rank) ?? throw s.Error("kernel_size", "is required");
+        return new Conv(rank, s.RequireInt("filters"), ks, s.Ints("strides", rank) ?? Enumerable.Repeat(1, rank).ToArray(),
+            s.String("padding", "valid"), ReadActivation(s), s.Bool("use_bias", true), Initializer(s), ReadRegularizer(s));
+    }
+
+    private static string Initializer(JsonSpec s)
+    {
+        string name = s.String("kernel_initializer", "glorot_uniform");
+        if (!Initializers.Names.Contains(name)) throw s.Error("kernel_initializer", $"unknown initializer '{name}' (known: {string.Join(", ", Initializers.Names)})");
+        return name;
+    }
+
+    private static Activation ReadActivation(JsonSpec s)
+    {
+        s.Allow("alpha", "min", "max");
+        string? name = s.String("activation");
+        try
+        {
+            return name is null ? new Activation(ActivationKind.Linear) : Activation.Parse(name, s);
+        }
+        catch (HetQException e)
+        {
+            throw s.Error("activation", e.Message);
+        }
+    }
+
+    private static Regularizer? ReadRegularizer(JsonSpec s)
+    {
+        var r = s.Object("kernel_regularizer");
+        if (r is null) return null;
+        var reg = new Regularizer(r.Double("l1", 0), r.Double("l2", 0));
+        r.RejectUnknown();
+        return reg;
+    }
+
+    public static void Write(Utf8JsonWriter w, Layer layer, IReadOnlyList<string> inputs)
+    {
+        w.WriteStartObject();
+        string type = layer is ActivationLayer ? "activation" : layer.Type;
+        w.WriteString("type", type);
+        w.WriteString("name", layer.Name);
+        if (inputs.Count > 0)
+        {
+            w.WriteStartArray("inputs");
+            foreach (var i in inputs) w.WriteStringValue(i);
+            w.WriteEndArray();
+        }
+        if (layer is ActivationLayer a) w.WriteString("activation", a.Activation.Name);
+        layer.WriteConfig(w);
+        w.WriteEndObject();
+    }
+
+    internal static void WriteInts(Utf8JsonWriter w, string key, int[] values)
+    {
+        w.WriteStartArray(key);
+        foreach (int v in values) w.WriteNumberValue(v);
+        w.WriteEndArray();
+    }
+
+    internal static void WriteActivation(Utf8JsonWriter w, Activation a)
+    {
+        w.WriteString("activation", a.Name);
+        if (a.Kind == ActivationKind.LeakyRelu) w.WriteNumber("alpha", a.Alpha);
+        if (a.Kind == ActivationKind.HardTanh)
+        {
+            w.WriteNumber("min", a.Min);
+            w.WriteNumber("max", a.Max);
+        }
+    }
+
+    internal static void WriteRegularizer(Utf8JsonWriter w, Regularizer? r)
+    {
+        if (r is null) return;
+        w.WriteStartObject("kernel_regularizer");
+        w.WriteNumber("l1", r.L1);
+        w.WriteNumber("l2", r.L2);
+        w.WriteEndObject();
+    }
+}

@@ -1,0 +1,111 @@
+using System.Numerics.Tensors;
+using System.Text.Json;
+using HetQ.Numerics;
+
+namespace HetQ.Nn.Layers;
+
+/// <summary>Fully connected layer on the last axis: y = f(x·W + b), kernel [in, units] (Keras layout),
+/// with the activation f fused into the output pass.</summary>
+public sealed class Dense : UnaryLayer
+{
+    public int Units { get; }
+    public bool UseBias { get; }
+    public Activation Activation { get; }
+    public string KernelInitializer { get; }
+    public Regularizer? KernelRegularizer { get; }
+    public Parameter Kernel { get; private set; } = null!;
+    public Parameter? Bias { get; private set; }
+
+    /// <summary>False when the input is the model's input: the input gradient is then not computed.</summary>
+    public bool NeedsInputGradient { get; set; } = true;
+
+    private Tensor? _y, _gradPre, _gradIn;
+
+    public Dense(int units, Activation activation = default, bool useBias = true, string kernelInitializer = "glorot_uniform", Regularizer? kernelRegularizer = null)
+    {
+        if (units <= 0) throw new HetQException($"dense: units must be positive, given {units}");
+        Units = units;
+        Activation = activation;
+        UseBias = useBias;
+        KernelInitializer = kernelInitializer;
+        KernelRegularizer = kernelRegularizer;
+    }
+
+    public override string Type => "dense";
+    public override IReadOnlyList<Parameter> Parameters => Bias is null ? new[] { Kernel } : new[] { Kernel, Bias };
+    private int InFeatures => InputShapes[0][^1];
+
+    protected override int[] Build(int[] inputShape, Random rng)
+    {
+        if (inputShape.Length == 0) throw ShapeError("needs at least one input dimension");
+        Kernel = new Parameter($"{Name}/kernel", new[] { inputShape[^1], Units }) { Regularizer = KernelRegularizer };
+        Initializers.Fill(KernelInitializer, Kernel.Value, Kernel.Shape, rng);
+        if (UseBias) Bias = new Parameter($"{Name}/bias", new[] { Units });
+        var outShape = (int[])inputShape.Clone();
+        outShape[^1] = Units;
+        return outShape;
+    }
+
+    protected override Tensor Forward(Tensor x, ForwardContext ctx)
+    {
+        var y = Ensure(ref _y, x.Shape[0], OutputShape);
+        int rows = x.Length / InFeatures;
+        Gemm.Multiply(x.Data, InFeatures, Kernel.Value, Units, y.Data, Units, rows, Units, InFeatures);
+        Epilogue(y.Data, rows);
+        return y;
+    }
+
+    private void Epilogue(float[] y, int rows)
+    {
+        if (Bias is not null)
+        {
+            ReadOnlySpan<float> b = Bias.Value;
+            for (int r = 0; r < rows; r++)
+            {
+                var row = y.AsSpan(r * Units, Units);
+                TensorPrimitives.Add(row, b, row);
+            }
+        }
+        Activation.Apply(y.AsSpan(0, rows * Units), Units);
+    }
+
+    protected override Tensor BackwardUnary(Tensor gradOutput)
+    {
+        var x = Input!;
+        int rows = x.Length / InFeatures;
+        Tensor g = gradOutput;
+        if (Activation.Kind != ActivationKind.Linear)
+        {
+            g = Ensure(ref _gradPre, gradOutput.Shape[0], OutputShape);
+            Activation.Backward(_y!.Data, gradOutput.Data, g.Data, Units);
+        }
+        Gemm.MultiplyTransA(x.Data, g.Data, Kernel.Grad, InFeatures, Units, rows, accumulate: true);
+        if (Bias is not null) ColumnSums(g.Data, rows, Units, Bias.Grad);
+        if (!NeedsInputGradient) return null!;
+        var gx = Ensure(ref _gradIn, x.Shape[0], InputShapes[0]);
+        Gemm.MultiplyTransB(g.Data, Kernel.Value, gx.Data, rows, InFeatures, Units);
+        return gx;
+    }
+
+    internal static void ColumnSums(ReadOnlySpan<float> m, int rows, int cols, Span<float> acc)
+    {
+        for (int r = 0; r < rows; r++) TensorPrimitives.Add(acc, m.Slice(r * cols, cols), acc);
+    }
+
+    public override Layer CloneForWorker()
+    {
+        var c = CopyBuildTo(new Dense(Units, Activation, UseBias, KernelInitializer, KernelRegularizer) { NeedsInputGradient = NeedsInputGradient });
+        c.Kernel = Kernel.ShareForWorker();
+        c.Bias = Bias?.ShareForWorker();
+        return c;
+    }
+
+    public override void WriteConfig(Utf8JsonWriter w)
+    {
+        w.WriteNumber("units", Units);
+        LayerConfig.WriteActivation(w, Activation);
+        w.WriteBoolean("use_bias", UseBias);
+        w.WriteString("kernel_initializer", KernelInitializer);
+        LayerConfig.WriteRegularizer(w, KernelRegularizer);
+    }
+}

@@ -1,0 +1,166 @@
+using System.Text.Json;
+using HetQ.Numerics;
+
+namespace HetQ.Nn.Layers;
+
+/// <summary>Max or average pooling, 1D ([L, C]) or 2D ([H, W, C]); strides default to the pool size.
+/// Average pooling with "same" padding divides by the number of input elements in the window (Keras).</summary>
+public sealed class Pool : UnaryLayer
+{
+    public bool IsMax { get; }
+    public int Rank { get; }
+    public int[] PoolSize { get; }
+    public int[] Strides { get; }
+    public string Padding { get; }
+    internal ConvGeometry Geometry { get; private set; }
+
+    private Tensor? _y, _gradIn;
+    private int[] _argmax = Array.Empty<int>();
+
+    public Pool(bool isMax, int rank, int[] poolSize, int[]? strides, string padding)
+    {
+        IsMax = isMax;
+        Rank = rank;
+        PoolSize = poolSize;
+        Strides = strides ?? poolSize;
+        Padding = padding;
+    }
+
+    public override string Type => (IsMax ? "max_pool" : "avg_pool") + (Rank == 1 ? "1d" : "2d");
+
+    protected override int[] Build(int[] s, Random rng)
+    {
+        if (s.Length != Rank + 1) throw ShapeError($"expects a rank-{Rank + 1} sample shape");
+        Geometry = Rank == 1
+            ? ConvGeometry.Create(1, s[0], 1, PoolSize[0], 1, Strides[0], Padding, Name)
+            : ConvGeometry.Create(s[0], s[1], PoolSize[0], PoolSize[1], Strides[0], Strides[1], Padding, Name);
+        return Rank == 1 ? new[] { Geometry.OutW, s[^1] } : new[] { Geometry.OutH, Geometry.OutW, s[^1] };
+    }
+
+    protected override Tensor Forward(Tensor x, ForwardContext ctx)
+    {
+        int n = x.Shape[0], c = x.Shape[^1];
+        var g = Geometry;
+        var y = Ensure(ref _y, n, OutputShape);
+        if (IsMax && _argmax.Length != y.Length) _argmax = new int[y.Length];
+        float[] xd = x.Data, yd = y.Data;
+        for (int b = 0; b < n; b++)
+            for (int oy = 0; oy < g.OutH; oy++)
+                for (int ox = 0; ox < g.OutW; ox++)
+                {
+                    int yo = ((b * g.OutH + oy) * g.OutW + ox) * c;
+                    int y0 = Math.Max(0, oy * g.SH - g.PadTop), y1 = Math.Min(g.InH, oy * g.SH - g.PadTop + g.KH);
+                    int x0 = Math.Max(0, ox * g.SW - g.PadLeft), x1 = Math.Min(g.InW, ox * g.SW - g.PadLeft + g.KW);
+                    for (int ch = 0; ch < c; ch++)
+                    {
+                        if (IsMax)
+                        {
+                            float best = float.NegativeInfinity;
+                            int arg = -1;
+                            for (int iy = y0; iy < y1; iy++)
+                                for (int ix = x0; ix < x1; ix++)
+                                {
+                                    int i = ((b * g.InH + iy) * g.InW + ix) * c + ch;
+                                    if (xd[i] > best || arg < 0) { best = xd[i]; arg = i; }
+                                }
+                            yd[yo + ch] = best;
+                            _argmax[yo + ch] = arg;
+                        }
+                        else
+                        {
+                            float sum = 0;
+                            for (int iy = y0; iy < y1; iy++)
+                                for (int ix = x0; ix < x1; ix++) sum += xd[((b * g.InH + iy) * g.InW + ix) * c + ch];
+                            yd[yo + ch] = sum / ((y1 - y0) * (x1 - x0));
+                        }
+                    }
+                }
+        return y;
+    }
+
+    protected override Tensor BackwardUnary(Tensor gradOutput)
+    {
+        int n = gradOutput.Shape[0], c = gradOutput.Shape[^1];
+        var g = Geometry;
+        var gx = Ensure(ref _gradIn, n, InputShapes[0]);
+        Array.Clear(gx.Data);
+        float[] gy = gradOutput.Data, gxd = gx.Data;
+        if (IsMax)
+        {
+            for (int i = 0; i < gy.Length; i++) gxd[_argmax[i]] += gy[i];
+            return gx;
+        }
+        for (int b = 0; b < n; b++)
+            for (int oy = 0; oy < g.OutH; oy++)
+                for (int ox = 0; ox < g.OutW; ox++)
+                {
+                    int yo = ((b * g.OutH + oy) * g.OutW + ox) * c;
+                    int y0 = Math.Max(0, oy * g.SH - g.PadTop), y1 = Math.Min(g.InH, oy * g.SH - g.PadTop + g.KH);
+                    int x0 = Math.Max(0, ox * g.SW - g.PadLeft), x1 = Math.Min(g.InW, ox * g.SW - g.PadLeft + g.KW);
+                    float inv = 1f / ((y1 - y0) * (x1 - x0));
+                    for (int iy = y0; iy < y1; iy++)
+                        for (int ix = x0; ix < x1; ix++)
+                        {
+                            int xo = ((b * g.InH + iy) * g.InW + ix) * c;
+                            for (int ch = 0; ch < c; ch++) gxd[xo + ch] += gy[yo + ch] * inv;
+                        }
+                }
+        return gx;
+    }
+
+    public override Layer CloneForWorker()
+    {
+        var c = CopyBuildTo(new Pool(IsMax, Rank, PoolSize, Strides, Padding));
+        c.Geometry = Geometry;
+        return c;
+    }
+
+    public override void WriteConfig(Utf8JsonWriter w)
+    {
+        LayerConfig.WriteInts(w, "pool_size", PoolSize);
+        LayerConfig.WriteInts(w, "strides", Strides);
+        w.WriteString("padding", Padding);
+    }
+}
+
+/// <summary>Mean over all axes but the channel axis: [.., C] -> [C].</summary>
+public sealed class GlobalAveragePool : UnaryLayer
+{
+    private Tensor? _y, _gradIn;
+
+    public override string Type => "global_avg_pool";
+
+    protected override int[] Build(int[] s, Random rng)
+    {
+        if (s.Length < 2) throw ShapeError("expects a sample shape with spatial axes and channels");
+        return new[] { s[^1] };
+    }
+
+    protected override Tensor Forward(Tensor x, ForwardContext ctx)
+    {
+        int n = x.Shape[0], c = x.Shape[^1], per = x.RowSize / c;
+        var y = Ensure(ref _y, n, OutputShape);
+        Array.Clear(y.Data);
+        for (int b = 0; b < n; b++)
+        {
+            var yr = y.Data.AsSpan(b * c, c);
+            for (int p = 0; p < per; p++) System.Numerics.Tensors.TensorPrimitives.Add(yr, x.Data.AsSpan((b * per + p) * c, c), yr);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(yr, 1f / per, yr);
+        }
+        return y;
+    }
+
+    protected override Tensor BackwardUnary(Tensor gradOutput)
+    {
+        int n = gradOutput.Shape[0], c = gradOutput.Shape[^1], per = Tensor.Size(InputShapes[0]) / c;
+        var gx = Ensure(ref _gradIn, n, InputShapes[0]);
+        for (int b = 0; b < n; b++)
+            for (int p = 0; p < per; p++)
+                for (int ch = 0; ch < c; ch++) gx.Data[(b * per + p) * c + ch] = gradOutput.Data[b * c + ch] / per;
+        return gx;
+    }
+
+    public override Layer CloneForWorker() => CopyBuildTo(new GlobalAveragePool());
+
+    public override void WriteConfig(Utf8JsonWriter w) { }
+}

@@ -1,0 +1,138 @@
+using HetQ.Numerics;
+
+namespace HetQ.Nn;
+
+/// <summary>A training loss over model outputs [n, K] and class labels. <see cref="Compute"/> returns the
+/// summed per-sample loss and writes dLoss/dOutput multiplied by <c>gradScale</c> (1 / batch size gives the mean).</summary>
+public abstract class Loss
+{
+    public static readonly string[] Names = { "softmax_cross_entropy", "binary_cross_entropy", "mse" };
+
+    public abstract string Name { get; }
+
+    public abstract double Compute(Tensor output, ReadOnlySpan<int> labels, Span<float> grad, float gradScale);
+
+    public static Loss Create(JsonSpec? s)
+    {
+        if (s is null) return new SoftmaxCrossEntropy(0);
+        string type = s.String("type", "softmax_cross_entropy");
+        Loss loss = type switch
+        {
+            "softmax_cross_entropy" or "categorical_crossentropy" or "cross_entropy" => new SoftmaxCrossEntropy(s.Double("label_smoothing", 0)),
+            "binary_cross_entropy" or "binary_crossentropy" => new BinaryCrossEntropy(s.Bool("from_logits", false)),
+            "mse" or "mean_squared_error" => new MeanSquaredError(),
+            _ => throw s.Error("type", $"unknown loss '{type}' (known: {string.Join(", ", Names)})"),
+        };
+        s.RejectUnknown();
+        return loss;
+    }
+
+    /// <summary>Target value of class j for a sample of class <paramref name="label"/> (one-hot; a single output is the label itself).</summary>
+    protected static float Target(int label, int j, int k) => k == 1 ? label : (j == label ? 1f : 0f);
+}
+
+/// <summary>Softmax then cross-entropy on logits, with optional label smoothing (targets·(1−ε) + ε/K).</summary>
+public sealed class SoftmaxCrossEntropy(double labelSmoothing) : Loss
+{
+    public double LabelSmoothing { get; } = labelSmoothing;
+    public override string Name => "softmax_cross_entropy";
+
+    public override double Compute(Tensor output, ReadOnlySpan<int> labels, Span<float> grad, float gradScale)
+    {
+        int n = labels.Length, k = output.RowSize;
+        double total = 0;
+        float ls = (float)LabelSmoothing;
+        Span<float> p = stackalloc float[k];
+        for (int i = 0; i < n; i++)
+        {
+            var z = output.Data.AsSpan(i * k, k);
+            float max = System.Numerics.Tensors.TensorPrimitives.Max(z);
+            double sum = 0;
+            for (int j = 0; j < k; j++) sum += Math.Exp(z[j] - max);
+            double logSum = Math.Log(sum) + max;
+            for (int j = 0; j < k; j++)
+            {
+                double logp = z[j] - logSum;
+                float t = (j == labels[i] ? 1f - ls : 0f) + ls / k;
+                total -= t * logp;
+                p[j] = (float)Math.Exp(logp);
+                grad[i * k + j] = (p[j] - t) * gradScale;
+            }
+        }
+        return total;
+    }
+}
+
+/// <summary>Binary cross-entropy averaged over the outputs, on probabilities (clipped to [1e-7, 1−1e-7]
+/// as Keras does) or on logits.</summary>
+public sealed class BinaryCrossEntropy(bool fromLogits) : Loss
+{
+    public bool FromLogits { get; } = fromLogits;
+    public override string Name => "binary_cross_entropy";
+    private const double Eps = 1e-7;
+
+    public override double Compute(Tensor output, ReadOnlySpan<int> labels, Span<float> grad, float gradScale)
+    {
+        int n = labels.Length, k = output.RowSize;
+        double total = 0;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < k; j++)
+            {
+                int idx = i * k + j;
+                double t = Target(labels[i], j, k), y = output.Data[idx];
+                if (FromLogits)
+                {
+                    total += (Math.Max(y, 0) - y * t + Math.Log(1 + Math.Exp(-Math.Abs(y)))) / k;
+                    grad[idx] = (float)((1 / (1 + Math.Exp(-y)) - t) / k * gradScale);
+                }
+                else
+                {
+                    double p = Math.Clamp(y, Eps, 1 - Eps);
+                    total -= (t * Math.Log(p) + (1 - t) * Math.Log(1 - p)) / k;
+                    grad[idx] = y <= Eps || y >= 1 - Eps ? 0f : (float)((p - t) / (p * (1 - p)) / k * gradScale);
+                }
+            }
+        return total;
+    }
+}
+
+/// <summary>Mean squared error against one-hot targets, averaged over the outputs.</summary>
+public sealed class MeanSquaredError : Loss
+{
+    public override string Name => "mse";
+
+    public override double Compute(Tensor output, ReadOnlySpan<int> labels, Span<float> grad, float gradScale)
+    {
+        int n = labels.Length, k = output.RowSize;
+        double total = 0;
+        for (int i = 0; i < n; i++)
+            for (int j = 0; j < k; j++)
+            {
+                int idx = i * k + j;
+                double d = output.Data[idx] - Target(labels[i], j, k);
+                total += d * d / k;
+                grad[idx] = (float)(2 * d / k * gradScale);
+            }
+        return total;
+    }
+}
+
+/// <summary>Classification metrics on model outputs.</summary>
+public static class Metrics
+{
+    /// <summary>The predicted class of one output row (a single output: above 0.5).</summary>
+    public static int Predict(ReadOnlySpan<float> row)
+    {
+        if (row.Length == 1) return row[0] > 0.5f ? 1 : 0;
+        int best = 0;
+        for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
+        return best;
+    }
+
+    public static int CountCorrect(Tensor output, ReadOnlySpan<int> labels)
+    {
+        int k = output.RowSize, correct = 0;
+        for (int i = 0; i < labels.Length; i++) if (Predict(output.Data.AsSpan(i * k, k)) == labels[i]) correct++;
+        return correct;
+    }
+}

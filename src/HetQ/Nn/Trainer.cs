@@ -1,0 +1,328 @@
+using System.Diagnostics;
+using HetQ.Data;
+using HetQ.Numerics;
+
+namespace HetQ.Nn;
+
+/// <summary>Stop when the monitored validation metric ("val_accuracy" or "val_loss") has not improved by
+/// <see cref="MinDelta"/> for <see cref="Patience"/> epochs; optionally restore the best weights.</summary>
+public sealed record EarlyStopping(string Monitor = "val_accuracy", int Patience = 5, double MinDelta = 0, bool RestoreBest = true);
+
+/// <summary>How to train: epochs, batch size, seed, worker threads, clipping, schedule, early stopping.</summary>
+public sealed record TrainOptions(int Epochs, int BatchSize, int Seed = 42, int Threads = 2, double? ClipNorm = null,
+    double? ClipValue = null, Schedule? Schedule = null, EarlyStopping? EarlyStopping = null);
+
+/// <summary>Metrics of one epoch.</summary>
+public sealed record EpochResult(int Epoch, int Epochs, double Loss, double Accuracy, double? ValLoss, double? ValAccuracy,
+    double Seconds, double LearningRate, bool Improved);
+
+/// <summary>What a training run did.</summary>
+public sealed record TrainHistory(IReadOnlyList<EpochResult> Epochs, int BestEpoch, bool StoppedEarly, double Seconds);
+
+/// <summary>Mini-batch training with data-parallel worker threads: each worker runs forward and backward
+/// on its share of every batch on a replica with shared weights, the gradients are summed in a fixed order
+/// (so a seed gives an identical run), then one optimizer step. Batch-norm statistics are per worker share.</summary>
+public sealed class Trainer : IDisposable
+{
+    private readonly Model _model;
+    private readonly Loss _loss;
+    private readonly Optimizer _optimizer;
+    private readonly TrainOptions _o;
+    private readonly Model[] _replicas;
+    private readonly Worker[] _workers;
+    private readonly IReadOnlyList<Parameter>[] _params;
+    private readonly Thread? _thread;
+    private readonly SemaphoreSlim _start = new(0), _done = new(0);
+    private volatile bool _stopping;
+    private Action<int>? _job;
+    private Exception? _workerError;
+
+    public Action<EpochResult>? OnEpoch { get; set; }
+
+    /// <summary>Called with the epoch number after an epoch that improved the monitored metric (checkpoints).</summary>
+    public Action<int>? OnImproved { get; set; }
+
+    public Trainer(Model model, Loss loss, Optimizer optimizer, TrainOptions options)
+    {
+        if (options.BatchSize <= 0) throw new HetQException($"batch_size must be positive, given {options.BatchSize}");
+        if (options.Epochs <= 0) throw new HetQException($"epochs must be positive, given {options.Epochs}");
+        _model = model;
+        _loss = loss;
+        _optimizer = optimizer;
+        _o = options;
+        int threads = Math.Clamp(options.Threads, 1, 2);
+        _replicas = new Model[threads];
+        _replicas[0] = model;
+        for (int i = 1; i < threads; i++) _replicas[i] = model.CloneForWorker();
+        _params = _replicas.Select(r => r.Parameters).ToArray();
+        _workers = _replicas.Select(r => new Worker(r)).ToArray();
+        if (threads > 1)
+        {
+            _thread = new Thread(WorkerLoop) { IsBackground = true, Name = "hetq-trainer-1" };
+            _thread.Start();
+        }
+    }
+
+    private sealed class Worker(Model model)
+    {
+        public Model Model { get; } = model;
+        public Tensor? Input;
+        public int[] Labels = Array.Empty<int>();
+        public float[] Grad = Array.Empty<float>();
+        public double LossSum;
+        public int Correct;
+
+        public Tensor InputFor(int rows)
+        {
+            var shape = new int[Model.InputShape.Length + 1];
+            shape[0] = rows;
+            Model.InputShape.CopyTo(shape, 1);
+            if (Input is null || Input.Shape[0] != rows) Input = new Tensor(shape);
+            if (Labels.Length != rows) Labels = new int[rows];
+            return Input;
+        }
+    }
+
+    private void WorkerLoop()
+    {
+        while (true)
+        {
+            _start.Wait();
+            if (_stopping) return;
+            try
+            {
+                _job!(1);
+            }
+            catch (Exception e)
+            {
+                _workerError = e;
+            }
+            _done.Release();
+        }
+    }
+
+    /// <summary>Runs job(w) for every worker w in parallel and waits for all.</summary>
+    private void RunOnWorkers(Action<int> job)
+    {
+        if (_thread is null)
+        {
+            job(0);
+            return;
+        }
+        _job = job;
+        _workerError = null;
+        _start.Release();
+        job(0);
+        _done.Wait();
+        if (_workerError is not null) throw new InvalidOperationException("worker thread failed", _workerError);
+    }
+
+    private static (int Lo, int Hi) Share(int n, int w, int workers)
+    {
+        int per = (n + workers - 1) / workers;
+        return (Math.Min(n, w * per), Math.Min(n, (w + 1) * per));
+    }
+
+    public TrainHistory Fit(Dataset train, Dataset? validation, CancellationToken cancel = default)
+    {
+        if (train.Count == 0) throw new HetQException($"{train.Name}: the training set is empty");
+        var total = Stopwatch.StartNew();
+        var schedule = _o.Schedule ?? Schedule.Constant;
+        var baseLr = _optimizer.LearningRate;
+        var history = new List<EpochResult>();
+        var es = validation is not null && validation.Count > 0 ? _o.EarlyStopping : null;
+        bool maximize = es?.Monitor != "val_loss";
+        double best = maximize ? double.NegativeInfinity : double.PositiveInfinity;
+        int bestEpoch = 0, sinceBest = 0;
+        float[][]? bestWeights = null;
+        bool stoppedEarly = false;
+        var order = Enumerable.Range(0, train.Count).ToArray();
+        int batches = (train.Count + _o.BatchSize - 1) / _o.BatchSize;
+        for (int epoch = 1; epoch <= _o.Epochs; epoch++)
+        {
+            cancel.ThrowIfCancellationRequested();
+            var sw = Stopwatch.StartNew();
+            Shuffle(order, new Random(HashCode.Combine(_o.Seed, epoch)));
+            double lossSum = 0;
+            long correct = 0;
+            for (int b = 0; b < batches; b++)
+            {
+                _optimizer.LearningRate = schedule.Rate(baseLr, epoch - 1 + (double)b / batches, _o.Epochs);
+                int lo = b * _o.BatchSize, hi = Math.Min(train.Count, lo + _o.BatchSize);
+                var (l, c) = TrainBatch(train, order.AsSpan(lo, hi - lo), epoch, b);
+                lossSum += l;
+                correct += c;
+            }
+            double trainLoss = lossSum / train.Count, trainAcc = (double)correct / train.Count;
+            double? valLoss = null, valAcc = null;
+            if (validation is not null && validation.Count > 0)
+            {
+                var (vl, va) = Evaluate(validation);
+                valLoss = vl;
+                valAcc = va;
+            }
+            bool improved = false;
+            double monitored = es?.Monitor == "val_loss" ? valLoss ?? trainLoss : valAcc ?? trainAcc;
+            if (maximize ? monitored > best + (es?.MinDelta ?? 0) : monitored < best - (es?.MinDelta ?? 0))
+            {
+                best = monitored;
+                bestEpoch = epoch;
+                sinceBest = 0;
+                improved = true;
+                if (es?.RestoreBest == true) bestWeights = _model.Parameters.Select(p => (float[])p.Value.Clone()).ToArray();
+            }
+            else sinceBest++;
+            var result = new EpochResult(epoch, _o.Epochs, trainLoss, trainAcc, valLoss, valAcc, sw.Elapsed.TotalSeconds, _optimizer.LearningRate, improved);
+            history.Add(result);
+            OnEpoch?.Invoke(result);
+            if (improved) OnImproved?.Invoke(epoch);
+            if (es is not null && sinceBest >= es.Patience)
+            {
+                stoppedEarly = true;
+                break;
+            }
+        }
+        if (bestWeights is not null && bestEpoch != history.Count)
+        {
+            var ps = _model.Parameters;
+            for (int i = 0; i < ps.Count; i++) bestWeights[i].CopyTo(ps[i].Value, 0);
+        }
+        _optimizer.LearningRate = baseLr;
+        return new TrainHistory(history, bestEpoch, stoppedEarly, total.Elapsed.TotalSeconds);
+    }
+
+    private (double Loss, int Correct) TrainBatch(Dataset data, ReadOnlySpan<int> rows, int epoch, int batch)
+    {
+        int n = rows.Length, workers = _workers.Length;
+        int[] idx = rows.ToArray();
+        float scale = 1f / n;
+        RunOnWorkers(w =>
+        {
+            var wk = _workers[w];
+            foreach (var p in _params[w]) if (p.Trainable) Array.Clear(p.Grad);
+            var (lo, hi) = Share(n, w, workers);
+            wk.LossSum = 0;
+            wk.Correct = 0;
+            if (hi <= lo) return;
+            var x = Gather(wk, data, idx.AsSpan(lo, hi - lo));
+            var ctx = new ForwardContext { Training = true, Rng = new Random(HashCode.Combine(_o.Seed, epoch, batch, w)) };
+            var y = wk.Model.Forward(x, ctx);
+            if (wk.Grad.Length != y.Length) wk.Grad = new float[y.Length];
+            wk.LossSum = _loss.Compute(y, wk.Labels, wk.Grad, scale);
+            wk.Correct = Metrics.CountCorrect(y, wk.Labels);
+            wk.Model.Backward(new Tensor(y.Shape, wk.Grad));
+        });
+        var main = _params[0];
+        for (int w = 1; w < workers; w++)
+        {
+            var other = _params[w];
+            for (int i = 0; i < main.Count; i++)
+                if (main[i].Trainable) System.Numerics.Tensors.TensorPrimitives.Add(main[i].Grad, other[i].Grad, main[i].Grad);
+        }
+        double penalty = 0;
+        foreach (var p in main)
+            if (p.Trainable && p.Regularizer is { } reg)
+            {
+                penalty += reg.Penalty(p.Value);
+                reg.AddGradient(p.Value, p.Grad);
+            }
+        Clip(main);
+        _optimizer.Step(main);
+        for (int i = 0; i < _model.Nodes.Count; i++)
+            _model.Nodes[i].Layer.CommitState(_replicas.Select(r => r.Nodes[i].Layer).ToList());
+        double loss = 0;
+        int correct = 0;
+        foreach (var wk in _workers)
+        {
+            loss += wk.LossSum;
+            correct += wk.Correct;
+        }
+        return (loss + penalty * n, correct);
+    }
+
+    private void Clip(IReadOnlyList<Parameter> ps)
+    {
+        if (_o.ClipValue is { } cv)
+            foreach (var p in ps)
+                if (p.Trainable) System.Numerics.Tensors.TensorPrimitives.Clamp(p.Grad, (float)-cv, (float)cv, p.Grad);
+        if (_o.ClipNorm is { } cn)
+        {
+            double sq = 0;
+            foreach (var p in ps)
+                if (p.Trainable) sq += System.Numerics.Tensors.TensorPrimitives.SumOfSquares<float>(p.Grad);
+            double norm = Math.Sqrt(sq);
+            if (norm > cn)
+            {
+                float f = (float)(cn / norm);
+                foreach (var p in ps)
+                    if (p.Trainable) System.Numerics.Tensors.TensorPrimitives.Multiply(p.Grad, f, p.Grad);
+            }
+        }
+    }
+
+    private static Tensor Gather(Worker wk, Dataset data, ReadOnlySpan<int> rows)
+    {
+        var x = wk.InputFor(rows.Length);
+        int s = data.SampleSize;
+        for (int i = 0; i < rows.Length; i++)
+        {
+            data.Features.AsSpan(rows[i] * s, s).CopyTo(x.Data.AsSpan(i * s, s));
+            wk.Labels[i] = data.Labels[rows[i]];
+        }
+        return x;
+    }
+
+    /// <summary>Mean loss and accuracy in inference mode.</summary>
+    public (double Loss, double Accuracy) Evaluate(Dataset data)
+    {
+        var outputs = Predict(data);
+        int k = Tensor.Size(_model.OutputShape);
+        var t = new Tensor(new[] { data.Count, k }, outputs);
+        var grad = new float[outputs.Length];
+        double loss = _loss.Compute(t, data.Labels, grad, 0f);
+        return (loss / Math.Max(1, data.Count), (double)Metrics.CountCorrect(t, data.Labels) / Math.Max(1, data.Count));
+    }
+
+    /// <summary>Model outputs for every sample, in inference mode, [count × outputs] row-major.</summary>
+    public float[] Predict(Dataset data, int batchSize = 1024)
+    {
+        int k = Tensor.Size(_model.OutputShape), workers = _workers.Length;
+        var result = new float[data.Count * k];
+        var all = Enumerable.Range(0, data.Count).ToArray();
+        RunOnWorkers(w =>
+        {
+            var wk = _workers[w];
+            var (lo, hi) = Share(data.Count, w, workers);
+            var ctx = new ForwardContext { Training = false };
+            for (int b = lo; b < hi; b += batchSize)
+            {
+                int e = Math.Min(hi, b + batchSize);
+                var x = Gather(wk, data, all.AsSpan(b, e - b));
+                var y = wk.Model.Forward(x, ctx);
+                y.Data.AsSpan(0, (e - b) * k).CopyTo(result.AsSpan(b * k));
+            }
+        });
+        return result;
+    }
+
+    private static void Shuffle(int[] a, Random rng)
+    {
+        for (int i = a.Length - 1; i > 0; i--)
+        {
+            int j = rng.Next(i + 1);
+            (a[i], a[j]) = (a[j], a[i]);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_thread is not null)
+        {
+            _stopping = true;
+            _start.Release();
+            _thread.Join();
+        }
+        _start.Dispose();
+        _done.Dispose();
+    }
+}

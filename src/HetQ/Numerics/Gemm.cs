@@ -1,0 +1,242 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace HetQ.Numerics;
+
+/// <summary>Single-threaded float32 matrix products, row-major. The fast path packs B into
+/// 16-wide column panels and runs a register-resident 6x16 FMA micro-kernel (Vector256);
+/// <see cref="MultiplyScalar"/> is the plain reference it is tested against.</summary>
+public static class Gemm
+{
+    private const int MR = 6;
+    private const int NR = 16;
+
+    /// <summary>C[M,N] (+)= A[M,K] * B[K,N]. lda/ldb/ldc are row strides.</summary>
+    public static void Multiply(ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
+        int m, int n, int k, bool accumulate = false)
+    {
+        if (m == 0 || n == 0) return;
+        if (k == 0)
+        {
+            if (!accumulate) for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
+            return;
+        }
+        CheckSizes(a.Length, lda, m, k, "A");
+        CheckSizes(b.Length, ldb, k, n, "B");
+        CheckSizes(c.Length, ldc, m, n, "C");
+        if (!Fma.IsSupported || !Vector256.IsHardwareAccelerated || (long)m * n * k < 512)
+        {
+            MultiplyScalar(a, lda, b, ldb, c, ldc, m, n, k, accumulate);
+            return;
+        }
+        int panels = (n + NR - 1) / NR;
+        float[] packed = ArrayPool<float>.Shared.Rent(panels * k * NR);
+        try
+        {
+            PackB(b, ldb, k, n, packed);
+            MultiplyPacked(a, lda, packed, c, ldc, m, n, k, accumulate);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(packed);
+        }
+    }
+
+    /// <summary>C[M,N] (+)= A^T * B with A stored [K,M] and B [K,N] (e.g. weight gradient X^T dY).</summary>
+    public static void MultiplyTransA(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c,
+        int m, int n, int k, bool accumulate = false)
+    {
+        float[] at = ArrayPool<float>.Shared.Rent(m * k);
+        try
+        {
+            Transpose(a, k, m, at);
+            Multiply(at.AsSpan(0, m * k), k, b, n, c, n, m, n, k, accumulate);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(at);
+        }
+    }
+
+    /// <summary>C[M,N] (+)= A * B^T with A [M,K] and B stored [N,K] (e.g. input gradient dY W^T).</summary>
+    public static void MultiplyTransB(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c,
+        int m, int n, int k, bool accumulate = false)
+    {
+        float[] bt = ArrayPool<float>.Shared.Rent(n * k);
+        try
+        {
+            Transpose(b, n, k, bt);
+            Multiply(a, k, bt.AsSpan(0, n * k), n, c, n, m, n, k, accumulate);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(bt);
+        }
+    }
+
+    /// <summary>dst[cols, rows] = src[rows, cols]^T.</summary>
+    public static void Transpose(ReadOnlySpan<float> src, int rows, int cols, Span<float> dst)
+    {
+        const int T = 32;
+        for (int i0 = 0; i0 < rows; i0 += T)
+        {
+            int i1 = Math.Min(rows, i0 + T);
+            for (int j0 = 0; j0 < cols; j0 += T)
+            {
+                int j1 = Math.Min(cols, j0 + T);
+                for (int i = i0; i < i1; i++)
+                {
+                    int srow = i * cols;
+                    for (int j = j0; j < j1; j++) dst[j * rows + i] = src[srow + j];
+                }
+            }
+        }
+    }
+
+    /// <summary>Reference triple loop: the oracle for the SIMD kernel.</summary>
+    public static void MultiplyScalar(ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, Span<float> c, int ldc,
+        int m, int n, int k, bool accumulate = false)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            Span<float> crow = c.Slice(i * ldc, n);
+            if (!accumulate) crow.Clear();
+            for (int p = 0; p < k; p++)
+            {
+                float av = a[i * lda + p];
+                if (av == 0f) continue;
+                ReadOnlySpan<float> brow = b.Slice(p * ldb, n);
+                for (int j = 0; j < n; j++) crow[j] += av * brow[j];
+            }
+        }
+    }
+
+    private static void CheckSizes(int length, int ld, int rows, int cols, string name)
+    {
+        if (ld < cols) throw new ArgumentException($"{name}: leading dimension {ld} < {cols}");
+        if (length < (long)(rows - 1) * ld + cols) throw new ArgumentException($"{name}: span of {length} too short for {rows}x{cols} (ld {ld})");
+    }
+
+    private static void PackB(ReadOnlySpan<float> b, int ldb, int k, int n, Span<float> packed)
+    {
+        int panels = (n + NR - 1) / NR;
+        for (int pnl = 0; pnl < panels; pnl++)
+        {
+            int j0 = pnl * NR;
+            int w = Math.Min(NR, n - j0);
+            Span<float> dst = packed.Slice(pnl * k * NR, k * NR);
+            for (int p = 0; p < k; p++)
+            {
+                Span<float> d = dst.Slice(p * NR, NR);
+                b.Slice(p * ldb + j0, w).CopyTo(d);
+                if (w < NR) d.Slice(w).Clear();
+            }
+        }
+    }
+
+    private static unsafe void MultiplyPacked(ReadOnlySpan<float> a, int lda, float[] packed, Span<float> c, int ldc,
+        int m, int n, int k, bool accumulate)
+    {
+        int panels = (n + NR - 1) / NR;
+        Span<float> tile = stackalloc float[MR * NR];
+        fixed (float* pa = a, pb = packed, pc = c, pt = tile)
+        {
+            for (int pnl = 0; pnl < panels; pnl++)
+            {
+                int j0 = pnl * NR;
+                int w = Math.Min(NR, n - j0);
+                float* bp = pb + (long)pnl * k * NR;
+                int i = 0;
+                for (; i + MR <= m; i += MR)
+                {
+                    if (w == NR) Kernel6x16(pa + (long)i * lda, lda, bp, k, pc + (long)i * ldc + j0, ldc, accumulate);
+                    else
+                    {
+                        Kernel6x16(pa + (long)i * lda, lda, bp, k, pt, NR, false);
+                        StoreTile(pt, MR, w, pc + (long)i * ldc + j0, ldc, accumulate);
+                    }
+                }
+                for (; i < m; i++)
+                {
+                    if (w == NR) Kernel1x16(pa + (long)i * lda, bp, k, pc + (long)i * ldc + j0, accumulate);
+                    else
+                    {
+                        Kernel1x16(pa + (long)i * lda, bp, k, pt, false);
+                        StoreTile(pt, 1, w, pc + (long)i * ldc + j0, ldc, accumulate);
+                    }
+                }
+            }
+        }
+    }
+
+    private static unsafe void StoreTile(float* tile, int rows, int w, float* c, int ldc, bool accumulate)
+    {
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < w; j++)
+                c[r * ldc + j] = accumulate ? c[r * ldc + j] + tile[r * NR + j] : tile[r * NR + j];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Kernel6x16(float* a, int lda, float* b, int k, float* c, int ldc, bool accumulate)
+    {
+        Vector256<float> c00 = Vector256<float>.Zero, c01 = Vector256<float>.Zero;
+        Vector256<float> c10 = Vector256<float>.Zero, c11 = Vector256<float>.Zero;
+        Vector256<float> c20 = Vector256<float>.Zero, c21 = Vector256<float>.Zero;
+        Vector256<float> c30 = Vector256<float>.Zero, c31 = Vector256<float>.Zero;
+        Vector256<float> c40 = Vector256<float>.Zero, c41 = Vector256<float>.Zero;
+        Vector256<float> c50 = Vector256<float>.Zero, c51 = Vector256<float>.Zero;
+        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda;
+        for (int p = 0; p < k; p++)
+        {
+            Vector256<float> b0 = Avx.LoadVector256(b);
+            Vector256<float> b1 = Avx.LoadVector256(b + 8);
+            b += NR;
+            Vector256<float> av = Vector256.Create(a0[p]);
+            c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01);
+            av = Vector256.Create(a1[p]);
+            c10 = Fma.MultiplyAdd(av, b0, c10); c11 = Fma.MultiplyAdd(av, b1, c11);
+            av = Vector256.Create(a2[p]);
+            c20 = Fma.MultiplyAdd(av, b0, c20); c21 = Fma.MultiplyAdd(av, b1, c21);
+            av = Vector256.Create(a3[p]);
+            c30 = Fma.MultiplyAdd(av, b0, c30); c31 = Fma.MultiplyAdd(av, b1, c31);
+            av = Vector256.Create(a4[p]);
+            c40 = Fma.MultiplyAdd(av, b0, c40); c41 = Fma.MultiplyAdd(av, b1, c41);
+            av = Vector256.Create(a5[p]);
+            c50 = Fma.MultiplyAdd(av, b0, c50); c51 = Fma.MultiplyAdd(av, b1, c51);
+        }
+        Store2(c, c00, c01, accumulate); c += ldc;
+        Store2(c, c10, c11, accumulate); c += ldc;
+        Store2(c, c20, c21, accumulate); c += ldc;
+        Store2(c, c30, c31, accumulate); c += ldc;
+        Store2(c, c40, c41, accumulate); c += ldc;
+        Store2(c, c50, c51, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Kernel1x16(float* a, float* b, int k, float* c, bool accumulate)
+    {
+        Vector256<float> c0 = Vector256<float>.Zero, c1 = Vector256<float>.Zero;
+        for (int p = 0; p < k; p++)
+        {
+            Vector256<float> av = Vector256.Create(a[p]);
+            c0 = Fma.MultiplyAdd(av, Avx.LoadVector256(b), c0);
+            c1 = Fma.MultiplyAdd(av, Avx.LoadVector256(b + 8), c1);
+            b += NR;
+        }
+        Store2(c, c0, c1, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store2(float* c, Vector256<float> v0, Vector256<float> v1, bool accumulate)
+    {
+        if (accumulate)
+        {
+            v0 = Avx.Add(v0, Avx.LoadVector256(c));
+            v1 = Avx.Add(v1, Avx.LoadVector256(c + 8));
+        }
+        Avx.Store(c, v0);
+        Avx.Store(c + 8, v1);
+    }
+}
