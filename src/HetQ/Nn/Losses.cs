@@ -27,8 +27,17 @@ public abstract class Loss
         return loss;
     }
 
-    /// <summary>Target value of class j for a sample of class <paramref name="label"/> (one-hot; a single output is the label itself).</summary>
-    protected static float Target(int label, int j, int k) => k == 1 ? label : (j == label ? 1f : 0f);
+    /// <summary>One-hot targets; with a single output the target is the label itself (0 or 1).</summary>
+    protected static float[] OneHot(ReadOnlySpan<int> labels, int k)
+    {
+        var t = new float[labels.Length * k];
+        for (int i = 0; i < labels.Length; i++)
+        {
+            if (k == 1) t[i] = labels[i];
+            else t[i * k + labels[i]] = 1f;
+        }
+        return t;
+    }
 }
 
 /// <summary>Softmax then cross-entropy on logits, with optional label smoothing (targets·(1−ε) + ε/K).</summary>
@@ -71,15 +80,19 @@ public sealed class BinaryCrossEntropy(bool fromLogits) : Loss
     public override string Name => "binary_cross_entropy";
     private const double Eps = 1e-7;
 
-    public override double Compute(Tensor output, ReadOnlySpan<int> labels, Span<float> grad, float gradScale)
+    public override double Compute(Tensor output, ReadOnlySpan<int> labels, Span<float> grad, float gradScale) =>
+        ComputeTargets(output, OneHot(labels, output.RowSize), grad, gradScale);
+
+    /// <summary>The same loss against explicit (soft) targets of the output's shape.</summary>
+    public double ComputeTargets(Tensor output, ReadOnlySpan<float> targets, Span<float> grad, float gradScale)
     {
-        int n = labels.Length, k = output.RowSize;
+        int k = output.RowSize, n = output.Length / k;
         double total = 0;
         for (int i = 0; i < n; i++)
             for (int j = 0; j < k; j++)
             {
                 int idx = i * k + j;
-                double t = Target(labels[i], j, k), y = output.Data[idx];
+                double t = targets[idx], y = output.Data[idx];
                 if (FromLogits)
                 {
                     total += (Math.Max(y, 0) - y * t + Math.Log(1 + Math.Exp(-Math.Abs(y)))) / k;
@@ -101,15 +114,19 @@ public sealed class MeanSquaredError : Loss
 {
     public override string Name => "mse";
 
-    public override double Compute(Tensor output, ReadOnlySpan<int> labels, Span<float> grad, float gradScale)
+    public override double Compute(Tensor output, ReadOnlySpan<int> labels, Span<float> grad, float gradScale) =>
+        ComputeTargets(output, OneHot(labels, output.RowSize), grad, gradScale);
+
+    /// <summary>The same loss against explicit targets of the output's shape.</summary>
+    public double ComputeTargets(Tensor output, ReadOnlySpan<float> targets, Span<float> grad, float gradScale)
     {
-        int n = labels.Length, k = output.RowSize;
+        int k = output.RowSize, n = output.Length / k;
         double total = 0;
         for (int i = 0; i < n; i++)
             for (int j = 0; j < k; j++)
             {
                 int idx = i * k + j;
-                double d = output.Data[idx] - Target(labels[i], j, k);
+                double d = output.Data[idx] - targets[idx];
                 total += d * d / k;
                 grad[idx] = (float)(2 * d / k * gradScale);
             }
