@@ -1,4 +1,6 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace HetQ.Nn;
 
@@ -62,7 +64,7 @@ public readonly record struct Activation(ActivationKind Kind, float Alpha = 0.3f
                 if (!gradOut.Overlaps(gradIn)) gradOut.CopyTo(gradIn);
                 break;
             case ActivationKind.Relu:
-                for (int i = 0; i < y.Length; i++) gradIn[i] = y[i] > 0 ? gradOut[i] : 0f;
+                ReluMask(y, gradOut, gradIn);
                 break;
             case ActivationKind.LeakyRelu:
                 for (int i = 0; i < y.Length; i++) gradIn[i] = y[i] > 0 ? gradOut[i] : gradOut[i] * Alpha;
@@ -85,6 +87,24 @@ public readonly record struct Activation(ActivationKind Kind, float Alpha = 0.3f
                 }
                 break;
         }
+    }
+
+    /// <summary>gradIn = y &gt; 0 ? gradOut : 0, branch-free.</summary>
+    public static void ReluMask(ReadOnlySpan<float> y, ReadOnlySpan<float> gradOut, Span<float> gradIn)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            ref float yr = ref MemoryMarshal.GetReference(y);
+            ref float gr = ref MemoryMarshal.GetReference(gradOut);
+            ref float dr = ref MemoryMarshal.GetReference(gradIn);
+            for (; i + 8 <= y.Length; i += 8)
+            {
+                var mask = Vector256.GreaterThan(Vector256.LoadUnsafe(ref yr, (nuint)i), Vector256<float>.Zero);
+                (Vector256.LoadUnsafe(ref gr, (nuint)i) & mask).StoreUnsafe(ref dr, (nuint)i);
+            }
+        }
+        for (; i < y.Length; i++) gradIn[i] = y[i] > 0 ? gradOut[i] : 0f;
     }
 
     public static void SoftmaxRow(Span<float> x)

@@ -51,21 +51,23 @@ public sealed class SoftmaxCrossEntropy(double labelSmoothing) : Loss
         int n = labels.Length, k = output.RowSize;
         double total = 0;
         float ls = (float)LabelSmoothing;
-        Span<float> p = stackalloc float[k];
         for (int i = 0; i < n; i++)
         {
             var z = output.Data.AsSpan(i * k, k);
+            var g = grad.Slice(i * k, k);
             float max = System.Numerics.Tensors.TensorPrimitives.Max(z);
-            double sum = 0;
-            for (int j = 0; j < k; j++) sum += Math.Exp(z[j] - max);
-            double logSum = Math.Log(sum) + max;
+            float sum = 0;
             for (int j = 0; j < k; j++)
             {
-                double logp = z[j] - logSum;
+                g[j] = MathF.Exp(z[j] - max);
+                sum += g[j];
+            }
+            float logSum = MathF.Log(sum) + max, inv = 1f / sum;
+            for (int j = 0; j < k; j++)
+            {
                 float t = (j == labels[i] ? 1f - ls : 0f) + ls / k;
-                total -= t * logp;
-                p[j] = (float)Math.Exp(logp);
-                grad[i * k + j] = (p[j] - t) * gradScale;
+                if (t != 0) total -= t * (double)(z[j] - logSum);
+                g[j] = (g[j] * inv - t) * gradScale;
             }
         }
         return total;

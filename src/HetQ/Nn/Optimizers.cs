@@ -1,3 +1,5 @@
+using System.Runtime.Intrinsics;
+
 namespace HetQ.Nn;
 
 /// <summary>Updates trainable parameters from their gradients (PyTorch's update rules).</summary>
@@ -90,7 +92,30 @@ public sealed class Adam(double learningRate, double beta1 = 0.9, double beta2 =
             if (!p.Trainable) continue;
             var s = StateOf(p, 2);
             float[] w = p.Value, g = p.Grad, m = s[0], v = s[1];
-            for (int i = 0; i < w.Length; i++)
+            int i0 = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var vb1 = Vector256.Create(b1);
+                var vb1c = Vector256.Create(1 - b1);
+                var vb2 = Vector256.Create(b2);
+                var vb2c = Vector256.Create(1 - b2);
+                var vstep = Vector256.Create(stepSize);
+                var vinv = Vector256.Create(invSqrtBc2);
+                var veps = Vector256.Create(eps);
+                var vdecay = Vector256.Create(WeightDecay != 0 ? decay : 1f);
+                for (; i0 + 8 <= w.Length; i0 += 8)
+                {
+                    var gi = Vector256.Create(g.AsSpan(i0, 8));
+                    var mi = vb1 * Vector256.Create(m.AsSpan(i0, 8)) + vb1c * gi;
+                    var vi = vb2 * Vector256.Create(v.AsSpan(i0, 8)) + vb2c * gi * gi;
+                    mi.CopyTo(m.AsSpan(i0, 8));
+                    vi.CopyTo(v.AsSpan(i0, 8));
+                    var wi = Vector256.Create(w.AsSpan(i0, 8)) * vdecay;
+                    wi -= vstep * mi / (Vector256.Sqrt(vi) * vinv + veps);
+                    wi.CopyTo(w.AsSpan(i0, 8));
+                }
+            }
+            for (int i = i0; i < w.Length; i++)
             {
                 float gi = g[i];
                 m[i] = b1 * m[i] + (1 - b1) * gi;

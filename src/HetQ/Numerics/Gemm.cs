@@ -26,17 +26,26 @@ public static class Gemm
         CheckSizes(a.Length, lda, m, k, "A");
         CheckSizes(b.Length, ldb, k, n, "B");
         CheckSizes(c.Length, ldc, m, n, "C");
-        if (!Fma.IsSupported || !Vector256.IsHardwareAccelerated || (long)m * n * k < 512)
+        if (!UseSimd(m, n, k))
         {
             MultiplyScalar(a, lda, b, ldb, c, ldc, m, n, k, accumulate);
             return;
         }
+        Run(a, lda, 1, b, ldb, false, c, ldc, m, n, k, accumulate);
+    }
+
+    /// <summary>The SIMD path: A element (i, p) at a[i·rowStride + p·colStride]; B packed into panels,
+    /// transposed on the fly when <paramref name="transB"/> (B stored [N, K]).</summary>
+    private static void Run(ReadOnlySpan<float> a, int rowStride, int colStride, ReadOnlySpan<float> b, int ldb, bool transB,
+        Span<float> c, int ldc, int m, int n, int k, bool accumulate)
+    {
         int panels = (n + NR - 1) / NR;
         float[] packed = ArrayPool<float>.Shared.Rent(panels * k * NR);
         try
         {
-            PackB(b, ldb, k, n, packed);
-            MultiplyPacked(a, lda, packed, c, ldc, m, n, k, accumulate);
+            if (transB) PackBTransposed(b, ldb, k, n, packed);
+            else PackB(b, ldb, k, n, packed);
+            MultiplyPacked(a, rowStride, colStride, packed, c, ldc, m, n, k, accumulate);
         }
         finally
         {
@@ -44,10 +53,20 @@ public static class Gemm
         }
     }
 
+    private static bool UseSimd(int m, int n, int k) => Fma.IsSupported && Vector256.IsHardwareAccelerated && (long)m * n * k >= 512;
+
     /// <summary>C[M,N] (+)= A^T * B with A stored [K,M] and B [K,N] (e.g. weight gradient X^T dY).</summary>
     public static void MultiplyTransA(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c,
         int m, int n, int k, bool accumulate = false)
     {
+        if (m > 0 && n > 0 && k > 0 && UseSimd(m, n, k))
+        {
+            CheckSizes(a.Length, m, k, m, "A");
+            CheckSizes(b.Length, n, k, n, "B");
+            CheckSizes(c.Length, n, m, n, "C");
+            Run(a, 1, m, b, n, false, c, n, m, n, k, accumulate);
+            return;
+        }
         float[] at = ArrayPool<float>.Shared.Rent(m * k);
         try
         {
@@ -64,6 +83,14 @@ public static class Gemm
     public static void MultiplyTransB(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c,
         int m, int n, int k, bool accumulate = false)
     {
+        if (m > 0 && n > 0 && k > 0 && UseSimd(m, n, k))
+        {
+            CheckSizes(a.Length, k, m, k, "A");
+            CheckSizes(b.Length, k, n, k, "B");
+            CheckSizes(c.Length, n, m, n, "C");
+            Run(a, k, 1, b, k, true, c, n, m, n, k, accumulate);
+            return;
+        }
         float[] bt = ArrayPool<float>.Shared.Rent(n * k);
         try
         {
@@ -136,7 +163,20 @@ public static class Gemm
         }
     }
 
-    private static unsafe void MultiplyPacked(ReadOnlySpan<float> a, int lda, float[] packed, Span<float> c, int ldc,
+    private static void PackBTransposed(ReadOnlySpan<float> bt, int ldb, int k, int n, Span<float> packed)
+    {
+        int panels = (n + NR - 1) / NR;
+        packed.Slice(0, panels * k * NR).Clear();
+        for (int j = 0; j < n; j++)
+        {
+            int pnl = j / NR, jj = j % NR;
+            ReadOnlySpan<float> src = bt.Slice(j * ldb, k);
+            Span<float> dst = packed.Slice(pnl * k * NR);
+            for (int p = 0; p < k; p++) dst[p * NR + jj] = src[p];
+        }
+    }
+
+    private static unsafe void MultiplyPacked(ReadOnlySpan<float> a, int rs, int cs, float[] packed, Span<float> c, int ldc,
         int m, int n, int k, bool accumulate)
     {
         int panels = (n + NR - 1) / NR;
@@ -151,19 +191,19 @@ public static class Gemm
                 int i = 0;
                 for (; i + MR <= m; i += MR)
                 {
-                    if (w == NR) Kernel6x16(pa + (long)i * lda, lda, bp, k, pc + (long)i * ldc + j0, ldc, accumulate);
+                    if (w == NR) Kernel6x16(pa + (long)i * rs, rs, cs, bp, k, pc + (long)i * ldc + j0, ldc, accumulate);
                     else
                     {
-                        Kernel6x16(pa + (long)i * lda, lda, bp, k, pt, NR, false);
+                        Kernel6x16(pa + (long)i * rs, rs, cs, bp, k, pt, NR, false);
                         StoreTile(pt, MR, w, pc + (long)i * ldc + j0, ldc, accumulate);
                     }
                 }
                 for (; i < m; i++)
                 {
-                    if (w == NR) Kernel1x16(pa + (long)i * lda, bp, k, pc + (long)i * ldc + j0, accumulate);
+                    if (w == NR) Kernel1x16(pa + (long)i * rs, cs, bp, k, pc + (long)i * ldc + j0, accumulate);
                     else
                     {
-                        Kernel1x16(pa + (long)i * lda, bp, k, pt, false);
+                        Kernel1x16(pa + (long)i * rs, cs, bp, k, pt, false);
                         StoreTile(pt, 1, w, pc + (long)i * ldc + j0, ldc, accumulate);
                     }
                 }
@@ -179,7 +219,7 @@ public static class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Kernel6x16(float* a, int lda, float* b, int k, float* c, int ldc, bool accumulate)
+    private static unsafe void Kernel6x16(float* a, int rs, int cs, float* b, int k, float* c, int ldc, bool accumulate)
     {
         Vector256<float> c00 = Vector256<float>.Zero, c01 = Vector256<float>.Zero;
         Vector256<float> c10 = Vector256<float>.Zero, c11 = Vector256<float>.Zero;
@@ -187,9 +227,10 @@ public static class Gemm
         Vector256<float> c30 = Vector256<float>.Zero, c31 = Vector256<float>.Zero;
         Vector256<float> c40 = Vector256<float>.Zero, c41 = Vector256<float>.Zero;
         Vector256<float> c50 = Vector256<float>.Zero, c51 = Vector256<float>.Zero;
-        float* a0 = a, a1 = a + lda, a2 = a + 2 * lda, a3 = a + 3 * lda, a4 = a + 4 * lda, a5 = a + 5 * lda;
-        for (int p = 0; p < k; p++)
+        float* a0 = a, a1 = a + rs, a2 = a + 2 * rs, a3 = a + 3 * rs, a4 = a + 4 * rs, a5 = a + 5 * rs;
+        for (int q = 0; q < k; q++)
         {
+            int p = q * cs;
             Vector256<float> b0 = Avx.LoadVector256(b);
             Vector256<float> b1 = Avx.LoadVector256(b + 8);
             b += NR;
@@ -215,12 +256,12 @@ public static class Gemm
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Kernel1x16(float* a, float* b, int k, float* c, bool accumulate)
+    private static unsafe void Kernel1x16(float* a, int cs, float* b, int k, float* c, bool accumulate)
     {
         Vector256<float> c0 = Vector256<float>.Zero, c1 = Vector256<float>.Zero;
-        for (int p = 0; p < k; p++)
+        for (int q = 0; q < k; q++)
         {
-            Vector256<float> av = Vector256.Create(a[p]);
+            Vector256<float> av = Vector256.Create(a[q * cs]);
             c0 = Fma.MultiplyAdd(av, Avx.LoadVector256(b), c0);
             c1 = Fma.MultiplyAdd(av, Avx.LoadVector256(b + 8), c1);
             b += NR;

@@ -1,0 +1,3 @@
+using HetQ.Bench;
+
+return BenchMain.Run(args);
