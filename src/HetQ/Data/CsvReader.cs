@@ -7,6 +7,8 @@ namespace HetQ.Data;
 /// into a <see cref="Dataset"/>.</summary>
 public static class CsvReader
 {
+    private const int MaxClasses = 10_000;
+
     /// <summary>A CSV file as a flat data set: every column except <paramref name="labelColumn"/>
     /// (negative counts from the end, -1: the last) is a feature, multiplied by <paramref name="scale"/>.
     /// <paramref name="header"/> says whether the first row names the columns; null: a first row
@@ -51,9 +53,15 @@ public static class CsvReader
                        && v >= 0 && v == Math.Floor(v) && v < int.MaxValue;
             if (integral) labels[i] = (int)v;
         }
-        if (integral) return (labels, null);
+        if (integral)
+        {
+            int max = labels.Length == 0 ? 0 : labels.Max();
+            if (max >= MaxClasses)
+                throw new HetQException($"{name}: {path}: the label column {c.LabelColumn} holds values up to {max}; is it the right column?");
+            return (labels, null);
+        }
         string[] names = c.LabelText.Distinct().Order(StringComparer.Ordinal).ToArray();
-        if (names.Length > 10_000)
+        if (names.Length > MaxClasses)
             throw new HetQException($"{name}: {path}: the label column {c.LabelColumn} has {names.Length} distinct non-integer values; is it the right column?");
         var index = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int k = 0; k < names.Length; k++) index[names[k]] = k;

@@ -37,6 +37,8 @@ public static class DatasetLoader
             DataSourceKind.JetsDat => (Scaled(JetsReader.ReadDat(Resolve(cfg.Features!), Resolve(cfg.Labels!), name), cfg.Scale), null),
             _ => throw new System.Diagnostics.UnreachableException(),
         };
+        if (all.Count == 0)
+            throw new HetQException($"{name}: the data set has no samples");
         if (test is not null && cfg.TestFraction is not null)
             throw new HetQException($"data.test_fraction: does not apply, {name} has its own test part");
         return Split(all, test, cfg);

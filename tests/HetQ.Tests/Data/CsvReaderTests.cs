@@ -65,6 +65,24 @@ public sealed class CsvReaderTests
     }
 
     [Fact]
+    public void A_label_column_with_huge_values_is_questioned()
+    {
+        using var dir = new TempDir();
+        string p = dir.Write("d.csv", "1,2,0\n3,4,123456\n");
+        Assert.Contains("is it the right column?", Assert.Throws<HetQException>(() => CsvReader.Read(p)).Message);
+    }
+
+    [Fact]
+    public void A_header_only_file_loads_as_no_samples_and_the_loader_rejects_it()
+    {
+        using var dir = new TempDir();
+        dir.Write("d.csv", "a,b,label\n");
+        Assert.Equal(0, CsvReader.Read(dir.File("d.csv")).Count);
+        var e = Assert.Throws<HetQException>(() => DatasetLoader.Load(new DataConfig { Kind = DataSourceKind.Csv, Path = "d.csv" }, dir.Path));
+        Assert.Equal("csv: the data set has no samples", e.Message);
+    }
+
+    [Fact]
     public void An_empty_file_is_rejected()
     {
         using var dir = new TempDir();
