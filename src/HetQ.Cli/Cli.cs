@@ -1,4 +1,5 @@
 using System.CommandLine;
+using HetQ.Cli.Commands;
 
 namespace HetQ.Cli;
 
@@ -7,20 +8,29 @@ internal static class Cli
 {
     public static RootCommand Build()
     {
-        var root = new RootCommand("HetQ: heterogeneous quantization of small neural networks into bit-exact FPGA logic.");
+        var root = new RootCommand("HetQ: train small neural networks, quantize each layer differently, and turn them into bit-exact FPGA logic.");
+        root.Subcommands.Add(TrainCommand.Create());
         return root;
     }
 
+    /// <summary>Runs the command line; user errors print one message (the stack only with HETQ_VERBOSE=1) and exit 2.</summary>
     public static int Run(string[] args)
     {
+        var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         try
         {
-            return Build().Parse(args).Invoke();
+            return Build().Parse(args).Invoke(config);
         }
         catch (HetQException e)
         {
-            Console.Error.WriteLine($"error: {e.Message}");
+            Console.Error.WriteLine($"hetq: error: {e.Message}");
+            if (Environment.GetEnvironmentVariable("HETQ_VERBOSE") == "1") Console.Error.WriteLine(e);
             return 2;
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("hetq: cancelled");
+            return 130;
         }
     }
 }

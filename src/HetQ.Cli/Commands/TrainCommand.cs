@@ -1,0 +1,71 @@
+using System.CommandLine;
+using System.Text.Json;
+using HetQ.Nn;
+using HetQ.Training;
+
+namespace HetQ.Cli.Commands;
+
+/// <summary>`hetq train CONFIG.json [--out DIR] [--epochs N] [--json]`.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var config = new Argument<string>("config") { Description = "training configuration (JSON): data, model, loss, optimizer, schedule, epochs; see the README" };
+        var output = new Option<string?>("--out") { Description = "model directory to write (default: the config's \"output\", else runs/<name>)" };
+        var epochs = new Option<int?>("--epochs") { Description = "override the configured number of epochs" };
+        var json = new Option<bool>("--json") { Description = "progress to stderr; the last line on stdout is one JSON object with the results" };
+        var cmd = new Command("train", "Train a model from a configuration file and save it to a model directory.") { config, output, epochs, json };
+        cmd.SetAction((parse, cancel) =>
+        {
+            bool asJson = parse.GetValue(json);
+            var progress = asJson ? Console.Error : Console.Out;
+            var cfg = TrainConfig.Load(parse.GetValue(config)!);
+            if (parse.GetValue(epochs) is int e)
+            {
+                if (e <= 0) throw new HetQException($"--epochs must be positive, given {e}");
+                cfg = WithEpochs(cfg, e);
+            }
+            var started = DateTime.UtcNow;
+            var result = TrainJob.Run(cfg, parse.GetValue(output), msg => progress.WriteLine(msg), r => progress.WriteLine(Format(r, started)), cancel);
+            if (asJson)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    test_accuracy = result.TestAccuracy,
+                    test_loss = result.TestLoss,
+                    epochs = result.Epochs,
+                    seconds = Math.Round(result.Seconds, 3),
+                    model = result.ModelDirectory,
+                    best_epoch = result.History.BestEpoch,
+                    stopped_early = result.History.StoppedEarly,
+                    train_samples = result.TrainSamples,
+                    test_samples = result.TestSamples,
+                    parameters = result.Parameters,
+                }));
+            }
+            else
+            {
+                Console.WriteLine($"test accuracy {result.TestAccuracy:P2}  test loss {result.TestLoss:F4}  ({result.TestSamples} samples)");
+                Console.WriteLine($"{result.Epochs} epochs in {result.Seconds:F1} s{(result.History.StoppedEarly ? " (stopped early)" : "")}; model saved to {result.ModelDirectory}");
+            }
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+
+    private static TrainConfig WithEpochs(TrainConfig c, int epochs) => new()
+    {
+        Source = c.Source, Name = c.Name, Seed = c.Seed, Data = c.Data, DataJson = c.DataJson, InputShape = c.InputShape, Layers = c.Layers,
+        LossSpec = c.LossSpec, OptimizerSpec = c.OptimizerSpec, Schedule = c.Schedule, Epochs = epochs, BatchSize = c.BatchSize,
+        ClipNorm = c.ClipNorm, ClipValue = c.ClipValue, EarlyStopping = c.EarlyStopping, Threads = c.Threads, Output = c.Output,
+        CheckpointDirectory = c.CheckpointDirectory, Quantization = c.Quantization,
+    };
+
+    internal static string Format(EpochResult r, DateTime started)
+    {
+        double elapsed = (DateTime.UtcNow - started).TotalSeconds;
+        double eta = r.Epoch < r.Epochs ? elapsed / r.Epoch * (r.Epochs - r.Epoch) : 0;
+        string val = r.ValAccuracy is { } va ? $"  val_loss {r.ValLoss:F4}  val_acc {va:P2}" : "";
+        return $"epoch {r.Epoch,3}/{r.Epochs}  loss {r.Loss:F4}  acc {r.Accuracy:P2}{val}  lr {r.LearningRate:G3}  {r.Seconds:F2} s  ETA {eta:F0} s{(r.Improved ? "  *" : "")}";
+    }
+}

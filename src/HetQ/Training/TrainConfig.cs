@@ -1,0 +1,110 @@
+using System.Text.Json;
+using HetQ.Data;
+using HetQ.Nn;
+
+namespace HetQ.Training;
+
+/// <summary>A training configuration file (see the README's "Training configuration"): data set,
+/// architecture, loss, optimizer, schedule, epochs and where the model goes. Every section is checked
+/// when the file is read, so a bad key fails before any data is loaded.</summary>
+public sealed class TrainConfig
+{
+    public required string Source { get; init; }
+    public required string Name { get; init; }
+    public required int Seed { get; init; }
+    public required DataConfig Data { get; init; }
+    public required JsonElement DataJson { get; init; }
+    public int[]? InputShape { get; init; }
+    public required IReadOnlyList<JsonSpec> Layers { get; init; }
+    public required JsonSpec? LossSpec { get; init; }
+    public required JsonSpec? OptimizerSpec { get; init; }
+    public required Schedule Schedule { get; init; }
+    public required int Epochs { get; init; }
+    public required int BatchSize { get; init; }
+    public double? ClipNorm { get; init; }
+    public double? ClipValue { get; init; }
+    public EarlyStopping? EarlyStopping { get; init; }
+    public int Threads { get; init; } = 2;
+    public required string Output { get; init; }
+    public string? CheckpointDirectory { get; init; }
+    /// <summary>The "quantization" section, kept for quantization-aware training.</summary>
+    public JsonElement? Quantization { get; init; }
+
+    /// <summary>The directory of the config file: relative data paths resolve against it.</summary>
+    public string BaseDirectory => Path.GetDirectoryName(Path.GetFullPath(Source))!;
+
+    public static TrainConfig Load(string file) => Parse(JsonSpec.Load(file));
+
+    public static TrainConfig Parse(JsonSpec s)
+    {
+        string name = s.String("name") ?? Path.GetFileNameWithoutExtension(s.Source);
+        var dataJson = s.Raw("data") ?? JsonDocument.Parse("{\"name\":\"digits\"}").RootElement.Clone();
+        DataConfig data;
+        try
+        {
+            data = DataConfig.Parse(dataJson, "data");
+        }
+        catch (HetQException e)
+        {
+            throw new HetQException($"{s.Source}: {e.Message}");
+        }
+        var model = s.Object("model") ?? throw s.Error("model", "is required: {\"layers\": [...]}");
+        var layers = model.Objects("layers");
+        if (layers.Count == 0) throw model.Error("layers", "is required and must list at least one layer");
+        var inputShape = model.Ints("input_shape");
+        model.RejectUnknown();
+        foreach (var l in layers) LayerConfig.Create(l);
+
+        var loss = s.ObjectOrType("loss");
+        var optimizer = s.ObjectOrType("optimizer");
+        Loss.Create(loss);
+        Optimizer.Create(optimizer);
+        var schedule = Schedule.Create(s.ObjectOrType("schedule"));
+        EarlyStopping? es = null;
+        if (s.Object("early_stopping") is { } es0)
+        {
+            var e = es0;
+            string monitor = e.String("monitor", "val_accuracy");
+            if (monitor is not ("val_accuracy" or "val_loss")) throw e.Error("monitor", $"must be 'val_accuracy' or 'val_loss', given '{monitor}'");
+            es = new EarlyStopping(monitor, e.Int("patience", 5), e.Double("min_delta", 0), e.Bool("restore_best", true));
+            e.RejectUnknown();
+        }
+        int epochs = s.Int("epochs", 10), batch = s.Int("batch_size", 128), threads = s.Int("threads", 2);
+        if (epochs <= 0) throw s.Error("epochs", $"must be positive, given {epochs}");
+        if (batch <= 0) throw s.Error("batch_size", $"must be positive, given {batch}");
+        if (threads is < 1 or > 2) throw s.Error("threads", $"must be 1 or 2, given {threads}");
+        var cfg = new TrainConfig
+        {
+            Source = s.Source,
+            Name = name,
+            Seed = s.Int("seed", 42),
+            Data = data,
+            DataJson = dataJson,
+            InputShape = inputShape,
+            Layers = layers,
+            LossSpec = loss,
+            OptimizerSpec = optimizer,
+            Schedule = schedule,
+            Epochs = epochs,
+            BatchSize = batch,
+            ClipNorm = s.Double("clip_norm"),
+            ClipValue = s.Double("clip_value"),
+            EarlyStopping = es,
+            Threads = threads,
+            Output = s.String("output") ?? Path.Combine("runs", name),
+            CheckpointDirectory = s.String("checkpoint_dir"),
+            Quantization = s.Raw("quantization")?.Clone(),
+        };
+        s.RejectUnknown();
+        return cfg;
+    }
+
+    /// <summary>A fresh model of this architecture, weights drawn from the seed.</summary>
+    public Model BuildModel(int[] sampleShape)
+    {
+        var shape = InputShape ?? sampleShape;
+        if (Tensor.Size(shape) != Tensor.Size(sampleShape))
+            throw new HetQException($"{Source}: model.input_shape [{string.Join(",", shape)}] does not fit the data's samples [{string.Join(",", sampleShape)}]");
+        return Model.Build(shape, Layers.Select(l => (LayerConfig.Create(l), l.Strings("inputs"))).ToList(), Seed);
+    }
+}
