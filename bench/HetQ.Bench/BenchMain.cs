@@ -17,30 +17,28 @@ internal static class BenchMain
                 Profile.Run(new[] { 16, 64, 32, 32, 5 }, 512);
                 Profile.Run(new[] { 784, 64, 32, 32, 10 }, 512, 100);
                 return 0;
-            case "train":
-                var data = Workloads.Synthetic();
-                TimeTraining("a", data, new[] { 16, 64, 32, 32, 5 }, epochs);
-                return 0;
+            case "train-speed":
+            {
+                string[] workloads = Value(args, "--workload") is { } w && w != "all" ? new[] { w } : new[] { "a", "b" };
+                string[] variants = Value(args, "--variant") is { } v && v != "all" ? new[] { v } : new[] { "float", "qat" };
+                return TrainSpeed.Run(workloads, variants, epochs, !args.Contains("--no-peer"), RepoRoot());
+            }
             default:
-                Console.Error.WriteLine("usage: HetQ.Bench train [--epochs N]");
+                Console.Error.WriteLine("usage: HetQ.Bench train-speed [--workload a|b|all] [--variant float|qat|all] [--epochs N] [--no-peer] | profile");
                 return 2;
         }
     }
 
-    public static double TimeTraining(string name, Dataset data, int[] widths, int epochs, int threads = 2)
+    private static string? Value(string[] args, string key)
     {
-        var model = Workloads.Mlp(widths);
-        using var trainer = new Trainer(model, new SoftmaxCrossEntropy(0), new Adam(1e-3), new TrainOptions(epochs + 1, 1024, Threads: threads));
-        var times = new List<double>();
-        trainer.OnEpoch = r =>
-        {
-            times.Add(r.Seconds);
-            Console.Error.WriteLine($"  {name} epoch {r.Epoch}: {r.Seconds:F3} s loss {r.Loss:F4} acc {r.Accuracy:P2}");
-        };
-        trainer.Fit(data, null);
-        var timed = times.Skip(1).Order().ToList();
-        double median = timed[timed.Count / 2];
-        Console.WriteLine($"{name}: {median:F3} s/epoch (median of {timed.Count}, after 1 warm-up)");
-        return median;
+        int i = Array.IndexOf(args, key);
+        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+
+    private static string RepoRoot()
+    {
+        var d = new DirectoryInfo(AppContext.BaseDirectory);
+        while (d is not null && !File.Exists(Path.Combine(d.FullName, "HetQ.slnx"))) d = d.Parent;
+        return d?.FullName ?? Environment.CurrentDirectory;
     }
 }

@@ -31,11 +31,12 @@ internal static class Workloads
         return new Dataset("synthetic-jets", new[] { features }, x, y, classes);
     }
 
-    public static Model Mlp(int[] widths, int seed = 42)
+    public static Model Mlp(int[] widths, bool quantized = false, int seed = 42)
     {
         var layers = new List<(Layer, string[]?)>();
         for (int i = 1; i < widths.Length; i++)
             layers.Add((new Dense(widths[i], i < widths.Length - 1 ? new Activation(ActivationKind.Relu) : default), null));
+        if (quantized) throw new NotSupportedException("quantization-aware variant needs the quantized layers");
         return Model.Build(new[] { widths[0] }, layers, seed);
     }
 }
