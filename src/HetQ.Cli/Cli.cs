@@ -1,4 +1,5 @@
 using System.CommandLine;
+using HetQ.Cli.Commands;
 
 namespace HetQ.Cli;
 
@@ -8,6 +9,7 @@ internal static class Cli
     public static RootCommand Build()
     {
         var root = new RootCommand("HetQ: heterogeneous quantization of small neural networks into bit-exact FPGA logic.");
+        root.Subcommands.Add(QuantizeCommand.Create());
         return root;
     }
 
@@ -15,7 +17,8 @@ internal static class Cli
     {
         try
         {
-            return Build().Parse(args).Invoke();
+            // Our own exception types are caught below and printed without a stack trace.
+            return Build().Parse(args).Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (HetQException e)
         {
