@@ -63,8 +63,8 @@ public static class FixedPoint
 
     /// <summary>Converts the code <paramref name="raw"/> with <paramref name="fromFrac"/> fractional bits
     /// into <paramref name="to"/> using integers only: an arithmetic right shift whose dropped bits decide
-    /// the rounding, or a left shift, then the overflow. Equals
-    /// <c>ToRaw(raw · 2^-fromFrac, to, rounding, overflow)</c> for every input.</summary>
+    /// the rounding, or a left shift, then the overflow. The result is <see cref="ToRaw"/> of the real
+    /// number raw · 2^-fromFrac, for every raw and every shift.</summary>
     public static long Requantize(long raw, int fromFrac, FixedType to, Rounding rounding, Overflow overflow)
     {
         Int128 q;
