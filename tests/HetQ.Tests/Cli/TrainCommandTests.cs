@@ -2,6 +2,7 @@ using System.Text.Json;
 
 namespace HetQ.Tests.Cli;
 
+[Collection("Console")]
 public class TrainCommandTests
 {
     [Fact]
