@@ -13,6 +13,9 @@ internal static class BenchMain
         for (int i = 0; i < args.Length - 1; i++) if (args[i] == "--epochs") epochs = int.Parse(args[i + 1]);
         switch (what)
         {
+            case "gemm":
+                GemmBench.Run();
+                return 0;
             case "profile":
                 Profile.Run(new[] { 16, 64, 32, 32, 5 }, 512);
                 Profile.Run(new[] { 784, 64, 32, 32, 10 }, 512, 100);

@@ -51,23 +51,31 @@ public sealed class SoftmaxCrossEntropy(double labelSmoothing) : Loss
         int n = labels.Length, k = output.RowSize;
         double total = 0;
         float ls = (float)LabelSmoothing;
+        var z = output.Data.AsSpan(0, n * k);
+        var g = grad.Slice(0, n * k);
+        Span<float> logSum = n <= 4096 ? stackalloc float[n] : new float[n];
+        // g = exp(z - rowmax) for the whole batch in one vectorised call, then per-row normalisation.
         for (int i = 0; i < n; i++)
         {
-            var z = output.Data.AsSpan(i * k, k);
-            var g = grad.Slice(i * k, k);
-            float max = System.Numerics.Tensors.TensorPrimitives.Max(z);
+            var zr = z.Slice(i * k, k);
+            float max = zr[0];
+            for (int j = 1; j < k; j++) max = Math.Max(max, zr[j]);
+            logSum[i] = max;
+            for (int j = 0; j < k; j++) g[i * k + j] = zr[j] - max;
+        }
+        System.Numerics.Tensors.TensorPrimitives.Exp(g, g);
+        for (int i = 0; i < n; i++)
+        {
+            var gr = g.Slice(i * k, k);
             float sum = 0;
-            for (int j = 0; j < k; j++)
-            {
-                g[j] = MathF.Exp(z[j] - max);
-                sum += g[j];
-            }
-            float logSum = MathF.Log(sum) + max, inv = 1f / sum;
+            for (int j = 0; j < k; j++) sum += gr[j];
+            float lse = MathF.Log(sum) + logSum[i], inv = 1f / sum;
+            var zr = z.Slice(i * k, k);
             for (int j = 0; j < k; j++)
             {
                 float t = (j == labels[i] ? 1f - ls : 0f) + ls / k;
-                if (t != 0) total -= t * (double)(z[j] - logSum);
-                g[j] = (g[j] * inv - t) * gradScale;
+                if (t != 0) total -= t * (double)(zr[j] - lse);
+                gr[j] = (gr[j] * inv - t) * gradScale;
             }
         }
         return total;

@@ -32,7 +32,8 @@ public sealed class Trainer : IDisposable
     private readonly Worker[] _workers;
     private readonly IReadOnlyList<Parameter>[] _params;
     private readonly Thread? _thread;
-    private readonly SemaphoreSlim _start = new(0), _done = new(0);
+    // Spin briefly, then block: a batch takes well under a millisecond, so a wake-up through the kernel would cost a noticeable share.
+    private readonly ManualResetEventSlim _start = new(false, 2000), _done = new(false, 2000);
     private volatile bool _stopping;
     private Action<int>? _job;
     private Exception? _workerError;
@@ -88,6 +89,7 @@ public sealed class Trainer : IDisposable
         while (true)
         {
             _start.Wait();
+            _start.Reset();
             if (_stopping) return;
             try
             {
@@ -97,7 +99,7 @@ public sealed class Trainer : IDisposable
             {
                 _workerError = e;
             }
-            _done.Release();
+            _done.Set();
         }
     }
 
@@ -111,9 +113,10 @@ public sealed class Trainer : IDisposable
         }
         _job = job;
         _workerError = null;
-        _start.Release();
+        _start.Set();
         job(0);
         _done.Wait();
+        _done.Reset();
         if (_workerError is not null) throw new InvalidOperationException("worker thread failed", _workerError);
     }
 
@@ -319,7 +322,7 @@ public sealed class Trainer : IDisposable
         if (_thread is not null)
         {
             _stopping = true;
-            _start.Release();
+            _start.Set();
             _thread.Join();
         }
         _start.Dispose();

@@ -55,6 +55,39 @@ public static class Gemm
 
     private static bool UseSimd(int m, int n, int k) => Fma.IsSupported && Vector256.IsHardwareAccelerated && (long)m * n * k >= 512;
 
+    /// <summary>C[M,N] = f(A[M,K] * B[K,N] + bias) with f = ReLU or identity: the dense-layer forward pass in one sweep.</summary>
+    public static void MultiplyBiasRelu(ReadOnlySpan<float> a, ReadOnlySpan<float> b, ReadOnlySpan<float> bias, bool relu, Span<float> c,
+        int m, int n, int k)
+    {
+        if (!bias.IsEmpty && bias.Length != n) throw new ArgumentException($"bias length {bias.Length} != {n}");
+        if (m == 0 || n == 0) return;
+        if (k == 0 || !UseSimd(m, n, k))
+        {
+            Multiply(a, k, b, n, c, n, m, n, k);
+            for (int i = 0; i < m; i++)
+            {
+                var row = c.Slice(i * n, n);
+                if (!bias.IsEmpty) for (int j = 0; j < n; j++) row[j] += bias[j];
+                if (relu) for (int j = 0; j < n; j++) row[j] = Math.Max(row[j], 0f);
+            }
+            return;
+        }
+        CheckSizes(a.Length, k, m, k, "A");
+        CheckSizes(b.Length, n, k, n, "B");
+        CheckSizes(c.Length, n, m, n, "C");
+        int panels = (n + NR - 1) / NR;
+        float[] packed = ArrayPool<float>.Shared.Rent(panels * k * NR);
+        try
+        {
+            PackB(b, n, k, n, packed);
+            MultiplyPacked(a, k, 1, packed, c, n, m, n, k, false, bias, relu);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(packed);
+        }
+    }
+
     /// <summary>C[M,N] (+)= A^T * B with A stored [K,M] and B [K,N] (e.g. weight gradient X^T dY).</summary>
     public static void MultiplyTransA(ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> c,
         int m, int n, int k, bool accumulate = false)
@@ -177,34 +210,33 @@ public static class Gemm
     }
 
     private static unsafe void MultiplyPacked(ReadOnlySpan<float> a, int rs, int cs, float[] packed, Span<float> c, int ldc,
-        int m, int n, int k, bool accumulate)
+        int m, int n, int k, bool accumulate, ReadOnlySpan<float> bias = default, bool relu = false)
     {
         int panels = (n + NR - 1) / NR;
         Span<float> tile = stackalloc float[MR * NR];
-        fixed (float* pa = a, pb = packed, pc = c, pt = tile)
+        Span<float> biasPanel = stackalloc float[NR];
+        fixed (float* pa = a, pb = packed, pc = c, pt = tile, pbias = biasPanel)
         {
             for (int pnl = 0; pnl < panels; pnl++)
             {
                 int j0 = pnl * NR;
                 int w = Math.Min(NR, n - j0);
                 float* bp = pb + (long)pnl * k * NR;
-                int i = 0;
-                for (; i + MR <= m; i += MR)
+                float* bb = null;
+                if (!bias.IsEmpty)
                 {
-                    if (w == NR) Kernel6x16(pa + (long)i * rs, rs, cs, bp, k, pc + (long)i * ldc + j0, ldc, accumulate);
-                    else
-                    {
-                        Kernel6x16(pa + (long)i * rs, rs, cs, bp, k, pt, NR, false);
-                        StoreTile(pt, MR, w, pc + (long)i * ldc + j0, ldc, accumulate);
-                    }
+                    biasPanel.Clear();
+                    bias.Slice(j0, w).CopyTo(biasPanel);
+                    bb = pbias;
                 }
-                for (; i < m; i++)
+                for (int i = 0; i < m; i += MR)
                 {
-                    if (w == NR) Kernel1x16(pa + (long)i * rs, cs, bp, k, pc + (long)i * ldc + j0, accumulate);
+                    int rows = Math.Min(MR, m - i);
+                    if (w == NR && rows == MR) Kernel6x16(pa + (long)i * rs, rs, cs, MR, bp, k, bb, pc + (long)i * ldc + j0, ldc, accumulate, relu);
                     else
                     {
-                        Kernel1x16(pa + (long)i * rs, cs, bp, k, pt, false);
-                        StoreTile(pt, 1, w, pc + (long)i * ldc + j0, ldc, accumulate);
+                        Kernel6x16(pa + (long)i * rs, rs, cs, rows, bp, k, bb, pt, NR, false, relu);
+                        StoreTile(pt, rows, w, pc + (long)i * ldc + j0, ldc, accumulate);
                     }
                 }
             }
@@ -218,16 +250,26 @@ public static class Gemm
                 c[r * ldc + j] = accumulate ? c[r * ldc + j] + tile[r * NR + j] : tile[r * NR + j];
     }
 
+    /// <summary>A 6x16 tile of C from a 6-row strip of A (rows beyond <paramref name="rows"/> repeat row 0 and are
+    /// not stored) and one 16-wide panel of packed B; accumulators start at the bias panel (or zero), and ReLU is
+    /// applied before the store when asked.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Kernel6x16(float* a, int rs, int cs, float* b, int k, float* c, int ldc, bool accumulate)
+    private static unsafe void Kernel6x16(float* a, int rs, int cs, int rows, float* b, int k, float* bias, float* c, int ldc, bool accumulate, bool relu)
     {
-        Vector256<float> c00 = Vector256<float>.Zero, c01 = Vector256<float>.Zero;
-        Vector256<float> c10 = Vector256<float>.Zero, c11 = Vector256<float>.Zero;
-        Vector256<float> c20 = Vector256<float>.Zero, c21 = Vector256<float>.Zero;
-        Vector256<float> c30 = Vector256<float>.Zero, c31 = Vector256<float>.Zero;
-        Vector256<float> c40 = Vector256<float>.Zero, c41 = Vector256<float>.Zero;
-        Vector256<float> c50 = Vector256<float>.Zero, c51 = Vector256<float>.Zero;
-        float* a0 = a, a1 = a + rs, a2 = a + 2 * rs, a3 = a + 3 * rs, a4 = a + 4 * rs, a5 = a + 5 * rs;
+        Vector256<float> c00, c01;
+        if (bias is null) c00 = c01 = Vector256<float>.Zero;
+        else
+        {
+            c00 = Avx.LoadVector256(bias);
+            c01 = Avx.LoadVector256(bias + 8);
+        }
+        Vector256<float> c10 = c00, c11 = c01, c20 = c00, c21 = c01, c30 = c00, c31 = c01, c40 = c00, c41 = c01, c50 = c00, c51 = c01;
+        float* a0 = a;
+        float* a1 = a + (rows > 1 ? rs : 0);
+        float* a2 = a + (rows > 2 ? 2 * rs : 0);
+        float* a3 = a + (rows > 3 ? 3 * rs : 0);
+        float* a4 = a + (rows > 4 ? 4 * rs : 0);
+        float* a5 = a + (rows > 5 ? 5 * rs : 0);
         for (int q = 0; q < k; q++)
         {
             int p = q * cs;
@@ -247,35 +289,26 @@ public static class Gemm
             av = Vector256.Create(a5[p]);
             c50 = Fma.MultiplyAdd(av, b0, c50); c51 = Fma.MultiplyAdd(av, b1, c51);
         }
-        Store2(c, c00, c01, accumulate); c += ldc;
-        Store2(c, c10, c11, accumulate); c += ldc;
-        Store2(c, c20, c21, accumulate); c += ldc;
-        Store2(c, c30, c31, accumulate); c += ldc;
-        Store2(c, c40, c41, accumulate); c += ldc;
-        Store2(c, c50, c51, accumulate);
+        Store2(c, c00, c01, accumulate, relu); c += ldc;
+        if (rows > 1) Store2(c, c10, c11, accumulate, relu); c += ldc;
+        if (rows > 2) Store2(c, c20, c21, accumulate, relu); c += ldc;
+        if (rows > 3) Store2(c, c30, c31, accumulate, relu); c += ldc;
+        if (rows > 4) Store2(c, c40, c41, accumulate, relu); c += ldc;
+        if (rows > 5) Store2(c, c50, c51, accumulate, relu);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Kernel1x16(float* a, int cs, float* b, int k, float* c, bool accumulate)
-    {
-        Vector256<float> c0 = Vector256<float>.Zero, c1 = Vector256<float>.Zero;
-        for (int q = 0; q < k; q++)
-        {
-            Vector256<float> av = Vector256.Create(a[q * cs]);
-            c0 = Fma.MultiplyAdd(av, Avx.LoadVector256(b), c0);
-            c1 = Fma.MultiplyAdd(av, Avx.LoadVector256(b + 8), c1);
-            b += NR;
-        }
-        Store2(c, c0, c1, accumulate);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Store2(float* c, Vector256<float> v0, Vector256<float> v1, bool accumulate)
+    private static unsafe void Store2(float* c, Vector256<float> v0, Vector256<float> v1, bool accumulate, bool relu)
     {
         if (accumulate)
         {
             v0 = Avx.Add(v0, Avx.LoadVector256(c));
             v1 = Avx.Add(v1, Avx.LoadVector256(c + 8));
+        }
+        if (relu)
+        {
+            v0 = Avx.Max(v0, Vector256<float>.Zero);
+            v1 = Avx.Max(v1, Vector256<float>.Zero);
         }
         Avx.Store(c, v0);
         Avx.Store(c + 8, v1);

@@ -44,6 +44,22 @@ public class GemmTests
     }
 
     [Theory]
+    [MemberData(nameof(Shapes))]
+    public void The_fused_bias_and_relu_product_matches_the_scalar_reference(int m, int n, int k)
+    {
+        var a = Random(m * k, 11);
+        var b = Random(k * n, 12);
+        var bias = Random(n, 13);
+        var expected = new float[m * n];
+        Gemm.MultiplyScalar(a, k, b, n, expected, n, m, n, k);
+        for (int i = 0; i < m; i++)
+            for (int j = 0; j < n; j++) expected[i * n + j] = Math.Max(0, expected[i * n + j] + bias[j]);
+        var actual = new float[m * n];
+        Gemm.MultiplyBiasRelu(a, b, bias, true, actual, m, n, k);
+        AssertClose(expected, actual, k);
+    }
+
+    [Theory]
     [InlineData(7, 19, 33)]
     [InlineData(64, 10, 512)]
     public void Accumulating_adds_to_the_destination(int m, int n, int k)

@@ -68,14 +68,10 @@ public sealed class Conv : UnaryLayer
         if (_cols is null || _cols.Length != need) _cols = new float[need];
         Im2Col(x.Data, n, InChannels, g, _cols);
         var y = Ensure(ref _y, n, OutputShape);
-        Gemm.Multiply(_cols, PatchSize, Kernel.Value, Filters, y.Data, Filters, rows, Filters, PatchSize);
-        if (Bias is not null)
-            for (int r = 0; r < rows; r++)
-            {
-                var row = y.Data.AsSpan(r * Filters, Filters);
-                TensorPrimitives.Add(row, Bias.Value, row);
-            }
-        Activation.Apply(y.Data, Filters);
+        bool fused = Activation.Kind is ActivationKind.Linear or ActivationKind.Relu;
+        Gemm.MultiplyBiasRelu(_cols, Kernel.Value, Bias is null ? default : Bias.Value, fused && Activation.Kind == ActivationKind.Relu,
+            y.Data, rows, Filters, PatchSize);
+        if (!fused) Activation.Apply(y.Data, Filters);
         return y;
     }
 

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using System.Text.Json;
 using HetQ.Numerics;
 
@@ -50,6 +51,12 @@ public sealed class Dense : UnaryLayer
     {
         var y = Ensure(ref _y, x.Shape[0], OutputShape);
         int rows = x.Length / InFeatures;
+        if (Activation.Kind is ActivationKind.Linear or ActivationKind.Relu)
+        {
+            Gemm.MultiplyBiasRelu(x.Data, Kernel.Value, Bias is null ? default : Bias.Value, Activation.Kind == ActivationKind.Relu,
+                y.Data, rows, Units, InFeatures);
+            return y;
+        }
         Gemm.Multiply(x.Data, InFeatures, Kernel.Value, Units, y.Data, Units, rows, Units, InFeatures);
         Epilogue(y.Data, rows);
         return y;
@@ -87,9 +94,23 @@ public sealed class Dense : UnaryLayer
         return gx;
     }
 
+    /// <summary>acc[j] += Σ_r m[r, j]: vectorised over 8-column strips.</summary>
     internal static void ColumnSums(ReadOnlySpan<float> m, int rows, int cols, Span<float> acc)
     {
-        for (int r = 0; r < rows; r++) TensorPrimitives.Add(acc, m.Slice(r * cols, cols), acc);
+        int j = 0;
+        if (System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated)
+            for (; j + 8 <= cols; j += 8)
+            {
+                var s = System.Runtime.Intrinsics.Vector256.Create(acc.Slice(j, 8));
+                for (int r = 0; r < rows; r++) s += System.Runtime.Intrinsics.Vector256.Create(m.Slice(r * cols + j, 8));
+                s.CopyTo(acc.Slice(j, 8));
+            }
+        for (; j < cols; j++)
+        {
+            float s = 0;
+            for (int r = 0; r < rows; r++) s += m[r * cols + j];
+            acc[j] += s;
+        }
     }
 
     public override Layer CloneForWorker()
