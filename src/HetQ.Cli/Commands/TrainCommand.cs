@@ -58,7 +58,8 @@ internal static class TrainCommand
         Source = c.Source, Name = c.Name, Seed = c.Seed, Data = c.Data, DataJson = c.DataJson, InputShape = c.InputShape, Layers = c.Layers,
         LossSpec = c.LossSpec, OptimizerSpec = c.OptimizerSpec, Schedule = c.Schedule, Epochs = epochs, BatchSize = c.BatchSize,
         ClipNorm = c.ClipNorm, ClipValue = c.ClipValue, EarlyStopping = c.EarlyStopping, Threads = c.Threads, Output = c.Output,
-        CheckpointDirectory = c.CheckpointDirectory, Quantization = c.Quantization,
+        CheckpointDirectory = c.CheckpointDirectory, Quantization = c.Quantization, QuantizationConfig = c.QuantizationConfig,
+        InitialWeights = c.InitialWeights,
     };
 
     internal static string Format(EpochResult r, DateTime started)

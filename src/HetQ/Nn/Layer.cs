@@ -1,6 +1,18 @@
 using HetQ.Numerics;
+using HetQ.Quantization;
 
 namespace HetQ.Nn;
+
+/// <summary>The quantizers of one layer (QKeras's kernel_quantizer, bias_quantizer and activation quantizer);
+/// any may be absent.</summary>
+public sealed record LayerQuantizers(IQuantizer? Kernel = null, IQuantizer? Bias = null, IQuantizer? Activation = null)
+{
+    public bool IsEmpty => Kernel is null && Bias is null && Activation is null;
+
+    /// <summary>Fields of <paramref name="other"/> that are set replace these.</summary>
+    public LayerQuantizers Override(LayerQuantizers other) =>
+        new(other.Kernel ?? Kernel, other.Bias ?? Bias, other.Activation ?? Activation);
+}
 
 /// <summary>Per-call settings of a forward pass: training mode and the replica's random source.</summary>
 public sealed class ForwardContext
@@ -21,6 +33,39 @@ public abstract class Layer
 
     public virtual IReadOnlyList<Parameter> Parameters => Array.Empty<Parameter>();
 
+    private LayerQuantizers? _quantizers;
+
+    /// <summary>Quantization-aware training: the kernel and bias quantizers act on the parameters named
+    /// <c>kernel</c> and <c>bias</c>, the activation quantizer on the layer's output (after its activation).</summary>
+    public LayerQuantizers? Quantizers
+    {
+        get => _quantizers;
+        set
+        {
+            _quantizers = value is null || value.IsEmpty ? null : value;
+            OutputQuantizer = _quantizers?.Activation is { } a ? new FakeQuantizer(a) : null;
+            if (OutputShape.Length > 0 || InputShapes.Length > 0) ApplyParameterQuantizers();
+        }
+    }
+
+    /// <summary>The fake quantizer of the output (from <see cref="Quantizers"/>); the model applies it.</summary>
+    public FakeQuantizer? OutputQuantizer { get; private set; }
+
+    private void ApplyParameterQuantizers()
+    {
+        foreach (var p in Parameters)
+        {
+            string role = p.Name[(p.Name.LastIndexOf('/') + 1)..];
+            var q = role switch
+            {
+                "kernel" => _quantizers?.Kernel,
+                "bias" => _quantizers?.Bias,
+                _ => null,
+            };
+            if (role is "kernel" or "bias") p.Quantizer = q is null ? null : new FakeQuantizer(q);
+        }
+    }
+
     /// <summary>Number of inputs the layer takes (Add takes two or more: -1).</summary>
     public virtual int Arity => 1;
 
@@ -29,6 +74,14 @@ public abstract class Layer
     {
         InputShapes = inputShapes;
         OutputShape = BuildCore(inputShapes, rng);
+        if (_quantizers is not null)
+        {
+            if (_quantizers.Kernel is not null && !Parameters.Any(p => p.Name.EndsWith("/kernel", StringComparison.Ordinal)))
+                throw new HetQException($"layer '{Name}' ({Type}) has no kernel for kernel_quantizer '{_quantizers.Kernel.Spec}'");
+            if (_quantizers.Bias is not null && !Parameters.Any(p => p.Name.EndsWith("/bias", StringComparison.Ordinal)))
+                throw new HetQException($"layer '{Name}' ({Type}) has no bias for bias_quantizer '{_quantizers.Bias.Spec}'");
+            ApplyParameterQuantizers();
+        }
     }
 
     protected abstract int[] BuildCore(int[][] inputShapes, Random rng);
@@ -52,6 +105,8 @@ public abstract class Layer
         clone.Name = Name;
         clone.InputShapes = InputShapes;
         clone.OutputShape = OutputShape;
+        clone._quantizers = _quantizers;
+        clone.OutputQuantizer = OutputQuantizer;
         return clone;
     }
 

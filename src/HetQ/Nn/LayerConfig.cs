@@ -38,8 +38,30 @@ public static class LayerConfig
             "add" => new Add(),
             _ => throw s.Error("type", $"unknown layer type '{type}' (known: {string.Join(", ", Types)})"),
         };
+        layer.Quantizers = ReadQuantizers(s);
         s.RejectUnknown();
         return layer;
+    }
+
+    /// <summary>The QKeras-style quantizer keys any layer may carry: kernel_quantizer, bias_quantizer, activation_quantizer.</summary>
+    public static LayerQuantizers? ReadQuantizers(JsonSpec s)
+    {
+        var q = new LayerQuantizers(Quantizer(s, "kernel_quantizer"), Quantizer(s, "bias_quantizer"), Quantizer(s, "activation_quantizer"));
+        return q.IsEmpty ? null : q;
+    }
+
+    public static Quantization.IQuantizer? Quantizer(JsonSpec s, string key)
+    {
+        string? spec = s.String(key);
+        if (spec is null) return null;
+        try
+        {
+            return Quantization.QuantizerParser.Parse(spec);
+        }
+        catch (HetQException e)
+        {
+            throw s.Error(key, e.Message);
+        }
     }
 
     private static Conv CreateConv(JsonSpec s, int rank)
@@ -93,6 +115,12 @@ public static class LayerConfig
         }
         if (layer is ActivationLayer a) w.WriteString("activation", a.Activation.Name);
         layer.WriteConfig(w);
+        if (layer.Quantizers is { } q)
+        {
+            if (q.Kernel is not null) w.WriteString("kernel_quantizer", q.Kernel.Spec);
+            if (q.Bias is not null) w.WriteString("bias_quantizer", q.Bias.Spec);
+            if (q.Activation is not null) w.WriteString("activation_quantizer", q.Activation.Spec);
+        }
         w.WriteEndObject();
     }
 

@@ -14,6 +14,15 @@ public sealed class Model
     public IReadOnlyList<Node> Nodes { get; }
     public int[] OutputShape => Nodes[^1].Layer.OutputShape;
 
+    /// <summary>Quantizes the model input before the first layer (the input's fixed-point type in hardware).</summary>
+    public Quantization.FakeQuantizer? InputQuantizer { get; set; }
+
+    private readonly Tensor?[] _preQuant;
+    private readonly Tensor?[] _quantOut;
+    private readonly Tensor?[] _quantGrad;
+    private Tensor? _quantInput;
+    private IReadOnlyList<Parameter>? _parameters;
+
     private readonly Tensor?[] _outputs;
     private readonly Tensor?[] _grads;
     private readonly Tensor?[] _ownedGrads;
@@ -27,6 +36,9 @@ public sealed class Model
         _grads = new Tensor?[nodes.Count];
         _ownedGrads = new Tensor?[nodes.Count];
         _owned = new bool[nodes.Count];
+        _preQuant = new Tensor?[nodes.Count];
+        _quantOut = new Tensor?[nodes.Count];
+        _quantGrad = new Tensor?[nodes.Count];
     }
 
     /// <summary>Names the layers, wires them (a layer without "inputs" reads the previous one), builds the shapes
@@ -65,20 +77,43 @@ public sealed class Model
     }
 
     /// <summary>Every parameter once (trainable weights and state), in node order.</summary>
-    public IReadOnlyList<Parameter> Parameters => Nodes.SelectMany(n => n.Layer.Parameters).ToList();
+    public IReadOnlyList<Parameter> Parameters => _parameters ??= Nodes.SelectMany(n => n.Layer.Parameters).ToList();
 
     public IReadOnlyList<Parameter> TrainableParameters => Parameters.Where(p => p.Trainable).ToList();
 
     public Tensor Forward(Tensor x, ForwardContext ctx)
     {
+        if (InputQuantizer is not null)
+        {
+            var q = EnsureLike(ref _quantInput, x);
+            InputQuantizer.Forward(x.Data, q.Data, LastDim(x), false, null);
+            x = q;
+        }
+        foreach (var p in Parameters) p.Refresh(ctx.Training, ctx.Rng);
         for (int i = 0; i < Nodes.Count; i++)
         {
             var node = Nodes[i];
             var inputs = new Tensor[node.Inputs.Length];
             for (int j = 0; j < inputs.Length; j++) inputs[j] = node.Inputs[j] < 0 ? x : _outputs[node.Inputs[j]]!;
-            _outputs[i] = node.Layer.Forward(inputs, ctx);
+            var y = node.Layer.Forward(inputs, ctx);
+            if (node.Layer.OutputQuantizer is { } oq)
+            {
+                _preQuant[i] = y;
+                var q = EnsureLike(ref _quantOut[i], y);
+                oq.Forward(y.Data, q.Data, LastDim(y), ctx.Training, ctx.Rng);
+                y = q;
+            }
+            _outputs[i] = y;
         }
         return _outputs[^1]!;
+    }
+
+    private static int LastDim(Tensor t) => t.Shape.Length > 1 ? t.Shape[^1] : 1;
+
+    private static Tensor EnsureLike(ref Tensor? buffer, Tensor like)
+    {
+        if (buffer is null || buffer.Length != like.Length || !buffer.Shape.AsSpan().SequenceEqual(like.Shape)) buffer = new Tensor(like.Shape);
+        return buffer;
     }
 
     /// <summary>Back-propagates dLoss/dOutput; parameter gradients accumulate into each Parameter.Grad.</summary>
@@ -92,6 +127,12 @@ public sealed class Model
             var g = _grads[i];
             if (g is null) continue;
             var node = Nodes[i];
+            if (node.Layer.OutputQuantizer is { } oq)
+            {
+                var gq = EnsureLike(ref _quantGrad[i], g);
+                oq.Backward(_preQuant[i]!.Data, g.Data, gq.Data);
+                g = gq;
+            }
             var gin = node.Layer.Backward(g);
             for (int j = 0; j < node.Inputs.Length; j++)
             {
@@ -100,6 +141,7 @@ public sealed class Model
                 Accumulate(k, gin[j]);
             }
         }
+        foreach (var p in Parameters) p.BackwardQuantizer();
     }
 
     private void Accumulate(int k, Tensor t)
@@ -122,7 +164,7 @@ public sealed class Model
 
     /// <summary>A replica for a worker thread: shared weights, own gradients and buffers.</summary>
     public Model CloneForWorker() =>
-        new(InputShape, Nodes.Select(n => new Node(n.Layer.CloneForWorker(), n.Inputs)).ToList());
+        new(InputShape, Nodes.Select(n => new Node(n.Layer.CloneForWorker(), n.Inputs)).ToList()) { InputQuantizer = InputQuantizer };
 
     public int ParameterCount => Parameters.Sum(p => p.Length);
 

@@ -28,6 +28,37 @@ public sealed class Parameter
     public bool Trainable { get; }
     public Regularizer? Regularizer { get; set; }
 
+    /// <summary>The fake quantizer applied to the values in every forward pass (quantization-aware training).</summary>
+    public Quantization.FakeQuantizer? Quantizer
+    {
+        get => _quantizer;
+        set
+        {
+            _quantizer = value;
+            _quantized = value is null ? null : new float[Value.Length];
+        }
+    }
+
+    private Quantization.FakeQuantizer? _quantizer;
+    private float[]? _quantized;
+
+    /// <summary>What the layer computes with: the quantized values when there is a quantizer (after <see cref="Refresh"/>).</summary>
+    public float[] Effective => _quantized ?? Value;
+
+    /// <summary>Quantizes the current values into <see cref="Effective"/>; the last axis is the channel axis.</summary>
+    public void Refresh(bool training, Random? rng)
+    {
+        if (_quantizer is null) return;
+        _quantizer.Forward(Value, _quantized, Shape.Length == 0 ? 1 : Shape[^1], training, rng);
+    }
+
+    /// <summary>Turns dLoss/dEffective into dLoss/dValue with the quantizer's straight-through estimator.</summary>
+    public void BackwardQuantizer()
+    {
+        if (_quantizer is null || !Trainable) return;
+        _quantizer.Backward(Value, Grad, Grad);
+    }
+
     public Parameter(string name, int[] shape, bool trainable = true, float[]? value = null)
     {
         Name = name;
@@ -47,6 +78,7 @@ public sealed class Parameter
         Trainable = shared.Trainable;
         Grad = shared.Trainable ? new float[shared.Value.Length] : Array.Empty<float>();
         Regularizer = shared.Regularizer;
+        Quantizer = shared.Quantizer;
     }
 
     public int Length => Value.Length;

@@ -40,7 +40,7 @@ public sealed class QuantizedRelu : Quantizer
     public bool IsQuantizedClip { get; }
     public override int Bits => BitCount;
 
-    private bool IsPlain => !UseSigmoid && NegativeSlope == 0 && !ClipsAtUpperBound;
+    internal bool IsPlain => !UseSigmoid && NegativeSlope == 0 && !ClipsAtUpperBound;
     private bool ClipsAtUpperBound => !IsQuantizedClip && ReluUpperBound is double b && b != 0;
 
     public override string Spec

@@ -27,8 +27,14 @@ public sealed class TrainConfig
     public int Threads { get; init; } = 2;
     public required string Output { get; init; }
     public string? CheckpointDirectory { get; init; }
-    /// <summary>The "quantization" section, kept for quantization-aware training.</summary>
+    /// <summary>The "quantization" section as written (saved with the model).</summary>
     public JsonElement? Quantization { get; init; }
+
+    /// <summary>The parsed "quantization" section: quantization-aware training when present.</summary>
+    public QuantizationConfig? QuantizationConfig { get; init; }
+
+    /// <summary>A model directory whose weights start the training (fine-tuning, e.g. QAT after float training).</summary>
+    public string? InitialWeights { get; init; }
 
     /// <summary>The directory of the config file: relative data paths resolve against it.</summary>
     public string BaseDirectory => Path.GetDirectoryName(Path.GetFullPath(Source))!;
@@ -94,6 +100,8 @@ public sealed class TrainConfig
             Output = s.String("output") ?? Path.Combine("runs", name),
             CheckpointDirectory = s.String("checkpoint_dir"),
             Quantization = s.Raw("quantization")?.Clone(),
+            QuantizationConfig = s.Object("quantization") is { } q ? QuantizationConfig.Parse(q) : null,
+            InitialWeights = s.String("initial_weights"),
         };
         s.RejectUnknown();
         return cfg;
@@ -105,6 +113,22 @@ public sealed class TrainConfig
         var shape = InputShape ?? sampleShape;
         if (Tensor.Size(shape) != Tensor.Size(sampleShape))
             throw new HetQException($"{Source}: model.input_shape [{string.Join(",", shape)}] does not fit the data's samples [{string.Join(",", sampleShape)}]");
-        return Model.Build(shape, Layers.Select(l => (LayerConfig.Create(l), l.Strings("inputs"))).ToList(), Seed);
+        var model = Model.Build(shape, Layers.Select(l => (LayerConfig.Create(l), l.Strings("inputs"))).ToList(), Seed);
+        QuantizationConfig?.Apply(model);
+        if (InitialWeights is { } dir)
+        {
+            string full = Path.IsPathRooted(dir) ? dir : Path.Combine(BaseDirectory, dir);
+            var (init, _) = ModelIO.Load(full);
+            var from = init.Parameters.ToDictionary(p => p.Name);
+            foreach (var p in model.Parameters)
+            {
+                if (!from.TryGetValue(p.Name, out var src))
+                    throw new HetQException($"{Source}: initial_weights {full} has no parameter '{p.Name}'");
+                if (!src.Shape.AsSpan().SequenceEqual(p.Shape))
+                    throw new HetQException($"{Source}: initial_weights parameter '{p.Name}' has shape [{string.Join(",", src.Shape)}], the model needs [{string.Join(",", p.Shape)}]");
+                src.Value.CopyTo(p.Value, 0);
+            }
+        }
+        return model;
     }
 }

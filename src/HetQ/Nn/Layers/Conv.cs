@@ -69,7 +69,7 @@ public sealed class Conv : UnaryLayer
         Im2Col(x.Data, n, InChannels, g, _cols);
         var y = Ensure(ref _y, n, OutputShape);
         bool fused = Activation.Kind is ActivationKind.Linear or ActivationKind.Relu;
-        Gemm.MultiplyBiasRelu(_cols, Kernel.Value, Bias is null ? default : Bias.Value, fused && Activation.Kind == ActivationKind.Relu,
+        Gemm.MultiplyBiasRelu(_cols, Kernel.Effective, Bias is null ? default : Bias.Effective, fused && Activation.Kind == ActivationKind.Relu,
             y.Data, rows, Filters, PatchSize);
         if (!fused) Activation.Apply(y.Data, Filters);
         return y;
@@ -90,7 +90,7 @@ public sealed class Conv : UnaryLayer
         if (Bias is not null) Dense.ColumnSums(gy.Data, rows, Filters, Bias.Grad);
         if (!NeedsInputGradient) return null!;
         if (_gradCols is null || _gradCols.Length != _cols!.Length) _gradCols = new float[_cols!.Length];
-        Gemm.MultiplyTransB(gy.Data, Kernel.Value, _gradCols, rows, PatchSize, Filters);
+        Gemm.MultiplyTransB(gy.Data, Kernel.Effective, _gradCols, rows, PatchSize, Filters);
         var gx = Ensure(ref _gradIn, n, InputShapes[0]);
         Array.Clear(gx.Data);
         Col2Im(_gradCols, n, InChannels, g, gx.Data);

@@ -53,11 +53,11 @@ public sealed class Dense : UnaryLayer
         int rows = x.Length / InFeatures;
         if (Activation.Kind is ActivationKind.Linear or ActivationKind.Relu)
         {
-            Gemm.MultiplyBiasRelu(x.Data, Kernel.Value, Bias is null ? default : Bias.Value, Activation.Kind == ActivationKind.Relu,
+            Gemm.MultiplyBiasRelu(x.Data, Kernel.Effective, Bias is null ? default : Bias.Effective, Activation.Kind == ActivationKind.Relu,
                 y.Data, rows, Units, InFeatures);
             return y;
         }
-        Gemm.Multiply(x.Data, InFeatures, Kernel.Value, Units, y.Data, Units, rows, Units, InFeatures);
+        Gemm.Multiply(x.Data, InFeatures, Kernel.Effective, Units, y.Data, Units, rows, Units, InFeatures);
         Epilogue(y.Data, rows);
         return y;
     }
@@ -66,7 +66,7 @@ public sealed class Dense : UnaryLayer
     {
         if (Bias is not null)
         {
-            ReadOnlySpan<float> b = Bias.Value;
+            ReadOnlySpan<float> b = Bias.Effective;
             for (int r = 0; r < rows; r++)
             {
                 var row = y.AsSpan(r * Units, Units);
@@ -90,7 +90,7 @@ public sealed class Dense : UnaryLayer
         if (Bias is not null) ColumnSums(g.Data, rows, Units, Bias.Grad);
         if (!NeedsInputGradient) return null!;
         var gx = Ensure(ref _gradIn, x.Shape[0], InputShapes[0]);
-        Gemm.MultiplyTransB(g.Data, Kernel.Value, gx.Data, rows, InFeatures, Units);
+        Gemm.MultiplyTransB(g.Data, Kernel.Effective, gx.Data, rows, InFeatures, Units);
         return gx;
     }
 

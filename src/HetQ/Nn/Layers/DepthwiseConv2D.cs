@@ -57,13 +57,13 @@ public sealed class DepthwiseConv2D : UnaryLayer
         var g = Geometry;
         int c = C, m = DepthMultiplier, oc = OutC;
         var y = Ensure(ref _y, n, OutputShape);
-        float[] k = Kernel.Value, xd = x.Data, yd = y.Data;
+        float[] k = Kernel.Effective, xd = x.Data, yd = y.Data;
         for (int b = 0; b < n; b++)
             for (int oy = 0; oy < g.OutH; oy++)
                 for (int ox = 0; ox < g.OutW; ox++)
                 {
                     int yo = ((b * g.OutH + oy) * g.OutW + ox) * oc;
-                    for (int j = 0; j < oc; j++) yd[yo + j] = Bias is null ? 0f : Bias.Value[j];
+                    for (int j = 0; j < oc; j++) yd[yo + j] = Bias is null ? 0f : Bias.Effective[j];
                     for (int ky = 0; ky < g.KH; ky++)
                     {
                         int iy = oy * g.SH + ky - g.PadTop;
@@ -98,7 +98,7 @@ public sealed class DepthwiseConv2D : UnaryLayer
         }
         var gx = Ensure(ref _gradIn, n, InputShapes[0]);
         Array.Clear(gx.Data);
-        float[] k = Kernel.Value, kg = Kernel.Grad, xd = x.Data, gyd = gy.Data, gxd = gx.Data;
+        float[] k = Kernel.Effective, kg = Kernel.Grad, xd = x.Data, gyd = gy.Data, gxd = gx.Data;
         for (int b = 0; b < n; b++)
             for (int oy = 0; oy < g.OutH; oy++)
                 for (int ox = 0; ox < g.OutW; ox++)
