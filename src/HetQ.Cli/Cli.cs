@@ -6,11 +6,16 @@ namespace HetQ.Cli;
 /// <summary>Builds the `hetq` command tree; each verb lives in its own file under Commands/.</summary>
 internal static class Cli
 {
-    public static RootCommand Build()
+    public static Command Build()
     {
-        var root = new RootCommand("HetQ: train small neural networks, quantize each layer differently, and turn them into bit-exact FPGA logic.");
+        // A plain command named "hetq" (a RootCommand takes its name from the assembly, HetQ.Cli).
+        var root = new Command("hetq", "HetQ: train small neural networks, quantize each layer differently, and turn them into bit-exact FPGA logic.");
+        root.Options.Add(new System.CommandLine.Help.HelpOption());
+        root.Options.Add(new VersionOption());
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(QuantizeCommand.Create());
+        root.Subcommands.Add(FreezeCommand.Create());
+        root.Subcommands.Add(EvalCommand.Create());
         return root;
     }
 

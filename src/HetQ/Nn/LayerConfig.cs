@@ -16,7 +16,8 @@ public static class LayerConfig
     public static Layer Create(JsonSpec s)
     {
         string type = s.RequireString("type").ToLowerInvariant();
-        s.Allow("name", "inputs");
+        s.Allow("inputs");
+        string? name = s.String("name");
         Layer layer = type switch
         {
             "dense" => new Dense(s.RequireInt("units"), ReadActivation(s), s.Bool("use_bias", true),
@@ -40,6 +41,7 @@ public static class LayerConfig
         };
         layer.Quantizers = ReadQuantizers(s);
         s.RejectUnknown();
+        if (name is not null) layer.Name = name;
         return layer;
     }
 

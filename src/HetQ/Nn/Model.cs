@@ -108,6 +108,18 @@ public sealed class Model
         return _outputs[^1]!;
     }
 
+    /// <summary>The output of node <paramref name="i"/> from the last forward pass.</summary>
+    public Tensor NodeOutput(int i) => _outputs[i] ?? throw new InvalidOperationException("no forward pass yet");
+
+    /// <summary>A replica without any quantizer (same weights): the float model of a quantized one.</summary>
+    public Model WithoutQuantization()
+    {
+        var m = CloneForWorker();
+        m.InputQuantizer = null;
+        foreach (var n in m.Nodes) n.Layer.Quantizers = null;
+        return m;
+    }
+
     private static int LastDim(Tensor t) => t.Shape.Length > 1 ? t.Shape[^1] : 1;
 
     private static Tensor EnsureLike(ref Tensor? buffer, Tensor like)

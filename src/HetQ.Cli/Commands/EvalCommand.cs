@@ -1,0 +1,62 @@
+using System.CommandLine;
+using System.Text.Json;
+using HetQ.Nn;
+using HetQ.Quantization;
+using HetQ.Training;
+
+namespace HetQ.Cli.Commands;
+
+/// <summary>`hetq eval MODEL --data DATA [--input-type T] [--json]`.</summary>
+internal static class EvalCommand
+{
+    public static Command Create()
+    {
+        var model = new Argument<string>("model") { Description = "model directory (from hetq train or hetq import)" };
+        var data = new Option<string>("--data") { Description = "a training configuration (its data section) or a data-set configuration (JSON); the test part is used", Required = true };
+        var input = new Option<string?>("--input-type") { Description = "fixed-point type of the input when the model has no input quantizer (default ap_fixed<16,6,RND_CONV,SAT>)" };
+        var json = new Option<bool>("--json") { Description = "print one JSON object: samples, accuracy_float, accuracy_fake_quant, accuracy_emulated, mismatches" };
+        var cmd = new Command("eval", "Accuracy of the float, fake-quantized and emulated (frozen integer) model, and how many samples the emulator gets differently from the fake-quantized model.")
+        {
+            model, data, input, json,
+        };
+        cmd.SetAction(parse =>
+        {
+            var (m, meta) = ModelIO.Load(parse.GetValue(model)!);
+            var splits = EvalJob.LoadData(parse.GetValue(data)!);
+            FixedFormat? fmt = parse.GetValue(input) is { } t ? FixedFormat.Parse(t) : null;
+            var r = EvalJob.Run(m, meta.Name, splits.Test, fmt);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    samples = r.Samples,
+                    accuracy_float = r.AccuracyFloat,
+                    accuracy_fake_quant = r.AccuracyFakeQuant,
+                    accuracy_emulated = r.AccuracyEmulated,
+                    mismatches = r.Mismatches,
+                    first_mismatch = r.FirstMismatch,
+                    not_representable = r.Problems,
+                    notes = r.Notes,
+                }));
+                return r.Mismatches is null or 0 ? 0 : 1;
+            }
+            Console.WriteLine($"samples               {r.Samples}");
+            Console.WriteLine($"accuracy, float       {r.AccuracyFloat:P2}");
+            Console.WriteLine($"accuracy, fake-quant  {r.AccuracyFakeQuant:P2}");
+            if (r.AccuracyEmulated is { } ae)
+            {
+                Console.WriteLine($"accuracy, emulated    {ae:P2}");
+                Console.WriteLine($"mismatches            {r.Mismatches} (samples whose emulated output differs from the fake-quantized one)");
+                if (r.FirstMismatch is { } fm) Console.WriteLine($"first mismatch        {fm}");
+            }
+            else
+            {
+                Console.WriteLine("emulated              - (the model is not exactly representable in fixed point:)");
+                foreach (var p in r.Problems) Console.WriteLine($"  - {p}");
+            }
+            foreach (var n in r.Notes) Console.WriteLine($"note: {n}");
+            return r.Mismatches is null or 0 ? 0 : 1;
+        });
+        return cmd;
+    }
+}

@@ -1,0 +1,48 @@
+using System.CommandLine;
+using System.Text.Json;
+using HetQ.Graph;
+using HetQ.Nn;
+using HetQ.Quantization;
+
+namespace HetQ.Cli.Commands;
+
+/// <summary>`hetq freeze MODEL [--out FILE] [--input-type T] [--json]`.</summary>
+internal static class FreezeCommand
+{
+    public static Command Create()
+    {
+        var model = new Argument<string>("model") { Description = "model directory" };
+        var output = new Option<string?>("--out") { Description = "graph file to write (default MODEL/graph.json)" };
+        var input = new Option<string?>("--input-type") { Description = "fixed-point type of the input when the model has no input quantizer (default ap_fixed<16,6,RND_CONV,SAT>)" };
+        var json = new Option<bool>("--json") { Description = "print one JSON object: graph file, nodes, input and output types" };
+        var cmd = new Command("freeze", "Freeze a quantized model into its integer graph (integer weights, a fixed-point type on every tensor) and save it as JSON.")
+        {
+            model, output, input, json,
+        };
+        cmd.SetAction(parse =>
+        {
+            string dir = parse.GetValue(model)!;
+            var (m, meta) = ModelIO.Load(dir);
+            FixedFormat? fmt = parse.GetValue(input) is { } t ? FixedFormat.Parse(t) : null;
+            var r = Freezer.Freeze(m, meta.Name, fmt);
+            if (r.Graph is null)
+                throw new HetQException($"{dir}: the model is not exactly representable in fixed point:\n  - " + string.Join("\n  - ", r.Problems));
+            string file = parse.GetValue(output) ?? Path.Combine(dir, "graph.json");
+            r.Graph.Save(file);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new { graph = Path.GetFullPath(file), nodes = r.Graph.Nodes.Count, input = r.Graph.Input.Output.Type.ToString(), output = r.Graph.Output.Output.Type.ToString() }));
+                return 0;
+            }
+            Console.WriteLine($"{"node",-16}{"op",-16}{"shape",-14}{"type",-22}");
+            foreach (var n in r.Graph.Nodes)
+                Console.WriteLine($"{n.Name,-16}{OpName(n.Op),-16}{"[" + string.Join(",", n.Output.Shape) + "]",-14}{n.Output.Type,-22}");
+            foreach (var note in r.Graph.Notes) Console.WriteLine($"note: {note}");
+            Console.WriteLine($"integer graph written to {Path.GetFullPath(file)}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    internal static string OpName(Op op) => op.GetType().Name.Replace("Op", "", StringComparison.Ordinal).ToLowerInvariant();
+}

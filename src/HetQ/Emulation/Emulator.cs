@@ -1,0 +1,339 @@
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using HetQ.Graph;
+using HetQ.Quantization;
+
+namespace HetQ.Emulation;
+
+/// <summary>Runs an <see cref="IntegerGraph"/> with integer arithmetic: the executable definition of every op,
+/// bit-exact by construction. Samples are independent, so batches are split across threads.</summary>
+public sealed class Emulator
+{
+    public IntegerGraph Graph { get; }
+    private readonly Kernel[] _kernels;
+    private readonly int[] _sizes;
+
+    public Emulator(IntegerGraph graph)
+    {
+        Graph = graph;
+        _sizes = graph.Nodes.Select(n => n.Output.Size).ToArray();
+        _kernels = graph.Nodes.Select((n, i) => Kernel.Create(graph, i)).ToArray();
+    }
+
+    public int InputSize => _sizes[0];
+    public int OutputSize => _sizes[^1];
+    public FixedType OutputType => Graph.Output.Output.Type;
+
+    /// <summary>Raw output codes [n × OutputSize] for float inputs [n × InputSize].</summary>
+    public long[] Run(ReadOnlySpan<float> inputs, int threads = 2)
+    {
+        if (inputs.Length % InputSize != 0) throw new ArgumentException($"input length {inputs.Length} is not a multiple of {InputSize}");
+        int n = inputs.Length / InputSize;
+        var output = new long[n * OutputSize];
+        float[] x = inputs.ToArray();
+        int chunk = Math.Max(64, (n + threads * 8 - 1) / (threads * 8));
+        int chunks = (n + chunk - 1) / chunk;
+        Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, () => Buffers(), (c, _, buf) =>
+        {
+            int lo = c * chunk, hi = Math.Min(n, lo + chunk);
+            for (int s = lo; s < hi; s++) RunSample(x.AsSpan(s * InputSize, InputSize), buf, output.AsSpan(s * OutputSize, OutputSize));
+            return buf;
+        }, _ => { });
+        return output;
+    }
+
+    /// <summary>The value of each output code.</summary>
+    public double[] Values(long[] raw) => raw.Select(r => FixedPoint.FromRaw(r, OutputType)).ToArray();
+
+    private long[][] Buffers() => _sizes.Select(s => new long[s]).ToArray();
+
+    private void RunSample(ReadOnlySpan<float> x, long[][] buf, Span<long> output)
+    {
+        var fmt = ((InputOp)Graph.Nodes[0].Op).Format;
+        var b0 = buf[0];
+        for (int i = 0; i < b0.Length; i++) b0[i] = FixedPoint.ToRaw(x[i], fmt.Type, fmt.Rounding, fmt.Overflow);
+        for (int k = 1; k < _kernels.Length; k++) _kernels[k].Run(buf, k);
+        buf[^1].AsSpan().CopyTo(output);
+    }
+
+    /// <summary>The emulation of one node.</summary>
+    private abstract class Kernel
+    {
+        public abstract void Run(long[][] buf, int self);
+
+        public static Kernel Create(IntegerGraph g, int i)
+        {
+            var node = g.Nodes[i];
+            var inputs = node.Inputs;
+            TensorType In(int j) => g.Nodes[inputs[j]].Output;
+            return node.Op switch
+            {
+                InputOp => new Nop(),
+                DenseOp d => new DenseKernel(d, inputs[0], In(0).Type),
+                ConvOp c => new ConvKernel(c, inputs[0], In(0).Type),
+                DepthwiseConvOp d => new DepthwiseKernel(d, inputs[0], In(0).Type),
+                MaxPoolOp m => new MaxPoolKernel(m.Window, inputs[0]),
+                AvgPoolOp a => new AvgPoolKernel(a, inputs[0]),
+                FlattenOp => new CopyKernel(inputs[0]),
+                AddOp a => new AddKernel(a, inputs, inputs.Select(j => g.Nodes[j].Output.Type).ToArray()),
+                RequantOp r => new RequantKernel(new Requantizer(r.Output, In(0).Type.FractionalBits), inputs[0]),
+                _ => throw new HetQException($"node '{node.Name}': no emulation for op {node.Op.GetType().Name}"),
+            };
+        }
+    }
+
+    private sealed class Nop : Kernel
+    {
+        public override void Run(long[][] buf, int self) { }
+    }
+
+    private sealed class CopyKernel(int input) : Kernel
+    {
+        public override void Run(long[][] buf, int self) => buf[input].AsSpan().CopyTo(buf[self]);
+    }
+
+    private sealed class RequantKernel(Requantizer rq, int input) : Kernel
+    {
+        public override void Run(long[][] buf, int self)
+        {
+            var x = buf[input];
+            var y = buf[self];
+            for (int i = 0; i < y.Length; i++) y[i] = rq.Apply(x[i]);
+        }
+    }
+
+    /// <summary>Σ x·w with weights pre-shifted to the accumulator's fractional bits; int32 SIMD lanes when the
+    /// accumulator fits 31 bits (wrap-around partial sums are then still exact), else int64.</summary>
+    private sealed class DenseKernel : Kernel
+    {
+        private readonly int _in, _out, _input, _outPadded;
+        private readonly long[] _w, _b;
+        private readonly int[]? _w32, _b32;
+        private readonly Requantizer _rq;
+
+        public DenseKernel(DenseOp d, int input, FixedType inType)
+        {
+            _in = d.In;
+            _out = d.Out;
+            _input = input;
+            int prodFrac = inType.FractionalBits + d.WeightType.FractionalBits;
+            int shift = d.AccType.FractionalBits - prodFrac;
+            _w = d.Weights.Select(w => w << shift).ToArray();
+            _b = new long[_out];
+            if (d.Bias is { } bias) for (int j = 0; j < _out; j++) _b[j] = bias[j] << (d.AccType.FractionalBits - d.BiasType!.Value.FractionalBits);
+            _rq = new Requantizer(d.Output, d.AccType.FractionalBits);
+            _outPadded = (_out + 7) / 8 * 8;
+            if (d.AccType.Width <= 31 && inType.Width <= 31 && Vector256.IsHardwareAccelerated)
+            {
+                _w32 = new int[_in * _outPadded];
+                for (int i = 0; i < _in; i++)
+                    for (int j = 0; j < _out; j++) _w32[i * _outPadded + j] = unchecked((int)_w[i * _out + j]);
+                _b32 = new int[_outPadded];
+                for (int j = 0; j < _out; j++) _b32[j] = unchecked((int)_b[j]);
+            }
+        }
+
+        public override void Run(long[][] buf, int self)
+        {
+            var x = buf[_input];
+            var y = buf[self];
+            if (_w32 is not null)
+            {
+                Span<int> acc = stackalloc int[_outPadded];
+                _b32.AsSpan().CopyTo(acc);
+                ref int accRef = ref MemoryMarshal.GetReference(acc);
+                ref int wRef = ref MemoryMarshal.GetArrayDataReference(_w32);
+                for (int i = 0; i < _in; i++)
+                {
+                    int xi = (int)x[i];
+                    if (xi == 0) continue;
+                    var xv = Vector256.Create(xi);
+                    nuint row = (nuint)(i * _outPadded);
+                    for (int j = 0; j < _outPadded; j += 8)
+                    {
+                        var a = Vector256.LoadUnsafe(ref accRef, (nuint)j);
+                        (a + xv * Vector256.LoadUnsafe(ref wRef, row + (nuint)j)).StoreUnsafe(ref accRef, (nuint)j);
+                    }
+                }
+                for (int j = 0; j < _out; j++) y[j] = _rq.Apply(acc[j]);
+                return;
+            }
+            for (int j = 0; j < _out; j++)
+            {
+                long s = _b[j];
+                for (int i = 0; i < _in; i++) s += x[i] * _w[i * _out + j];
+                y[j] = _rq.Apply(s);
+            }
+        }
+    }
+
+    private sealed class ConvKernel : Kernel
+    {
+        private readonly ConvOp _op;
+        private readonly int _input;
+        private readonly long[] _w, _b;
+        private readonly Requantizer _rq;
+
+        public ConvKernel(ConvOp c, int input, FixedType inType)
+        {
+            _op = c;
+            _input = input;
+            int shift = c.AccType.FractionalBits - inType.FractionalBits - c.WeightType.FractionalBits;
+            _w = c.Weights.Select(w => w << shift).ToArray();
+            _b = new long[c.Filters];
+            if (c.Bias is { } bias) for (int j = 0; j < c.Filters; j++) _b[j] = bias[j] << (c.AccType.FractionalBits - c.BiasType!.Value.FractionalBits);
+            _rq = new Requantizer(c.Output, c.AccType.FractionalBits);
+        }
+
+        public override void Run(long[][] buf, int self)
+        {
+            var x = buf[_input];
+            var y = buf[self];
+            var g = _op.Window;
+            int f = _op.Filters, c = g.Channels;
+            Span<long> acc = stackalloc long[f];
+            for (int oy = 0; oy < g.OutH; oy++)
+                for (int ox = 0; ox < g.OutW; ox++)
+                {
+                    _b.AsSpan().CopyTo(acc);
+                    for (int ky = 0; ky < g.KH; ky++)
+                    {
+                        int iy = oy * g.SH + ky - g.PadTop;
+                        if (iy < 0 || iy >= g.InH) continue;
+                        for (int kx = 0; kx < g.KW; kx++)
+                        {
+                            int ix = ox * g.SW + kx - g.PadLeft;
+                            if (ix < 0 || ix >= g.InW) continue;
+                            int xo = (iy * g.InW + ix) * c, wo = (ky * g.KW + kx) * c * f;
+                            for (int ci = 0; ci < c; ci++)
+                            {
+                                long xv = x[xo + ci];
+                                if (xv == 0) continue;
+                                for (int j = 0; j < f; j++) acc[j] += xv * _w[wo + ci * f + j];
+                            }
+                        }
+                    }
+                    int yo = (oy * g.OutW + ox) * f;
+                    for (int j = 0; j < f; j++) y[yo + j] = _rq.Apply(acc[j]);
+                }
+        }
+    }
+
+    private sealed class DepthwiseKernel : Kernel
+    {
+        private readonly DepthwiseConvOp _op;
+        private readonly int _input;
+        private readonly long[] _w, _b;
+        private readonly Requantizer _rq;
+
+        public DepthwiseKernel(DepthwiseConvOp d, int input, FixedType inType)
+        {
+            _op = d;
+            _input = input;
+            int shift = d.AccType.FractionalBits - inType.FractionalBits - d.WeightType.FractionalBits;
+            _w = d.Weights.Select(w => w << shift).ToArray();
+            int oc = d.Window.Channels * d.Multiplier;
+            _b = new long[oc];
+            if (d.Bias is { } bias) for (int j = 0; j < oc; j++) _b[j] = bias[j] << (d.AccType.FractionalBits - d.BiasType!.Value.FractionalBits);
+            _rq = new Requantizer(d.Output, d.AccType.FractionalBits);
+        }
+
+        public override void Run(long[][] buf, int self)
+        {
+            var x = buf[_input];
+            var y = buf[self];
+            var g = _op.Window;
+            int c = g.Channels, m = _op.Multiplier, oc = c * m;
+            Span<long> acc = stackalloc long[oc];
+            for (int oy = 0; oy < g.OutH; oy++)
+                for (int ox = 0; ox < g.OutW; ox++)
+                {
+                    _b.AsSpan().CopyTo(acc);
+                    for (int ky = 0; ky < g.KH; ky++)
+                    {
+                        int iy = oy * g.SH + ky - g.PadTop;
+                        if (iy < 0 || iy >= g.InH) continue;
+                        for (int kx = 0; kx < g.KW; kx++)
+                        {
+                            int ix = ox * g.SW + kx - g.PadLeft;
+                            if (ix < 0 || ix >= g.InW) continue;
+                            int xo = (iy * g.InW + ix) * c, wo = (ky * g.KW + kx) * oc;
+                            for (int ci = 0; ci < c; ci++)
+                                for (int mi = 0; mi < m; mi++) acc[ci * m + mi] += x[xo + ci] * _w[wo + ci * m + mi];
+                        }
+                    }
+                    int yo = (oy * g.OutW + ox) * oc;
+                    for (int j = 0; j < oc; j++) y[yo + j] = _rq.Apply(acc[j]);
+                }
+        }
+    }
+
+    private sealed class MaxPoolKernel(Window g, int input) : Kernel
+    {
+        public override void Run(long[][] buf, int self)
+        {
+            var x = buf[input];
+            var y = buf[self];
+            int c = g.Channels;
+            for (int oy = 0; oy < g.OutH; oy++)
+                for (int ox = 0; ox < g.OutW; ox++)
+                {
+                    int y0 = Math.Max(0, oy * g.SH - g.PadTop), y1 = Math.Min(g.InH, oy * g.SH - g.PadTop + g.KH);
+                    int x0 = Math.Max(0, ox * g.SW - g.PadLeft), x1 = Math.Min(g.InW, ox * g.SW - g.PadLeft + g.KW);
+                    for (int ch = 0; ch < c; ch++)
+                    {
+                        long best = long.MinValue;
+                        for (int iy = y0; iy < y1; iy++)
+                            for (int ix = x0; ix < x1; ix++) best = Math.Max(best, x[(iy * g.InW + ix) * c + ch]);
+                        y[(oy * g.OutW + ox) * c + ch] = best;
+                    }
+                }
+        }
+    }
+
+    private sealed class AvgPoolKernel(AvgPoolOp op, int input) : Kernel
+    {
+        private readonly Requantizer _rq = new(op.Output, op.SumType.FractionalBits);
+
+        public override void Run(long[][] buf, int self)
+        {
+            var x = buf[input];
+            var y = buf[self];
+            var g = op.Window;
+            int c = g.Channels;
+            for (int oy = 0; oy < g.OutH; oy++)
+                for (int ox = 0; ox < g.OutW; ox++)
+                    for (int ch = 0; ch < c; ch++)
+                    {
+                        long s = 0;
+                        for (int ky = 0; ky < g.KH; ky++)
+                            for (int kx = 0; kx < g.KW; kx++) s += x[((oy * g.SH + ky) * g.InW + ox * g.SW + kx) * c + ch];
+                        y[(oy * g.OutW + ox) * c + ch] = _rq.Apply(s);
+                    }
+        }
+    }
+
+    private sealed class AddKernel : Kernel
+    {
+        private readonly int[] _inputs, _shifts;
+        private readonly Requantizer _rq;
+
+        public AddKernel(AddOp a, int[] inputs, FixedType[] types)
+        {
+            _inputs = inputs;
+            _shifts = types.Select(t => a.SumType.FractionalBits - t.FractionalBits).ToArray();
+            _rq = new Requantizer(a.Output, a.SumType.FractionalBits);
+        }
+
+        public override void Run(long[][] buf, int self)
+        {
+            var y = buf[self];
+            for (int i = 0; i < y.Length; i++)
+            {
+                long s = 0;
+                for (int k = 0; k < _inputs.Length; k++) s += buf[_inputs[k]][i] << _shifts[k];
+                y[i] = _rq.Apply(s);
+            }
+        }
+    }
+}

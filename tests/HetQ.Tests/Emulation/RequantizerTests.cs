@@ -1,0 +1,41 @@
+using HetQ.Emulation;
+using HetQ.Graph;
+using HetQ.Quantization;
+
+namespace HetQ.Tests.Emulation;
+
+public class RequantizerTests
+{
+    public static TheoryData<Rounding, Overflow> Modes()
+    {
+        var d = new TheoryData<Rounding, Overflow>();
+        foreach (var r in Enum.GetValues<Rounding>())
+            foreach (var o in Enum.GetValues<Overflow>()) d.Add(r, o);
+        return d;
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void The_fast_requantizer_equals_the_fixed_point_spec_on_every_code(Rounding rounding, Overflow overflow)
+    {
+        foreach (bool relu in new[] { false, true })
+            foreach (var to in new[] { new FixedType(true, 4, 1), new FixedType(false, 5, 2), new FixedType(true, 6, 6), new FixedType(false, 3, -1) })
+                foreach (int fromFrac in new[] { 0, 2, 3, 5, 9 })
+                {
+                    var rq = new Requantizer(new Requantization(relu, new FixedFormat(to, rounding, overflow)), fromFrac);
+                    for (long acc = -700; acc <= 700; acc++)
+                    {
+                        long input = relu && acc < 0 ? 0 : acc;
+                        Assert.Equal(FixedPoint.Requantize(input, fromFrac, to, rounding, overflow), rq.Apply(acc));
+                    }
+                }
+    }
+
+    [Fact]
+    public void Without_a_format_only_the_relu_applies()
+    {
+        var rq = new Requantizer(new Requantization(true, null), 7);
+        Assert.Equal(0, rq.Apply(-5));
+        Assert.Equal(123456789, rq.Apply(123456789));
+    }
+}
