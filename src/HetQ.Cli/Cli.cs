@@ -11,6 +11,7 @@ internal static class Cli
         var root = new RootCommand("HetQ: train small neural networks, quantize each layer differently, and turn them into bit-exact FPGA logic.");
         root.Subcommands.Add(TrainCommand.Create());
         root.Subcommands.Add(QuantizeCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
         return root;
     }
 
