@@ -108,4 +108,29 @@ public class ReferenceJetModelTests(ITestOutputHelper output)
         var b = loaded.Forward(jets.X, new ForwardContext()).Data;
         Assert.Equal(a, b);
     }
+
+    [Fact]
+    public void The_jets100_example_data_config_gives_the_100_reference_jets_the_tagger_classifies_at_74_percent()
+    {
+        string? json = SharedData.TryGetPath("data/models/keras/qkeras_3layer.json");
+        string? h5 = SharedData.TryGetPath("data/models/keras/qkeras_3layer_weights.h5");
+        if (Absent(json is null || h5 is null || LoadJets() is null)) return;
+
+        string example = Path.Combine(RepositoryRoot(), "examples", "jets100.json");
+        using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(example));
+        var splits = DatasetLoader.Load(DataConfig.Parse(doc.RootElement), Path.GetDirectoryName(example)!);
+        Assert.Equal((0, 100), (splits.Train.Count, splits.Test.Count));
+
+        var (model, _) = KerasImporter.Import(json!, h5!);
+        var y = model.Forward(new Tensor([100, 16], splits.Test.Features), new ForwardContext());
+        Assert.Equal(74, Enumerable.Range(0, 100).Count(i => KerasTestFiles.ArgMax(y.Row(i)) == splits.Test.Labels[i]));
+    }
+
+    private static string RepositoryRoot()
+    {
+        string? dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "HetQ.slnx")))
+            dir = Path.GetDirectoryName(dir.TrimEnd(Path.DirectorySeparatorChar));
+        return dir ?? throw new InvalidOperationException("HetQ.slnx not found above the test binaries");
+    }
 }
