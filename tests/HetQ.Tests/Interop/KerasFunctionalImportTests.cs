@@ -95,11 +95,11 @@ public class KerasFunctionalImportTests
     }
 
     [Fact]
-    public void A_full_h5_with_model_config_imports_architecture_and_weights_from_the_one_file()
+    public void A_full_h5_with_model_config_in_fixed_length_strings_imports_architecture_and_weights_from_the_one_file()
     {
         using var dir = new TempDir();
         var weights = ResidualWeights();
-        KerasTestFiles.WriteWeights(dir.File("full.h5"), weights, modelConfig: ResidualJson);
+        KerasTestFiles.WriteWeights(dir.File("full.h5"), weights, modelConfig: ResidualJson, fixedLengthStrings: true);
         var (model, meta) = KerasImporter.Import(dir.File("full.h5"), null);
         Assert.Equal("full", meta.Name);
         Assert.Equal(3, meta.NumClasses);

@@ -11,8 +11,11 @@ internal sealed record KerasWeight(string Name, float[] Values, params ulong[] S
 internal static class KerasTestFiles
 {
     /// <summary>Writes the layout of <c>model.save_weights</c> (or, with <paramref name="modelConfig"/>, of a full
-    /// <c>model.save</c>: weights under <c>model_weights</c>, the architecture in attribute <c>model_config</c>).</summary>
-    public static void WriteWeights(string path, IReadOnlyList<(string Layer, KerasWeight[] Weights)> layers, string? modelConfig = null)
+    /// <c>model.save</c>: weights under <c>model_weights</c>, the architecture in attribute <c>model_config</c>).
+    /// Strings are variable length, or with <paramref name="fixedLengthStrings"/> fixed length as h5py writes
+    /// Keras's byte strings.</summary>
+    public static void WriteWeights(string path, IReadOnlyList<(string Layer, KerasWeight[] Weights)> layers, string? modelConfig = null,
+        bool fixedLengthStrings = false)
     {
         var weightsGroup = new H5Group();
         weightsGroup.Attributes["layer_names"] = layers.Select(l => l.Layer).ToArray();
@@ -52,7 +55,9 @@ internal static class KerasTestFiles
             file.Attributes["model_config"] = modelConfig;
             file.Attributes["keras_version"] = "2.4.0";
         }
-        file.Write(path);
+        int longest = new[] { modelConfig ?? "" }.Concat(layers.SelectMany(l => l.Weights.Select(w => w.Name).Append(l.Layer)))
+            .Max(t => System.Text.Encoding.UTF8.GetByteCount(t));
+        file.Write(path, fixedLengthStrings ? new H5WriteOptions(DefaultStringLength: longest) : new H5WriteOptions());
     }
 
     /// <summary>A whitespace-separated matrix, one row per line.</summary>
