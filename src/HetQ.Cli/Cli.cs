@@ -16,6 +16,7 @@ internal static class Cli
         root.Subcommands.Add(QuantizeCommand.Create());
         root.Subcommands.Add(FreezeCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(ImportCommand.Create());
         return root;
     }
 
