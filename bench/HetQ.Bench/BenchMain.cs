@@ -13,6 +13,8 @@ internal static class BenchMain
         for (int i = 0; i < args.Length - 1; i++) if (args[i] == "--epochs") epochs = int.Parse(args[i + 1]);
         switch (what)
         {
+            case "emulator":
+                return EmulatorBench.Run(RepoRoot());
             case "gemm":
                 GemmBench.Run();
                 return 0;

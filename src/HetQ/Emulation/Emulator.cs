@@ -12,12 +12,17 @@ public sealed class Emulator
     public IntegerGraph Graph { get; }
     private readonly Kernel[] _kernels;
     private readonly int[] _sizes;
+    private readonly InputQuantizer _input;
+
+    /// <summary>Samples that each kernel call processes.</summary>
+    private const int Block = 32;
 
     public Emulator(IntegerGraph graph)
     {
         Graph = graph;
         _sizes = graph.Nodes.Select(n => n.Output.Size).ToArray();
         _kernels = graph.Nodes.Select((n, i) => Kernel.Create(graph, i)).ToArray();
+        _input = new InputQuantizer(((InputOp)graph.Nodes[0].Op).Format);
     }
 
     public int InputSize => _sizes[0];
@@ -36,7 +41,11 @@ public sealed class Emulator
         Parallel.For(0, chunks, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, threads) }, () => Buffers(), (c, _, buf) =>
         {
             int lo = c * chunk, hi = Math.Min(n, lo + chunk);
-            for (int s = lo; s < hi; s++) RunSample(x.AsSpan(s * InputSize, InputSize), buf, output.AsSpan(s * OutputSize, OutputSize));
+            for (int s = lo; s < hi; s += Block)
+            {
+                int count = Math.Min(Block, hi - s);
+                RunBlock(x.AsSpan(s * InputSize, count * InputSize), count, buf, output.AsSpan(s * OutputSize, count * OutputSize));
+            }
             return buf;
         }, _ => { });
         return output;
@@ -45,27 +54,42 @@ public sealed class Emulator
     /// <summary>The value of each output code.</summary>
     public double[] Values(long[] raw) => raw.Select(r => FixedPoint.FromRaw(r, OutputType)).ToArray();
 
-    private long[][] Buffers() => _sizes.Select(s => new long[s]).ToArray();
+    private long[][] Buffers() => _sizes.Select(s => new long[s * Block]).ToArray();
 
-    private void RunSample(ReadOnlySpan<float> x, long[][] buf, Span<long> output)
+    private void RunBlock(ReadOnlySpan<float> x, int count, long[][] buf, Span<long> output)
     {
-        var fmt = ((InputOp)Graph.Nodes[0].Op).Format;
         var b0 = buf[0];
-        for (int i = 0; i < b0.Length; i++) b0[i] = FixedPoint.ToRaw(x[i], fmt.Type, fmt.Rounding, fmt.Overflow);
-        for (int k = 1; k < _kernels.Length; k++) _kernels[k].Run(buf, k);
-        buf[^1].AsSpan().CopyTo(output);
+        for (int i = 0; i < x.Length; i++) b0[i] = _input.Apply(x[i]);
+        for (int k = 1; k < _kernels.Length; k++)
+        {
+            var kernel = _kernels[k];
+            for (int s = 0; s < count; s++) kernel.Run(buf, k, s);
+        }
+        buf[^1].AsSpan(0, count * OutputSize).CopyTo(output);
     }
 
-    /// <summary>The emulation of one node.</summary>
+    /// <summary>The emulation of one node for sample <c>s</c> of a block: node k's codes for that sample are
+    /// buf[k][s·size_k .. (s+1)·size_k).</summary>
     private abstract class Kernel
     {
-        public abstract void Run(long[][] buf, int self);
+        public int[] Sizes { get; set; } = Array.Empty<int>();
+
+        public abstract void Run(long[][] buf, int self, int s);
+
+        protected Span<long> At(long[][] buf, int node, int s) => buf[node].AsSpan(s * Sizes[node], Sizes[node]);
 
         public static Kernel Create(IntegerGraph g, int i)
         {
             var node = g.Nodes[i];
             var inputs = node.Inputs;
             TensorType In(int j) => g.Nodes[inputs[j]].Output;
+            var kernel = CreateCore(g, node, inputs, In);
+            kernel.Sizes = g.Nodes.Select(n => n.Output.Size).ToArray();
+            return kernel;
+        }
+
+        private static Kernel CreateCore(IntegerGraph g, GraphNode node, int[] inputs, Func<int, TensorType> In)
+        {
             return node.Op switch
             {
                 InputOp => new Nop(),
@@ -84,20 +108,20 @@ public sealed class Emulator
 
     private sealed class Nop : Kernel
     {
-        public override void Run(long[][] buf, int self) { }
+        public override void Run(long[][] buf, int self, int s) { }
     }
 
     private sealed class CopyKernel(int input) : Kernel
     {
-        public override void Run(long[][] buf, int self) => buf[input].AsSpan().CopyTo(buf[self]);
+        public override void Run(long[][] buf, int self, int s) => At(buf, input, s).CopyTo(At(buf, self, s));
     }
 
     private sealed class RequantKernel(Requantizer rq, int input) : Kernel
     {
-        public override void Run(long[][] buf, int self)
+        public override void Run(long[][] buf, int self, int s)
         {
-            var x = buf[input];
-            var y = buf[self];
+            var x = At(buf, input, s);
+            var y = At(buf, self, s);
             for (int i = 0; i < y.Length; i++) y[i] = rq.Apply(x[i]);
         }
     }
@@ -133,36 +157,57 @@ public sealed class Emulator
             }
         }
 
-        public override void Run(long[][] buf, int self)
+        public override void Run(long[][] buf, int self, int s)
         {
-            var x = buf[_input];
-            var y = buf[self];
+            var x = At(buf, _input, s);
+            var y = At(buf, self, s);
             if (_w32 is not null)
             {
+                Span<int> xi = stackalloc int[_in];
+                for (int i = 0; i < _in; i++) xi[i] = (int)x[i];
                 Span<int> acc = stackalloc int[_outPadded];
-                _b32.AsSpan().CopyTo(acc);
-                ref int accRef = ref MemoryMarshal.GetReference(acc);
                 ref int wRef = ref MemoryMarshal.GetArrayDataReference(_w32);
-                for (int i = 0; i < _in; i++)
+                ref int bRef = ref MemoryMarshal.GetArrayDataReference(_b32!);
+                // Up to 32 outputs at a time in four vector registers.
+                for (int j0 = 0; j0 < _outPadded; j0 += 32)
                 {
-                    int xi = (int)x[i];
-                    if (xi == 0) continue;
-                    var xv = Vector256.Create(xi);
-                    nuint row = (nuint)(i * _outPadded);
-                    for (int j = 0; j < _outPadded; j += 8)
+                    int vectors = Math.Min(4, (_outPadded - j0) / 8);
+                    var a0 = Vector256.LoadUnsafe(ref bRef, (nuint)j0);
+                    var a1 = vectors > 1 ? Vector256.LoadUnsafe(ref bRef, (nuint)(j0 + 8)) : default;
+                    var a2 = vectors > 2 ? Vector256.LoadUnsafe(ref bRef, (nuint)(j0 + 16)) : default;
+                    var a3 = vectors > 3 ? Vector256.LoadUnsafe(ref bRef, (nuint)(j0 + 24)) : default;
+                    nuint row = (nuint)j0;
+                    for (int i = 0; i < _in; i++, row += (nuint)_outPadded)
                     {
-                        var a = Vector256.LoadUnsafe(ref accRef, (nuint)j);
-                        (a + xv * Vector256.LoadUnsafe(ref wRef, row + (nuint)j)).StoreUnsafe(ref accRef, (nuint)j);
+                        var xv = Vector256.Create(xi[i]);
+                        a0 += xv * Vector256.LoadUnsafe(ref wRef, row);
+                        if (vectors > 1) a1 += xv * Vector256.LoadUnsafe(ref wRef, row + 8);
+                        if (vectors > 2) a2 += xv * Vector256.LoadUnsafe(ref wRef, row + 16);
+                        if (vectors > 3) a3 += xv * Vector256.LoadUnsafe(ref wRef, row + 24);
                     }
+                    if (_rq.Vectorizable)
+                    {
+                        a0 = _rq.Apply(a0);
+                        a1 = _rq.Apply(a1);
+                        a2 = _rq.Apply(a2);
+                        a3 = _rq.Apply(a3);
+                    }
+                    a0.CopyTo(acc.Slice(j0, 8));
+                    if (vectors > 1) a1.CopyTo(acc.Slice(j0 + 8, 8));
+                    if (vectors > 2) a2.CopyTo(acc.Slice(j0 + 16, 8));
+                    if (vectors > 3) a3.CopyTo(acc.Slice(j0 + 24, 8));
                 }
-                for (int j = 0; j < _out; j++) y[j] = _rq.Apply(acc[j]);
+                if (_rq.Vectorizable)
+                    for (int j = 0; j < _out; j++) y[j] = acc[j];
+                else
+                    for (int j = 0; j < _out; j++) y[j] = _rq.Apply(acc[j]);
                 return;
             }
             for (int j = 0; j < _out; j++)
             {
-                long s = _b[j];
-                for (int i = 0; i < _in; i++) s += x[i] * _w[i * _out + j];
-                y[j] = _rq.Apply(s);
+                long sum = _b[j];
+                for (int i = 0; i < _in; i++) sum += x[i] * _w[i * _out + j];
+                y[j] = _rq.Apply(sum);
             }
         }
     }
@@ -185,10 +230,10 @@ public sealed class Emulator
             _rq = new Requantizer(c.Output, c.AccType.FractionalBits);
         }
 
-        public override void Run(long[][] buf, int self)
+        public override void Run(long[][] buf, int self, int s)
         {
-            var x = buf[_input];
-            var y = buf[self];
+            var x = At(buf, _input, s);
+            var y = At(buf, self, s);
             var g = _op.Window;
             int f = _op.Filters, c = g.Channels;
             Span<long> acc = stackalloc long[f];
@@ -238,10 +283,10 @@ public sealed class Emulator
             _rq = new Requantizer(d.Output, d.AccType.FractionalBits);
         }
 
-        public override void Run(long[][] buf, int self)
+        public override void Run(long[][] buf, int self, int s)
         {
-            var x = buf[_input];
-            var y = buf[self];
+            var x = At(buf, _input, s);
+            var y = At(buf, self, s);
             var g = _op.Window;
             int c = g.Channels, m = _op.Multiplier, oc = c * m;
             Span<long> acc = stackalloc long[oc];
@@ -270,10 +315,10 @@ public sealed class Emulator
 
     private sealed class MaxPoolKernel(Window g, int input) : Kernel
     {
-        public override void Run(long[][] buf, int self)
+        public override void Run(long[][] buf, int self, int s)
         {
-            var x = buf[input];
-            var y = buf[self];
+            var x = At(buf, input, s);
+            var y = At(buf, self, s);
             int c = g.Channels;
             for (int oy = 0; oy < g.OutH; oy++)
                 for (int ox = 0; ox < g.OutW; ox++)
@@ -295,20 +340,20 @@ public sealed class Emulator
     {
         private readonly Requantizer _rq = new(op.Output, op.SumType.FractionalBits);
 
-        public override void Run(long[][] buf, int self)
+        public override void Run(long[][] buf, int self, int s)
         {
-            var x = buf[input];
-            var y = buf[self];
+            var x = At(buf, input, s);
+            var y = At(buf, self, s);
             var g = op.Window;
             int c = g.Channels;
             for (int oy = 0; oy < g.OutH; oy++)
                 for (int ox = 0; ox < g.OutW; ox++)
                     for (int ch = 0; ch < c; ch++)
                     {
-                        long s = 0;
+                        long sum = 0;
                         for (int ky = 0; ky < g.KH; ky++)
-                            for (int kx = 0; kx < g.KW; kx++) s += x[((oy * g.SH + ky) * g.InW + ox * g.SW + kx) * c + ch];
-                        y[(oy * g.OutW + ox) * c + ch] = _rq.Apply(s);
+                            for (int kx = 0; kx < g.KW; kx++) sum += x[((oy * g.SH + ky) * g.InW + ox * g.SW + kx) * c + ch];
+                        y[(oy * g.OutW + ox) * c + ch] = _rq.Apply(sum);
                     }
         }
     }
@@ -325,14 +370,14 @@ public sealed class Emulator
             _rq = new Requantizer(a.Output, a.SumType.FractionalBits);
         }
 
-        public override void Run(long[][] buf, int self)
+        public override void Run(long[][] buf, int self, int s)
         {
-            var y = buf[self];
+            var y = At(buf, self, s);
             for (int i = 0; i < y.Length; i++)
             {
-                long s = 0;
-                for (int k = 0; k < _inputs.Length; k++) s += buf[_inputs[k]][i] << _shifts[k];
-                y[i] = _rq.Apply(s);
+                long sum = 0;
+                for (int k = 0; k < _inputs.Length; k++) sum += At(buf, _inputs[k], s)[i] << _shifts[k];
+                y[i] = _rq.Apply(sum);
             }
         }
     }

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using HetQ.Graph;
 using HetQ.Quantization;
 
@@ -42,10 +43,38 @@ public readonly struct Requantizer
         _mask = _shift > 0 && _shift <= 62 ? (1L << _shift) - 1 : 0;
     }
 
+    /// <summary>True when <see cref="Apply(Vector256{int})"/> may be used: the accumulator fits 31 bits (caller's
+    /// check) and the rounding, overflow and shift are ones the vector path computes.</summary>
+    public bool Vectorizable => _identity || (!_general && _shift >= -30 && _shift <= 30 && _lo >= int.MinValue && _hi <= int.MaxValue);
+
+    /// <summary>Eight accumulators at once; the same results as <see cref="Apply(long)"/>.</summary>
+    public Vector256<int> Apply(Vector256<int> acc)
+    {
+        if (_relu) acc = Vector256.Max(acc, Vector256<int>.Zero);
+        if (_identity) return acc;
+        Vector256<int> q;
+        if (_shift <= 0) q = Vector256.ShiftLeft(acc, -_shift);
+        else
+        {
+            q = Vector256.ShiftRightArithmetic(acc, _shift);
+            if (_rounding != Rounding.TRN)
+            {
+                var r = acc & Vector256.Create((int)_mask);
+                var half = Vector256.Create((int)_half);
+                var above = Vector256.GreaterThan(r, half);
+                var tie = Vector256.Equals(r, half);
+                var up = _rounding == Rounding.RND ? above | tie : above | (tie & Vector256.Equals(q & Vector256<int>.One, Vector256<int>.One));
+                q -= up; // a true lane is -1
+            }
+        }
+        return Vector256.Min(Vector256.Max(q, Vector256.Create((int)_lo)), Vector256.Create((int)_hi));
+    }
+
     /// <summary>The output code of accumulator <paramref name="acc"/> (which has fromFrac fractional bits).</summary>
     public long Apply(long acc)
     {
-        if (_relu && acc < 0) acc = 0;
+        // Branch-free on the common path: the signs and comparisons of random data mispredict.
+        if (_relu) acc &= ~(acc >> 63);
         if (_identity) return acc;
         if (_general) return FixedPoint.Requantize(acc, _fromFrac, _to, _rounding, _overflow);
         long q;
@@ -56,9 +85,12 @@ public readonly struct Requantizer
             if (_rounding != Rounding.TRN)
             {
                 long r = acc & _mask;
-                if (r > _half || (r == _half && (_rounding == Rounding.RND || (q & 1) != 0))) q++;
+                long above = ((_half - r) >>> 63);             // r > half
+                long tie = (((r ^ _half) - 1) >>> 63);          // r == half (both are non-negative)
+                long odd = _rounding == Rounding.RND ? 1 : q & 1;
+                q += above | (tie & odd);
             }
         }
-        return q < _lo ? _lo : q > _hi ? _hi : q;
+        return Math.Min(Math.Max(q, _lo), _hi);
     }
 }

@@ -61,6 +61,11 @@ public static class Freezer
                     if (i == last) logits = FindSource(model, i);
                     continue;
                 }
+                if (op is RequantOp rq && TryFuse(nodes, ins[0], rq, output!, model, i, layer.Name, notes))
+                {
+                    map[i] = ins[0];
+                    continue;
+                }
                 nodes.Add(new GraphNode(layer.Name, op, ins, output!));
                 map[i] = nodes.Count - 1;
             }
@@ -74,6 +79,27 @@ public static class Freezer
         }
         if (problems.Count > 0) return new FreezeResult(null, problems, logits, input, defaulted);
         return new FreezeResult(new IntegerGraph(name, nodes, notes), problems, logits, input, defaulted);
+    }
+
+    /// <summary>A ReLU/requantization layer right after a dense or convolution whose output is the plain accumulator
+    /// and feeds nothing else becomes that op's output stage (QKeras's QDense + QActivation is one op in hardware).</summary>
+    private static bool TryFuse(List<GraphNode> nodes, int producer, RequantOp rq, TensorType output, Model model, int modelIndex, string name, List<string> notes)
+    {
+        if (producer != nodes.Count - 1 || producer == 0) return false;
+        var p = nodes[producer];
+        int consumers = model.Nodes.Count(n => n.Inputs.Contains(model.Nodes[modelIndex].Inputs[0]));
+        if (consumers != 1) return false;
+        Op? fused = p.Op switch
+        {
+            DenseOp d when d.Output is { Relu: false, Format: null } => d with { Output = rq.Output },
+            ConvOp c when c.Output is { Relu: false, Format: null } => c with { Output = rq.Output },
+            DepthwiseConvOp c when c.Output is { Relu: false, Format: null } => c with { Output = rq.Output },
+            _ => null,
+        };
+        if (fused is null) return false;
+        nodes[producer] = p with { Op = fused, Output = output };
+        notes.Add($"'{name}' is fused into '{p.Name}' as its output stage");
+        return true;
     }
 
     private sealed class FreezeException(string message) : Exception(message);

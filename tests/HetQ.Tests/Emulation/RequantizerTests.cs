@@ -31,6 +31,24 @@ public class RequantizerTests
                 }
     }
 
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public void The_vector_requantizer_equals_the_scalar_one(Rounding rounding, Overflow overflow)
+    {
+        foreach (bool relu in new[] { false, true })
+            foreach (var to in new[] { new FixedType(true, 4, 1), new FixedType(false, 6, 0), new FixedType(true, 12, 3) })
+                foreach (int fromFrac in new[] { 0, 1, 4, 9 })
+                {
+                    var rq = new Requantizer(new Requantization(relu, new FixedFormat(to, rounding, overflow)), fromFrac);
+                    if (!rq.Vectorizable) continue;
+                    for (int acc = -3000; acc <= 3000; acc += 8)
+                    {
+                        var v = rq.Apply(System.Runtime.Intrinsics.Vector256.Create(acc, acc + 1, acc + 2, acc + 3, acc + 4, acc + 5, acc + 6, acc + 7));
+                        for (int l = 0; l < 8; l++) Assert.Equal(rq.Apply((long)(acc + l)), (long)v[l]);
+                    }
+                }
+    }
+
     [Fact]
     public void Without_a_format_only_the_relu_applies()
     {
