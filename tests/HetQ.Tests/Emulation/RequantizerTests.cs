@@ -49,6 +49,24 @@ public class RequantizerTests
                 }
     }
 
+    [Theory]
+    [InlineData("ap_fixed<16,6,RND_CONV,SAT>")]
+    [InlineData("ap_ufixed<5,1,RND_CONV,SAT>")]
+    [InlineData("ap_fixed<8,2,RND,SAT_SYM>")]
+    [InlineData("ap_fixed<10,3,TRN,SAT>")]
+    [InlineData("ap_fixed<6,2,RND_ZERO,WRAP>")]
+    public void Input_quantization_equals_the_fixed_point_spec(string format)
+    {
+        var f = FixedFormat.Parse(format);
+        var q = new InputQuantizer(f);
+        var r = new Random(3);
+        for (int i = 0; i < 100_000; i++)
+        {
+            float x = i % 2 == 0 ? (float)(r.NextDouble() * 200 - 100) : (float)(r.Next(-20000, 20000) / 512.0);
+            Assert.Equal(FixedPoint.ToRaw(x, f.Type, f.Rounding, f.Overflow), q.Apply(x));
+        }
+    }
+
     [Fact]
     public void Without_a_format_only_the_relu_applies()
     {

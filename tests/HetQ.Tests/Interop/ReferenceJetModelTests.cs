@@ -29,6 +29,31 @@ public class ReferenceJetModelTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void The_frozen_QKeras_jet_tagger_gives_QKeras_class_on_all_100_jets()
+    {
+        string? json = SharedData.TryGetPath("data/models/keras/qkeras_3layer.json");
+        string? h5 = SharedData.TryGetPath("data/models/keras/qkeras_3layer_weights.h5");
+        string? expectedPath = SharedData.TryGetPath("data/jets/jets100_qkeras_3layer_softmax.dat");
+        var jets = LoadJets();
+        if (Absent(json is null || h5 is null || expectedPath is null || jets is null)) return;
+        var (model, _) = KerasImporter.Import(json!, h5!);
+        var graph = HetQ.Graph.Freezer.Freeze(model, "qkeras_3layer").Graph!;
+        var emu = new HetQ.Emulation.Emulator(graph);
+        var values = emu.Values(emu.Run(jets!.X.Data));
+        var expected = KerasTestFiles.ReadMatrix(expectedPath!);
+        int same = 0, correct = 0;
+        for (int i = 0; i < 100; i++)
+        {
+            int cls = KerasTestFiles.ArgMax(values.Skip(i * 5).Take(5).Select(v => (float)v).ToArray());
+            if (cls == KerasTestFiles.ArgMax(expected[i].Select(v => (float)v).ToArray())) same++;
+            if (cls == jets.Labels[i]) correct++;
+        }
+        output.WriteLine($"frozen integer model: same class as QKeras on {same}/100 jets, accuracy {correct} %");
+        Assert.Equal(100, same);
+        Assert.Equal(74, correct);
+    }
+
+    [Fact]
     public void The_QKeras_jet_tagger_reproduces_the_QKeras_softmax_on_100_jets_and_its_74_percent_accuracy()
     {
         string? json = SharedData.TryGetPath("data/models/keras/qkeras_3layer.json");
