@@ -59,7 +59,7 @@ internal static class TrainCommand
         LossSpec = c.LossSpec, OptimizerSpec = c.OptimizerSpec, Schedule = c.Schedule, Epochs = epochs, BatchSize = c.BatchSize,
         ClipNorm = c.ClipNorm, ClipValue = c.ClipValue, EarlyStopping = c.EarlyStopping, Threads = c.Threads, Output = c.Output,
         CheckpointDirectory = c.CheckpointDirectory, Quantization = c.Quantization, QuantizationConfig = c.QuantizationConfig,
-        InitialWeights = c.InitialWeights,
+        InitialWeights = c.InitialWeights, FoldBatchNorm = c.FoldBatchNorm,
     };
 
     internal static string Format(EpochResult r, DateTime started)

@@ -6,7 +6,7 @@ namespace HetQ.Graph;
 
 /// <summary>The result of freezing: the integer graph, or the reasons the model is not exactly representable
 /// (each naming a layer); <see cref="LogitsNode"/> is the model node whose output the graph's output equals.</summary>
-public sealed record FreezeResult(IntegerGraph? Graph, IReadOnlyList<string> Problems, int LogitsNode, FixedFormat InputFormat, bool InputFormatDefaulted);
+public sealed record FreezeResult(IntegerGraph? Graph, IReadOnlyList<string> Problems, int LogitsNode, FixedFormat InputFormat, bool InputFormatDefaulted, Model Model);
 
 /// <summary>Turns a trained quantized model into the integer graph: integer weights from the kernel and bias
 /// quantizers, the input type from the input quantizer, accumulator types inferred from the weights so that
@@ -16,10 +16,14 @@ public static class Freezer
     /// <summary>The input type used when the model has no input quantizer (hls4ml's default precision).</summary>
     public static readonly FixedFormat DefaultInput = new(new FixedType(true, 16, 6), Rounding.RND_CONV, Overflow.SAT);
 
+    /// <summary>Freezes <paramref name="model"/> after folding its batch norms (<see cref="FreezeResult.Model"/> is the
+    /// folded model: the fake-quantized reference that the graph equals).</summary>
     public static FreezeResult Freeze(Model model, string name, FixedFormat? inputOverride = null)
     {
         var problems = new List<string>();
-        var notes = new List<string>();
+        var (folded, foldNotes) = BatchNormFolding.Fold(model);
+        model = folded;
+        var notes = new List<string>(foldNotes);
         FixedFormat input;
         bool defaulted = false;
         if (inputOverride is { } io) input = io;
@@ -77,8 +81,8 @@ public static class Freezer
                 map[i] = nodes.Count - 1;
             }
         }
-        if (problems.Count > 0) return new FreezeResult(null, problems, logits, input, defaulted);
-        return new FreezeResult(new IntegerGraph(name, nodes, notes), problems, logits, input, defaulted);
+        if (problems.Count > 0) return new FreezeResult(null, problems, logits, input, defaulted, model);
+        return new FreezeResult(new IntegerGraph(name, nodes, notes), problems, logits, input, defaulted, model);
     }
 
     /// <summary>A ReLU/requantization layer right after a dense or convolution whose output is the plain accumulator

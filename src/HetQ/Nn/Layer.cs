@@ -78,8 +78,7 @@ public abstract class Layer
         {
             if (_quantizers.Kernel is not null && !Parameters.Any(p => p.Name.EndsWith("/kernel", StringComparison.Ordinal)))
                 throw new HetQException($"layer '{Name}' ({Type}) has no kernel for kernel_quantizer '{_quantizers.Kernel.Spec}'");
-            if (_quantizers.Bias is not null && !Parameters.Any(p => p.Name.EndsWith("/bias", StringComparison.Ordinal)))
-                throw new HetQException($"layer '{Name}' ({Type}) has no bias for bias_quantizer '{_quantizers.Bias.Spec}'");
+            // A bias quantizer on a layer without bias is kept: folding a batch norm gives the layer a bias.
             ApplyParameterQuantizers();
         }
     }

@@ -34,16 +34,17 @@ public static class EvalJob
     public static EvalResult Run(Model model, string name, Dataset data, FixedFormat? inputFormat = null)
     {
         var freeze = Freezer.Freeze(model, name, inputFormat);
-        var reference = model.CloneForWorker();
+        var reference = freeze.Model.CloneForWorker();
         if (reference.InputQuantizer is null || inputFormat is not null)
             reference.InputQuantizer = new FakeQuantizer(new FixedQuantizer(freeze.InputFormat));
         int k = Tensor.Size(model.OutputShape);
         double accFloat = Inference.Accuracy(Inference.Predict(model.WithoutQuantization(), data), k, data.Labels);
         var fake = Inference.Predict(reference, data, freeze.LogitsNode);
-        int kl = Tensor.Size(model.Nodes[freeze.LogitsNode].Layer.OutputShape);
+        int kl = Tensor.Size(freeze.Model.Nodes[freeze.LogitsNode].Layer.OutputShape);
         double accFake = Inference.Accuracy(fake, kl, data.Labels);
         if (freeze.Graph is null)
             return new EvalResult(data.Count, accFloat, accFake, null, null, null, freeze.Problems, Array.Empty<string>(), null);
+        // The fake-quantized accuracy is that of the model as trained; the emulator is compared with the folded model.
         var emu = new Emulator(freeze.Graph);
         var raw = emu.Run(data.Features);
         var values = emu.Values(raw);

@@ -33,6 +33,9 @@ public sealed class TrainConfig
     /// <summary>The parsed "quantization" section: quantization-aware training when present.</summary>
     public QuantizationConfig? QuantizationConfig { get; init; }
 
+    /// <summary>Fold batch norms into the preceding dense/conv layers before quantization-aware training.</summary>
+    public bool FoldBatchNorm { get; init; }
+
     /// <summary>A model directory whose weights start the training (fine-tuning, e.g. QAT after float training).</summary>
     public string? InitialWeights { get; init; }
 
@@ -102,6 +105,7 @@ public sealed class TrainConfig
             Quantization = s.Raw("quantization")?.Clone(),
             QuantizationConfig = s.Object("quantization") is { } q ? QuantizationConfig.Parse(q) : null,
             InitialWeights = s.String("initial_weights"),
+            FoldBatchNorm = s.Bool("fold_batchnorm", false),
         };
         s.RejectUnknown();
         return cfg;
@@ -114,7 +118,6 @@ public sealed class TrainConfig
         if (Tensor.Size(shape) != Tensor.Size(sampleShape))
             throw new HetQException($"{Source}: model.input_shape [{string.Join(",", shape)}] does not fit the data's samples [{string.Join(",", sampleShape)}]");
         var model = Model.Build(shape, Layers.Select(l => (LayerConfig.Create(l), l.Strings("inputs"))).ToList(), Seed);
-        QuantizationConfig?.Apply(model);
         if (InitialWeights is { } dir)
         {
             string full = Path.IsPathRooted(dir) ? dir : Path.Combine(BaseDirectory, dir);
@@ -129,6 +132,8 @@ public sealed class TrainConfig
                 src.Value.CopyTo(p.Value, 0);
             }
         }
+        if (FoldBatchNorm) model = BatchNormFolding.Fold(model).Model;
+        QuantizationConfig?.Apply(model);
         return model;
     }
 }
