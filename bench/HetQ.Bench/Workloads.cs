@@ -36,7 +36,16 @@ internal static class Workloads
         var layers = new List<(Layer, string[]?)>();
         for (int i = 1; i < widths.Length; i++)
             layers.Add((new Dense(widths[i], i < widths.Length - 1 ? new Activation(ActivationKind.Relu) : default), null));
-        if (quantized) throw new NotSupportedException("quantization-aware variant needs the quantized layers");
-        return Model.Build(new[] { widths[0] }, layers, seed);
+        var model = Model.Build(new[] { widths[0] }, layers, seed);
+        if (quantized)
+        {
+            // The same 6-bit QAT as the PyTorch peer: quantized_bits(6,0,alpha=1) weights and biases,
+            // quantized_relu(6) after each hidden ReLU, float logits.
+            var w = HetQ.Quantization.QuantizerParser.Parse("quantized_bits(6,0,alpha=1)");
+            var a = HetQ.Quantization.QuantizerParser.Parse("quantized_relu(6)");
+            for (int i = 0; i < model.Nodes.Count; i++)
+                model.Nodes[i].Layer.Quantizers = new LayerQuantizers(w, w, i < model.Nodes.Count - 1 ? a : null);
+        }
+        return model;
     }
 }

@@ -17,6 +17,8 @@ internal static class Cli
         root.Subcommands.Add(FreezeCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
+        root.Subcommands.Add(SearchCommand.Create());
+        root.Subcommands.Add(StudyCommand.Create());
         return root;
     }
 

@@ -1,0 +1,28 @@
+namespace HetQ.Search;
+
+/// <summary>AutoQKeras's forgiving factor: score = accuracy · (1 + Δ), Δ = δ·ln(ref/trial)/ln(rate) with δ = δp
+/// (percent) when the trial costs less than the reference and δn otherwise; the reference is multiplied by
+/// <c>stress</c> to push towards smaller models (forgiving_factor.py, autoqkeras_internal.py).</summary>
+public sealed record ForgivingFactor(double DeltaP = 8, double DeltaN = 8, double Rate = 2, double Stress = 1)
+{
+    public double Delta(double reference, double trial)
+    {
+        double r = reference * Stress;
+        double d = (trial < r ? DeltaP : DeltaN) / 100.0;
+        return d * (Math.Log(r / trial) / Math.Log(Rate));
+    }
+
+    public double Score(double accuracy, double reference, double trial) => accuracy * (1 + Delta(reference, trial));
+}
+
+/// <summary>The non-dominated trials: no other trial has at least the accuracy at no more cost, with one strictly better.</summary>
+public static class Pareto
+{
+    public static List<T> Front<T>(IEnumerable<T> items, Func<T, double> accuracy, Func<T, double> cost)
+    {
+        var list = items.ToList();
+        return list.Where(a => !list.Any(b => !ReferenceEquals(a, b)
+                && accuracy(b) >= accuracy(a) && cost(b) <= cost(a) && (accuracy(b) > accuracy(a) || cost(b) < cost(a))))
+            .OrderBy(cost).ToList();
+    }
+}

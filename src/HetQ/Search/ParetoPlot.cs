@@ -1,0 +1,47 @@
+namespace HetQ.Search;
+
+/// <summary>The accuracy-against-cost plot of a study (PNG): every trial, the Pareto front, baselines and the best trial marked.</summary>
+public static class ParetoPlot
+{
+    public static void Write(string file, IReadOnlyList<TrialRecord> trials, IReadOnlyList<TrialRecord> front, TrialRecord? best, string metric, string title,
+        double? floatAccuracy = null)
+    {
+        var plt = new ScottPlot.Plot();
+        if (floatAccuracy is { } fa)
+        {
+            var line = plt.Add.HorizontalLine(100 * fa);
+            line.LegendText = $"float model ({100 * fa:F1} %)";
+            line.LinePattern = ScottPlot.LinePattern.Dashed;
+        }
+        var search = trials.Where(t => t.Kind == "search").ToList();
+        if (search.Count > 0)
+        {
+            var s = plt.Add.ScatterPoints(search.Select(t => t.Cost!.Value).ToArray(), search.Select(t => 100 * t.Accuracy!.Value).ToArray());
+            s.LegendText = "searched trials";
+            s.MarkerSize = 6;
+        }
+        if (front.Count > 0)
+        {
+            var f = plt.Add.ScatterLine(front.Select(t => t.Cost!.Value).ToArray(), front.Select(t => 100 * t.Accuracy!.Value).ToArray());
+            f.LegendText = "Pareto front";
+            f.LineWidth = 2;
+            f.MarkerSize = 0;
+        }
+        foreach (var b in trials.Where(t => t.Kind.StartsWith("baseline:", StringComparison.Ordinal)))
+        {
+            var m = plt.Add.Marker(b.Cost!.Value, 100 * b.Accuracy!.Value, ScottPlot.MarkerShape.FilledDiamond, 12);
+            m.LegendText = b.Kind["baseline:".Length..];
+        }
+        if (best is not null)
+        {
+            var m = plt.Add.Marker(best.Cost!.Value, 100 * best.Accuracy!.Value, ScottPlot.MarkerShape.OpenCircle, 18);
+            m.LegendText = $"best (trial {best.Number})";
+        }
+        plt.Axes.Bottom.Label.Text = metric + (metric == "energy" ? " (pJ)" : "");
+        plt.Axes.Left.Label.Text = "validation accuracy (%)";
+        plt.Title(title);
+        plt.ShowLegend(ScottPlot.Alignment.LowerRight);
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(file))!);
+        plt.SavePng(file, 900, 600);
+    }
+}

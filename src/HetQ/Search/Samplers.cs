@@ -1,0 +1,94 @@
+namespace HetQ.Search;
+
+/// <summary>A finished trial as the samplers see it: its choices and its score (higher is better).</summary>
+public sealed record Observation(IReadOnlyDictionary<string, string> Choice, double Score);
+
+/// <summary>Proposes the next configuration from the finished ones.</summary>
+public interface ISampler
+{
+    IReadOnlyDictionary<string, string> Propose(SearchSpace space, IReadOnlyList<Observation> history, Random rng);
+}
+
+/// <summary>Uniform random choices.</summary>
+public sealed class RandomSampler : ISampler
+{
+    public IReadOnlyDictionary<string, string> Propose(SearchSpace space, IReadOnlyList<Observation> history, Random rng) =>
+        space.Dimensions.ToDictionary(d => d.Name, d => d.Choices[rng.Next(d.Choices.Count)]);
+}
+
+/// <summary>Tree-structured Parzen estimator over categorical dimensions (Bergstra et al. 2011): after
+/// <see cref="StartupTrials"/> random trials, the finished trials are split at the γ quantile of the score into
+/// good and bad; per dimension, smoothed choice frequencies give l(x) (good) and g(x) (bad); of
+/// <see cref="Candidates"/> draws from l, the one with the largest Π l/g is proposed.</summary>
+public sealed class TpeSampler(int startupTrials = 10, double gamma = 0.25, int candidates = 24, double prior = 1.0) : ISampler
+{
+    public int StartupTrials { get; } = startupTrials;
+    public int Candidates { get; } = candidates;
+
+    public IReadOnlyDictionary<string, string> Propose(SearchSpace space, IReadOnlyList<Observation> history, Random rng)
+    {
+        if (history.Count < StartupTrials) return new RandomSampler().Propose(space, history, rng);
+        var sorted = history.OrderByDescending(o => o.Score).ToList();
+        int nGood = Math.Max(1, (int)Math.Ceiling(gamma * sorted.Count));
+        var good = sorted.Take(nGood).ToList();
+        var bad = sorted.Skip(nGood).ToList();
+        var l = new Dictionary<string, double[]>();
+        var g = new Dictionary<string, double[]>();
+        foreach (var d in space.Dimensions)
+        {
+            l[d.Name] = Density(d, good);
+            g[d.Name] = Density(d, bad);
+        }
+        Dictionary<string, string>? best = null;
+        double bestScore = double.NegativeInfinity;
+        for (int c = 0; c < Candidates; c++)
+        {
+            var choice = new Dictionary<string, string>();
+            double logRatio = 0;
+            foreach (var d in space.Dimensions)
+            {
+                int k = Draw(l[d.Name], rng);
+                choice[d.Name] = d.Choices[k];
+                logRatio += Math.Log(l[d.Name][k]) - Math.Log(g[d.Name][k]);
+            }
+            if (logRatio > bestScore)
+            {
+                bestScore = logRatio;
+                best = choice;
+            }
+        }
+        return best!;
+    }
+
+    private double[] Density(Dimension d, List<Observation> obs)
+    {
+        var p = new double[d.Choices.Count];
+        Array.Fill(p, prior);
+        foreach (var o in obs)
+            if (o.Choice.TryGetValue(d.Name, out var v))
+            {
+                int k = IndexOf(d.Choices, v);
+                if (k >= 0) p[k] += 1;
+            }
+        double sum = p.Sum();
+        for (int i = 0; i < p.Length; i++) p[i] /= sum;
+        return p;
+    }
+
+    private static int IndexOf(IReadOnlyList<string> list, string v)
+    {
+        for (int i = 0; i < list.Count; i++) if (list[i] == v) return i;
+        return -1;
+    }
+
+    private static int Draw(double[] p, Random rng)
+    {
+        double u = rng.NextDouble(), acc = 0;
+        for (int i = 0; i < p.Length; i++)
+        {
+            acc += p[i];
+            if (u < acc) return i;
+        }
+        return p.Length - 1;
+    }
+}

@@ -1,0 +1,93 @@
+using System.Text.Json;
+using HetQ.Nn;
+using HetQ.Quantization;
+using HetQ.Training;
+
+namespace HetQ.Search;
+
+/// <summary>A uniform configuration trained as a baseline next to the searched ones.</summary>
+public sealed record Baseline(string Name, string Kernel, string? Bias, string? Activation);
+
+/// <summary>A search configuration (see the README's "Search configuration").</summary>
+public sealed class SearchConfig
+{
+    public required string Source { get; init; }
+    public required string Name { get; init; }
+    public required TrainConfig Train { get; init; }
+    public string? InitialWeights { get; init; }
+    public IQuantizer? Input { get; init; }
+    public required int Trials { get; init; }
+    public required int Epochs { get; init; }
+    public required string Strategy { get; init; }
+    public required int StartupTrials { get; init; }
+    public required int Seed { get; init; }
+    public required JsonSpec? Space { get; init; }
+    public required string Objective { get; init; }
+    public required string Metric { get; init; }
+    public required ForgivingFactor Forgiving { get; init; }
+    public required IReadOnlyList<Baseline> Baselines { get; init; }
+    public required string Study { get; init; }
+    public required string Output { get; init; }
+    public double HeartbeatTimeout { get; init; } = 600;
+    public required string Json { get; init; }
+
+    public static readonly string[] Strategies = { "random", "tpe" };
+    public static readonly string[] Metrics = { "ebops", "bits", "energy", "bops" };
+
+    public static SearchConfig Load(string file)
+    {
+        var s = JsonSpec.Load(file);
+        string dir = Path.GetDirectoryName(Path.GetFullPath(file))!;
+        string Resolve(string p) => Path.IsPathRooted(p) ? p : Path.GetFullPath(Path.Combine(dir, p));
+        string name = s.String("name") ?? Path.GetFileNameWithoutExtension(file);
+        var train = TrainConfig.Load(Resolve(s.RequireString("train")));
+        var strategy = s.ObjectOrType("strategy");
+        string type = strategy?.String("type") ?? "tpe";
+        if (!Strategies.Contains(type)) throw (strategy ?? s).Error("type", $"unknown strategy '{type}' (known: {string.Join(", ", Strategies)})");
+        int startup = strategy?.Int("startup_trials") ?? 8;
+        int seed = strategy?.Int("seed") ?? 1;
+        strategy?.RejectUnknown();
+        var objective = s.ObjectOrType("objective");
+        string objType = objective?.String("type") ?? "forgiving";
+        if (objType is not ("forgiving" or "pareto")) throw objective!.Error("type", $"must be 'forgiving' or 'pareto', given '{objType}'");
+        string metric = objective?.String("metric") ?? "ebops";
+        if (!Metrics.Contains(metric)) throw objective!.Error("metric", $"unknown cost metric '{metric}' (known: {string.Join(", ", Metrics)})");
+        var ff = new ForgivingFactor(objective?.Double("delta_p") ?? 8, objective?.Double("delta_n") ?? 8, objective?.Double("rate") ?? 2, objective?.Double("stress") ?? 1);
+        objective?.RejectUnknown();
+        var baselines = s.Objects("baselines").Select(b =>
+        {
+            var bl = new Baseline(b.RequireString("name"), b.RequireString("kernel"), b.String("bias"), b.String("activation"));
+            foreach (var q in new[] { bl.Kernel, bl.Bias, bl.Activation }) if (q is not null) QuantizerParser.Parse(q);
+            b.RejectUnknown();
+            return bl;
+        }).ToList();
+        int trials = s.Int("trials", 20), epochs = s.Int("epochs", 2);
+        if (trials <= 0) throw s.Error("trials", $"must be positive, given {trials}");
+        if (epochs <= 0) throw s.Error("epochs", $"must be positive, given {epochs}");
+        string output = s.String("output") ?? Path.Combine("runs", name);
+        var cfg = new SearchConfig
+        {
+            Source = file,
+            Name = name,
+            Train = train,
+            InitialWeights = s.String("initial_weights") is { } iw ? Resolve(iw) : null,
+            Input = LayerConfig.Quantizer(s, "input"),
+            Trials = trials,
+            Epochs = epochs,
+            Strategy = type,
+            StartupTrials = startup,
+            Seed = seed,
+            Space = s.Object("space"),
+            Objective = objType,
+            Metric = metric,
+            Forgiving = ff,
+            Baselines = baselines,
+            Study = s.String("study") ?? Path.Combine(output, "study.sqlite"),
+            Output = output,
+            HeartbeatTimeout = s.Double("heartbeat_timeout", 600),
+            Json = s.Element.GetRawText(),
+        };
+        s.RejectUnknown();
+        return cfg;
+    }
+}

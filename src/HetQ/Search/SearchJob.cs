@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using System.Text.Json;
+using HetQ.Cost;
+using HetQ.Data;
+using HetQ.Graph;
+using HetQ.Nn;
+using HetQ.Quantization;
+
+namespace HetQ.Search;
+
+/// <summary>A search's state as progress reports it.</summary>
+public sealed record SearchProgress(TrialRecord Trial, int Done, int Total, TrialRecord? Best, double SecondsPerTrial, double EtaSeconds);
+
+/// <summary>The outcome of a search: every trial, the best one by score, the Pareto front, and where things were written.</summary>
+public sealed record SearchResult(IReadOnlyList<TrialRecord> Trials, TrialRecord? Best, IReadOnlyList<TrialRecord> Pareto, double ReferenceCost,
+    string Metric, string? BestModel, string? Plot, double Seconds, double FloatAccuracy);
+
+/// <summary>Runs trials of a search until the study has all its trials: each trial starts from the float model's
+/// weights, takes its quantizers from the sampler, fine-tunes with quantization-aware training, is evaluated on the
+/// validation part, frozen and costed on the integer graph.</summary>
+public sealed class SearchJob
+{
+    private readonly SearchConfig _cfg;
+    private readonly DataSplits _data;
+    private readonly SearchSpace _space;
+    private readonly double _reference;
+    private readonly double _floatAccuracy;
+
+    /// <summary>Validation accuracy of the float model the trials start from.</summary>
+    public double FloatAccuracy => _floatAccuracy;
+
+    public SearchSpace Space => _space;
+    public double ReferenceCost => _reference;
+
+    public SearchJob(SearchConfig cfg, Action<string>? log = null)
+    {
+        _cfg = cfg;
+        log?.Invoke($"loading data set '{cfg.Train.Data.Name}'...");
+        _data = DatasetLoader.Load(cfg.Train.Data, cfg.Train.BaseDirectory);
+        var model = BaseModel();
+        _space = SearchSpace.Create(model, cfg.Space);
+        _reference = CostModel.EstimateReference(model).Metric(cfg.Metric);
+        var val = _data.Validation.Count > 0 ? _data.Validation : _data.Test;
+        _floatAccuracy = Inference.Accuracy(Inference.Predict(model.WithoutQuantization(), val), Tensor.Size(model.OutputShape), val.Labels);
+        log?.Invoke($"search space: {_space.Dimensions.Count} choices, {_space.Size:N0} configurations; reference cost ({cfg.Metric}, int8): {_reference:N0}");
+    }
+
+    private Model BaseModel()
+    {
+        var model = _cfg.Train.BuildModel(_data.Train.SampleShape);
+        if (_cfg.InitialWeights is { } dir)
+        {
+            var (init, _) = ModelIO.Load(dir);
+            var from = init.Parameters.ToDictionary(p => p.Name);
+            foreach (var p in model.Parameters)
+                if (from.TryGetValue(p.Name, out var src) && src.Length == p.Length) src.Value.CopyTo(p.Value, 0);
+                else throw new HetQException($"{_cfg.Source}: initial_weights {dir} has no parameter '{p.Name}' of shape [{string.Join(",", p.Shape)}]");
+        }
+        foreach (var n in model.Nodes) n.Layer.Quantizers = null;
+        model.InputQuantizer = _cfg.Input is null ? null : new FakeQuantizer(_cfg.Input);
+        return model;
+    }
+
+    private IReadOnlyList<(string, IReadOnlyDictionary<string, string>)> Baselines() =>
+        _cfg.Baselines.Select(b => ("baseline:" + b.Name, (IReadOnlyDictionary<string, string>)_space.Dimensions.ToDictionary(d => d.Name, d => d.Role switch
+        {
+            "kernel" => b.Kernel,
+            "bias" => b.Bias ?? b.Kernel,
+            _ => b.Activation ?? throw new HetQException($"{_cfg.Source}: baseline '{b.Name}' needs an activation quantizer"),
+        }))).ToList();
+
+    /// <summary>Works on the study until it is complete; <paramref name="worker"/> mode also waits for trials that others run.</summary>
+    public SearchResult Run(bool worker = false, Action<SearchProgress>? progress = null, Action<string>? log = null, CancellationToken cancel = default)
+    {
+        var sw = Stopwatch.StartNew();
+        using var store = StudyStore.Open(_cfg.Study, _cfg.Name);
+        string stored = store.Initialize(_cfg.Json);
+        if (stored != _cfg.Json) log?.Invoke($"study '{_cfg.Name}' in {store.Location} exists with another configuration; continuing it with the stored trials");
+        store.QueueBaselines(Baselines());
+        string id = StudyStore.WorkerId();
+        ISampler sampler = _cfg.Strategy == "random" ? new RandomSampler() : new TpeSampler(_cfg.StartupTrials);
+        var durations = new List<double>();
+        while (!cancel.IsCancellationRequested)
+        {
+            var trial = store.ClaimOrCreate(id, _cfg.Trials + _cfg.Baselines.Count, _cfg.HeartbeatTimeout, all =>
+            {
+                var history = all.Where(t => t.IsDone && t.Score is not null && t.Kind == "search").Select(t => new Observation(t.Choice, t.Score!.Value)).ToList();
+                var rng = new Random(HashCode.Combine(_cfg.Seed, all.Count));
+                return ("search", sampler.Propose(_space, history, rng));
+            });
+            if (trial is null)
+            {
+                var all = store.Trials();
+                if (!worker || all.All(t => t.State is "done" or "failed")) break;
+                Thread.Sleep(1000);
+                continue;
+            }
+            var t0 = Stopwatch.StartNew();
+            using var beat = new Timer(_ => { try { store.Heartbeat(trial.Number, id); } catch (Exception) { } }, null, 5000, 5000);
+            var outcome = RunTrial(trial);
+            store.Complete(trial.Number, id, outcome.State, outcome.Accuracy, outcome.Cost, outcome.Score, outcome.Metrics, outcome.Model, outcome.Error, t0.Elapsed.TotalSeconds);
+            durations.Add(t0.Elapsed.TotalSeconds);
+            var now = store.Trials();
+            int done = now.Count(t => t.State is "done" or "failed");
+            int total = _cfg.Trials + _cfg.Baselines.Count;
+            double per = durations.Average();
+            progress?.Invoke(new SearchProgress(now.First(t => t.Number == trial.Number), done, total, BestOf(now), per, per * (total - done)));
+        }
+        cancel.ThrowIfCancellationRequested();
+        return Finish(store.Trials(), sw.Elapsed.TotalSeconds);
+    }
+
+    private static TrialRecord? BestOf(IEnumerable<TrialRecord> trials) =>
+        trials.Where(t => t.IsDone && t.Score is not null && t.Kind == "search").OrderByDescending(t => t.Score).FirstOrDefault();
+
+    private sealed record Outcome(string State, double? Accuracy, double? Cost, double? Score, string? Metrics, string? Model, string? Error);
+
+    private Outcome RunTrial(TrialRecord trial)
+    {
+        var model = BaseModel();
+        _space.Apply(model, trial.Choice);
+        var t = _cfg.Train;
+        var loss = Loss.Create(t.LossSpec);
+        var optimizer = Optimizer.Create(t.OptimizerSpec);
+        var options = new TrainOptions(_cfg.Epochs, t.BatchSize, HashCode.Combine(t.Seed, trial.Number), t.Threads, t.ClipNorm, t.ClipValue, Schedule.Create(null));
+        double valAcc, testAcc;
+        using (var trainer = new Trainer(model, loss, optimizer, options))
+        {
+            trainer.Fit(_data.Train, null);
+            valAcc = trainer.Evaluate(_data.Validation.Count > 0 ? _data.Validation : _data.Test).Accuracy;
+            testAcc = trainer.Evaluate(_data.Test).Accuracy;
+        }
+        string dir = Path.GetFullPath(Path.Combine(_cfg.Output, "trials", $"{trial.Number:D4}"));
+        ModelIO.Save(model, new ModelMetadata($"{_cfg.Name}-trial-{trial.Number}", _data.Train.NumClasses, _data.Train.ClassNames, loss.Name, null, null, null), dir);
+        var freeze = Freezer.Freeze(model, $"{_cfg.Name}-{trial.Number}");
+        if (freeze.Graph is null)
+            return new Outcome("failed", valAcc, null, null, JsonSerializer.Serialize(new { val_accuracy = valAcc, test_accuracy = testAcc }), dir,
+                "not exactly representable: " + string.Join("; ", freeze.Problems));
+        freeze.Graph.Save(Path.Combine(dir, "graph.json"));
+        var report = CostModel.Estimate(freeze.Graph);
+        double cost = report.Metric(_cfg.Metric);
+        double score = _cfg.Forgiving.Score(valAcc, _reference, cost);
+        var metrics = JsonSerializer.Serialize(new
+        {
+            val_accuracy = valAcc,
+            test_accuracy = testAcc,
+            bits = report.Metric("bits"),
+            ebops = report.Metric("ebops"),
+            bops = report.Metric("bops"),
+            energy = report.Metric("energy"),
+        });
+        return new Outcome("done", valAcc, cost, score, metrics, dir, null);
+    }
+
+    private SearchResult Finish(IReadOnlyList<TrialRecord> trials, double seconds)
+    {
+        var done = trials.Where(t => t.IsDone && t.Cost is not null).ToList();
+        var best = _cfg.Objective == "pareto"
+            ? Pareto.Front(done.Where(t => t.Kind == "search"), t => t.Accuracy!.Value, t => t.Cost!.Value).LastOrDefault()
+            : BestOf(trials);
+        var front = Pareto.Front(done, t => t.Accuracy!.Value, t => t.Cost!.Value);
+        string? bestDir = null, plot = null;
+        if (best?.Model is { } m && Directory.Exists(m))
+        {
+            bestDir = Path.GetFullPath(Path.Combine(_cfg.Output, "best"));
+            CopyDirectory(m, bestDir);
+        }
+        if (done.Count > 0)
+        {
+            plot = Path.GetFullPath(Path.Combine(_cfg.Output, "pareto.png"));
+            ParetoPlot.Write(plot, done, front, best, _cfg.Metric, $"{_cfg.Name}: validation accuracy against {_cfg.Metric}", _floatAccuracy);
+        }
+        return new SearchResult(trials, best, front, _reference, _cfg.Metric, bestDir, plot, seconds, _floatAccuracy);
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        string tmp = to + ".tmp-" + Environment.ProcessId;
+        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
+        Directory.CreateDirectory(tmp);
+        foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(tmp, Path.GetFileName(f)));
+        if (Directory.Exists(to)) Directory.Delete(to, true);
+        Directory.Move(tmp, to);
+    }
+}

@@ -1,0 +1,117 @@
+using System.Text.RegularExpressions;
+using HetQ.Nn;
+using HetQ.Quantization;
+
+namespace HetQ.Search;
+
+/// <summary>One choice of the search: the quantizer of one parameter type (kernel, bias, activation) of one layer
+/// (or of a block of layers named by a regular expression), or a width factor.</summary>
+public sealed record Dimension(string Name, string Block, string Role, IReadOnlyList<string> Choices);
+
+/// <summary>The candidates for each layer and parameter type. Defaults are AutoQKeras's; limits cap the bits per
+/// parameter type (per layer type or layer regex) or give an explicit list.</summary>
+public sealed class SearchSpace
+{
+    public static readonly string[] DefaultKernel =
+    {
+        "binary", "stochastic_binary", "ternary", "stochastic_ternary", "quantized_bits(2,1,1,alpha=1)",
+        "quantized_bits(4,0,1)", "quantized_bits(8,0,1)", "quantized_po2(4,1)",
+    };
+    public static readonly string[] DefaultBias = { "quantized_bits(4,0,1)", "quantized_bits(8,3,1)", "quantized_po2(4,8)" };
+    public static readonly string[] DefaultActivation =
+    {
+        "binary", "ternary", "quantized_relu(3,1)", "quantized_relu(4,2)", "quantized_relu(8,2)", "quantized_relu(8,4)",
+        "quantized_relu(16,8)", "quantized_relu_po2(4,4)",
+    };
+
+    public IReadOnlyList<Dimension> Dimensions { get; }
+
+    public SearchSpace(IReadOnlyList<Dimension> dimensions) => Dimensions = dimensions;
+
+    /// <summary>The space for a model: a block per layer with a kernel (or per "blocks" regex), kernel, bias and
+    /// activation dimensions (no activation dimension for the last such layer: its output is the logits).</summary>
+    public static SearchSpace Create(Model model, JsonSpec? spec)
+    {
+        var kernelLayers = model.Nodes.Select(n => n.Layer).Where(l => l.Parameters.Any(p => p.Name.EndsWith("/kernel", StringComparison.Ordinal))).ToList();
+        if (kernelLayers.Count == 0) throw new HetQException("search: the model has no layer with a kernel to quantize");
+        var defaults = spec?.Object("default");
+        var kernel = defaults?.Strings("kernel") ?? DefaultKernel;
+        var bias = defaults?.Strings("bias") ?? DefaultBias;
+        var activation = defaults?.Strings("activation") ?? DefaultActivation;
+        defaults?.RejectUnknown();
+        var perLayer = new List<(Regex Pattern, JsonSpec Spec)>();
+        if (spec?.Object("layers") is { } ls)
+            foreach (var p in ls.Element.EnumerateObject())
+            {
+                ls.Allow(p.Name);
+                perLayer.Add((new Regex("^(?:" + p.Name + ")$"), new JsonSpec(p.Value, $"{ls.Path}.{p.Name}", ls.Source)));
+            }
+        var limits = new List<(string Key, JsonSpec Spec)>();
+        if (spec?.Object("limits") is { } lim)
+            foreach (var p in lim.Element.EnumerateObject())
+            {
+                lim.Allow(p.Name);
+                limits.Add((p.Name, new JsonSpec(p.Value, $"{lim.Path}.{p.Name}", lim.Source)));
+            }
+        var blocks = spec?.Strings("blocks");
+        spec?.RejectUnknown();
+
+        var dims = new List<Dimension>();
+        var groups = blocks is null
+            ? kernelLayers.Select(l => (Block: l.Name, Layers: new List<Layer> { l })).ToList()
+            : blocks.Select(b => (Block: b, Layers: kernelLayers.Where(l => Regex.IsMatch(l.Name, "^(?:" + b + ")$")).ToList())).ToList();
+        foreach (var (block, layers) in groups)
+        {
+            if (layers.Count == 0) throw new HetQException($"search.space.blocks: '{block}' matches no layer with a kernel (layers: {string.Join(", ", kernelLayers.Select(l => l.Name))})");
+            var first = layers[0];
+            string[] Candidates(string role, string[] fallback)
+            {
+                var c = fallback;
+                foreach (var (pattern, s) in perLayer)
+                    if (pattern.IsMatch(first.Name) && s.Strings(role) is { } own) c = own;
+                foreach (var (key, s) in limits)
+                {
+                    bool applies = key == first.Type || Regex.IsMatch(first.Name, "^(?:" + key + ")$");
+                    if (!applies || !s.Has(role)) continue;
+                    var raw = s.Raw(role)!.Value;
+                    if (raw.ValueKind == System.Text.Json.JsonValueKind.Number)
+                    {
+                        int max = raw.GetInt32();
+                        c = c.Where(q => QuantizerParser.Parse(q).Bits <= max).ToArray();
+                    }
+                    else c = s.Strings(role)!;
+                }
+                foreach (var q in c) QuantizerParser.Parse(q);
+                if (c.Length == 0) throw new HetQException($"search: no candidate {role} quantizer is left for '{first.Name}' after the limits");
+                return c;
+            }
+            dims.Add(new Dimension($"{block}/kernel", block, "kernel", Candidates("kernel", kernel)));
+            if (first.Parameters.Any(p => p.Name.EndsWith("/bias", StringComparison.Ordinal)))
+                dims.Add(new Dimension($"{block}/bias", block, "bias", Candidates("bias", bias)));
+            if (!layers.Contains(kernelLayers[^1]))
+                dims.Add(new Dimension($"{block}/activation", block, "activation", Candidates("activation", activation)));
+        }
+        foreach (var (_, s) in perLayer) s.Allow("kernel", "bias", "activation");
+        foreach (var (_, s) in limits) s.Allow("kernel", "bias", "activation");
+        return new SearchSpace(dims);
+    }
+
+    /// <summary>Sets the chosen quantizers on the model's layers (every layer of a block gets the block's choice).</summary>
+    public void Apply(Model model, IReadOnlyDictionary<string, string> choice)
+    {
+        foreach (var node in model.Nodes)
+        {
+            var layer = node.Layer;
+            IQuantizer? Q(string role)
+            {
+                var d = Dimensions.FirstOrDefault(d => d.Role == role && (d.Block == layer.Name || Regex.IsMatch(layer.Name, "^(?:" + d.Block + ")$")));
+                return d is not null && choice.TryGetValue(d.Name, out var spec) ? QuantizerParser.Parse(spec) : null;
+            }
+            var k = Q("kernel");
+            if (k is null) continue;
+            layer.Quantizers = new LayerQuantizers(k, Q("bias"), Q("activation"));
+        }
+    }
+
+    public long Size => Dimensions.Aggregate(1L, (n, d) => n * d.Choices.Count);
+}
