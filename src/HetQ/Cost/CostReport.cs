@@ -45,7 +45,7 @@ public sealed record CostReport(string Model, IReadOnlyList<LayerCost> Layers, E
     public static IReadOnlyList<string> MetricNames { get; } = ["bits", "energy", "ebops", "bops"];
 
     /// <summary>The sum over all nodes.</summary>
-    public LayerCost Total { get; } = Sum(Layers);
+    public LayerCost Total => Sum(Layers);
 
     /// <summary>One number for a search objective: "bits" (parameter bits), "energy" (pJ), "ebops" or "bops".</summary>
     public double Metric(string name) => name switch

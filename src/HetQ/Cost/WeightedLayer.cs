@@ -144,7 +144,7 @@ internal sealed class WeightedLayer
     {
         var values = weights.Where(c => c != 0).Distinct().ToArray();
         if (values.Length == 0) return (MultiplierKind.Fixed, 0);
-        bool zeros = values.Length < weights.Length && weights.Contains(0);
+        bool zeros = weights.Contains(0L);
         var magnitudes = values.Select(Math.Abs).Distinct().ToArray();
         if (magnitudes.Length == 1)
         {
