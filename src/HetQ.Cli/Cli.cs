@@ -19,6 +19,7 @@ internal static class Cli
         root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(SearchCommand.Create());
         root.Subcommands.Add(StudyCommand.Create());
+        root.Subcommands.Add(EstimateCommand.Create());
         return root;
     }
 

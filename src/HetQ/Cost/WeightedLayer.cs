@@ -1,0 +1,157 @@
+using System.Numerics;
+using HetQ.Graph;
+using HetQ.Quantization;
+
+namespace HetQ.Cost;
+
+/// <summary>Counts of one dense, convolution or depthwise convolution node, from its weight codes and geometry.
+/// The three ops are one shape here: at every output position, each output channel sums, over the kernel taps that
+/// fall inside the input (padding taps multiply a constant zero and cost nothing), the products of its non-zero
+/// weights with the input, plus the bias.</summary>
+internal sealed class WeightedLayer
+{
+    public long Parameters { get; private init; }
+    public long ZeroWeights { get; private init; }
+    public long ParameterBits { get; private init; }
+    public long KernelBits { get; private init; }
+    public long BiasBits { get; private init; }
+    public long Multiplications { get; private init; }
+    public long Additions { get; private init; }
+    public double Bops { get; private init; }
+    public long Ebops { get; private init; }
+    public MultiplierKind Multiplier { get; private init; }
+    public int DistinctWeights { get; private init; }
+    public FixedType WeightType { get; private init; }
+    public FixedType AccType { get; private init; }
+
+    /// <summary>The significant bits of a weight code, HGQ's "exact" kernel bit width: the bits of |code| from its
+    /// highest to its lowest set bit (HGQ's _get_arr_bits: high − low; no sign bit for kernels, and trailing zeros
+    /// are a free shift). 5 (101) → 3, 6 (110) → 2, −4 → 1, 0 → 0.</summary>
+    public static int SignificantBits(long code)
+    {
+        if (code == 0) return 0;
+        ulong m = (ulong)Math.Abs(code);
+        m >>= BitOperations.TrailingZeroCount(m);
+        return 64 - BitOperations.LeadingZeroCount(m);
+    }
+
+    public static WeightedLayer? Of(Op op, FixedType input)
+    {
+        return op switch
+        {
+            DenseOp d => Create(new Window(1, 1, d.In, 1, 1, 1, 1, 0, 0, 1, 1), d.Out, d.Weights, d.WeightType, d.Bias, d.BiasType, d.AccType, input,
+                (tap, o) => Column(d.Weights, d.In, d.Out, o)),
+            ConvOp c => Create(c.Window, c.Filters, c.Weights, c.WeightType, c.Bias, c.BiasType, c.AccType, input,
+                (tap, o) => Strided(c.Weights, tap * c.Window.Channels * c.Filters + o, c.Window.Channels, c.Filters)),
+            DepthwiseConvOp w => Create(w.Window, w.Window.Channels * w.Multiplier, w.Weights, w.WeightType, w.Bias, w.BiasType, w.AccType, input,
+                (tap, o) => [w.Weights[tap * w.Window.Channels * w.Multiplier + o]]),
+            _ => null,
+        };
+    }
+
+    private static long[] Column(long[] w, int rows, int cols, int j)
+    {
+        var c = new long[rows];
+        for (int i = 0; i < rows; i++) c[i] = w[i * cols + j];
+        return c;
+    }
+
+    private static long[] Strided(long[] w, int start, int count, int stride)
+    {
+        var c = new long[count];
+        for (int i = 0; i < count; i++) c[i] = w[start + i * stride];
+        return c;
+    }
+
+    // codes(t, o): the weight codes that output channel o multiplies at kernel tap t (t = ky·KW + kx).
+    private static WeightedLayer Create(Window g, int outChannels, long[] weights, FixedType wt, long[]? bias, FixedType? bt, FixedType acc,
+        FixedType input, Func<int, int, long[]> codes)
+    {
+        int taps = g.KH * g.KW;
+        var nonZero = new long[taps, outChannels];
+        var bits = new long[taps, outChannels];
+        for (int t = 0; t < taps; t++)
+            for (int o = 0; o < outChannels; o++)
+                foreach (long c in codes(t, o))
+                {
+                    if (c == 0) continue;
+                    nonZero[t, o]++;
+                    bits[t, o] += SignificantBits(c);
+                }
+
+        long mults = 0, adds = 0, weightBits = 0;
+        var terms = new long[outChannels];
+        for (int oy = 0; oy < g.OutH; oy++)
+            for (int ox = 0; ox < g.OutW; ox++)
+            {
+                Array.Clear(terms);
+                for (int ky = 0; ky < g.KH; ky++)
+                {
+                    int iy = oy * g.SH + ky - g.PadTop;
+                    if (iy < 0 || iy >= g.InH) continue;
+                    for (int kx = 0; kx < g.KW; kx++)
+                    {
+                        int ix = ox * g.SW + kx - g.PadLeft;
+                        if (ix < 0 || ix >= g.InW) continue;
+                        int t = ky * g.KW + kx;
+                        for (int o = 0; o < outChannels; o++)
+                        {
+                            terms[o] += nonZero[t, o];
+                            weightBits += bits[t, o];
+                        }
+                    }
+                }
+                for (int o = 0; o < outChannels; o++)
+                {
+                    mults += terms[o];
+                    long n = terms[o] + (bias is not null && bias[o] != 0 ? 1 : 0);
+                    adds += Math.Max(n - 1, 0);
+                }
+            }
+
+        long zeros = weights.LongCount(c => c == 0);
+        long kernelBits = (long)weights.Length * wt.Width;
+        long biasBits = bias is null ? 0 : (long)bias.Length * bt!.Value.Width;
+        // BOPs per output: n = fan-in of one output (the whole window, padding included), m = outputs of all positions.
+        long fanIn = weights.Length / Math.Max(outChannels, 1);
+        long outputs = (long)outChannels * g.OutH * g.OutW;
+        double p = weights.Length == 0 ? 0 : (double)zeros / weights.Length;
+        double ba = input.Width, bw = wt.Width;
+        double bops = fanIn == 0 ? 0 : outputs * fanIn * ((1 - p) * ba * bw + ba + bw + Math.Log2(fanIn));
+        var (kind, distinct) = Classify(weights);
+        return new WeightedLayer
+        {
+            Parameters = weights.Length + (bias?.Length ?? 0),
+            ZeroWeights = zeros,
+            ParameterBits = kernelBits + biasBits,
+            KernelBits = kernelBits,
+            BiasBits = biasBits,
+            Multiplications = mults,
+            Additions = adds,
+            Bops = bops,
+            Ebops = weightBits * input.Width,
+            Multiplier = kind,
+            DistinctWeights = distinct,
+            WeightType = wt,
+            AccType = acc,
+        };
+    }
+
+    /// <summary>The multiplier the weight codes need (QTools's multiplier table by weight quantizer):
+    /// every code ±c (no zero): binary, a mux; codes in {0, c} or {−c, 0}: an AND gate; codes in {−c, 0, +c}:
+    /// ternary, two muxes; every non-zero |code| a power of two: a shifter; otherwise a full multiplier.</summary>
+    private static (MultiplierKind Kind, int Distinct) Classify(long[] weights)
+    {
+        var values = weights.Where(c => c != 0).Distinct().ToArray();
+        if (values.Length == 0) return (MultiplierKind.Fixed, 0);
+        bool zeros = weights.Contains(0L);
+        var magnitudes = values.Select(Math.Abs).Distinct().ToArray();
+        if (magnitudes.Length == 1)
+        {
+            if (values.Length == 2) return (zeros ? MultiplierKind.Ternary : MultiplierKind.Binary, 2);
+            if (zeros) return (MultiplierKind.And, 1);
+        }
+        if (magnitudes.All(m => long.IsPow2(m))) return (MultiplierKind.Shift, values.Length);
+        return (MultiplierKind.Fixed, values.Length);
+    }
+}
