@@ -6,7 +6,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 cd "$root"
 
-packages=(dataset-fashion-mnist)
+packages=(dataset-fashion-mnist postgresql)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -20,6 +20,20 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >&2
   else
     echo "test.sh: not root and no sudo: tests that need ${missing[*]} will skip" >&2
+  fi
+fi
+
+# A PostgreSQL server on loopback for the multi-worker search tests (HETQ_TEST_POSTGRES); they skip without it.
+if [ -z "${HETQ_TEST_POSTGRES:-}" ] && command -v pg_lsclusters >/dev/null && { [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null; }; then
+  sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  cluster=$(pg_lsclusters -h 2>/dev/null | awk 'NR==1 {print $1" "$2}')
+  if [ -n "$cluster" ]; then
+    $sudo pg_ctlcluster $cluster start >/dev/null 2>&1 || true
+    for i in $(seq 1 20); do $sudo -u postgres psql -qtAc 'SELECT 1' >/dev/null 2>&1 && break; sleep 0.5; done 2>/dev/null
+    if [ "$(id -u)" -eq 0 ]; then pg() { su postgres -c "psql -qtAc \"$1\""; }; else pg() { sudo -u postgres psql -qtAc "$1"; }; fi
+    pg "SELECT 1 FROM pg_roles WHERE rolname='hetq'" 2>/dev/null | grep -q 1 || pg "CREATE ROLE hetq LOGIN PASSWORD 'hetq'" >/dev/null 2>&1 || true
+    pg "SELECT 1 FROM pg_database WHERE datname='hetq'" 2>/dev/null | grep -q 1 || pg "CREATE DATABASE hetq OWNER hetq" >/dev/null 2>&1 || true
+    export HETQ_TEST_POSTGRES="Host=127.0.0.1;Username=hetq;Password=hetq;Database=hetq"
   fi
 fi
 

@@ -37,6 +37,7 @@ public abstract class StudyStore : IDisposable
     protected abstract string Real { get; }
     protected abstract void BeginExclusive(DbConnection c, DbTransaction t);
     protected abstract string ClaimSuffix { get; }
+    protected virtual void LockSchema(DbConnection c, DbTransaction t) { }
 
     protected void Exec(DbConnection c, DbTransaction? t, string sql, params (string, object?)[] args)
     {
@@ -63,10 +64,16 @@ public abstract class StudyStore : IDisposable
     public string Initialize(string config)
     {
         using var c = Connect();
-        Exec(c, null, $"CREATE TABLE IF NOT EXISTS studies (name TEXT PRIMARY KEY, config TEXT NOT NULL, created TEXT NOT NULL)");
-        Exec(c, null, $@"CREATE TABLE IF NOT EXISTS trials (study TEXT NOT NULL, number INTEGER NOT NULL, kind TEXT NOT NULL, choice TEXT NOT NULL,
-            state TEXT NOT NULL, worker TEXT, heartbeat {Real}, attempts INTEGER NOT NULL, accuracy {Real}, cost {Real}, score {Real},
-            metrics TEXT, model TEXT, error TEXT, seconds {Real}, PRIMARY KEY (study, number))");
+        using (var ddl = c.BeginTransaction())
+        {
+            // Workers starting together must not race on CREATE TABLE (PostgreSQL would fail one of them).
+            LockSchema(c, ddl);
+            Exec(c, ddl, $"CREATE TABLE IF NOT EXISTS studies (name TEXT PRIMARY KEY, config TEXT NOT NULL, created TEXT NOT NULL)");
+            Exec(c, ddl, $@"CREATE TABLE IF NOT EXISTS trials (study TEXT NOT NULL, number INTEGER NOT NULL, kind TEXT NOT NULL, choice TEXT NOT NULL,
+                state TEXT NOT NULL, worker TEXT, heartbeat {Real}, attempts INTEGER NOT NULL, accuracy {Real}, cost {Real}, score {Real},
+                metrics TEXT, model TEXT, error TEXT, seconds {Real}, PRIMARY KEY (study, number))");
+            ddl.Commit();
+        }
         using var t = c.BeginTransaction();
         BeginExclusive(c, t);
         using (var cmd = Command(c, t, "SELECT config FROM studies WHERE name = @n", ("@n", Study)))
@@ -264,6 +271,8 @@ public sealed class PostgresStudyStore : StudyStore
     protected override string ClaimSuffix => " FOR UPDATE SKIP LOCKED";
 
     protected override DbConnection Connect() => _source.OpenConnection();
+
+    protected override void LockSchema(DbConnection c, DbTransaction t) => Exec(c, t, "SELECT pg_advisory_xact_lock(7406)");
 
     // One transaction at a time per study creates or claims trials: proposals see every finished trial.
     protected override void BeginExclusive(DbConnection c, DbTransaction t) =>

@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using HetQ.Search;
+using Xunit.Abstractions;
+
+namespace HetQ.Tests.Search;
+
+/// <summary>Real processes on a real study database: a search killed with kill -9 resumes without losing or
+/// repeating a trial, and workers on PostgreSQL share one study.</summary>
+public class SearchProcessTests(ITestOutputHelper output)
+{
+    private static string SearchConfig(TempDir dir, string study, int trials, int epochs)
+    {
+        dir.Write("train.json", """
+        {
+          "name": "t", "seed": 3,
+          "data": { "name": "digits" },
+          "model": { "layers": [ { "type": "dense", "units": 32, "activation": "relu", "name": "fc1" }, { "type": "dense", "units": 10, "name": "out" } ] },
+          "optimizer": { "type": "adam", "learning_rate": 0.005 },
+          "epochs": 1, "batch_size": 32, "threads": 1
+        }
+        """);
+        return dir.Write("search.json", $$"""
+        {
+          "name": "s", "train": "train.json", "input": "ap_ufixed<5,1,RND_CONV,SAT>",
+          "trials": {{trials}}, "epochs": {{epochs}},
+          "strategy": { "type": "tpe", "startup_trials": 3 },
+          "space": { "default": {
+            "kernel": ["quantized_bits(2,1,1,alpha=1)", "quantized_bits(4,0,1,alpha=1)", "quantized_bits(6,0,1,alpha=1)"],
+            "bias": ["quantized_bits(6,2,1,alpha=1)"], "activation": ["quantized_relu(3,1)", "quantized_relu(6,2)"] } },
+          "baselines": [ { "name": "uniform 6", "kernel": "quantized_bits(6,0,1,alpha=1)", "bias": "quantized_bits(6,2,1,alpha=1)", "activation": "quantized_relu(6,2)" } ],
+          "study": "{{study.Replace("\\", "\\\\")}}", "output": "{{dir.File("out")}}"
+        }
+        """);
+    }
+
+    private static Process StartCli(string workDir, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "HetQ.Cli.dll"));
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        var p = Process.Start(psi)!;
+        p.OutputDataReceived += (_, _) => { };
+        p.ErrorDataReceived += (_, _) => { };
+        p.BeginOutputReadLine();
+        p.BeginErrorReadLine();
+        return p;
+    }
+
+    [Fact]
+    public void A_search_killed_with_kill_9_resumes_where_it_stopped_nothing_lost_or_run_twice()
+    {
+        using var dir = new TempDir();
+        string db = dir.File("study.sqlite");
+        string cfg = SearchConfig(dir, db, trials: 6, epochs: 12);
+        var first = StartCli(dir.Path, "search", cfg);
+        var sw = Stopwatch.StartNew();
+        IReadOnlyList<TrialRecord> before = Array.Empty<TrialRecord>();
+        while (sw.Elapsed < TimeSpan.FromSeconds(120) && !first.HasExited)
+        {
+            if (File.Exists(db))
+                try
+                {
+                    using var s = StudyStore.Open(db, "s");
+                    before = s.Trials();
+                    if (before.Count(t => t.IsDone) >= 2 && before.Any(t => t.State == "running")) break;
+                }
+                catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or HetQException) { }
+            Thread.Sleep(20);
+        }
+        Assert.False(first.HasExited, "the search finished before it could be killed; make trials slower");
+        first.Kill(entireProcessTree: true); // SIGKILL
+        first.WaitForExit();
+        using (var s = StudyStore.Open(db, "s")) before = s.Trials();
+        var doneBefore = before.Where(t => t.IsDone).ToList();
+        output.WriteLine($"killed with {doneBefore.Count} done, {before.Count(t => t.State == "running")} running");
+        Assert.Contains(before, t => t.State == "running");
+
+        var second = StartCli(dir.Path, "search", cfg);
+        Assert.True(second.WaitForExit(180_000), "the resumed search did not finish");
+        Assert.Equal(0, second.ExitCode);
+        using var store = StudyStore.Open(db, "s");
+        var after = store.Trials();
+        Assert.Equal(7, after.Count); // 6 trials + 1 baseline, no more
+        Assert.All(after, t => Assert.True(t.State is "done" or "failed", $"trial {t.Number} is {t.State}"));
+        Assert.Equal(after.Count, after.Select(t => t.Number).Distinct().Count());
+        foreach (var d in doneBefore)
+        {
+            var same = after.Single(t => t.Number == d.Number);
+            Assert.Equal(1, same.Attempts);       // not run again
+            Assert.Equal(d.Score, same.Score);
+            Assert.Equal(d.Metrics, same.Metrics);
+        }
+        Assert.Contains(after, t => t.Attempts == 2); // the trial running at the kill was run again
+    }
+
+    [Fact]
+    public void Several_workers_share_one_PostgreSQL_study_and_run_each_trial_once()
+    {
+        string? conn = Environment.GetEnvironmentVariable("HETQ_TEST_POSTGRES");
+        if (conn is null)
+        {
+            output.WriteLine("skipped: HETQ_TEST_POSTGRES is not set (test.sh starts a PostgreSQL server on loopback and sets it)");
+            return;
+        }
+        using var dir = new TempDir();
+        string study = "workers-" + Guid.NewGuid().ToString("N")[..8];
+        string cfg = SearchConfig(dir, conn, trials: 9, epochs: 4).Replace("\"name\": \"s\"", $"\"name\": \"{study}\"");
+        File.WriteAllText(dir.File("search.json"), File.ReadAllText(dir.File("search.json")).Replace("\"name\": \"s\"", $"\"name\": \"{study}\""));
+        var workers = Enumerable.Range(0, 3).Select(_ => StartCli(dir.Path, "search", dir.File("search.json"), "--worker")).ToList();
+        foreach (var w in workers) Assert.True(w.WaitForExit(240_000), "a worker did not finish");
+        Assert.All(workers, w => Assert.Equal(0, w.ExitCode));
+        using var store = StudyStore.Open(conn, study);
+        var trials = store.Trials();
+        Assert.Equal(10, trials.Count);
+        Assert.All(trials, t => Assert.Equal(1, t.Attempts));
+        Assert.All(trials, t => Assert.True(t.State is "done" or "failed"));
+        int distinctWorkers = trials.Select(t => t.Worker).Distinct().Count();
+        output.WriteLine($"{distinctWorkers} workers ran the {trials.Count} trials");
+        Assert.True(distinctWorkers >= 2, $"only {distinctWorkers} worker(s) ran trials");
+    }
+}
