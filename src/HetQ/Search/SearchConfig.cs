@@ -6,7 +6,7 @@ using HetQ.Training;
 namespace HetQ.Search;
 
 /// <summary>A uniform configuration trained as a baseline next to the searched ones.</summary>
-public sealed record Baseline(string Name, string Kernel, string? Bias, string? Activation);
+public sealed record Baseline(string Name, string Kernel, string? Bias, string? Activation, int? Epochs = null);
 
 /// <summary>A search configuration (see the README's "Search configuration").</summary>
 public sealed class SearchConfig
@@ -18,6 +18,8 @@ public sealed class SearchConfig
     public IQuantizer? Input { get; init; }
     public required int Trials { get; init; }
     public required int Epochs { get; init; }
+    /// <summary>Learning rate of the trials' fine-tuning (default: the training configuration's).</summary>
+    public double? LearningRate { get; init; }
     public required string Strategy { get; init; }
     public required int StartupTrials { get; init; }
     public required int Seed { get; init; }
@@ -56,7 +58,8 @@ public sealed class SearchConfig
         objective?.RejectUnknown();
         var baselines = s.Objects("baselines").Select(b =>
         {
-            var bl = new Baseline(b.RequireString("name"), b.RequireString("kernel"), b.String("bias"), b.String("activation"));
+            var bl = new Baseline(b.RequireString("name"), b.RequireString("kernel"), b.String("bias"), b.String("activation"), b.Int("epochs"));
+            if (bl.Epochs is < 0) throw b.Error("epochs", "must be 0 (quantize after training, no fine-tuning) or more");
             foreach (var q in new[] { bl.Kernel, bl.Bias, bl.Activation }) if (q is not null) QuantizerParser.Parse(q);
             b.RejectUnknown();
             return bl;
@@ -74,6 +77,7 @@ public sealed class SearchConfig
             Input = LayerConfig.Quantizer(s, "input"),
             Trials = trials,
             Epochs = epochs,
+            LearningRate = s.Double("learning_rate"),
             Strategy = type,
             StartupTrials = startup,
             Seed = seed,

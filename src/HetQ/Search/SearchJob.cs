@@ -122,11 +122,13 @@ public sealed class SearchJob
         var t = _cfg.Train;
         var loss = Loss.Create(t.LossSpec);
         var optimizer = Optimizer.Create(t.OptimizerSpec);
-        var options = new TrainOptions(_cfg.Epochs, t.BatchSize, HashCode.Combine(t.Seed, trial.Number), t.Threads, t.ClipNorm, t.ClipValue, Schedule.Create(null));
+        if (_cfg.LearningRate is { } lr) optimizer.LearningRate = lr;
+        int epochs = _cfg.Baselines.FirstOrDefault(b => "baseline:" + b.Name == trial.Kind)?.Epochs ?? _cfg.Epochs;
+        var options = new TrainOptions(Math.Max(1, epochs), t.BatchSize, HashCode.Combine(t.Seed, trial.Number), t.Threads, t.ClipNorm, t.ClipValue, Schedule.Create(null));
         double valAcc, testAcc;
         using (var trainer = new Trainer(model, loss, optimizer, options))
         {
-            trainer.Fit(_data.Train, null);
+            if (epochs > 0) trainer.Fit(_data.Train, null);
             valAcc = trainer.Evaluate(_data.Validation.Count > 0 ? _data.Validation : _data.Test).Accuracy;
             testAcc = trainer.Evaluate(_data.Test).Accuracy;
         }
