@@ -20,6 +20,7 @@ internal static class Cli
         root.Subcommands.Add(SearchCommand.Create());
         root.Subcommands.Add(StudyCommand.Create());
         root.Subcommands.Add(EstimateCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
         return root;
     }
 

@@ -92,3 +92,33 @@ public sealed class TpeSampler(int startupTrials = 10, double gamma = 0.25, int 
         return p.Length - 1;
     }
 }
+
+/// <summary>Block-by-block schedule for deep models (AutoQKerasScheduler): the trials are shared among the blocks in
+/// order; while block b is searched (by <paramref name="inner"/>), earlier blocks keep the choices of the best trial so
+/// far and later blocks keep their widest candidate.</summary>
+public sealed class BlockSampler(ISampler inner, int totalTrials) : ISampler
+{
+    public IReadOnlyDictionary<string, string> Propose(SearchSpace space, IReadOnlyList<Observation> history, Random rng)
+    {
+        var blocks = space.Dimensions.Select(d => d.Block).Distinct().ToList();
+        int perBlock = Math.Max(1, (int)Math.Ceiling((double)totalTrials / blocks.Count));
+        int current = Math.Min(blocks.Count - 1, history.Count / perBlock);
+        var best = history.OrderByDescending(o => o.Score).FirstOrDefault();
+        var sub = new SearchSpace(space.Dimensions.Where(d => d.Block == blocks[current]).ToList());
+        var inBlock = history.Skip(current * perBlock).Select(o => new Observation(
+            o.Choice.Where(kv => sub.Dimensions.Any(d => d.Name == kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value), o.Score)).ToList();
+        var proposal = inner.Propose(sub, inBlock, rng);
+        var choice = new Dictionary<string, string>();
+        foreach (var d in space.Dimensions)
+        {
+            int b = blocks.IndexOf(d.Block);
+            choice[d.Name] = b == current ? proposal[d.Name]
+                : b < current && best is not null && best.Choice.TryGetValue(d.Name, out var v) ? v
+                : Widest(d);
+        }
+        return choice;
+    }
+
+    /// <summary>The candidate with the most bits (the least lossy one).</summary>
+    public static string Widest(Dimension d) => d.Choices.OrderByDescending(c => Quantization.QuantizerParser.Parse(c).Bits).First();
+}

@@ -33,7 +33,7 @@ public sealed class SearchConfig
     public double HeartbeatTimeout { get; init; } = 600;
     public required string Json { get; init; }
 
-    public static readonly string[] Strategies = { "random", "tpe" };
+    public static readonly string[] Strategies = { "random", "tpe", "blocks" };
     public static readonly string[] Metrics = { "ebops", "bits", "energy", "bops" };
 
     public static SearchConfig Load(string file)

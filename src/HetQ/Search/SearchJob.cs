@@ -78,7 +78,12 @@ public sealed class SearchJob
         if (stored != _cfg.Json) log?.Invoke($"study '{_cfg.Name}' in {store.Location} exists with another configuration; continuing it with the stored trials");
         store.QueueBaselines(Baselines());
         string id = StudyStore.WorkerId();
-        ISampler sampler = _cfg.Strategy == "random" ? new RandomSampler() : new TpeSampler(_cfg.StartupTrials);
+        ISampler sampler = _cfg.Strategy switch
+        {
+            "random" => new RandomSampler(),
+            "blocks" => new BlockSampler(new TpeSampler(Math.Min(_cfg.StartupTrials, Math.Max(2, _cfg.Trials / Math.Max(1, _space.Dimensions.Select(d => d.Block).Distinct().Count()) / 2))), _cfg.Trials),
+            _ => new TpeSampler(_cfg.StartupTrials),
+        };
         var durations = new List<double>();
         while (!cancel.IsCancellationRequested)
         {

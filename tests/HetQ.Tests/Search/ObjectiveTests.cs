@@ -52,3 +52,32 @@ public class ObjectiveTests
         Assert.True(hits / 20.0 > 4 * randomHits / 2000.0, $"TPE {hits}/20 against random {randomHits}/2000");
     }
 }
+
+public class BlockSamplerTests
+{
+    [Fact]
+    public void Blocks_are_searched_in_order_keeping_the_best_earlier_choices_and_the_widest_later_ones()
+    {
+        var space = new SearchSpace(new[]
+        {
+            new Dimension("b1/kernel", "b1", "kernel", new[] { "quantized_bits(2,0,1)", "quantized_bits(4,0,1)", "quantized_bits(8,0,1)" }),
+            new Dimension("b2/kernel", "b2", "kernel", new[] { "quantized_bits(2,0,1)", "quantized_bits(4,0,1)", "quantized_bits(8,0,1)" }),
+        });
+        var sampler = new BlockSampler(new RandomSampler(), totalTrials: 6);
+        var rng = new Random(1);
+        var history = new List<Observation>();
+        for (int i = 0; i < 3; i++)
+        {
+            var c = sampler.Propose(space, history, rng);
+            Assert.Equal("quantized_bits(8,0,1)", c["b2/kernel"]); // later block: widest candidate
+            history.Add(new Observation(c, c["b1/kernel"] == "quantized_bits(4,0,1)" ? 1 : 0));
+        }
+        var best = history.OrderByDescending(o => o.Score).First().Choice["b1/kernel"];
+        for (int i = 0; i < 3; i++)
+        {
+            var c = sampler.Propose(space, history, rng);
+            Assert.Equal(best, c["b1/kernel"]); // earlier block: the best trial's choice
+            history.Add(new Observation(c, 0.5));
+        }
+    }
+}

@@ -1,0 +1,32 @@
+using System.CommandLine;
+using HetQ.Pipeline;
+
+namespace HetQ.Cli.Commands;
+
+/// <summary>`hetq run [--out DIR] [--trials N]`: the main job on the embedded digits.</summary>
+internal static class RunCommand
+{
+    public static Command Create()
+    {
+        var output = new Option<string>("--out") { Description = "run directory (default runs/main)", DefaultValueFactory = _ => Path.Combine("runs", "main") };
+        var trials = new Option<int>("--trials") { Description = "search trials (default 12)", DefaultValueFactory = _ => 12 };
+        var cmd = new Command("run", "The whole pipeline on the embedded 8x8 digits: float training, quantization search, freezing, cost, emulation, hardware, report.")
+        {
+            output, trials,
+        };
+        cmd.SetAction((parse, cancel) =>
+        {
+            int n = parse.GetValue(trials);
+            if (n <= 0) throw new HetQException($"--trials must be positive, given {n}");
+            MainJob.Run(parse.GetValue(output)!, n, Hardware.Step, m => Console.WriteLine(m), cancel);
+            return Task.FromResult(0);
+        });
+        return cmd;
+    }
+}
+
+/// <summary>The hardware step of the main job (filled in by the hardware flow).</summary>
+internal static class Hardware
+{
+    public static HardwareStep? Step => null;
+}
