@@ -38,7 +38,7 @@ public static class MainJob
     }
     """;
 
-    public static string SearchConfigJson(int trials) => $$"""
+    public static string SearchConfigJson(int trials, string dir) => $$"""
     {
       "name": "digits-search",
       "train": "train.json",
@@ -55,8 +55,8 @@ public static class MainJob
         { "name": "uniform 16-bit", "kernel": "quantized_bits(16,6,1)", "bias": "quantized_bits(16,6,1)", "activation": "quantized_relu(16,6)", "epochs": 0 },
         { "name": "uniform 8-bit QAT", "kernel": "quantized_bits(8,0,1,alpha=1)", "bias": "quantized_bits(8,3,1,alpha=1)", "activation": "quantized_relu(8,3)" },
         { "name": "uniform 4-bit QAT", "kernel": "quantized_bits(4,0,1,alpha=1)", "bias": "quantized_bits(4,2,1,alpha=1)", "activation": "quantized_relu(4,2)" } ],
-      "study": "study.sqlite",
-      "output": "search"
+      "study": {{JsonSerializer.Serialize(Path.Combine(dir, "study.sqlite"))}},
+      "output": {{JsonSerializer.Serialize(Path.Combine(dir, "search"))}}
     }
     """;
 
@@ -66,10 +66,7 @@ public static class MainJob
         string dir = Path.GetFullPath(outputDirectory);
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, "train.json"), TrainConfigJson);
-        File.WriteAllText(Path.Combine(dir, "search.json"), SearchConfigJson(trials));
-        string cwd = Environment.CurrentDirectory;
-        Environment.CurrentDirectory = dir; // the generated configs name their outputs relative to the run directory
-        try
+        File.WriteAllText(Path.Combine(dir, "search.json"), SearchConfigJson(trials, dir));
         {
             log("== 1/5 float training (embedded 8x8 digits, MLP 64-16-10)");
             var trainCfg = TrainConfig.Load(Path.Combine(dir, "train.json"));
@@ -109,10 +106,6 @@ public static class MainJob
             string reportFile = WriteReport(dir, rows, result, job.FloatAccuracy, sw.Elapsed.TotalSeconds);
             log($"report: {reportFile} ({sw.Elapsed.TotalSeconds:F0} s)");
             return reportFile;
-        }
-        finally
-        {
-            Environment.CurrentDirectory = cwd;
         }
     }
 

@@ -1,0 +1,25 @@
+namespace HetQ.Tests.Cli;
+
+[Collection("Console")]
+public class RunCommandTests
+{
+    [Fact]
+    public void The_main_job_runs_end_to_end_and_writes_a_report_with_measured_rows()
+    {
+        using var dir = new TempDir();
+        var (code, stdout, stderr) = CliRunner.Run("run", "--out", dir.File("main"), "--trials", "2");
+        Assert.True(code == 0, stderr + stdout);
+        string report = File.ReadAllText(Path.Combine(dir.File("main"), "report.md"));
+        Assert.Contains("| float |", report);
+        Assert.Contains("| uniform 8-bit QAT |", report);
+        Assert.Contains("searched, best score", report);
+        Assert.True(File.Exists(Path.Combine(dir.File("main"), "search", "pareto.png")));
+        // every quantized row was emulated with 0 mismatches against the fake-quantized model
+        foreach (var line in report.Split('\n').Where(l => l.StartsWith("| uniform", StringComparison.Ordinal) || l.StartsWith("| searched", StringComparison.Ordinal)))
+            Assert.Equal("0", line.Split('|')[6].Trim());
+
+        (code, stdout, stderr) = CliRunner.Run("study", "show", Path.Combine(dir.File("main"), "study.sqlite"));
+        Assert.True(code == 0, stderr);
+        Assert.Contains("5 trials, 5 done", stdout);
+    }
+}
