@@ -17,6 +17,7 @@ internal static class Cli
         root.Subcommands.Add(FreezeCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
+        root.Subcommands.Add(HwCommand.Create());
         return root;
     }
 
