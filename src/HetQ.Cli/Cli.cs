@@ -21,6 +21,7 @@ internal static class Cli
         root.Subcommands.Add(StudyCommand.Create());
         root.Subcommands.Add(EstimateCommand.Create());
         root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(HwCommand.Create());
         return root;
     }
 

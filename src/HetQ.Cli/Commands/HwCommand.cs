@@ -1,0 +1,165 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using HetQ.Graph;
+using HetQ.Hardware;
+using HetQ.Nn;
+using HetQ.Quantization;
+using HetQ.Training;
+
+namespace HetQ.Cli.Commands;
+
+/// <summary>`hetq hw MODEL --out DIR [--stages N] [--argmax] [--json]`, with the verbs `hw sim` and `hw synth`.</summary>
+internal static class HwCommand
+{
+    public const string GraphFile = "graph.json";
+
+    public static Command Create()
+    {
+        var model = new Argument<string>("model") { Description = "model directory (from hetq train, hetq quantize or hetq import)" };
+        var output = new Option<string?>("--out") { Description = "design directory to write (default MODEL/hw)" };
+        var stages = new Option<int?>("--stages") { Description = "register stages from input to output (the latency); default: one after each layer; 0: combinational" };
+        var argmax = new Option<bool>("--argmax") { Description = "output the index of the largest logit instead of the logits" };
+        var top = new Option<string?>("--top") { Description = "top module name (default hetq_<model name>)" };
+        var input = new Option<string?>("--input-type") { Description = "fixed-point type of the input when the model has no input quantizer (default ap_fixed<16,6,RND_CONV,SAT>)" };
+        var json = new Option<bool>("--json") { Description = "print one JSON object: design directory, top, files, ports, latency" };
+        var cmd = new Command("hw", "Write the frozen model as bit-exact, fully parallel, pipelined Verilog (DIR/*.v, DIR/manifest.json, DIR/graph.json); "
+                                    + "`hw sim` simulates it against the emulator, `hw synth` synthesizes it with Yosys.")
+        {
+            model, output, stages, argmax, top, input, json,
+        };
+        cmd.Subcommands.Add(SimCommand());
+        cmd.SetAction(parse =>
+        {
+            string dir = parse.GetValue(model)!;
+            var (m, meta) = ModelIO.Load(dir);
+            FixedFormat? fmt = parse.GetValue(input) is { } t ? FixedFormat.Parse(t) : null;
+            var r = Freezer.Freeze(m, meta.Name, fmt);
+            if (r.Graph is null)
+                throw new HetQException($"{dir}: the model is not exactly representable in fixed point:\n  - " + string.Join("\n  - ", r.Problems));
+            var design = VerilogWriter.Write(r.Graph, new HardwareOptions(parse.GetValue(stages), parse.GetValue(argmax), parse.GetValue(top)));
+            string outDir = parse.GetValue(output) ?? Path.Combine(dir, "hw");
+            design.Save(outDir);
+            r.Graph.Save(Path.Combine(outDir, GraphFile));
+            var d = design.Manifest;
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    design = Path.GetFullPath(outDir),
+                    top = d.Top,
+                    files = d.Files,
+                    input = Port(d.Input),
+                    output = Port(d.Output),
+                    argmax = d.Argmax,
+                    latency_cycles = d.LatencyCycles,
+                    stages = d.Stages,
+                    pipelining = d.Pipelining,
+                    initiation_interval = d.InitiationInterval,
+                    levels = d.Levels,
+                    register_bits = d.RegisterBits,
+                }));
+                return 0;
+            }
+            Console.WriteLine($"top module   {d.Top} ({string.Join(", ", d.Files)})");
+            Console.WriteLine($"input  {d.Input.Name,-5} {d.Input.Elements} x {d.Input.Type} ({d.Input.Bits} bits)");
+            Console.WriteLine($"output {d.Output.Name,-5} {(d.Argmax ? "argmax index" : $"{d.Output.Elements} x {d.Output.Type}")} ({d.Output.Bits} bits)");
+            Console.WriteLine($"latency      {d.LatencyCycles} clock cycles ({d.Pipelining} pipelining, {d.Levels} levels of logic, {d.RegisterBits} register bits), II = 1");
+            foreach (var note in r.Graph.Notes) Console.WriteLine($"note: {note}");
+            Console.WriteLine($"design written to {Path.GetFullPath(outDir)}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static object Port(HardwarePort p) => new
+    {
+        name = p.Name, elements = p.Elements, type = p.Type, element_width = p.ElementWidth, bits = p.Bits,
+    };
+
+    private static Command SimCommand()
+    {
+        var dir = new Argument<string>("dir") { Description = "design directory (from hetq hw)" };
+        var data = new Option<string?>("--data") { Description = "a data-set or training configuration (JSON); its test samples are the input vectors" };
+        var simulator = new Option<string>("--simulator") { Description = "verilator, icarus or both", DefaultValueFactory = _ => "verilator" };
+        simulator.AcceptOnlyFromAmong("verilator", "icarus", "both");
+        var random = new Option<int>("--random") { Description = "add N random input vectors over the input type's whole range, its minimum and maximum codes first" };
+        var limit = new Option<int?>("--limit") { Description = "use only the first N test samples" };
+        var seed = new Option<int>("--seed") { Description = "seed of the random vectors", DefaultValueFactory = _ => 1 };
+        var timeout = new Option<double>("--timeout") { Description = "seconds each simulator step may take", DefaultValueFactory = _ => 600 };
+        var json = new Option<bool>("--json") { Description = "print one JSON object: vectors, mismatches, simulator, results per simulator" };
+        var cmd = new Command("sim", "Simulate the design on input vectors and compare every output with the emulator's; the testbench, vectors, commands and logs go to DIR/sim.")
+        {
+            dir, data, simulator, random, limit, seed, timeout, json,
+        };
+        cmd.SetAction(async (parse, cancel) =>
+        {
+            string d = parse.GetValue(dir)!;
+            var manifest = HardwareManifest.Load(Path.Combine(d, HardwareManifest.FileName));
+            var graph = IntegerGraph.Load(Path.Combine(d, GraphFile));
+            int n = parse.GetValue(random);
+            if (n < 0) throw new HetQException($"--random must be 0 or more, given {n}");
+            float[] features = Array.Empty<float>();
+            if (parse.GetValue(data) is { } dataFile)
+            {
+                var test = EvalJob.LoadData(dataFile).Test;
+                if (Numerics.Tensor.Size(test.SampleShape) != manifest.Input.Elements)
+                    throw new HetQException($"{dataFile}: samples of shape [{string.Join(",", test.SampleShape)}] do not fit the design's {manifest.Input.Elements} inputs");
+                int count = Math.Min(test.Count, parse.GetValue(limit) ?? int.MaxValue);
+                features = test.Features.AsSpan(0, count * manifest.Input.Elements).ToArray();
+            }
+            else if (n == 0) throw new HetQException("nothing to simulate: give --data, --random N, or both");
+            var vectors = Testbench.Vectors(graph, manifest, features, n, parse.GetValue(seed));
+            Simulation.Prepare(d, manifest, vectors);
+            string which = parse.GetValue(simulator)!;
+            var kinds = which == "both" ? new[] { SimulatorKind.Verilator, SimulatorKind.Icarus }
+                : new[] { which == "icarus" ? SimulatorKind.Icarus : SimulatorKind.Verilator };
+            bool asJson = parse.GetValue(json);
+            var results = new List<SimulationResult>();
+            foreach (var k in kinds)
+            {
+                if (!asJson) Console.Error.WriteLine($"{k.ToString().ToLowerInvariant()}: building and running {vectors.Count} vectors ...");
+                results.Add(await Simulation.RunAsync(d, manifest, k, TimeSpan.FromSeconds(parse.GetValue(timeout)), cancel));
+            }
+            int mismatches = results.Max(r => r.Mismatches);
+            if (asJson)
+            {
+                Console.WriteLine(JsonSerializer.Serialize(new
+                {
+                    vectors = vectors.Count,
+                    mismatches,
+                    simulator = which,
+                    first_mismatch = results.Select(r => r.FirstMismatch).FirstOrDefault(f => f is not null) is { } f ? Mismatch(f) : null,
+                    results = results.Select(r => new
+                    {
+                        simulator = r.Simulator.ToString().ToLowerInvariant(),
+                        vectors = r.Vectors,
+                        mismatches = r.Mismatches,
+                        first_mismatch = r.FirstMismatch is { } fm ? Mismatch(fm) : null,
+                        build_seconds = Math.Round(r.BuildSeconds, 3),
+                        run_seconds = Math.Round(r.RunSeconds, 3),
+                        log = r.Log,
+                    }),
+                }));
+                return mismatches == 0 ? 0 : 1;
+            }
+            foreach (var r in results)
+            {
+                string name = r.Simulator.ToString().ToLowerInvariant();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{name,-10} {r.Vectors} vectors, {r.Mismatches} mismatches (build {r.BuildSeconds:F2} s, run {r.RunSeconds:F2} s); log {r.Log}"));
+                if (r.FirstMismatch is { } fm) Console.WriteLine($"{"",-10} first mismatch: {fm}");
+            }
+            Console.WriteLine(mismatches == 0
+                ? $"the Verilog equals the emulator on all {vectors.Count} vectors"
+                : $"MISMATCH: the Verilog differs from the emulator");
+            return mismatches == 0 ? 0 : 1;
+        });
+        return cmd;
+    }
+
+    private static object Mismatch(SimulationMismatch m) => new
+    {
+        sample = m.Sample, output = m.Output, got = m.Got, got_text = m.GotText, expected = m.Expected,
+    };
+}

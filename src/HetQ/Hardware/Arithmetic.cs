@@ -1,0 +1,321 @@
+using System.Diagnostics;
+using System.Numerics;
+using HetQ.Graph;
+using HetQ.Quantization;
+
+namespace HetQ.Hardware;
+
+/// <summary>One product of a sum: <see cref="X"/> times the constant <see cref="Weight"/> times 2^<see cref="Shift"/>.</summary>
+internal readonly record struct Term(Sig X, long Weight, int Shift);
+
+/// <summary>The arithmetic the writer builds from: constant multiplication as shift-and-add on canonical signed
+/// digits, balanced trees of two-input adders each sized from the exact bounds of what it sums, requantization
+/// (ReLU, rounding, overflow) as <see cref="FixedPoint.Requantize"/> defines it, and two-input maximum trees.</summary>
+internal static class Arithmetic
+{
+    /// <summary>Canonical signed digits of <paramref name="w"/>: w = Σ digit·2^position, digits ±1, no two adjacent
+    /// (the fewest nonzero digits, hence the fewest adders; zero has none).</summary>
+    public static List<(int Digit, int Position)> Csd(long w)
+    {
+        var digits = new List<(int, int)>();
+        var n = (BigInteger)w;
+        for (int k = 0; !n.IsZero; k++, n >>= 1)
+        {
+            if (n.IsEven) continue;
+            int d = (int)(n & 3) == 1 ? 1 : -1;
+            digits.Add((d, k));
+            n -= d;
+        }
+        return digits;
+    }
+
+    /// <summary>A node of an adder tree: its value is ±wire·2^Shift and equals Σ coefficient·wire over the leaf
+    /// wires it covers (by origin), which gives exact bounds for independent inputs.</summary>
+    private sealed record TreeNode(Sig Wire, bool Negated, Dictionary<string, (BigInteger Lo, BigInteger Hi, BigInteger Coef)> Leaves)
+    {
+        public (BigInteger Lo, BigInteger Hi) Bounds()
+        {
+            BigInteger lo = 0, hi = 0;
+            foreach (var (l, h, c) in Leaves.Values)
+            {
+                BigInteger a = c * l, b = c * h;
+                lo += BigInteger.Min(a, b);
+                hi += BigInteger.Max(a, b);
+            }
+            return (lo, hi);
+        }
+    }
+
+    /// <summary>Σ terms + <paramref name="constant"/> (in the terms' units). The tree's rounds take levels
+    /// <paramref name="level"/>, level + 1, ...; the constant is added on the returned output level, where the
+    /// caller requantizes. Constant inputs fold into the constant; zero weights cost nothing.</summary>
+    public static (Sig Sum, int OutputLevel) Sum(Netlist net, string prefix, IEnumerable<Term> terms, BigInteger constant, int level)
+    {
+        var nodes = new List<TreeNode>();
+        foreach (var t in terms)
+        {
+            if (t.Weight == 0) continue;
+            if (t.X.IsConstant)
+            {
+                constant += t.X.Lo * t.Weight << t.Shift;
+                continue;
+            }
+            foreach (var (d, k) in Csd(t.Weight))
+            {
+                int shift = t.X.Shift + t.Shift + k;
+                var coef = (BigInteger)d << shift;
+                nodes.Add(new TreeNode(t.X with { Shift = shift }, d < 0,
+                    new Dictionary<string, (BigInteger, BigInteger, BigInteger)>(StringComparer.Ordinal) { [t.X.Origin!] = (t.X.Lo, t.X.Hi, coef) }));
+            }
+        }
+        if (nodes.Count == 0) return (Sig.Constant(constant), level);
+        // Neighbours with equal shifts share their zero low bits, so pair them first.
+        nodes = nodes.Select((n, i) => (n, i)).OrderBy(p => p.n.Wire.Shift).ThenBy(p => p.i).Select(p => p.n).ToList();
+        while (nodes.Count > 1)
+        {
+            var next = new List<TreeNode>((nodes.Count + 1) / 2);
+            for (int i = 0; i + 1 < nodes.Count; i += 2) next.Add(Combine(net, prefix, nodes[i], nodes[i + 1], level));
+            if (nodes.Count % 2 == 1) next.Add(nodes[^1]);
+            nodes = next;
+            level++;
+        }
+        return (AddConstant(net, prefix, nodes[0], constant, level), level);
+    }
+
+    private static TreeNode Combine(Netlist net, string prefix, TreeNode a, TreeNode b, int level)
+    {
+        var leaves = new Dictionary<string, (BigInteger Lo, BigInteger Hi, BigInteger Coef)>(a.Leaves, StringComparer.Ordinal);
+        foreach (var (key, (l, h, c)) in b.Leaves)
+            leaves[key] = leaves.TryGetValue(key, out var e) ? (l, h, e.Coef + c) : (l, h, c);
+        foreach (var key in leaves.Where(p => p.Value.Coef.IsZero).Select(p => p.Key).ToList()) leaves.Remove(key);
+        // Both negative: sum the magnitudes and stay negative; one negative: subtract it from the other.
+        bool negated = a.Negated && b.Negated;
+        var (first, second, op) = (a.Negated, b.Negated) switch
+        {
+            (false, true) => (a, b, "-"),
+            (true, false) => (b, a, "-"),
+            _ => (a, b, "+"),
+        };
+        var node = new TreeNode(default, negated, leaves);
+        var (lo, hi) = node.Bounds();
+        if (negated) (lo, hi) = (-hi, -lo);
+        int s = Math.Min(a.Wire.Shift, b.Wire.Shift);
+        lo >>= s;
+        hi >>= s;
+        if (lo == hi) throw new UnreachableException("an adder tree node turned out constant");
+        int w = Netlist.WidthOf(lo, hi);
+        var x = net.At(first.Wire, level);
+        var y = net.At(second.Wire, level);
+        string expr = $"{Netlist.Ext(x, x.Shift - s, w)} {op} {Netlist.Ext(y, y.Shift - s, w)}";
+        return node with { Wire = net.Wire(net.Fresh(prefix, 's'), lo, hi, s, expr, level) };
+    }
+
+    /// <summary>root + constant on <paramref name="level"/>, keeping the low zero bits they share as a shift.</summary>
+    private static Sig AddConstant(Netlist net, string prefix, TreeNode root, BigInteger constant, int level)
+    {
+        var r = root.Wire;
+        if (constant.IsZero && !root.Negated) return r;
+        var (lo, hi) = root.Bounds();
+        lo += constant;
+        hi += constant;
+        int t = constant.IsZero ? r.Shift : Math.Min(r.Shift, TrailingZeros(constant));
+        lo >>= t;
+        hi >>= t;
+        int w = Netlist.WidthOf(lo, hi);
+        var x = net.At(r, level);
+        string term = Netlist.Ext(x, x.Shift - t, w), c = Netlist.Literal(constant >> t, w);
+        string expr = root.Negated ? $"{c} - {term}" : $"{term} + {c}";
+        return net.Wire(net.Fresh(prefix, 'a'), lo, hi, t, expr, level);
+    }
+
+    private static int TrailingZeros(BigInteger v)
+    {
+        int n = 0;
+        while ((v & 1).IsZero) { v >>= 1; n++; }
+        return n;
+    }
+
+    /// <summary>The requantization of v, whose value has <paramref name="frac"/> fractional bits: optional ReLU, then
+    /// the shift with the format's rounding and overflow, exactly as <see cref="FixedPoint.Requantize"/> (ReLU and
+    /// every rounding mode commute: they are monotone and keep 0). All logic sits on <paramref name="level"/>.</summary>
+    public static Sig Requantize(Netlist net, string prefix, Sig v, int frac, Requantization r, int level)
+    {
+        if (r.Format is not FixedFormat f)
+        {
+            if (!r.Relu || v.ValueLo >= 0) return v;
+            if (v.ValueHi <= 0) return Sig.Constant(0);
+            var x = net.At(v, level);
+            int w = Netlist.WidthOf(0, x.Hi);
+            return net.Wire(net.Fresh(prefix, 'q'), 0, x.Hi, x.Shift, $"{Netlist.Bit(x, x.Width - 1)} ? {Netlist.Literal(0, w)} : {Netlist.Ext(x, 0, w)}", level);
+        }
+        var q = Round(net, prefix, v, frac - v.Shift - f.Type.FractionalBits, f.Rounding, level);
+        return ApplyOverflow(net, prefix, q, r.Relu, f, level);
+    }
+
+    /// <summary>The wire's value shifted right by s with rounding (s &gt; 0), or left (s &lt;= 0, free: a shift).</summary>
+    private static Sig Round(Netlist net, string prefix, Sig v, int s, Rounding rounding, int level)
+    {
+        if (v.IsConstant) return Sig.Constant(s <= 0 ? v.Lo << -s : Rounded(v.Lo, s, rounding));
+        if (s <= 0) return v with { Shift = -s };
+        BigInteger lo = Rounded(v.Lo, s, rounding), hi = Rounded(v.Hi, s, rounding);
+        var x = net.At(v, level);
+        int w = Netlist.WidthOf(lo, hi);
+        string sign = x.Signed ? Netlist.Bit(x, x.Width - 1) : "1'b0";
+        string half = Netlist.Bit(x, s - 1), rest = Netlist.AnyBit(x, s - 2), odd = Netlist.Bit(x, s);
+        string? up = rounding switch
+        {
+            Rounding.TRN => null,
+            Rounding.TRN_ZERO => $"{sign} & ({half} | {rest})",
+            Rounding.RND => half,
+            Rounding.RND_ZERO => $"{half} & ({rest} | {sign})",
+            Rounding.RND_INF => $"{half} & ({rest} | ~{sign})",
+            Rounding.RND_MIN_INF => $"{half} & {rest}",
+            Rounding.RND_CONV => $"{half} & ({rest} | {odd})",
+            _ => throw new UnreachableException(),
+        };
+        string floor = Netlist.ShiftRight(x, s, w);
+        if (up is null) return net.Alias(net.Fresh(prefix, 't'), lo, hi, floor, x);
+        string upBits = w == 1 ? $"({up})" : $"{{{Netlist.Literal(0, w - 1)}, ({up})}}";
+        return net.Wire(net.Fresh(prefix, 'r'), lo, hi, 0, $"{floor} + {upBits}", level);
+    }
+
+    /// <summary>v rounded after an arithmetic right shift by s &gt; 0: the integer rule of <see cref="FixedPoint.Requantize"/>.</summary>
+    internal static BigInteger Rounded(BigInteger v, int s, Rounding rounding)
+    {
+        BigInteger floor = v >> s, dropped = v - (floor << s), half = BigInteger.One << (s - 1);
+        bool negative = v < 0;
+        bool up = rounding switch
+        {
+            Rounding.TRN => false,
+            Rounding.TRN_ZERO => negative && !dropped.IsZero,
+            _ when dropped != half => dropped > half,
+            Rounding.RND => true,
+            Rounding.RND_ZERO => negative,
+            Rounding.RND_INF => !negative,
+            Rounding.RND_MIN_INF => false,
+            Rounding.RND_CONV => !floor.IsEven,
+            _ => throw new UnreachableException(),
+        };
+        return up ? floor + 1 : floor;
+    }
+
+    /// <summary>ReLU and the overflow rule on a rounded value q (in output codes).</summary>
+    private static Sig ApplyOverflow(Netlist net, string prefix, Sig q, bool relu, FixedFormat f, int level)
+    {
+        var t = f.Type;
+        if (q.IsConstant) return Sig.Constant(Overflowed(relu && q.Lo < 0 ? 0 : q.Lo, f));
+        BigInteger qlo = q.ValueLo, qhi = q.ValueHi;
+        BigInteger tmin = FixedPoint.MinRaw(t, f.Overflow), tmax = t.MaxRaw;
+        switch (f.Overflow)
+        {
+            case Overflow.SAT or Overflow.SAT_SYM:
+            {
+                BigInteger low = relu ? BigInteger.Max(tmin, 0) : tmin;
+                if (qlo >= low && qhi <= tmax) return q;
+                if (qlo >= tmax) return Sig.Constant(tmax);
+                if (qhi <= low) return Sig.Constant(low);
+                return Select(net, prefix, q, low, tmax, clampTo: true, level);
+            }
+            case Overflow.SAT_ZERO:
+            {
+                BigInteger low = relu ? 0 : tmin;
+                if (qlo >= low && qhi <= tmax) return q;
+                if (qlo > tmax || qhi < low) return Sig.Constant(0);
+                return Select(net, prefix, q, low, tmax, clampTo: false, level);
+            }
+            case Overflow.WRAP:
+            {
+                if (relu && qlo < 0)
+                {
+                    if (qhi <= 0) return Sig.Constant(0);
+                    var x = net.At(q, level);
+                    int w = Netlist.WidthOf(0, x.Hi);
+                    q = net.Wire(net.Fresh(prefix, 'q'), 0, x.Hi, x.Shift,
+                        $"{Netlist.Bit(x, x.Width - 1)} ? {Netlist.Literal(0, w)} : {Netlist.Ext(x, 0, w)}", level);
+                    qlo = 0;
+                    qhi = q.ValueHi;
+                }
+                if (qlo >= t.MinRaw && qhi <= t.MaxRaw) return q;
+                return net.Alias(net.Fresh(prefix, 'w'), t.MinRaw, t.MaxRaw, Netlist.Ext(q, q.Shift, t.Width), q);
+            }
+            default:
+                throw new UnreachableException();
+        }
+    }
+
+    /// <summary>The overflow rule of <see cref="FixedPoint.Requantize"/> on an integer code.</summary>
+    internal static BigInteger Overflowed(BigInteger q, FixedFormat f)
+    {
+        var t = f.Type;
+        if (q >= t.MinRaw && q <= t.MaxRaw) return f.Overflow == Overflow.SAT_SYM ? BigInteger.Max(q, FixedPoint.MinRaw(t, f.Overflow)) : q;
+        return f.Overflow switch
+        {
+            Overflow.SAT or Overflow.SAT_SYM => q > 0 ? t.MaxRaw : FixedPoint.MinRaw(t, f.Overflow),
+            Overflow.SAT_ZERO => 0,
+            _ => Wrapped(q, t),
+        };
+    }
+
+    private static BigInteger Wrapped(BigInteger q, FixedType t)
+    {
+        var low = q & ((BigInteger.One << t.Width) - 1);
+        return t.Signed && low > t.MaxRaw ? low - (BigInteger.One << t.Width) : low;
+    }
+
+    /// <summary>Values of q outside [low, high] become the nearest bound (<paramref name="clampTo"/>) or zero.</summary>
+    private static Sig Select(Netlist net, string prefix, Sig q, BigInteger low, BigInteger high, bool clampTo, int level)
+    {
+        var x = net.At(q, level);
+        BigInteger qlo = x.ValueLo, qhi = x.ValueHi;
+        int wq = Netlist.WidthOf(qlo, qhi);
+        bool signed = qlo < 0;
+        string value = Netlist.Operand(Netlist.Ext(x, x.Shift, wq), signed);
+        BigInteger lo = BigInteger.Max(qlo, low), hi = BigInteger.Min(qhi, high);
+        if (!clampTo)
+        {
+            lo = BigInteger.Min(lo, 0);
+            hi = BigInteger.Max(hi, 0);
+        }
+        int w = Netlist.WidthOf(lo, hi);
+        string inner = Netlist.Ext(x, x.Shift, w);
+        var conditions = new List<(string Condition, BigInteger Value)>();
+        if (qhi > high) conditions.Add(($"{value} > {Netlist.Operand(Netlist.Literal(high, wq), signed)}", high));
+        if (qlo < low) conditions.Add(($"{value} < {Netlist.Operand(Netlist.Literal(low, wq), signed)}", low));
+        string expr;
+        if (clampTo)
+        {
+            expr = inner;
+            for (int i = conditions.Count - 1; i >= 0; i--)
+                expr = $"({conditions[i].Condition}) ? {Netlist.Literal(conditions[i].Value, w)} : {expr}";
+        }
+        else
+        {
+            expr = $"({string.Join(" || ", conditions.Select(c => $"({c.Condition})"))}) ? {Netlist.Literal(0, w)} : {inner}";
+        }
+        return net.Wire(net.Fresh(prefix, 'o'), lo, hi, 0, expr, level);
+    }
+
+    /// <summary>The larger of a and b (a when equal) and whether b was chosen, on <paramref name="level"/>.</summary>
+    public static (Sig Max, Sig TookB) Max(Netlist net, string prefix, Sig a, Sig b, int level)
+    {
+        if (a.ValueLo >= b.ValueHi) return (a, Sig.Constant(0));
+        if (b.ValueLo > a.ValueHi) return (b, Sig.Constant(1));
+        int s = Math.Min(a.IsConstant ? int.MaxValue : a.Shift, b.IsConstant ? int.MaxValue : b.Shift);
+        Debug.Assert(s != int.MaxValue);
+        var x = net.At(a, level);
+        var y = net.At(b, level);
+        BigInteger clo = BigInteger.Min(x.ValueLo, y.ValueLo) >> s, chi = BigInteger.Max(x.ValueHi, y.ValueHi) >> s;
+        int wc = Netlist.WidthOf(clo, chi);
+        bool signed = clo < 0;
+        string cmp = $"{Netlist.Operand(ExtValue(y, s, wc), signed)} > {Netlist.Operand(ExtValue(x, s, wc), signed)}";
+        var took = net.Wire(net.Fresh(prefix, 'g'), 0, 1, 0, cmp, level);
+        BigInteger lo = BigInteger.Max(x.ValueLo, y.ValueLo) >> s, hi = chi;
+        int w = Netlist.WidthOf(lo, hi);
+        var max = net.Wire(net.Fresh(prefix, 'm'), lo, hi, s, $"{took.Name} ? {ExtValue(y, s, w)} : {ExtValue(x, s, w)}", level);
+        return (max, took);
+    }
+
+    /// <summary>The bits of value(v)/2^s in <paramref name="width"/> bits (s at most v's shift, or v constant).</summary>
+    private static string ExtValue(Sig v, int s, int width) =>
+        v.IsConstant ? Netlist.Literal(v.Lo >> s, width) : Netlist.Ext(v, v.Shift - s, width);
+}

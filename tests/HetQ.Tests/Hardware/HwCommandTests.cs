@@ -1,0 +1,64 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using HetQ.Hardware;
+using HetQ.Nn;
+using HetQ.Nn.Layers;
+using HetQ.Tests.Cli;
+using Xunit.Abstractions;
+
+namespace HetQ.Tests.Hardware;
+
+[Collection("Console")]
+public class HwCommandTests(ITestOutputHelper output)
+{
+    [Fact]
+    public void Hw_writes_the_design_and_hw_sim_finds_it_equal_to_the_emulator()
+    {
+        using var dir = new TempDir();
+        string model = dir.File("tiny");
+        ModelIO.Save(Graph.GoldenGraphTests.Tiny(), new ModelMetadata("tiny", 2), model);
+        var (code, stdout, err) = CliRunner.Run("hw", model, "--out", dir.File("hw"), "--json");
+        Assert.True(code == 0, err + stdout);
+        var r = JsonDocument.Parse(stdout.Trim()).RootElement;
+        Assert.Equal("hetq_tiny", r.GetProperty("top").GetString());
+        Assert.Equal(2, r.GetProperty("latency_cycles").GetInt32());
+        Assert.Equal(18, r.GetProperty("input").GetProperty("bits").GetInt32());
+        foreach (var f in new[] { "hetq_tiny.v", "manifest.json", "graph.json" }) Assert.True(File.Exists(Path.Combine(dir.File("hw"), f)), f);
+
+        if (Simulation.Unavailable(SimulatorKind.Icarus) is { } why)
+        {
+            output.WriteLine($"hw sim skipped: {why}");
+            return;
+        }
+        var csv = new StringBuilder();
+        var rng = new Random(3);
+        for (int i = 0; i < 60; i++)
+            csv.Append(string.Create(CultureInfo.InvariantCulture, $"{rng.NextDouble() * 5 - 2.5:F3},{rng.NextDouble() * 2 - 1:F3},{rng.NextDouble() * 3 - 1.5:F3},{i % 2}\n"));
+        dir.Write("d.csv", csv.ToString());
+        string data = dir.Write("data.json", """{ "name": "csv", "path": "d.csv", "test_fraction": 0.5 }""");
+        (code, stdout, err) = CliRunner.Run("hw", "sim", dir.File("hw"), "--data", data, "--random", "40", "--simulator", "icarus", "--json");
+        Assert.True(code == 0, err + stdout);
+        r = JsonDocument.Parse(stdout.Trim()).RootElement;
+        Assert.Equal(70, r.GetProperty("vectors").GetInt32());
+        Assert.Equal(0, r.GetProperty("mismatches").GetInt32());
+        Assert.Equal("icarus", r.GetProperty("simulator").GetString());
+        Assert.True(File.Exists(Path.Combine(dir.File("hw"), "sim", "icarus.log")));
+
+        (code, stdout, _) = CliRunner.Run("hw", "sim", dir.File("hw"), "--random", "5", "--simulator", "icarus");
+        Assert.Equal(0, code);
+        Assert.Contains("equals the emulator on all 5 vectors", stdout);
+    }
+
+    [Fact]
+    public void Hw_of_a_float_model_names_the_layer_that_is_not_representable()
+    {
+        using var dir = new TempDir();
+        var model = Model.Build(new[] { 3 }, new List<(Layer, string[]?)> { (new Dense(2) { Name = "plain" }, null) }, 1);
+        ModelIO.Save(model, new ModelMetadata("float", 2), dir.File("m"));
+        var (code, _, err) = CliRunner.Run("hw", dir.File("m"), "--out", dir.File("hw"));
+        Assert.Equal(2, code);
+        Assert.Contains("'plain'", err);
+        Assert.Contains("not exactly representable", err);
+    }
+}

@@ -1,0 +1,132 @@
+using HetQ.Graph;
+using HetQ.Hardware;
+using HetQ.Nn;
+using HetQ.Nn.Layers;
+using HetQ.Quantization;
+using Xunit.Abstractions;
+
+namespace HetQ.Tests.Hardware;
+
+/// <summary>Small graphs for the hardware tests and a helper that writes, simulates and checks a design.</summary>
+internal static class TestDesigns
+{
+    private static LayerQuantizers Q(string k, string b, string? a) =>
+        new(QuantizerParser.Parse(k), QuantizerParser.Parse(b), a is null ? null : QuantizerParser.Parse(a));
+
+    /// <summary>The tiny dense model of the golden tests (3 inputs, 2 hidden with ReLU, 2 logits).</summary>
+    public static IntegerGraph Tiny() => Freezer.Freeze(Graph.GoldenGraphTests.Tiny(), "tiny").Graph!;
+
+    /// <summary>A small untrained CNN with every spatial op: convolution with and without padding, max pooling with
+    /// padding, a residual add, a depthwise convolution with multiplier 2, average pooling, flatten, dense.</summary>
+    public static Model ConvModel()
+    {
+        var model = Model.Build(new[] { 4, 4, 1 }, new List<(Layer, string[]?)>
+        {
+            (new Conv(2, 2, new[] { 3, 3 }, new[] { 1, 1 }, "same", new Activation(ActivationKind.Relu)) { Name = "c1", Quantizers = Q("quantized_bits(4,0,alpha=1)", "quantized_bits(5,0,alpha=1)", "quantized_relu(5,2)") }, null),
+            (new Pool(true, 2, new[] { 3, 3 }, new[] { 2, 2 }, "same") { Name = "max" }, null),
+            (new Conv(2, 2, new[] { 3, 3 }, new[] { 1, 1 }, "same") { Name = "c2", Quantizers = Q("quantized_bits(5,0,alpha=1)", "quantized_bits(6,1,alpha=1)", "quantized_bits(7,2,alpha=1)") }, null),
+            (new Add { Name = "res", Quantizers = new LayerQuantizers(Activation: QuantizerParser.Parse("quantized_bits(7,2,alpha=1)")) }, new[] { "max", "c2" }),
+            (new DepthwiseConv2D(new[] { 2, 2 }, new[] { 1, 1 }, "same", 2, new Activation(ActivationKind.Relu)) { Name = "dw", Quantizers = Q("quantized_bits(4,0,alpha=1)", "quantized_bits(6,1,alpha=1)", "quantized_relu(6,2)") }, null),
+            (new Pool(false, 2, new[] { 2, 2 }, null, "valid") { Name = "avg" }, null),
+            (new Flatten { Name = "flat" }, null),
+            (new Dense(3) { Name = "out", Quantizers = Q("quantized_bits(6,1,alpha=1)", "quantized_bits(8,3,alpha=1)", null) }, null),
+        }, 5);
+        model.InputQuantizer = new FakeQuantizer(QuantizerParser.Parse("ap_fixed<6,2,RND_CONV,SAT>"));
+        return model;
+    }
+
+    public static IntegerGraph Conv()
+    {
+        var r = Freezer.Freeze(ConvModel(), "conv");
+        Assert.True(r.Graph is not null, string.Join("; ", r.Problems));
+        return r.Graph!;
+    }
+
+    /// <summary>input (2 x ap_fixed&lt;6,2&gt;) → dense 2→3 requantized with a right shift of 5 → requantization with a
+    /// left shift of 2, both with <paramref name="rounding"/> and <paramref name="overflow"/>; with ReLU the types are
+    /// unsigned. Narrow output types make every overflow case occur.</summary>
+    public static IntegerGraph Modes(Rounding rounding, Overflow overflow, bool relu)
+    {
+        var inType = new FixedType(true, 6, 2);
+        var wType = new FixedType(true, 5, 1);
+        var bType = new FixedType(true, 6, 2);
+        long[] w = { 11, -7, 13, 5, -16, 9 }, b = { 3, -9, 0 };
+        int accFrac = 8;
+        Int128 lo = Int128.MaxValue, hi = Int128.MinValue;
+        for (int j = 0; j < 3; j++)
+        {
+            var (l, h) = TypeInference.DotBounds(new[] { w[j], w[3 + j] }, inType.MinRaw, inType.MaxRaw, 0, b[j], accFrac - bType.FractionalBits);
+            lo = l < lo ? l : lo;
+            hi = h > hi ? h : hi;
+        }
+        var acc = TypeInference.Holding(lo, hi, accFrac);
+        var mid = relu ? new FixedType(false, 4, 1) : new FixedType(true, 5, 2);
+        var last = relu ? new FixedType(false, 5, 0) : new FixedType(true, 6, 1);
+        var nodes = new List<GraphNode>
+        {
+            new("input", new InputOp(new FixedFormat(inType, Rounding.TRN, Overflow.WRAP)), Array.Empty<int>(), new TensorType(new[] { 2 }, inType)),
+            new("d", new DenseOp(2, 3, w, wType, b, bType, acc, new Requantization(relu, new FixedFormat(mid, rounding, overflow))), new[] { 0 }, new TensorType(new[] { 3 }, mid)),
+            new("q", new RequantOp(new Requantization(false, new FixedFormat(last, rounding, overflow))), new[] { 1 }, new TensorType(new[] { 3 }, last)),
+        };
+        return new IntegerGraph($"modes_{rounding}_{overflow}{(relu ? "_relu" : "")}", nodes, Array.Empty<string>());
+    }
+
+    /// <summary>input (2 x ap_fixed&lt;6,2&gt;) → ReLU-free requantization to ap_fixed&lt;3,6&gt; (a right shift by 7, more
+    /// than the input is wide, so the rounding bits lie in the sign extension) → a second requantization to
+    /// ap_ufixed&lt;4,5&gt;.</summary>
+    public static IntegerGraph Coarse(Rounding rounding, Overflow overflow)
+    {
+        var inType = new FixedType(true, 6, 2);
+        var mid = new FixedType(true, 3, 6);
+        var last = new FixedType(false, 4, 5);
+        var nodes = new List<GraphNode>
+        {
+            new("input", new InputOp(new FixedFormat(inType, Rounding.TRN, Overflow.WRAP)), Array.Empty<int>(), new TensorType(new[] { 2 }, inType)),
+            new("coarse", new RequantOp(new Requantization(false, new FixedFormat(mid, rounding, overflow))), new[] { 0 }, new TensorType(new[] { 2 }, mid)),
+            new("unsigned", new RequantOp(new Requantization(false, new FixedFormat(last, rounding, overflow))), new[] { 1 }, new TensorType(new[] { 2 }, last)),
+        };
+        return new IntegerGraph($"coarse_{rounding}_{overflow}", nodes, Array.Empty<string>());
+    }
+
+    /// <summary>Every input vector of a graph with few input codes, as floats the input format maps to exactly those codes.</summary>
+    public static float[] AllInputs(IntegerGraph g)
+    {
+        var t = g.Input.Output.Type;
+        int n = g.Input.Output.Size;
+        long codes = t.CodeCount;
+        long count = 1;
+        for (int i = 0; i < n; i++) count *= codes;
+        var x = new float[count * n];
+        for (long v = 0; v < count; v++)
+        {
+            long rest = v;
+            for (int i = 0; i < n; i++)
+            {
+                x[v * n + i] = (float)FixedPoint.FromRaw(t.MinRaw + rest % codes, t);
+                rest /= codes;
+            }
+        }
+        return x;
+    }
+
+    /// <summary>Writes the design into <paramref name="dir"/>, simulates it on the vectors, and asserts that every
+    /// output equals the emulator's; returns null (after saying why) when the simulator is not installed.</summary>
+    public static async Task<SimulationResult?> Simulate(ITestOutputHelper output, string dir, IntegerGraph g, HardwareOptions o,
+        SimulatorKind kind, float[] features, int random)
+    {
+        if (Simulation.Unavailable(kind) is { } why)
+        {
+            output.WriteLine($"skipped: {why}");
+            return null;
+        }
+        var design = VerilogWriter.Write(g, o);
+        design.Save(dir);
+        var vectors = Testbench.Vectors(g, design.Manifest, features, random);
+        Simulation.Prepare(dir, design.Manifest, vectors);
+        var r = await Simulation.RunAsync(dir, design.Manifest, kind, TimeSpan.FromMinutes(3));
+        output.WriteLine($"{g.Name} ({kind}, latency {design.Manifest.LatencyCycles}): {r.Vectors} vectors, {r.Mismatches} mismatches, build {r.BuildSeconds:F2} s, run {r.RunSeconds:F2} s");
+        Assert.True(r.Mismatches == 0, $"{g.Name} with {kind}: {r.Mismatches} mismatches, first {r.FirstMismatch}; see {r.Log}");
+        Assert.Equal(vectors.Count, r.Vectors);
+        return r;
+    }
+}
