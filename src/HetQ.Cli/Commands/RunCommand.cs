@@ -10,23 +10,24 @@ internal static class RunCommand
     {
         var output = new Option<string>("--out") { Description = "run directory (default runs/main)", DefaultValueFactory = _ => Path.Combine("runs", "main") };
         var trials = new Option<int>("--trials") { Description = "search trials (default 12)", DefaultValueFactory = _ => 12 };
+        var noHardware = new Option<bool>("--no-hardware") { Description = "skip Verilog, simulation and synthesis" };
         var cmd = new Command("run", "The whole pipeline on the embedded 8x8 digits: float training, quantization search, freezing, cost, emulation, hardware, report.")
         {
-            output, trials,
+            output, trials, noHardware,
         };
         cmd.SetAction((parse, cancel) =>
         {
             int n = parse.GetValue(trials);
             if (n <= 0) throw new HetQException($"--trials must be positive, given {n}");
-            MainJob.Run(parse.GetValue(output)!, n, Hardware.Step, m => Console.WriteLine(m), cancel);
+            MainJob.Run(parse.GetValue(output)!, n, parse.GetValue(noHardware) ? null : Hardware.Step, m => Console.WriteLine(m), cancel);
             return Task.FromResult(0);
         });
         return cmd;
     }
 }
 
-/// <summary>The hardware step of the main job (filled in by the hardware flow).</summary>
+/// <summary>The hardware step of the main job.</summary>
 internal static class Hardware
 {
-    public static HardwareStep? Step => null;
+    public static HardwareStep Step => (model, data, dir, log) => HardwareFlow.Run(model, data, dir, log);
 }

@@ -17,7 +17,7 @@ public sealed record ReportRow(string Name, string Quantization, double TestAccu
 public sealed record HardwareNumbers(int Vectors, int Mismatches, string Simulators, int? Luts, int? Ffs, int? Carry, int? Dsp, int LatencyCycles, string? Note);
 
 /// <summary>Runs the hardware steps for a frozen model directory (Verilog, simulation, synthesis); null when the hardware flow is not available.</summary>
-public delegate HardwareNumbers? HardwareStep(string modelDirectory, string outputDirectory, Action<string> log);
+public delegate HardwareNumbers? HardwareStep(string modelDirectory, string dataFile, string outputDirectory, Action<string> log);
 
 /// <summary>The main job on the embedded digits: float training, a short heterogeneous quantization search with
 /// uniform baselines, freezing, cost estimates, emulation checks, hardware (when a hardware step is given) and a
@@ -78,7 +78,7 @@ public static class MainJob
             var job = new SearchJob(searchCfg, m => log("   " + m));
             var result = job.Run(false, p => log($"   trial {p.Done}/{p.Total}: {p.Trial.Kind} val_acc {p.Trial.Accuracy:P1} ebops {p.Trial.Cost:N0}"), m => log("   " + m), cancel);
 
-            log("== 3/5 freeze, emulate and cost the baselines and the best searched models");
+            log("== 3/5 freeze, emulate, cost; 4/5 Verilog and simulation of the baselines and the best searched models");
             var splits = EvalJob.LoadData(Path.Combine(dir, "train.json"));
             var rows = new List<ReportRow>();
             rows.Add(new ReportRow("float", "float32", floatResult.TestAccuracy, null, null, null, null, null, floatResult.ModelDirectory));
@@ -96,12 +96,12 @@ public static class MainJob
                 HardwareNumbers? hw = null;
                 if (hardware is not null)
                 {
-                    log($"== 4/5 hardware for '{name}'");
-                    hw = hardware(t.Model!, Path.Combine(dir, "hw", $"trial-{t.Number:D4}"), m => log("   " + m));
+                    log($"   hardware for '{name}':");
+                    hw = hardware(t.Model!, Path.Combine(dir, "train.json"), Path.Combine(dir, "hw", $"trial-{t.Number:D4}"), m => log("   " + m));
                 }
                 rows.Add(new ReportRow(name, q, ev.AccuracyEmulated ?? ev.AccuracyFakeQuant, report.Metric("ebops"), report.Metric("bits"), report.Metric("energy"), ev.Mismatches, hw, t.Model));
             }
-            if (hardware is null) log("== 4/5 hardware: not available in this build (skipped)");
+            if (hardware is null) log("   hardware: skipped");
             log("== 5/5 report");
             string reportFile = WriteReport(dir, rows, result, job.FloatAccuracy, sw.Elapsed.TotalSeconds);
             log($"report: {reportFile} ({sw.Elapsed.TotalSeconds:F0} s)");

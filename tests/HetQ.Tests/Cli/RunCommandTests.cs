@@ -7,7 +7,7 @@ public class RunCommandTests
     public void The_main_job_runs_end_to_end_and_writes_a_report_with_measured_rows()
     {
         using var dir = new TempDir();
-        var (code, stdout, stderr) = CliRunner.Run("run", "--out", dir.File("main"), "--trials", "2");
+        var (code, stdout, stderr) = CliRunner.Run("run", "--out", dir.File("main"), "--trials", "2", "--no-hardware"); // hardware is tested in HetQ.Tests.Hardware
         Assert.True(code == 0, stderr + stdout);
         string report = File.ReadAllText(Path.Combine(dir.File("main"), "report.md"));
         Assert.Contains("| float |", report);
