@@ -29,6 +29,7 @@ internal static class HwCommand
             model, output, stages, argmax, top, input, json,
         };
         cmd.Subcommands.Add(SimCommand());
+        cmd.Subcommands.Add(SynthCommand.Create());
         cmd.SetAction(parse =>
         {
             string dir = parse.GetValue(model)!;
