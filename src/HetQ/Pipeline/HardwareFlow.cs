@@ -36,7 +36,23 @@ public static class HardwareFlow
             mismatches = Math.Max(mismatches, r.Mismatches);
             used.Add(kind.ToString().ToLowerInvariant());
         }
-        if (used.Count == 0) return new HardwareNumbers(0, 0, "none", null, null, null, null, m.LatencyCycles, "no simulator installed (apt-get install verilator iverilog)");
-        return new HardwareNumbers(vectors.Count, mismatches, string.Join("+", used), null, null, null, null, m.LatencyCycles, null);
+        int? lut = null, ff = null, carry = null, dsp = null;
+        string? note = used.Count == 0 ? "no simulator installed (apt-get install verilator iverilog)" : null;
+        if (Hardware.ToolRunner.Find("yosys") is null) note = (note is null ? "" : note + "; ") + "yosys not installed: no synthesis";
+        else
+        {
+            try
+            {
+                var syn = Synthesis.RunAsync(outputDirectory, m, SynthesisTarget.Xilinx, TimeSpan.FromMinutes(10), CancellationToken.None).GetAwaiter().GetResult();
+                log($"Yosys synth_xilinx (xcup, -nodsp): {syn.Lut} LUT, {syn.Ff} FF, {syn.Carry} CARRY4, {syn.Dsp} DSP in {syn.Seconds:F0} s");
+                (lut, ff, carry, dsp) = (syn.Lut, syn.Ff, syn.Carry, syn.Dsp);
+            }
+            catch (HetQException e)
+            {
+                log($"synthesis failed: {e.Message}");
+                note = (note is null ? "" : note + "; ") + "synthesis failed: " + e.Message;
+            }
+        }
+        return new HardwareNumbers(vectors.Count, mismatches, used.Count == 0 ? "none" : string.Join("+", used), lut, ff, carry, dsp, m.LatencyCycles, note);
     }
 }
