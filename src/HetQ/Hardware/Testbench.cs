@@ -71,6 +71,7 @@ public static class Testbench
     /// <summary>Writes the testbench and both hex files into <paramref name="directory"/>.</summary>
     public static void Write(string directory, HardwareManifest m, SimulationVectors v)
     {
+        if (v.Count == 0) throw new HetQException("no input vectors to simulate (the data's test part is empty and no random vectors were asked for)");
         Directory.CreateDirectory(directory);
         File.WriteAllText(Path.Combine(directory, FileName), Text(m, v.Count));
         WriteHex(Path.Combine(directory, InputsFile), v.Inputs, m.Input, v.Count);

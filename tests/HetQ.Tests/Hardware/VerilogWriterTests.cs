@@ -9,6 +9,15 @@ namespace HetQ.Tests.Hardware;
 public class VerilogWriterTests
 {
     [Fact]
+    public void Every_op_of_the_integer_graph_is_written_by_a_design_that_the_simulation_tests_cover()
+    {
+        var ops = typeof(Op).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(Op)) && !t.IsAbstract).Select(t => t.Name).Order();
+        var graphs = new[] { TestDesigns.Tiny(), TestDesigns.Conv(), TestDesigns.Modes(Rounding.RND, Overflow.SAT, true), TestDesigns.Coarse(Rounding.TRN, Overflow.WRAP) };
+        foreach (var g in graphs) Assert.NotEmpty(VerilogWriter.Write(g, new HardwareOptions()).TopText);
+        Assert.Equal(ops, graphs.SelectMany(g => g.Nodes).Select(n => n.Op.GetType().Name).Distinct().Order());
+    }
+
+    [Fact]
     public void Canonical_signed_digits_sum_to_the_weight_with_no_two_adjacent()
     {
         for (long w = -3000; w <= 3000; w++)
