@@ -106,6 +106,18 @@ public sealed class Emulator
         }
     }
 
+    /// <summary>Weights and biases shifted to the accumulator's fractional bits (products x·w then add without
+    /// further alignment), and the requantizer of the accumulator.</summary>
+    private static (long[] W, long[] B, Requantizer Rq) Aligned(long[] weights, FixedType weightType, long[]? bias, FixedType? biasType,
+        FixedType acc, Requantization output, FixedType inType, int outputs)
+    {
+        int shift = acc.FractionalBits - inType.FractionalBits - weightType.FractionalBits;
+        var w = weights.Select(v => v << shift).ToArray();
+        var b = new long[outputs];
+        if (bias is not null) for (int j = 0; j < outputs; j++) b[j] = bias[j] << (acc.FractionalBits - biasType!.Value.FractionalBits);
+        return (w, b, new Requantizer(output, acc.FractionalBits));
+    }
+
     private sealed class Nop : Kernel
     {
         public override void Run(long[][] buf, int self, int s) { }
@@ -140,12 +152,7 @@ public sealed class Emulator
             _in = d.In;
             _out = d.Out;
             _input = input;
-            int prodFrac = inType.FractionalBits + d.WeightType.FractionalBits;
-            int shift = d.AccType.FractionalBits - prodFrac;
-            _w = d.Weights.Select(w => w << shift).ToArray();
-            _b = new long[_out];
-            if (d.Bias is { } bias) for (int j = 0; j < _out; j++) _b[j] = bias[j] << (d.AccType.FractionalBits - d.BiasType!.Value.FractionalBits);
-            _rq = new Requantizer(d.Output, d.AccType.FractionalBits);
+            (_w, _b, _rq) = Aligned(d.Weights, d.WeightType, d.Bias, d.BiasType, d.AccType, d.Output, inType, _out);
             _outPadded = (_out + 7) / 8 * 8;
             if (d.AccType.Width <= 31 && inType.Width <= 31 && Vector256.IsHardwareAccelerated)
             {
@@ -223,11 +230,7 @@ public sealed class Emulator
         {
             _op = c;
             _input = input;
-            int shift = c.AccType.FractionalBits - inType.FractionalBits - c.WeightType.FractionalBits;
-            _w = c.Weights.Select(w => w << shift).ToArray();
-            _b = new long[c.Filters];
-            if (c.Bias is { } bias) for (int j = 0; j < c.Filters; j++) _b[j] = bias[j] << (c.AccType.FractionalBits - c.BiasType!.Value.FractionalBits);
-            _rq = new Requantizer(c.Output, c.AccType.FractionalBits);
+            (_w, _b, _rq) = Aligned(c.Weights, c.WeightType, c.Bias, c.BiasType, c.AccType, c.Output, inType, c.Filters);
         }
 
         public override void Run(long[][] buf, int self, int s)
@@ -275,12 +278,7 @@ public sealed class Emulator
         {
             _op = d;
             _input = input;
-            int shift = d.AccType.FractionalBits - inType.FractionalBits - d.WeightType.FractionalBits;
-            _w = d.Weights.Select(w => w << shift).ToArray();
-            int oc = d.Window.Channels * d.Multiplier;
-            _b = new long[oc];
-            if (d.Bias is { } bias) for (int j = 0; j < oc; j++) _b[j] = bias[j] << (d.AccType.FractionalBits - d.BiasType!.Value.FractionalBits);
-            _rq = new Requantizer(d.Output, d.AccType.FractionalBits);
+            (_w, _b, _rq) = Aligned(d.Weights, d.WeightType, d.Bias, d.BiasType, d.AccType, d.Output, inType, d.Window.Channels * d.Multiplier);
         }
 
         public override void Run(long[][] buf, int self, int s)
