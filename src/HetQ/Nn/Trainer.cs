@@ -145,7 +145,7 @@ public sealed class Trainer : IDisposable
         {
             cancel.ThrowIfCancellationRequested();
             var sw = Stopwatch.StartNew();
-            Shuffle(order, new Random(HashCode.Combine(_o.Seed, epoch)));
+            Shuffle(order, new Random(Seeds.Derive(_o.Seed, epoch)));
             double lossSum = 0;
             long correct = 0;
             for (int b = 0; b < batches; b++)
@@ -208,7 +208,7 @@ public sealed class Trainer : IDisposable
             wk.Correct = 0;
             if (hi <= lo) return;
             var x = Gather(wk, data, idx.AsSpan(lo, hi - lo));
-            var ctx = new ForwardContext { Training = true, Rng = new Random(HashCode.Combine(_o.Seed, epoch, batch, w)) };
+            var ctx = new ForwardContext { Training = true, Rng = new Random(Seeds.Derive(_o.Seed, epoch, batch, w)) };
             var y = wk.Model.Forward(x, ctx);
             if (wk.Grad.Length != y.Length) wk.Grad = new float[y.Length];
             wk.LossSum = _loss.Compute(y, wk.Labels, wk.Grad, scale);

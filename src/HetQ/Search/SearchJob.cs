@@ -90,7 +90,7 @@ public sealed class SearchJob
             var trial = store.ClaimOrCreate(id, _cfg.Trials + _cfg.Baselines.Count, _cfg.HeartbeatTimeout, all =>
             {
                 var history = all.Where(t => t.IsDone && t.Score is not null && t.Kind == "search").Select(t => new Observation(t.Choice, t.Score!.Value)).ToList();
-                var rng = new Random(HashCode.Combine(_cfg.Seed, all.Count));
+                var rng = new Random(Numerics.Seeds.Derive(_cfg.Seed, all.Count));
                 return ("search", sampler.Propose(_space, history, rng));
             });
             if (trial is null)
@@ -129,7 +129,7 @@ public sealed class SearchJob
         var optimizer = Optimizer.Create(t.OptimizerSpec);
         if (_cfg.LearningRate is { } lr) optimizer.LearningRate = lr;
         int epochs = _cfg.Baselines.FirstOrDefault(b => "baseline:" + b.Name == trial.Kind)?.Epochs ?? _cfg.Epochs;
-        var options = new TrainOptions(Math.Max(1, epochs), t.BatchSize, HashCode.Combine(t.Seed, trial.Number), t.Threads, t.ClipNorm, t.ClipValue, Schedule.Create(null));
+        var options = new TrainOptions(Math.Max(1, epochs), t.BatchSize, Numerics.Seeds.Derive(t.Seed, trial.Number), t.Threads, t.ClipNorm, t.ClipValue, Schedule.Create(null));
         double valAcc, testAcc;
         using (var trainer = new Trainer(model, loss, optimizer, options))
         {

@@ -47,6 +47,21 @@ public class SearchProcessTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_fixed_seed_gives_the_same_weights_in_two_separate_processes()
+    {
+        using var dir = new TempDir();
+        SearchConfig(dir, dir.File("unused.sqlite"), 1, 1);
+        var runs = new[] { "a", "b" }.Select(n =>
+        {
+            var p = StartCli(dir.Path, "train", dir.File("train.json"), "--out", dir.File(n), "--epochs", "3");
+            Assert.True(p.WaitForExit(120_000));
+            Assert.Equal(0, p.ExitCode);
+            return File.ReadAllBytes(Path.Combine(dir.File(n), "weights.bin"));
+        }).ToList();
+        Assert.Equal(runs[0], runs[1]);
+    }
+
+    [Fact]
     public void A_search_killed_with_kill_9_resumes_where_it_stopped_nothing_lost_or_run_twice()
     {
         using var dir = new TempDir();
