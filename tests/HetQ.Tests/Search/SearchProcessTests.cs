@@ -119,7 +119,8 @@ public class SearchProcessTests(ITestOutputHelper output)
         }
         using var dir = new TempDir();
         string study = "workers-" + Guid.NewGuid().ToString("N")[..8];
-        string cfg = SearchConfig(dir, conn, trials: 9, epochs: 4).Replace("\"name\": \"s\"", $"\"name\": \"{study}\"");
+        // Trials long enough (about a second each) that every worker has started before the study is done.
+        SearchConfig(dir, conn, trials: 9, epochs: 25);
         File.WriteAllText(dir.File("search.json"), File.ReadAllText(dir.File("search.json")).Replace("\"name\": \"s\"", $"\"name\": \"{study}\""));
         var workers = Enumerable.Range(0, 3).Select(_ => StartCli(dir.Path, "search", dir.File("search.json"), "--worker")).ToList();
         foreach (var w in workers) Assert.True(w.WaitForExit(240_000), "a worker did not finish");
