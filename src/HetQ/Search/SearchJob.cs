@@ -167,15 +167,25 @@ public sealed class SearchJob
             : BestOf(trials);
         var front = Pareto.Front(done, t => t.Accuracy!.Value, t => t.Cost!.Value);
         string? bestDir = null, plot = null;
-        if (best?.Model is { } m && Directory.Exists(m))
+        // Several workers may finish together and write the same files: the last one wins, none fails.
+        try
         {
-            bestDir = Path.GetFullPath(Path.Combine(_cfg.Output, "best"));
-            CopyDirectory(m, bestDir);
+            if (best?.Model is { } m && Directory.Exists(m))
+            {
+                bestDir = Path.GetFullPath(Path.Combine(_cfg.Output, "best"));
+                CopyDirectory(m, bestDir);
+            }
+            if (done.Count > 0)
+            {
+                plot = Path.GetFullPath(Path.Combine(_cfg.Output, "pareto.png"));
+                string tmp = plot + $".tmp-{Environment.ProcessId}.png";
+                ParetoPlot.Write(tmp, done, front, best, _cfg.Metric, $"{_cfg.Name}: validation accuracy against {_cfg.Metric}", _floatAccuracy);
+                File.Move(tmp, plot, overwrite: true);
+            }
         }
-        if (done.Count > 0)
+        catch (IOException)
         {
-            plot = Path.GetFullPath(Path.Combine(_cfg.Output, "pareto.png"));
-            ParetoPlot.Write(plot, done, front, best, _cfg.Metric, $"{_cfg.Name}: validation accuracy against {_cfg.Metric}", _floatAccuracy);
+            // another worker is writing the same result files at this moment
         }
         return new SearchResult(trials, best, front, _reference, _cfg.Metric, bestDir, plot, seconds, _floatAccuracy);
     }
