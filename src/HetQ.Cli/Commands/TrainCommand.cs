@@ -23,7 +23,7 @@ internal static class TrainCommand
             if (parse.GetValue(epochs) is int e)
             {
                 if (e <= 0) throw new HetQException($"--epochs must be positive, given {e}");
-                cfg = WithEpochs(cfg, e);
+                cfg = cfg with { Epochs = e };
             }
             var started = DateTime.UtcNow;
             var result = TrainJob.Run(cfg, parse.GetValue(output), msg => progress.WriteLine(msg), r => progress.WriteLine(Format(r, started)), cancel);
@@ -52,15 +52,6 @@ internal static class TrainCommand
         });
         return cmd;
     }
-
-    private static TrainConfig WithEpochs(TrainConfig c, int epochs) => new()
-    {
-        Source = c.Source, Name = c.Name, Seed = c.Seed, Data = c.Data, DataJson = c.DataJson, InputShape = c.InputShape, Layers = c.Layers,
-        LossSpec = c.LossSpec, OptimizerSpec = c.OptimizerSpec, Schedule = c.Schedule, Epochs = epochs, BatchSize = c.BatchSize,
-        ClipNorm = c.ClipNorm, ClipValue = c.ClipValue, EarlyStopping = c.EarlyStopping, Threads = c.Threads, Output = c.Output,
-        CheckpointDirectory = c.CheckpointDirectory, Quantization = c.Quantization, QuantizationConfig = c.QuantizationConfig,
-        InitialWeights = c.InitialWeights, FoldBatchNorm = c.FoldBatchNorm,
-    };
 
     internal static string Format(EpochResult r, DateTime started)
     {

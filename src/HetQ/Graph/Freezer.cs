@@ -49,11 +49,6 @@ public static class Freezer
             var node = model.Nodes[i];
             var layer = node.Layer;
             int[] ins = node.Inputs.Select(k => k < 0 ? 0 : map[k]).ToArray();
-            if (ins.Any(k => k < 0))
-            {
-                map[i] = -1;
-                continue;
-            }
             var inTypes = ins.Select(k => nodes[k].Output).ToArray();
             bool isLast = i == last || IsOnlyDroppable(model, i);
             try

@@ -25,6 +25,7 @@ public sealed class SearchJob
     private readonly SearchSpace _space;
     private readonly double _reference;
     private readonly double _floatAccuracy;
+    private readonly Model? _initial;
 
     /// <summary>Validation accuracy of the float model the trials start from.</summary>
     public double FloatAccuracy => _floatAccuracy;
@@ -37,6 +38,7 @@ public sealed class SearchJob
         _cfg = cfg;
         log?.Invoke($"loading data set '{cfg.Train.Data.Name}'...");
         _data = DatasetLoader.Load(cfg.Train.Data, cfg.Train.BaseDirectory);
+        _initial = cfg.InitialWeights is { } dir ? ModelIO.Load(dir).Model : null; // read once, copied into every trial
         var model = BaseModel();
         _space = SearchSpace.Create(model, cfg.Space);
         _reference = CostModel.EstimateReference(model).Metric(cfg.Metric);
@@ -48,14 +50,7 @@ public sealed class SearchJob
     private Model BaseModel()
     {
         var model = _cfg.Train.BuildModel(_data.Train.SampleShape);
-        if (_cfg.InitialWeights is { } dir)
-        {
-            var (init, _) = ModelIO.Load(dir);
-            var from = init.Parameters.ToDictionary(p => p.Name);
-            foreach (var p in model.Parameters)
-                if (from.TryGetValue(p.Name, out var src) && src.Length == p.Length) src.Value.CopyTo(p.Value, 0);
-                else throw new HetQException($"{_cfg.Source}: initial_weights {dir} has no parameter '{p.Name}' of shape [{string.Join(",", p.Shape)}]");
-        }
+        if (_initial is not null) Training.TrainConfig.CopyWeights(_initial, model, $"{_cfg.Source}: initial_weights {_cfg.InitialWeights}");
         foreach (var n in model.Nodes) n.Layer.Quantizers = null;
         model.InputQuantizer = _cfg.Input is null ? null : new FakeQuantizer(_cfg.Input);
         return model;

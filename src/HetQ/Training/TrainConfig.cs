@@ -7,7 +7,7 @@ namespace HetQ.Training;
 /// <summary>A training configuration file (see the README's "Training configuration"): data set,
 /// architecture, loss, optimizer, schedule, epochs and where the model goes. Every section is checked
 /// when the file is read, so a bad key fails before any data is loaded.</summary>
-public sealed class TrainConfig
+public sealed record TrainConfig
 {
     public required string Source { get; init; }
     public required string Name { get; init; }
@@ -111,6 +111,21 @@ public sealed class TrainConfig
         return cfg;
     }
 
+    /// <summary>Copies every parameter of <paramref name="to"/> from the same-named one of <paramref name="from"/>;
+    /// a missing parameter or another shape is an error starting with <paramref name="source"/>.</summary>
+    public static void CopyWeights(Model from, Model to, string source)
+    {
+        var byName = from.Parameters.ToDictionary(p => p.Name);
+        foreach (var p in to.Parameters)
+        {
+            if (!byName.TryGetValue(p.Name, out var src))
+                throw new HetQException($"{source} has no parameter '{p.Name}'");
+            if (!src.Shape.AsSpan().SequenceEqual(p.Shape))
+                throw new HetQException($"{source}: parameter '{p.Name}' has shape [{string.Join(",", src.Shape)}], the model needs [{string.Join(",", p.Shape)}]");
+            src.Value.CopyTo(p.Value, 0);
+        }
+    }
+
     /// <summary>A fresh model of this architecture, weights drawn from the seed.</summary>
     public Model BuildModel(int[] sampleShape)
     {
@@ -121,16 +136,7 @@ public sealed class TrainConfig
         if (InitialWeights is { } dir)
         {
             string full = Path.IsPathRooted(dir) ? dir : Path.Combine(BaseDirectory, dir);
-            var (init, _) = ModelIO.Load(full);
-            var from = init.Parameters.ToDictionary(p => p.Name);
-            foreach (var p in model.Parameters)
-            {
-                if (!from.TryGetValue(p.Name, out var src))
-                    throw new HetQException($"{Source}: initial_weights {full} has no parameter '{p.Name}'");
-                if (!src.Shape.AsSpan().SequenceEqual(p.Shape))
-                    throw new HetQException($"{Source}: initial_weights parameter '{p.Name}' has shape [{string.Join(",", src.Shape)}], the model needs [{string.Join(",", p.Shape)}]");
-                src.Value.CopyTo(p.Value, 0);
-            }
+            CopyWeights(ModelIO.Load(full).Model, model, $"{Source}: initial_weights {full}");
         }
         if (FoldBatchNorm) model = BatchNormFolding.Fold(model).Model;
         QuantizationConfig?.Apply(model);
