@@ -8,23 +8,12 @@ namespace HetQ.Quantization;
 /// <remarks>Follows current QKeras (bits, use_stochastic_rounding, symmetric, use_real_tanh); QKeras 0.9.0
 /// had quantized_tanh(bits, integer, symmetric) with a different formula. QKeras returns the clipped
 /// expression itself, so the gradient is 1 where |x| ≤ 1 and the rounded value is inside the clip range, else 0.</remarks>
-public sealed class QuantizedTanh : Quantizer
+public sealed class QuantizedTanh : HardActivationQuantizer
 {
     public QuantizedTanh(int bits = 8, bool symmetric = false)
+        : base(bits, symmetric, minBits: 2, fractionBits: bits - 1, lowestCode: -(1 << Math.Min(bits - 1, 30)), gradient: 1f)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(bits, 2);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(bits, 24);
-        BitCount = bits;
-        Symmetric = symmetric;
-        _m = QuantMath.Pow2(bits - 1);
-        _lo = -1f + (symmetric ? 1f : 0f) / _m;
-        _hi = 1f - 1f / _m;
     }
-
-    private readonly float _m, _lo, _hi;
-    private int BitCount { get; }
-    public override int Bits => BitCount;
-    public bool Symmetric { get; }
 
     public override string Spec =>
         SpecText.Call("quantized_tanh", Symmetric
@@ -32,50 +21,21 @@ public sealed class QuantizedTanh : Quantizer
             : [Bits.ToString(CultureInfo.InvariantCulture)]);
 
     public override FixedType? HardwareType => new FixedType(true, Bits, 1);
-    public override string? NoHardwareTypeReason => null;
 
-    // p = 2·hard_sigmoid(x) - 1; clip(round(p·m)/m, -1 + symmetric/m, 1 - 1/m), m = 2^(bits-1)
-    public override float Quantize(float x) => QuantMath.Clip(Rounded(x), _lo, _hi);
-
-    private float Rounded(float x) => QuantMath.Round((2f * QuantMath.HardSigmoid(x) - 1f) * _m) / _m;
-
-    protected override bool HasIdentityGradient => false;
-
-    protected override float SurrogateGradient(float x)
-    {
-        float r = Rounded(x);
-        return QuantMath.HardSigmoidPasses(x) && r >= _lo && r <= _hi ? 1f : 0f;
-    }
-
-    protected override IEnumerable<double>? EnumerateValues()
-    {
-        if (Bits > 16) return null;
-        int m = 1 << (Bits - 1);
-        return Enumerable.Range(-m + (Symmetric ? 1 : 0), 2 * m - (Symmetric ? 1 : 0)).Select(k => (double)(k / _m));
-    }
+    // p = 2·hard_sigmoid(x) - 1
+    protected override float Activation(float x) => 2f * QuantMath.HardSigmoid(x) - 1f;
 }
 
 /// <summary>QKeras `quantized_sigmoid(bits=8, symmetric=False)` with use_real_sigmoid=False: hard_sigmoid(x)
 /// = clip(0.5·x + 0.5, 0, 1) rounded half to even onto k/2^bits, clipped to [symmetric/2^bits, 1 - 2^-bits]:
 /// ap_ufixed&lt;bits, 0&gt;.</summary>
 /// <remarks>The gradient is QKeras's: 0.5 where |x| ≤ 1 and the rounded value is inside the clip range, else 0.</remarks>
-public sealed class QuantizedSigmoid : Quantizer
+public sealed class QuantizedSigmoid : HardActivationQuantizer
 {
     public QuantizedSigmoid(int bits = 8, bool symmetric = false)
+        : base(bits, symmetric, minBits: 1, fractionBits: bits, lowestCode: 0, gradient: 0.5f)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(bits, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(bits, 24);
-        BitCount = bits;
-        Symmetric = symmetric;
-        _m = QuantMath.Pow2(bits);
-        _lo = (symmetric ? 1f : 0f) / _m;
-        _hi = 1f - 1f / _m;
     }
-
-    private readonly float _m, _lo, _hi;
-    private int BitCount { get; }
-    public override int Bits => BitCount;
-    public bool Symmetric { get; }
 
     public override string Spec =>
         SpecText.Call("quantized_sigmoid", Symmetric
@@ -83,26 +43,56 @@ public sealed class QuantizedSigmoid : Quantizer
             : [Bits.ToString(CultureInfo.InvariantCulture)]);
 
     public override FixedType? HardwareType => new FixedType(false, Bits, 0);
+
+    protected override float Activation(float x) => QuantMath.HardSigmoid(x);
+}
+
+/// <summary>The hard tanh and hard sigmoid quantizers: the activation of x rounded half to even onto k/2^f
+/// (f fraction bits) and clipped to [(lowest code + symmetric)/2^f, 1 - 2^-f]. The gradient is the activation's
+/// slope (<c>gradient</c>) where |x| ≤ 1 and the rounded value is inside the clip range, else 0.</summary>
+public abstract class HardActivationQuantizer : Quantizer
+{
+    private protected HardActivationQuantizer(int bits, bool symmetric, int minBits, int fractionBits, int lowestCode, float gradient)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(bits, minBits, nameof(bits));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(bits, 24, nameof(bits));
+        BitCount = bits;
+        Symmetric = symmetric;
+        _m = QuantMath.Pow2(fractionBits);
+        _lowestCode = lowestCode + (symmetric ? 1 : 0);
+        _lo = _lowestCode / _m;
+        _hi = 1f - 1f / _m;
+        _gradient = gradient;
+    }
+
+    private readonly float _m, _lo, _hi, _gradient;
+    private readonly int _lowestCode;
+    private int BitCount { get; }
+    public override int Bits => BitCount;
+    public bool Symmetric { get; }
     public override string? NoHardwareTypeReason => null;
 
-    // clip(round(hard_sigmoid(x)·m)/m, symmetric/m, 1 - 1/m), m = 2^bits
+    /// <summary>The hard activation before rounding.</summary>
+    protected abstract float Activation(float x);
+
+    // clip(round(activation(x)·m)/m, lo, hi), m = 2^fractionBits
     public override float Quantize(float x) => QuantMath.Clip(Rounded(x), _lo, _hi);
 
-    private float Rounded(float x) => QuantMath.Round(QuantMath.HardSigmoid(x) * _m) / _m;
+    private float Rounded(float x) => QuantMath.Round(Activation(x) * _m) / _m;
 
     protected override bool HasIdentityGradient => false;
 
     protected override float SurrogateGradient(float x)
     {
         float r = Rounded(x);
-        return QuantMath.HardSigmoidPasses(x) && r >= _lo && r <= _hi ? 0.5f : 0f;
+        return QuantMath.HardSigmoidPasses(x) && r >= _lo && r <= _hi ? _gradient : 0f;
     }
 
     protected override IEnumerable<double>? EnumerateValues()
     {
         if (Bits > 16) return null;
-        int m = 1 << Bits;
-        return Enumerable.Range(Symmetric ? 1 : 0, m - (Symmetric ? 1 : 0)).Select(k => (double)(k / _m));
+        int highest = (int)_m - 1;
+        return Enumerable.Range(_lowestCode, highest - _lowestCode + 1).Select(k => (double)(k / _m));
     }
 }
 

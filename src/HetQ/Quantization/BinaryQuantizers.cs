@@ -79,24 +79,20 @@ public sealed class Binary : Quantizer, IScaledQuantizer
 /// +1 with probability sigmoid(temperature·x/std) and -1 otherwise; at inference it is <see cref="Binary"/>.</summary>
 /// <remarks>Training returns `x + stop_gradient(-x + scale·q)`, so the gradient is the identity. std is the
 /// per-channel standard deviation (+ε) for alpha "auto"/"auto_po2" and 1 otherwise.</remarks>
-public sealed class StochasticBinary : Quantizer, IScaledQuantizer, IStochasticQuantizer
+public sealed class StochasticBinary : StochasticScaledQuantizer<Binary>
 {
-    private readonly Binary _inference;
-
     public StochasticBinary(Alpha alpha = default, double temperature = 6.0, bool useRealSigmoid = true)
+        : base(new Binary(false, alpha))
     {
         Alpha = alpha;
         Temperature = temperature;
         UseRealSigmoid = useRealSigmoid;
-        _inference = new Binary(false, alpha);
     }
 
     public Alpha Alpha { get; }
     public double Temperature { get; }
     public bool UseRealSigmoid { get; }
-    public bool IsAutoScaled => Alpha.IsAuto;
     public override int Bits => 1;
-    public override bool IsStochastic => true;
 
     public override string Spec
     {
@@ -110,18 +106,10 @@ public sealed class StochasticBinary : Quantizer, IScaledQuantizer, IStochasticQ
         }
     }
 
-    public override FixedType? HardwareType => _inference.HardwareType;
-    public override string? NoHardwareTypeReason => _inference.NoHardwareTypeReason;
-    public override float Quantize(float x) => _inference.Quantize(x);
-    public override void Forward(ReadOnlySpan<float> x, Span<float> y, int channels) => _inference.Forward(x, y, channels);
-    public void Forward(ReadOnlySpan<float> x, Span<float> y, int channels, Span<float> scale) => _inference.Forward(x, y, channels, scale);
-    public void ComputeScale(ReadOnlySpan<float> x, int channels, Span<float> scale) => _inference.ComputeScale(x, channels, scale);
-    protected override IEnumerable<double>? EnumerateValues() => _inference.Values;
-
     // quantizers.py, stochastic_binary.__call__ (training):
     //   std = K.std(x per channel) + eps for "auto*", else 1; p = sigmoid(temperature·x/std)
     //   q = sign(p - r), r ~ U[0,1), q += 1 - |q|; scale = least squares of (x, sign(x) with 0 → +1)
-    public void ForwardTraining(ReadOnlySpan<float> x, Span<float> y, int channels, Random random)
+    public override void ForwardTraining(ReadOnlySpan<float> x, Span<float> y, int channels, Random random)
     {
         CheckShapes(x, y, channels);
         ArgumentNullException.ThrowIfNull(random);

@@ -123,6 +123,27 @@ public readonly record struct Alpha(AlphaKind Kind, double Value)
     };
 }
 
+/// <summary>A QKeras stochastic quantizer: random in training (<see cref="ForwardTraining"/>), and at inference exactly
+/// its deterministic twin (binary or ternary), to which everything but training is delegated.</summary>
+public abstract class StochasticScaledQuantizer<TInference> : Quantizer, IScaledQuantizer, IStochasticQuantizer
+    where TInference : Quantizer, IScaledQuantizer
+{
+    private protected StochasticScaledQuantizer(TInference inference) => Inference = inference;
+
+    /// <summary>The deterministic quantizer used at inference.</summary>
+    public TInference Inference { get; }
+    public bool IsAutoScaled => Inference.IsAutoScaled;
+    public override bool IsStochastic => true;
+    public override FixedType? HardwareType => Inference.HardwareType;
+    public override string? NoHardwareTypeReason => Inference.NoHardwareTypeReason;
+    public override float Quantize(float x) => Inference.Quantize(x);
+    public override void Forward(ReadOnlySpan<float> x, Span<float> y, int channels) => Inference.Forward(x, y, channels);
+    public void Forward(ReadOnlySpan<float> x, Span<float> y, int channels, Span<float> scale) => Inference.Forward(x, y, channels, scale);
+    public void ComputeScale(ReadOnlySpan<float> x, int channels, Span<float> scale) => Inference.ComputeScale(x, channels, scale);
+    protected override IEnumerable<double>? EnumerateValues() => Inference.Values;
+    public abstract void ForwardTraining(ReadOnlySpan<float> x, Span<float> y, int channels, Random random);
+}
+
 /// <summary>Formatting of spec arguments as QKeras writes them.</summary>
 internal static class SpecText
 {

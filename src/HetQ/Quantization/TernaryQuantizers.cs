@@ -126,28 +126,23 @@ public sealed class Ternary : Quantizer, IScaledQuantizer
 /// code with the scale QKeras's least-squares helper returns for them (1 or alpha). The training
 /// threshold is scale/2 in units of x (the threshold argument only affects inference). The gradient
 /// in training is the identity.</remarks>
-public sealed class StochasticTernary : Quantizer, IScaledQuantizer, IStochasticQuantizer
+public sealed class StochasticTernary : StochasticScaledQuantizer<Ternary>
 {
-    private readonly Ternary _inference;
-
     public StochasticTernary(Alpha alpha = default, double? threshold = null, double temperature = 8.0,
         bool useRealSigmoid = true, int numberOfUnrolls = 5)
+        : base(new Ternary(alpha, threshold != 1.0 ? threshold // assert threshold != 1.0
+            : throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "threshold must not be 1.0"), numberOfUnrolls))
     {
-        if (threshold == 1.0) // assert threshold != 1.0
-            throw new ArgumentOutOfRangeException(nameof(threshold), threshold, "threshold must not be 1.0");
-        _inference = new Ternary(alpha, threshold, numberOfUnrolls);
         Temperature = temperature;
         UseRealSigmoid = useRealSigmoid;
     }
 
-    public Alpha Alpha => _inference.Alpha;
-    public double? Threshold => _inference.Threshold;
-    public int NumberOfUnrolls => _inference.NumberOfUnrolls;
+    public Alpha Alpha => Inference.Alpha;
+    public double? Threshold => Inference.Threshold;
+    public int NumberOfUnrolls => Inference.NumberOfUnrolls;
     public double Temperature { get; }
     public bool UseRealSigmoid { get; }
-    public bool IsAutoScaled => Alpha.IsAuto;
     public override int Bits => 2;
-    public override bool IsStochastic => true;
 
     public override string Spec
     {
@@ -156,17 +151,9 @@ public sealed class StochasticTernary : Quantizer, IScaledQuantizer, IStochastic
             var extra = new List<string>();
             if (Temperature != 8.0) extra.Add("temperature=" + SpecText.Number(Temperature));
             if (!UseRealSigmoid) extra.Add("use_real_sigmoid=0");
-            return _inference.SpecOf("stochastic_ternary", extra);
+            return Inference.SpecOf("stochastic_ternary", extra);
         }
     }
-
-    public override FixedType? HardwareType => _inference.HardwareType;
-    public override string? NoHardwareTypeReason => _inference.NoHardwareTypeReason;
-    public override float Quantize(float x) => _inference.Quantize(x);
-    public override void Forward(ReadOnlySpan<float> x, Span<float> y, int channels) => _inference.Forward(x, y, channels);
-    public void Forward(ReadOnlySpan<float> x, Span<float> y, int channels, Span<float> scale) => _inference.Forward(x, y, channels, scale);
-    public void ComputeScale(ReadOnlySpan<float> x, int channels, Span<float> scale) => _inference.ComputeScale(x, channels, scale);
-    protected override IEnumerable<double>? EnumerateValues() => _inference.Values;
 
     // quantizers.py, stochastic_ternary.__call__ (training), per channel:
     //   std = K.std(x); m = max|x|; scale = 2m/3 (po2-rounded for auto_po2)
@@ -174,7 +161,7 @@ public sealed class StochasticTernary : Quantizer, IScaledQuantizer, IStochastic
     //   x_norm = x/(std + eps); T = scale/(2·(std + eps))
     //   p0 = sigmoid(temperature·(x_norm - T)), p1 = sigmoid(temperature·(x_norm + T))
     //   q0 = sign(p0 - r0), q1 = sign(p1 - r1) (0 → +1), r ~ U[0,1); result = scale·(q0 + q1)/2
-    public void ForwardTraining(ReadOnlySpan<float> x, Span<float> y, int channels, Random random)
+    public override void ForwardTraining(ReadOnlySpan<float> x, Span<float> y, int channels, Random random)
     {
         CheckShapes(x, y, channels);
         ArgumentNullException.ThrowIfNull(random);
