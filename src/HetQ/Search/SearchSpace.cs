@@ -5,7 +5,7 @@ using HetQ.Quantization;
 namespace HetQ.Search;
 
 /// <summary>One choice of the search: the quantizer of one parameter type (kernel, bias, activation) of one layer
-/// (or of a block of layers named by a regular expression), or a width factor.</summary>
+/// (or of a block of layers named by a regular expression), or the input quantizer (role "input").</summary>
 public sealed record Dimension(string Name, string Block, string Role, IReadOnlyList<string> Choices);
 
 /// <summary>The candidates for each layer and parameter type. Defaults are AutoQKeras's; limits cap the bits per
@@ -54,9 +54,16 @@ public sealed class SearchSpace
                 limits.Add((p.Name, new JsonSpec(p.Value, $"{lim.Path}.{p.Name}", lim.Source)));
             }
         var blocks = spec?.Strings("blocks");
+        var input = spec?.Strings("input");
         spec?.RejectUnknown();
 
         var dims = new List<Dimension>();
+        if (input is not null)
+        {
+            if (input.Length == 0) throw spec!.Error("input", "needs at least one candidate input quantizer");
+            foreach (var q in input) QuantizerParser.Parse(q);
+            dims.Add(new Dimension(InputDimension, InputDimension, "input", input));
+        }
         var groups = blocks is null
             ? kernelLayers.Select(l => (Block: l.Name, Layers: new List<Layer> { l })).ToList()
             : blocks.Select(b => (Block: b, Layers: kernelLayers.Where(l => Regex.IsMatch(l.Name, "^(?:" + b + ")$")).ToList())).ToList();
@@ -96,9 +103,15 @@ public sealed class SearchSpace
         return new SearchSpace(dims);
     }
 
-    /// <summary>Sets the chosen quantizers on the model's layers (every layer of a block gets the block's choice).</summary>
+    /// <summary>The name (and role) of the input quantizer's dimension, present when the space lists <c>input</c> candidates.</summary>
+    public const string InputDimension = "input";
+
+    /// <summary>Sets the chosen quantizers on the model's layers (every layer of a block gets the block's choice) and
+    /// the chosen input quantizer.</summary>
     public void Apply(Model model, IReadOnlyDictionary<string, string> choice)
     {
+        if (Dimensions.Any(d => d.Role == "input") && choice.TryGetValue(InputDimension, out var inputSpec))
+            model.InputQuantizer = new FakeQuantizer(QuantizerParser.Parse(inputSpec));
         foreach (var node in model.Nodes)
         {
             var layer = node.Layer;

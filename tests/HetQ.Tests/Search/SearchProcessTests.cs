@@ -109,6 +109,62 @@ public class SearchProcessTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_hyperband_search_killed_with_kill_9_resumes_with_each_trial_and_promotion_run_once()
+    {
+        using var dir = new TempDir();
+        string db = dir.File("study.sqlite");
+        string cfg = SearchConfig(dir, db, trials: 6, epochs: 4);
+        // Rungs of 4, 12 and 36 epochs: promoted trials continue from their parent's weights.
+        File.WriteAllText(cfg, File.ReadAllText(cfg).Replace("\"strategy\": { \"type\": \"tpe\", \"startup_trials\": 3 }",
+            "\"strategy\": { \"type\": \"hyperband\", \"min_epochs\": 4, \"max_epochs\": 36, \"eta\": 3, \"sampler\": \"random\" }"));
+        var first = StartCli(dir.Path, "search", cfg);
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < TimeSpan.FromSeconds(180) && !first.HasExited)
+        {
+            if (File.Exists(db))
+                try
+                {
+                    using var s = StudyStore.Open(db, "s");
+                    var now = s.Trials();
+                    if (now.Any(t => t.Parent is not null && t.State == "running")) break; // kill during a promoted trial
+                }
+                catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or HetQException) { }
+            Thread.Sleep(20);
+        }
+        Assert.False(first.HasExited, "the search finished before it could be killed; make trials slower");
+        first.Kill(entireProcessTree: true);
+        first.WaitForExit();
+        IReadOnlyList<TrialRecord> before;
+        using (var s = StudyStore.Open(db, "s")) before = s.Trials();
+        var doneBefore = before.Where(t => t.IsDone).ToList();
+        var killed = before.Single(t => t.State == "running");
+        output.WriteLine($"killed with {doneBefore.Count} done, trial {killed.Number} (rung {killed.Rung}, from #{killed.Parent}) running");
+
+        var second = StartCli(dir.Path, "search", cfg);
+        Assert.True(second.WaitForExit(300_000), "the resumed search did not finish");
+        Assert.Equal(0, second.ExitCode);
+        using var store = StudyStore.Open(db, "s");
+        var after = store.Trials();
+        Assert.All(after, t => Assert.True(t.State is "done" or "failed", $"trial {t.Number} is {t.State}"));
+        Assert.Equal(6, after.Count(t => t.Kind == "search" && t.Parent is null));
+        var parents = after.Where(t => t.Parent is not null).Select(t => t.Parent!.Value).ToList();
+        Assert.Equal(parents.Count, parents.Distinct().Count()); // no promotion twice
+        foreach (var d in doneBefore)
+        {
+            var same = after.Single(t => t.Number == d.Number);
+            Assert.Equal(1, same.Attempts);
+            Assert.Equal(d.Metrics, same.Metrics);
+        }
+        var rerun = after.Single(t => t.Number == killed.Number);
+        Assert.Equal(2, rerun.Attempts);
+        Assert.Equal((killed.Rung, killed.Parent), (rerun.Rung, rerun.Parent));
+        // Every trial reports the epochs its rung stands for: 4, 12 or 36 in all.
+        foreach (var t in after.Where(t => t.Kind == "search" && t.IsDone))
+            Assert.Contains($"\"epochs\":{new[] { 4, 12, 36 }[t.Rung]},", t.Metrics);
+        Assert.Null(new Hyperband(4, 36, 3, 1).Promotion(after));
+    }
+
+    [Fact]
     public void Several_workers_share_one_PostgreSQL_study_and_run_each_trial_once()
     {
         string? conn = Environment.GetEnvironmentVariable("HETQ_TEST_POSTGRES");
