@@ -47,10 +47,12 @@ public sealed class SearchJob
         log?.Invoke($"search space: {_space.Dimensions.Count} choices, {_space.Size:N0} configurations; reference cost ({cfg.Metric}, int8): {_reference:N0}");
     }
 
-    private Model BaseModel()
+    private Model BaseModel(IReadOnlyDictionary<string, string>? choice = null)
     {
-        var model = _cfg.Train.BuildModel(_data.Train.SampleShape);
-        if (_initial is not null) Training.TrainConfig.CopyWeights(_initial, model, $"{_cfg.Source}: initial_weights {_cfg.InitialWeights}");
+        var scaled = choice is null || _space is null ? null : WidthFactors.Scaled(_cfg.Train, _space.Dimensions, choice);
+        var model = (scaled ?? _cfg.Train).BuildModel(_data.Train.SampleShape);
+        if (_initial is not null && scaled is not null) WidthFactors.CopySliced(_initial, model, $"{_cfg.Source}: initial_weights {_cfg.InitialWeights}");
+        else if (_initial is not null) Training.TrainConfig.CopyWeights(_initial, model, $"{_cfg.Source}: initial_weights {_cfg.InitialWeights}");
         foreach (var n in model.Nodes) n.Layer.Quantizers = null;
         model.InputQuantizer = _cfg.Input is null ? null : new FakeQuantizer(_cfg.Input);
         return model;
@@ -61,6 +63,7 @@ public sealed class SearchJob
         {
             "kernel" => b.Kernel,
             "bias" => b.Bias ?? b.Kernel,
+            WidthFactors.Role => "1",
             "input" => _cfg.Input?.Spec ?? throw new HetQException($"{_cfg.Source}: space.input is searched, so the baselines need the configuration's 'input' quantizer"),
             _ => b.Activation ?? throw new HetQException($"{_cfg.Source}: baseline '{b.Name}' needs an activation quantizer"),
         }))).ToList();
@@ -129,7 +132,7 @@ public sealed class SearchJob
 
     private Outcome RunTrial(TrialRecord trial, StudyStore store)
     {
-        var model = BaseModel();
+        var model = BaseModel(trial.Choice);
         _space.Apply(model, trial.Choice);
         int? hyperbandEpochs = null, totalEpochs = null;
         if (_cfg.Hyperband is { } hb && trial.Kind == "search")

@@ -5,7 +5,8 @@ using HetQ.Quantization;
 namespace HetQ.Search;
 
 /// <summary>One choice of the search: the quantizer of one parameter type (kernel, bias, activation) of one layer
-/// (or of a block of layers named by a regular expression), or the input quantizer (role "input").</summary>
+/// (or of a block of layers named by a regular expression), the input quantizer (role "input"), or a layer's
+/// width factor (role "width", see <see cref="WidthFactors"/>).</summary>
 public sealed record Dimension(string Name, string Block, string Role, IReadOnlyList<string> Choices);
 
 /// <summary>The candidates for each layer and parameter type. Defaults are AutoQKeras's; limits cap the bits per
@@ -55,6 +56,7 @@ public sealed class SearchSpace
             }
         var blocks = spec?.Strings("blocks");
         var input = spec?.Strings("input");
+        var widths = WidthFactors.Dimensions(spec, kernelLayers);
         spec?.RejectUnknown();
 
         var dims = new List<Dimension>();
@@ -98,6 +100,7 @@ public sealed class SearchSpace
             if (!layers.Contains(kernelLayers[^1]))
                 dims.Add(new Dimension($"{block}/activation", block, "activation", Candidates("activation", activation)));
         }
+        dims.AddRange(widths);
         foreach (var (_, s) in perLayer) s.Allow("kernel", "bias", "activation");
         foreach (var (_, s) in limits) s.Allow("kernel", "bias", "activation");
         return new SearchSpace(dims);
