@@ -54,6 +54,8 @@ internal static class SearchCommand
     {
         trial = t.Number,
         kind = t.Kind,
+        rung = t.Rung,
+        parent = t.Parent,
         accuracy = t.Accuracy,
         cost = t.Cost,
         score = t.Score,

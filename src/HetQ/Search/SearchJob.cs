@@ -108,7 +108,8 @@ public sealed class SearchJob
             durations.Add(t0.Elapsed.TotalSeconds);
             var now = store.Trials();
             int done = now.Count(t => t.State is "done" or "failed");
-            int total = (_cfg.Hyperband?.ExpectedTrials(_cfg.Trials) ?? _cfg.Trials) + _cfg.Baselines.Count;
+            // Under Hyperband the count is an estimate (ASHA may promote more): never less than the trials so far.
+            int total = Math.Max((_cfg.Hyperband?.ExpectedTrials(_cfg.Trials) ?? _cfg.Trials) + _cfg.Baselines.Count, now.Count);
             double per = durations.Average();
             progress?.Invoke(new SearchProgress(now.First(t => t.Number == trial.Number), done, total, BestOf(now), per, per * (total - done)));
         }

@@ -118,3 +118,41 @@ public class HyperbandTests
         Assert.Contains(trials, t => t.Rung == 2);
     }
 }
+
+public class FloorAndInputTests
+{
+    [Fact]
+    public void Above_the_floor_cheaper_wins_and_every_trial_above_it_outranks_every_trial_below()
+    {
+        var floor = new FloorObjective(new ForgivingFactor(3, 8, 2, 1), 0.88);
+        double above = floor.Score(0.881, 1000, 500), aboveCheaper = floor.Score(0.880, 1000, 250), aboveDear = floor.Score(0.95, 1000, 4000);
+        double below = floor.Score(0.879, 1000, 1), belowBetter = floor.Score(0.87, 1000, 10);
+        Assert.True(aboveCheaper > above);
+        Assert.True(above > aboveDear);
+        Assert.True(aboveDear > below, $"{aboveDear} above the floor, {below} below it");
+        Assert.Equal(2 + 0.03, above, 12);                                  // half the reference: Δ = δp
+        Assert.Equal(new ForgivingFactor(3, 8, 2, 1).Score(0.87, 1000, 10), belowBetter, 12);
+    }
+
+    [Fact]
+    public void The_input_quantizer_is_a_dimension_when_the_space_lists_candidates()
+    {
+        using var dir = new TempDir();
+        dir.Write("train.json", """
+        { "name": "t", "seed": 3, "data": { "name": "digits" },
+          "model": { "layers": [ { "type": "dense", "units": 8, "activation": "relu", "name": "fc1" }, { "type": "dense", "units": 10, "name": "out" } ] },
+          "optimizer": { "type": "adam" }, "epochs": 1, "batch_size": 32 }
+        """);
+        var model = HetQ.Training.TrainConfig.Load(dir.File("train.json")).BuildModel(new[] { 64 });
+        var space = SearchSpace.Create(model, HetQ.Nn.JsonSpec.Parse("""
+            { "input": ["ap_ufixed<3,0,RND_CONV,SAT>", "ap_ufixed<6,0,RND_CONV,SAT>"], "default": { "kernel": ["ternary"], "bias": ["quantized_bits(8,3,1)"], "activation": ["quantized_relu(4,2)"] } }
+            """, "t"));
+        var input = space.Dimensions.Single(d => d.Role == "input");
+        Assert.Equal(SearchSpace.InputDimension, input.Name);
+        Assert.Equal(2, input.Choices.Count);
+        var choice = space.Dimensions.ToDictionary(d => d.Name, d => d.Choices[^1]);
+        space.Apply(model, choice);
+        Assert.Equal(6, model.InputQuantizer!.Quantizer.Bits);
+        Assert.Contains("at least one", Assert.Throws<HetQException>(() => SearchSpace.Create(model, HetQ.Nn.JsonSpec.Parse("""{ "input": [] }""", "t"))).Message);
+    }
+}

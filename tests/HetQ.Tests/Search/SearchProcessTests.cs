@@ -117,27 +117,32 @@ public class SearchProcessTests(ITestOutputHelper output)
         // Rungs of 4, 12 and 36 epochs: promoted trials continue from their parent's weights.
         File.WriteAllText(cfg, File.ReadAllText(cfg).Replace("\"strategy\": { \"type\": \"tpe\", \"startup_trials\": 3 }",
             "\"strategy\": { \"type\": \"hyperband\", \"min_epochs\": 4, \"max_epochs\": 36, \"eta\": 3, \"sampler\": \"random\" }"));
-        var first = StartCli(dir.Path, "search", cfg);
-        var sw = Stopwatch.StartNew();
-        while (sw.Elapsed < TimeSpan.FromSeconds(180) && !first.HasExited)
+        // Kill while a promoted trial runs; if the kill lands between two trials (nothing running), resume and try again.
+        IReadOnlyList<TrialRecord> before = Array.Empty<TrialRecord>();
+        TrialRecord? killed = null;
+        for (int attempt = 0; attempt < 5 && killed is null; attempt++)
         {
-            if (File.Exists(db))
-                try
-                {
-                    using var s = StudyStore.Open(db, "s");
-                    var now = s.Trials();
-                    if (now.Any(t => t.Parent is not null && t.State == "running")) break; // kill during a promoted trial
-                }
-                catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or HetQException) { }
-            Thread.Sleep(20);
+            var first = StartCli(dir.Path, "search", cfg);
+            var sw = Stopwatch.StartNew();
+            while (sw.Elapsed < TimeSpan.FromSeconds(180) && !first.HasExited)
+            {
+                if (File.Exists(db))
+                    try
+                    {
+                        using var s = StudyStore.Open(db, "s");
+                        if (s.Trials().Any(t => t.Parent is not null && t.State == "running")) break;
+                    }
+                    catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or HetQException) { }
+                Thread.Sleep(20);
+            }
+            Assert.False(first.HasExited, "the search finished before it could be killed; make trials slower");
+            first.Kill(entireProcessTree: true); // SIGKILL
+            first.WaitForExit();
+            using (var s = StudyStore.Open(db, "s")) before = s.Trials();
+            killed = before.SingleOrDefault(t => t.State == "running");
         }
-        Assert.False(first.HasExited, "the search finished before it could be killed; make trials slower");
-        first.Kill(entireProcessTree: true);
-        first.WaitForExit();
-        IReadOnlyList<TrialRecord> before;
-        using (var s = StudyStore.Open(db, "s")) before = s.Trials();
+        Assert.NotNull(killed);
         var doneBefore = before.Where(t => t.IsDone).ToList();
-        var killed = before.Single(t => t.State == "running");
         output.WriteLine($"killed with {doneBefore.Count} done, trial {killed.Number} (rung {killed.Rung}, from #{killed.Parent}) running");
 
         var second = StartCli(dir.Path, "search", cfg);
