@@ -92,7 +92,7 @@ public sealed class SearchJob
                 if (!canCreate) return null;
                 var rng = new Random(Numerics.Seeds.Derive(_cfg.Seed, all.Count));
                 int rung = _cfg.Hyperband?.BracketOf(all.Count(t => t.Kind == "search" && t.Parent is null)) ?? 0;
-                return new StudyStore.Proposal("search", sampler.Propose(_space, History(all), rng), rung);
+                return new StudyStore.Proposal("search", sampler.Propose(_space, _cfg.Hyperband is null ? Finished(all) : History(all), rng), rung);
             });
             if (trial is null)
             {
@@ -117,8 +117,12 @@ public sealed class SearchJob
         return Finish(store.Trials(), sw.Elapsed.TotalSeconds);
     }
 
-    /// <summary>What the sampler learns from: each configuration's result at the highest rung it finished (under
-    /// Hyperband a configuration appears once, at its longest training).</summary>
+    /// <summary>What the sampler learns from: every finished search trial.</summary>
+    private static List<Observation> Finished(IReadOnlyList<TrialRecord> all) =>
+        all.Where(t => t.IsDone && t.Score is not null && t.Kind == "search").Select(t => new Observation(t.Choice, t.Score!.Value)).ToList();
+
+    /// <summary>What the sampler learns from under Hyperband: each configuration once, at the highest rung it finished
+    /// (its longest training).</summary>
     private static List<Observation> History(IReadOnlyList<TrialRecord> all) =>
         all.Where(t => t.IsDone && t.Score is not null && t.Kind == "search")
             .GroupBy(t => JsonSerializer.Serialize(t.Choice.OrderBy(kv => kv.Key, StringComparer.Ordinal)))
