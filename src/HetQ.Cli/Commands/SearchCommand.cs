@@ -22,7 +22,7 @@ internal static class SearchCommand
             var progress = asJson ? Console.Error : Console.Out;
             var cfg = SearchConfig.Load(parse.GetValue(config)!);
             var job = new SearchJob(cfg, m => progress.WriteLine(m));
-            progress.WriteLine($"float model: validation accuracy {job.FloatAccuracy:P2}; study {cfg.Study}; {cfg.Trials} trials of {cfg.Epochs} epochs ({cfg.Strategy}), {cfg.Baselines.Count} baselines");
+            progress.WriteLine($"float model: validation accuracy {job.FloatAccuracy:P2}; study {cfg.Study}; {Budget(cfg)}, {cfg.Baselines.Count} baselines");
             var r = job.Run(parse.GetValue(worker), p => progress.WriteLine(Format(p, cfg.Metric)), m => progress.WriteLine(m), cancel);
             if (asJson)
             {
@@ -54,6 +54,8 @@ internal static class SearchCommand
     {
         trial = t.Number,
         kind = t.Kind,
+        rung = t.Rung,
+        parent = t.Parent,
         accuracy = t.Accuracy,
         cost = t.Cost,
         score = t.Score,
@@ -62,11 +64,15 @@ internal static class SearchCommand
         model,
     };
 
+    private static string Budget(SearchConfig cfg) => cfg.Hyperband is { } h
+        ? $"{cfg.Trials} configurations, hyperband ({cfg.Sampler}) epochs {string.Join("/", Enumerable.Range(0, h.MaxRung + 1).Select(h.Epochs))}, eta {h.Eta}, {h.Brackets} bracket(s)"
+        : $"{cfg.Trials} trials of {cfg.Epochs} epochs ({cfg.Strategy})";
+
     private static string Format(SearchProgress p, string metric)
     {
         var t = p.Trial;
         string what = t.State == "done" ? $"val_acc {t.Accuracy:P2}  {metric} {t.Cost:N0}  score {t.Score:F4}" : $"{t.State}: {t.Error}";
         string best = p.Best is { } b ? $"best {b.Score:F4} (trial {b.Number})" : "best -";
-        return $"trial {p.Done}/{p.Total} [#{t.Number} {t.Kind}] {what} | {best} | {p.SecondsPerTrial:F0} s/trial, ETA {p.EtaSeconds / 60:F1} min";
+        return $"trial {p.Done}/{p.Total} [#{t.Number} {t.Kind}{(t.Parent is { } parent ? $" rung {t.Rung} from #{parent}" : t.Rung > 0 ? $" rung {t.Rung}" : "")}] {what} | {best} | {p.SecondsPerTrial:F0} s/trial, ETA {p.EtaSeconds / 60:F1} min";
     }
 }

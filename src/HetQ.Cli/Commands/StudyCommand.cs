@@ -53,7 +53,8 @@ internal static class StudyCommand
         foreach (var t in rows)
         {
             string q = string.Join(" ", t.Choice.Select(kv => $"{kv.Key}={kv.Value}"));
-            Console.WriteLine($"{t.Number,6} {t.Kind,-22} {t.State,-8} {(t.Accuracy is { } a ? a.ToString("P2") : "-"),8} {(t.Cost is { } c ? c.ToString("N0") : "-"),14} {(t.Score is { } s ? s.ToString("F4") : "-"),8}  {q}");
+            string kind = t.Parent is { } parent ? $"{t.Kind} r{t.Rung}<#{parent}" : t.Rung > 0 ? $"{t.Kind} r{t.Rung}" : t.Kind;
+            Console.WriteLine($"{t.Number,6} {kind,-22} {t.State,-8} {(t.Accuracy is { } a ? a.ToString("P2") : "-"),8} {(t.Cost is { } c ? c.ToString("N0") : "-"),14} {(t.Score is { } s ? s.ToString("F4") : "-"),8}  {q}");
             if (t.Error is { } e) Console.WriteLine($"{"",6} {e}");
         }
     }

@@ -15,6 +15,18 @@ public sealed record ForgivingFactor(double DeltaP = 8, double DeltaN = 8, doubl
     public double Score(double accuracy, double reference, double trial) => accuracy * (1 + Delta(reference, trial));
 }
 
+/// <summary>The "floor" objective: the cheapest model whose accuracy is at least <see cref="Floor"/>. A trial at or
+/// above the floor scores 2 + Δ (Δ the forgiving factor's, so cheaper is better); one below it scores its forgiving
+/// score (at most about 1.3 for the usual deltas), so every trial above the floor outranks every trial below it,
+/// and below it accuracy and cost still guide the sampler and the promotions.</summary>
+public sealed record FloorObjective(ForgivingFactor Forgiving, double Floor)
+{
+    public bool Meets(double accuracy) => accuracy >= Floor;
+
+    public double Score(double accuracy, double reference, double trial) =>
+        Meets(accuracy) ? 2 + Forgiving.Delta(reference, trial) : Forgiving.Score(accuracy, reference, trial);
+}
+
 /// <summary>The non-dominated trials: no other trial has at least the accuracy at no more cost, with one strictly better.</summary>
 public static class Pareto
 {

@@ -119,6 +119,8 @@ public sealed class BlockSampler(ISampler inner, int totalTrials) : ISampler
         return choice;
     }
 
-    /// <summary>The candidate with the most bits (the least lossy one).</summary>
-    public static string Widest(Dimension d) => d.Choices.OrderByDescending(c => Quantization.QuantizerParser.Parse(c).Bits).First();
+    /// <summary>The candidate with the most bits (the least lossy one); for a width, the largest factor.</summary>
+    public static string Widest(Dimension d) => d.Role == WidthFactors.Role
+        ? d.Choices.OrderByDescending(c => double.Parse(c, System.Globalization.CultureInfo.InvariantCulture)).First()
+        : d.Choices.OrderByDescending(c => Quantization.QuantizerParser.Parse(c).Bits).First();
 }

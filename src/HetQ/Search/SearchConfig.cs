@@ -21,19 +21,25 @@ public sealed class SearchConfig
     /// <summary>Learning rate of the trials' fine-tuning (default: the training configuration's).</summary>
     public double? LearningRate { get; init; }
     public required string Strategy { get; init; }
+    /// <summary>Strategy "hyperband": its budgets; <see cref="Strategy"/> then names the sampler of new configurations in <see cref="Sampler"/>.</summary>
+    public Hyperband? Hyperband { get; init; }
+    /// <summary>The sampler of new configurations under Hyperband ("tpe" or "random"); otherwise the strategy itself.</summary>
+    public string Sampler { get; init; } = "tpe";
     public required int StartupTrials { get; init; }
     public required int Seed { get; init; }
     public required JsonSpec? Space { get; init; }
     public required string Objective { get; init; }
     public required string Metric { get; init; }
     public required ForgivingFactor Forgiving { get; init; }
+    /// <summary>Objective "floor": the largest accuracy drop (in points) from the float model's validation accuracy that a trial may have.</summary>
+    public double MaxDrop { get; init; } = 1;
     public required IReadOnlyList<Baseline> Baselines { get; init; }
     public required string Study { get; init; }
     public required string Output { get; init; }
     public double HeartbeatTimeout { get; init; } = 600;
     public required string Json { get; init; }
 
-    public static readonly string[] Strategies = { "random", "tpe", "blocks" };
+    public static readonly string[] Strategies = { "random", "tpe", "blocks", "hyperband" };
     public static readonly string[] Metrics = { "ebops", "bits", "energy", "bops" };
 
     public static SearchConfig Load(string file)
@@ -48,10 +54,22 @@ public sealed class SearchConfig
         if (!Strategies.Contains(type)) throw (strategy ?? s).Error("type", $"unknown strategy '{type}' (known: {string.Join(", ", Strategies)})");
         int startup = strategy?.Int("startup_trials") ?? 8;
         int seed = strategy?.Int("seed") ?? 1;
+        Hyperband? hyperband = null;
+        string sampler = type;
+        if (type == "hyperband")
+        {
+            hyperband = Search.Hyperband.Create(strategy!.Int("min_epochs", 1), strategy.Int("max_epochs", 9), strategy.Int("eta", 3), strategy.Int("brackets", 1),
+                (key, what) => strategy.Error(key, what));
+            sampler = strategy.String("sampler") ?? "tpe";
+            if (sampler is not ("tpe" or "random")) throw strategy.Error("sampler", $"must be 'tpe' or 'random', given '{sampler}'");
+        }
         strategy?.RejectUnknown();
         var objective = s.ObjectOrType("objective");
         string objType = objective?.String("type") ?? "forgiving";
-        if (objType is not ("forgiving" or "pareto")) throw objective!.Error("type", $"must be 'forgiving' or 'pareto', given '{objType}'");
+        if (objType is not ("forgiving" or "pareto" or "floor")) throw objective!.Error("type", $"must be 'forgiving', 'pareto' or 'floor', given '{objType}'");
+        double maxDrop = objective?.Double("max_drop") ?? 1;
+        if (maxDrop < 0) throw objective!.Error("max_drop", $"must be 0 or more (accuracy points), given {maxDrop}");
+        if (objType != "floor" && objective?.Has("max_drop") == true) throw objective.Error("max_drop", "applies only to the objective type 'floor'");
         string metric = objective?.String("metric") ?? "ebops";
         if (!Metrics.Contains(metric)) throw objective!.Error("metric", $"unknown cost metric '{metric}' (known: {string.Join(", ", Metrics)})");
         var ff = new ForgivingFactor(objective?.Double("delta_p") ?? 8, objective?.Double("delta_n") ?? 8, objective?.Double("rate") ?? 2, objective?.Double("stress") ?? 1);
@@ -79,12 +97,15 @@ public sealed class SearchConfig
             Epochs = epochs,
             LearningRate = s.Double("learning_rate"),
             Strategy = type,
+            Hyperband = hyperband,
+            Sampler = sampler,
             StartupTrials = startup,
             Seed = seed,
             Space = s.Object("space"),
             Objective = objType,
             Metric = metric,
             Forgiving = ff,
+            MaxDrop = maxDrop,
             Baselines = baselines,
             Study = s.String("study") ?? Path.Combine(output, "study.sqlite"),
             Output = output,

@@ -47,10 +47,12 @@ public sealed class SearchJob
         log?.Invoke($"search space: {_space.Dimensions.Count} choices, {_space.Size:N0} configurations; reference cost ({cfg.Metric}, int8): {_reference:N0}");
     }
 
-    private Model BaseModel()
+    private Model BaseModel(IReadOnlyDictionary<string, string>? choice = null)
     {
-        var model = _cfg.Train.BuildModel(_data.Train.SampleShape);
-        if (_initial is not null) Training.TrainConfig.CopyWeights(_initial, model, $"{_cfg.Source}: initial_weights {_cfg.InitialWeights}");
+        var scaled = choice is null || _space is null ? null : WidthFactors.Scaled(_cfg.Train, _space.Dimensions, choice);
+        var model = (scaled ?? _cfg.Train).BuildModel(_data.Train.SampleShape);
+        if (_initial is not null && scaled is not null) WidthFactors.CopySliced(_initial, model, $"{_cfg.Source}: initial_weights {_cfg.InitialWeights}");
+        else if (_initial is not null) Training.TrainConfig.CopyWeights(_initial, model, $"{_cfg.Source}: initial_weights {_cfg.InitialWeights}");
         foreach (var n in model.Nodes) n.Layer.Quantizers = null;
         model.InputQuantizer = _cfg.Input is null ? null : new FakeQuantizer(_cfg.Input);
         return model;
@@ -61,6 +63,8 @@ public sealed class SearchJob
         {
             "kernel" => b.Kernel,
             "bias" => b.Bias ?? b.Kernel,
+            WidthFactors.Role => "1",
+            "input" => _cfg.Input?.Spec ?? throw new HetQException($"{_cfg.Source}: space.input is searched, so the baselines need the configuration's 'input' quantizer"),
             _ => b.Activation ?? throw new HetQException($"{_cfg.Source}: baseline '{b.Name}' needs an activation quantizer"),
         }))).ToList();
 
@@ -73,7 +77,7 @@ public sealed class SearchJob
         if (stored != _cfg.Json) log?.Invoke($"study '{_cfg.Name}' in {store.Location} exists with another configuration; continuing it with the stored trials");
         store.QueueBaselines(Baselines());
         string id = StudyStore.WorkerId();
-        ISampler sampler = _cfg.Strategy switch
+        ISampler sampler = _cfg.Sampler switch
         {
             "random" => new RandomSampler(),
             "blocks" => new BlockSampler(new TpeSampler(Math.Min(_cfg.StartupTrials, Math.Max(2, _cfg.Trials / Math.Max(1, _space.Dimensions.Select(d => d.Block).Distinct().Count()) / 2))), _cfg.Trials),
@@ -82,11 +86,13 @@ public sealed class SearchJob
         var durations = new List<double>();
         while (!cancel.IsCancellationRequested)
         {
-            var trial = store.ClaimOrCreate(id, _cfg.Trials + _cfg.Baselines.Count, _cfg.HeartbeatTimeout, all =>
+            var trial = store.ClaimOrCreate(id, _cfg.Trials + _cfg.Baselines.Count, _cfg.HeartbeatTimeout, (all, canCreate) =>
             {
-                var history = all.Where(t => t.IsDone && t.Score is not null && t.Kind == "search").Select(t => new Observation(t.Choice, t.Score!.Value)).ToList();
+                if (_cfg.Hyperband?.Promotion(all) is { } promotion) return promotion;
+                if (!canCreate) return null;
                 var rng = new Random(Numerics.Seeds.Derive(_cfg.Seed, all.Count));
-                return ("search", sampler.Propose(_space, history, rng));
+                int rung = _cfg.Hyperband?.BracketOf(all.Count(t => t.Kind == "search" && t.Parent is null)) ?? 0;
+                return new StudyStore.Proposal("search", sampler.Propose(_space, _cfg.Hyperband is null ? Finished(all) : History(all), rng), rung);
             });
             if (trial is null)
             {
@@ -97,12 +103,13 @@ public sealed class SearchJob
             }
             var t0 = Stopwatch.StartNew();
             using var beat = new Timer(_ => { try { store.Heartbeat(trial.Number, id); } catch (Exception) { } }, null, 5000, 5000);
-            var outcome = RunTrial(trial);
+            var outcome = RunTrial(trial, store);
             store.Complete(trial.Number, id, outcome.State, outcome.Accuracy, outcome.Cost, outcome.Score, outcome.Metrics, outcome.Model, outcome.Error, t0.Elapsed.TotalSeconds);
             durations.Add(t0.Elapsed.TotalSeconds);
             var now = store.Trials();
             int done = now.Count(t => t.State is "done" or "failed");
-            int total = _cfg.Trials + _cfg.Baselines.Count;
+            // Under Hyperband the count is an estimate (ASHA may promote more): never less than the trials so far.
+            int total = Math.Max((_cfg.Hyperband?.ExpectedTrials(_cfg.Trials) ?? _cfg.Trials) + _cfg.Baselines.Count, now.Count);
             double per = durations.Average();
             progress?.Invoke(new SearchProgress(now.First(t => t.Number == trial.Number), done, total, BestOf(now), per, per * (total - done)));
         }
@@ -110,20 +117,47 @@ public sealed class SearchJob
         return Finish(store.Trials(), sw.Elapsed.TotalSeconds);
     }
 
+    /// <summary>What the sampler learns from: every finished search trial.</summary>
+    private static List<Observation> Finished(IReadOnlyList<TrialRecord> all) =>
+        all.Where(t => t.IsDone && t.Score is not null && t.Kind == "search").Select(t => new Observation(t.Choice, t.Score!.Value)).ToList();
+
+    /// <summary>What the sampler learns from under Hyperband: each configuration once, at the highest rung it finished
+    /// (its longest training).</summary>
+    private static List<Observation> History(IReadOnlyList<TrialRecord> all) =>
+        all.Where(t => t.IsDone && t.Score is not null && t.Kind == "search")
+            .GroupBy(t => JsonSerializer.Serialize(t.Choice.OrderBy(kv => kv.Key, StringComparer.Ordinal)))
+            .Select(g => g.OrderByDescending(t => t.Rung).First())
+            .OrderBy(t => t.Number)
+            .Select(t => new Observation(t.Choice, t.Score!.Value)).ToList();
+
     private static TrialRecord? BestOf(IEnumerable<TrialRecord> trials) =>
         trials.Where(t => t.IsDone && t.Score is not null && t.Kind == "search").OrderByDescending(t => t.Score).FirstOrDefault();
 
     private sealed record Outcome(string State, double? Accuracy, double? Cost, double? Score, string? Metrics, string? Model, string? Error);
 
-    private Outcome RunTrial(TrialRecord trial)
+    private Outcome RunTrial(TrialRecord trial, StudyStore store)
     {
-        var model = BaseModel();
+        var model = BaseModel(trial.Choice);
         _space.Apply(model, trial.Choice);
+        int? hyperbandEpochs = null, totalEpochs = null;
+        if (_cfg.Hyperband is { } hb && trial.Kind == "search")
+        {
+            var all = store.Trials();
+            hyperbandEpochs = hb.EpochsToTrain(trial, all);
+            totalEpochs = hb.Epochs(trial.Rung);
+            if (trial.Parent is { } p)
+            {
+                var parent = all.First(t => t.Number == p);
+                if (parent.Model is not { } parentDir || !Directory.Exists(parentDir))
+                    throw new HetQException($"trial {trial.Number} continues trial {p}, whose model directory '{parent.Model}' is missing");
+                Training.TrainConfig.CopyWeights(ModelIO.Load(parentDir).Model, model, $"trial {p}'s model {parentDir}");
+            }
+        }
         var t = _cfg.Train;
         var loss = Loss.Create(t.LossSpec);
         var optimizer = Optimizer.Create(t.OptimizerSpec);
         if (_cfg.LearningRate is { } lr) optimizer.LearningRate = lr;
-        int epochs = _cfg.Baselines.FirstOrDefault(b => "baseline:" + b.Name == trial.Kind)?.Epochs ?? _cfg.Epochs;
+        int epochs = hyperbandEpochs ?? _cfg.Baselines.FirstOrDefault(b => "baseline:" + b.Name == trial.Kind)?.Epochs ?? _cfg.Epochs;
         var options = new TrainOptions(Math.Max(1, epochs), t.BatchSize, Numerics.Seeds.Derive(t.Seed, trial.Number), t.Threads, t.ClipNorm, t.ClipValue, Schedule.Create(null));
         double valAcc, testAcc;
         using (var trainer = new Trainer(model, loss, optimizer, options))
@@ -141,11 +175,14 @@ public sealed class SearchJob
         freeze.Graph.Save(Path.Combine(dir, "graph.json"));
         var report = CostModel.Estimate(freeze.Graph);
         double cost = report.Metric(_cfg.Metric);
-        double score = _cfg.Forgiving.Score(valAcc, _reference, cost);
+        double score = _cfg.Objective == "floor"
+            ? new FloorObjective(_cfg.Forgiving, _floatAccuracy - _cfg.MaxDrop / 100).Score(valAcc, _reference, cost)
+            : _cfg.Forgiving.Score(valAcc, _reference, cost);
         var metrics = JsonSerializer.Serialize(new
         {
             val_accuracy = valAcc,
             test_accuracy = testAcc,
+            epochs = totalEpochs ?? epochs,
             bits = report.Metric("bits"),
             ebops = report.Metric("ebops"),
             bops = report.Metric("bops"),

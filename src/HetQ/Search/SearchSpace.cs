@@ -5,7 +5,8 @@ using HetQ.Quantization;
 namespace HetQ.Search;
 
 /// <summary>One choice of the search: the quantizer of one parameter type (kernel, bias, activation) of one layer
-/// (or of a block of layers named by a regular expression), or a width factor.</summary>
+/// (or of a block of layers named by a regular expression), the input quantizer (role "input"), or a layer's
+/// width factor (role "width", see <see cref="WidthFactors"/>).</summary>
 public sealed record Dimension(string Name, string Block, string Role, IReadOnlyList<string> Choices);
 
 /// <summary>The candidates for each layer and parameter type. Defaults are AutoQKeras's; limits cap the bits per
@@ -54,9 +55,17 @@ public sealed class SearchSpace
                 limits.Add((p.Name, new JsonSpec(p.Value, $"{lim.Path}.{p.Name}", lim.Source)));
             }
         var blocks = spec?.Strings("blocks");
+        var input = spec?.Strings("input");
+        var widths = WidthFactors.Dimensions(spec, kernelLayers);
         spec?.RejectUnknown();
 
         var dims = new List<Dimension>();
+        if (input is not null)
+        {
+            if (input.Length == 0) throw spec!.Error("input", "needs at least one candidate input quantizer");
+            foreach (var q in input) QuantizerParser.Parse(q);
+            dims.Add(new Dimension(InputDimension, InputDimension, "input", input));
+        }
         var groups = blocks is null
             ? kernelLayers.Select(l => (Block: l.Name, Layers: new List<Layer> { l })).ToList()
             : blocks.Select(b => (Block: b, Layers: kernelLayers.Where(l => Regex.IsMatch(l.Name, "^(?:" + b + ")$")).ToList())).ToList();
@@ -91,14 +100,21 @@ public sealed class SearchSpace
             if (!layers.Contains(kernelLayers[^1]))
                 dims.Add(new Dimension($"{block}/activation", block, "activation", Candidates("activation", activation)));
         }
+        dims.AddRange(widths);
         foreach (var (_, s) in perLayer) s.Allow("kernel", "bias", "activation");
         foreach (var (_, s) in limits) s.Allow("kernel", "bias", "activation");
         return new SearchSpace(dims);
     }
 
-    /// <summary>Sets the chosen quantizers on the model's layers (every layer of a block gets the block's choice).</summary>
+    /// <summary>The name (and role) of the input quantizer's dimension, present when the space lists <c>input</c> candidates.</summary>
+    public const string InputDimension = "input";
+
+    /// <summary>Sets the chosen quantizers on the model's layers (every layer of a block gets the block's choice) and
+    /// the chosen input quantizer.</summary>
     public void Apply(Model model, IReadOnlyDictionary<string, string> choice)
     {
+        if (Dimensions.Any(d => d.Role == "input") && choice.TryGetValue(InputDimension, out var inputSpec))
+            model.InputQuantizer = new FakeQuantizer(QuantizerParser.Parse(inputSpec));
         foreach (var node in model.Nodes)
         {
             var layer = node.Layer;

@@ -3,9 +3,11 @@ using System.Text.Json;
 
 namespace HetQ.Search;
 
-/// <summary>A trial as stored: its configuration, state, metrics and where its model is.</summary>
+/// <summary>A trial as stored: its configuration, state, metrics and where its model is. Under Hyperband,
+/// <see cref="Rung"/> is its budget level and <see cref="Parent"/> the trial it continues training (null for a new configuration).</summary>
 public sealed record TrialRecord(int Number, string Kind, IReadOnlyDictionary<string, string> Choice, string State, string? Worker,
-    double? Accuracy, double? Cost, double? Score, string? Metrics, string? Model, string? Error, double? Seconds, int Attempts)
+    double? Accuracy, double? Cost, double? Score, string? Metrics, string? Model, string? Error, double? Seconds, int Attempts,
+    int Rung = 0, int? Parent = null)
 {
     public bool IsDone => State == "done";
 }
@@ -15,6 +17,9 @@ public sealed record TrialRecord(int Number, string Kind, IReadOnlyDictionary<st
 /// transaction, heartbeats while it runs it, and a trial whose worker died is queued again.</summary>
 public abstract class StudyStore : IDisposable
 {
+    /// <summary>A trial to create: a new configuration (no parent), or a promotion of <c>Parent</c> to <c>Rung</c>.</summary>
+    public sealed record Proposal(string Kind, IReadOnlyDictionary<string, string> Choice, int Rung = 0, int? Parent = null);
+
     public string Study { get; }
     public string Location { get; }
 
@@ -71,7 +76,14 @@ public abstract class StudyStore : IDisposable
             Exec(c, ddl, $"CREATE TABLE IF NOT EXISTS studies (name TEXT PRIMARY KEY, config TEXT NOT NULL, created TEXT NOT NULL)");
             Exec(c, ddl, $@"CREATE TABLE IF NOT EXISTS trials (study TEXT NOT NULL, number INTEGER NOT NULL, kind TEXT NOT NULL, choice TEXT NOT NULL,
                 state TEXT NOT NULL, worker TEXT, heartbeat {Real}, attempts INTEGER NOT NULL, accuracy {Real}, cost {Real}, score {Real},
-                metrics TEXT, model TEXT, error TEXT, seconds {Real}, PRIMARY KEY (study, number))");
+                metrics TEXT, model TEXT, error TEXT, seconds {Real}, rung INTEGER NOT NULL DEFAULT 0, parent INTEGER, PRIMARY KEY (study, number))");
+            // Databases from before Hyperband lack the rung and parent columns: add them.
+            var columns = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            using (var probe = Command(c, ddl, "SELECT * FROM trials WHERE 1 = 0"))
+            using (var r = probe.ExecuteReader())
+                for (int i = 0; i < r.FieldCount; i++) columns.Add(r.GetName(i));
+            if (!columns.Contains("rung")) Exec(c, ddl, "ALTER TABLE trials ADD COLUMN rung INTEGER NOT NULL DEFAULT 0");
+            if (!columns.Contains("parent")) Exec(c, ddl, "ALTER TABLE trials ADD COLUMN parent INTEGER");
             ddl.Commit();
         }
         using var t = c.BeginTransaction();
@@ -109,7 +121,19 @@ public abstract class StudyStore : IDisposable
     /// create a new one from <paramref name="propose"/> while fewer than <paramref name="maxTrials"/> exist.
     /// Null when the study is complete (or everything left is running elsewhere).</summary>
     public TrialRecord? ClaimOrCreate(string worker, int maxTrials, double timeoutSeconds,
-        Func<IReadOnlyList<TrialRecord>, (string Kind, IReadOnlyDictionary<string, string> Choice)> propose)
+        Func<IReadOnlyList<TrialRecord>, (string Kind, IReadOnlyDictionary<string, string> Choice)> propose) =>
+        ClaimOrCreate(worker, maxTrials, timeoutSeconds, (all, canCreate) =>
+        {
+            if (!canCreate) return null;
+            var (kind, choice) = propose(all);
+            return new Proposal(kind, choice);
+        });
+
+    /// <summary>As above, with proposals that may also promote a finished trial (Hyperband): <paramref name="propose"/>
+    /// gets every trial and whether a new configuration may still be created (fewer than <paramref name="maxTrials"/>
+    /// trials without a parent exist); it returns the trial to create or null. Everything happens in one transaction,
+    /// so a promotion is created once however many workers ask together.</summary>
+    public TrialRecord? ClaimOrCreate(string worker, int maxTrials, double timeoutSeconds, Func<IReadOnlyList<TrialRecord>, bool, Proposal?> propose)
     {
         using var c = Connect();
         using var t = c.BeginTransaction();
@@ -127,13 +151,14 @@ public abstract class StudyStore : IDisposable
                     ("@w", worker), ("@h", now), ("@s", Study), ("@n", number));
                 claimed = Trials(c, t).First(r => r.Number == number);
             }
-        if (claimed is null && all.Count < maxTrials)
+        if (claimed is null && propose(all, all.Count(r => r.Parent is null) < maxTrials) is { } p)
         {
-            var (kind, choice) = propose(all);
             int number = all.Count == 0 ? 0 : all.Max(r => r.Number) + 1;
-            Exec(c, t, "INSERT INTO trials (study, number, kind, choice, state, worker, heartbeat, attempts) VALUES (@s, @n, @k, @c, 'running', @w, @h, 1)",
-                ("@s", Study), ("@n", number), ("@k", kind), ("@c", JsonSerializer.Serialize(choice)), ("@w", worker), ("@h", now));
-            claimed = new TrialRecord(number, kind, choice, "running", worker, null, null, null, null, null, null, null, 1);
+            Exec(c, t, @"INSERT INTO trials (study, number, kind, choice, state, worker, heartbeat, attempts, rung, parent)
+                VALUES (@s, @n, @k, @c, 'running', @w, @h, 1, @r, @p)",
+                ("@s", Study), ("@n", number), ("@k", p.Kind), ("@c", JsonSerializer.Serialize(p.Choice)), ("@w", worker), ("@h", now),
+                ("@r", p.Rung), ("@p", p.Parent));
+            claimed = new TrialRecord(number, p.Kind, p.Choice, "running", worker, null, null, null, null, null, null, null, 1, p.Rung, p.Parent);
         }
         t.Commit();
         return claimed;
@@ -192,11 +217,12 @@ public abstract class StudyStore : IDisposable
     private List<TrialRecord> Trials(DbConnection c, DbTransaction? t)
     {
         var list = new List<TrialRecord>();
-        using var cmd = Command(c, t, "SELECT number, kind, choice, state, worker, accuracy, cost, score, metrics, model, error, seconds, attempts FROM trials WHERE study = @s ORDER BY number", ("@s", Study));
+        using var cmd = Command(c, t, "SELECT number, kind, choice, state, worker, accuracy, cost, score, metrics, model, error, seconds, attempts, rung, parent FROM trials WHERE study = @s ORDER BY number", ("@s", Study));
         using var r = cmd.ExecuteReader();
         while (r.Read())
             list.Add(new TrialRecord(Convert.ToInt32(r.GetValue(0)), r.GetString(1), JsonSerializer.Deserialize<Dictionary<string, string>>(r.GetString(2))!,
-                r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4), D(r, 5), D(r, 6), D(r, 7), S(r, 8), S(r, 9), S(r, 10), D(r, 11), Convert.ToInt32(r.GetValue(12))));
+                r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4), D(r, 5), D(r, 6), D(r, 7), S(r, 8), S(r, 9), S(r, 10), D(r, 11), Convert.ToInt32(r.GetValue(12)),
+                Convert.ToInt32(r.GetValue(13)), r.IsDBNull(14) ? null : Convert.ToInt32(r.GetValue(14))));
         return list;
     }
 

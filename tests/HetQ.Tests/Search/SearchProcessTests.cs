@@ -46,6 +46,36 @@ public class SearchProcessTests(ITestOutputHelper output)
         return p;
     }
 
+    /// <summary>Starts the search and kills it (SIGKILL) once <paramref name="when"/> holds; a kill that lands between two
+    /// trials (nothing running: under load the gap is not negligible) resumes the study and tries again.</summary>
+    private static (IReadOnlyList<TrialRecord> Before, TrialRecord Killed) KillWhileRunning(TempDir dir, string db, string cfg, Func<IReadOnlyList<TrialRecord>, bool> when)
+    {
+        for (int attempt = 0; attempt < 5; attempt++)
+        {
+            var first = StartCli(dir.Path, "search", cfg);
+            var sw = Stopwatch.StartNew();
+            while (sw.Elapsed < TimeSpan.FromSeconds(180) && !first.HasExited)
+            {
+                if (File.Exists(db))
+                    try
+                    {
+                        using var s = StudyStore.Open(db, "s");
+                        if (when(s.Trials())) break;
+                    }
+                    catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or HetQException) { }
+                Thread.Sleep(20);
+            }
+            Assert.False(first.HasExited, "the search finished before it could be killed; make trials slower");
+            first.Kill(entireProcessTree: true); // SIGKILL
+            first.WaitForExit();
+            IReadOnlyList<TrialRecord> before;
+            using (var s = StudyStore.Open(db, "s")) before = s.Trials();
+            if (before.SingleOrDefault(t => t.State == "running") is { } killed) return (before, killed);
+        }
+        Assert.Fail("five kills all landed between two trials");
+        throw new InvalidOperationException();
+    }
+
     [Fact]
     public void A_fixed_seed_gives_the_same_weights_in_two_separate_processes()
     {
@@ -67,28 +97,9 @@ public class SearchProcessTests(ITestOutputHelper output)
         using var dir = new TempDir();
         string db = dir.File("study.sqlite");
         string cfg = SearchConfig(dir, db, trials: 6, epochs: 12);
-        var first = StartCli(dir.Path, "search", cfg);
-        var sw = Stopwatch.StartNew();
-        IReadOnlyList<TrialRecord> before = Array.Empty<TrialRecord>();
-        while (sw.Elapsed < TimeSpan.FromSeconds(120) && !first.HasExited)
-        {
-            if (File.Exists(db))
-                try
-                {
-                    using var s = StudyStore.Open(db, "s");
-                    before = s.Trials();
-                    if (before.Count(t => t.IsDone) >= 2 && before.Any(t => t.State == "running")) break;
-                }
-                catch (Exception e) when (e is Microsoft.Data.Sqlite.SqliteException or HetQException) { }
-            Thread.Sleep(20);
-        }
-        Assert.False(first.HasExited, "the search finished before it could be killed; make trials slower");
-        first.Kill(entireProcessTree: true); // SIGKILL
-        first.WaitForExit();
-        using (var s = StudyStore.Open(db, "s")) before = s.Trials();
+        var (before, killed) = KillWhileRunning(dir, db, cfg, all => all.Count(t => t.IsDone) >= 2 && all.Any(t => t.State == "running"));
         var doneBefore = before.Where(t => t.IsDone).ToList();
-        output.WriteLine($"killed with {doneBefore.Count} done, {before.Count(t => t.State == "running")} running");
-        Assert.Contains(before, t => t.State == "running");
+        output.WriteLine($"killed with {doneBefore.Count} done, trial {killed.Number} running");
 
         var second = StartCli(dir.Path, "search", cfg);
         Assert.True(second.WaitForExit(180_000), "the resumed search did not finish");
@@ -106,6 +117,43 @@ public class SearchProcessTests(ITestOutputHelper output)
             Assert.Equal(d.Metrics, same.Metrics);
         }
         Assert.Contains(after, t => t.Attempts == 2); // the trial running at the kill was run again
+    }
+
+    [Fact]
+    public void A_hyperband_search_killed_with_kill_9_resumes_with_each_trial_and_promotion_run_once()
+    {
+        using var dir = new TempDir();
+        string db = dir.File("study.sqlite");
+        string cfg = SearchConfig(dir, db, trials: 9, epochs: 8);
+        // Rungs of 8, 24 and 72 epochs: promoted trials continue from their parent's weights.
+        File.WriteAllText(cfg, File.ReadAllText(cfg).Replace("\"strategy\": { \"type\": \"tpe\", \"startup_trials\": 3 }",
+            "\"strategy\": { \"type\": \"hyperband\", \"min_epochs\": 8, \"max_epochs\": 72, \"eta\": 3, \"sampler\": \"random\" }"));
+        var (before, killed) = KillWhileRunning(dir, db, cfg, all => all.Any(t => t.Parent is not null && t.State == "running"));
+        var doneBefore = before.Where(t => t.IsDone).ToList();
+        output.WriteLine($"killed with {doneBefore.Count} done, trial {killed.Number} (rung {killed.Rung}, from #{killed.Parent}) running");
+
+        var second = StartCli(dir.Path, "search", cfg);
+        Assert.True(second.WaitForExit(300_000), "the resumed search did not finish");
+        Assert.Equal(0, second.ExitCode);
+        using var store = StudyStore.Open(db, "s");
+        var after = store.Trials();
+        Assert.All(after, t => Assert.True(t.State is "done" or "failed", $"trial {t.Number} is {t.State}"));
+        Assert.Equal(9, after.Count(t => t.Kind == "search" && t.Parent is null));
+        var parents = after.Where(t => t.Parent is not null).Select(t => t.Parent!.Value).ToList();
+        Assert.Equal(parents.Count, parents.Distinct().Count()); // no promotion twice
+        foreach (var d in doneBefore)
+        {
+            var same = after.Single(t => t.Number == d.Number);
+            Assert.Equal(1, same.Attempts);
+            Assert.Equal(d.Metrics, same.Metrics);
+        }
+        var rerun = after.Single(t => t.Number == killed.Number);
+        Assert.Equal(2, rerun.Attempts);
+        Assert.Equal((killed.Rung, killed.Parent), (rerun.Rung, rerun.Parent));
+        // Every trial reports the epochs its rung stands for: 8, 24 or 72 in all.
+        foreach (var t in after.Where(t => t.Kind == "search" && t.IsDone))
+            Assert.Contains($"\"epochs\":{new[] { 8, 24, 72 }[t.Rung]},", t.Metrics);
+        Assert.Null(new Hyperband(8, 72, 3, 1).Promotion(after));
     }
 
     [Fact]
@@ -133,5 +181,35 @@ public class SearchProcessTests(ITestOutputHelper output)
         int distinctWorkers = trials.Select(t => t.Worker).Distinct().Count();
         output.WriteLine($"{distinctWorkers} workers ran the {trials.Count} trials");
         Assert.True(distinctWorkers >= 2, $"only {distinctWorkers} worker(s) ran trials");
+    }
+
+    [Fact]
+    public void Several_workers_share_one_PostgreSQL_hyperband_study_and_promote_each_trial_once()
+    {
+        string? conn = Environment.GetEnvironmentVariable("HETQ_TEST_POSTGRES");
+        if (conn is null)
+        {
+            output.WriteLine("skipped: HETQ_TEST_POSTGRES is not set (test.sh starts a PostgreSQL server on loopback and sets it)");
+            return;
+        }
+        using var dir = new TempDir();
+        string study = "asha-" + Guid.NewGuid().ToString("N")[..8];
+        SearchConfig(dir, conn, trials: 9, epochs: 8);
+        File.WriteAllText(dir.File("search.json"), File.ReadAllText(dir.File("search.json")).Replace("\"name\": \"s\"", $"\"name\": \"{study}\"")
+            .Replace("\"strategy\": { \"type\": \"tpe\", \"startup_trials\": 3 }",
+                "\"strategy\": { \"type\": \"hyperband\", \"min_epochs\": 8, \"max_epochs\": 72, \"eta\": 3, \"sampler\": \"random\" }"));
+        var workers = Enumerable.Range(0, 3).Select(_ => StartCli(dir.Path, "search", dir.File("search.json"), "--worker")).ToList();
+        foreach (var w in workers) Assert.True(w.WaitForExit(300_000), "a worker did not finish");
+        Assert.All(workers, w => Assert.Equal(0, w.ExitCode));
+        using var store = StudyStore.Open(conn, study);
+        var trials = store.Trials();
+        Assert.Equal(9, trials.Count(t => t.Kind == "search" && t.Parent is null));
+        Assert.All(trials, t => Assert.Equal(1, t.Attempts));
+        Assert.All(trials, t => Assert.True(t.State is "done" or "failed"));
+        var parents = trials.Where(t => t.Parent is not null).Select(t => t.Parent!.Value).ToList();
+        Assert.NotEmpty(parents);
+        Assert.Equal(parents.Count, parents.Distinct().Count());
+        Assert.Null(new Hyperband(8, 72, 3, 1).Promotion(trials));
+        output.WriteLine($"{trials.Count} trials ({parents.Count} promotions) by {trials.Select(t => t.Worker).Distinct().Count()} workers");
     }
 }
