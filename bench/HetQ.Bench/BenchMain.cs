@@ -28,6 +28,9 @@ internal static class BenchMain
                 string[] variants = Value(args, "--variant") is { } v && v != "all" ? new[] { v } : new[] { "float", "qat" };
                 return TrainSpeed.Run(workloads, variants, epochs, !args.Contains("--no-peer"), RepoRoot());
             }
+            case "resources-time":
+                foreach (var dir in args.Skip(1)) ResourceBench.TimeModel(dir);
+                return 0;
             case "resources-calibrate" or "resources-error":
             {
                 string t = Value(args, "--target") ?? "xilinx";

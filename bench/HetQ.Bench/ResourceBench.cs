@@ -78,21 +78,41 @@ internal static class ResourceBench
         return 0;
     }
 
+    /// <summary>Freezes the model in <paramref name="dir"/> and times its estimate.</summary>
+    public static void TimeModel(string dir)
+    {
+        var (m, meta) = ModelIO.Load(dir);
+        var r = Freezer.Freeze(m, meta.Name);
+        Time(r.Graph ?? throw new HetQException($"{dir}: not exactly representable"), meta.Name);
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < 3; i++) VerilogWriter.Write(r.Graph, new HardwareOptions());
+        Console.WriteLine($"{meta.Name}: VerilogWriter.Write {(sw.Elapsed.TotalMilliseconds / 3).ToString("F1", CultureInfo.InvariantCulture)} ms (mean of 3, for comparison)");
+    }
+
     /// <summary>Times the estimate (median of 5 after one warm-up), in milliseconds.</summary>
     private static void Time(IntegerGraph g, string name)
     {
         ResourceModel.Estimate(g);
-        var times = new List<double>();
+        var times = new List<(double Wall, double Cpu)>();
+        var process = Process.GetCurrentProcess();
         for (int i = 0; i < 5; i++)
         {
+            process.Refresh();
+            var cpu = process.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
             var e = ResourceModel.Estimate(g);
-            times.Add(sw.Elapsed.TotalMilliseconds);
+            double wall = sw.Elapsed.TotalMilliseconds;
+            process.Refresh();
+            times.Add((wall, (process.TotalProcessorTime - cpu).TotalMilliseconds));
             if (i == 0) Console.WriteLine($"{name}: estimate (xilinx) {e.Lut} LUT, {e.Ff} FF, {e.Carry} CARRY4");
         }
-        times.Sort();
-        Console.WriteLine($"{name}: estimate time {times[2].ToString("F1", CultureInfo.InvariantCulture)} ms (median of 5, after a warm-up)");
+        string Median(Func<(double Wall, double Cpu), double> f) => times.Select(f).Order().ElementAt(2).ToString("F1", CultureInfo.InvariantCulture);
+        Console.WriteLine($"{name}: estimate time {Median(t => t.Wall)} ms wall, {Median(t => t.Cpu)} ms CPU (medians of 5, after a warm-up; "
+                          + $"{Environment.ProcessorCount} cores, load average {LoadAverage()})");
     }
+
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? File.ReadAllText("/proc/loadavg").Split(' ')[0] : "unknown";
 
     private static List<Row> Synthesize(IEnumerable<(string Name, IntegerGraph Graph, HardwareOptions Options)> designs, SynthesisTarget target,
         string work, TimeSpan timeout, bool fresh)

@@ -39,9 +39,9 @@ internal static class EstimateCommand
                 throw new HetQException($"{dir}: the model is not exactly representable in fixed point:\n  - " + string.Join("\n  - ", r.Problems));
             if (parse.GetValue(resources))
             {
-                var t = Enum.Parse<HetQ.Hardware.SynthesisTarget>(parse.GetValue(target)!, ignoreCase: true);
+                var family = Enum.Parse<HetQ.Hardware.SynthesisTarget>(parse.GetValue(target)!, ignoreCase: true);
                 var sw = System.Diagnostics.Stopwatch.StartNew();
-                var e = HetQ.Hardware.ResourceModel.Estimate(r.Graph, t, new HetQ.Hardware.HardwareOptions(parse.GetValue(stages)));
+                var e = HetQ.Hardware.ResourceModel.Estimate(r.Graph, family, new HetQ.Hardware.HardwareOptions(parse.GetValue(stages)));
                 double ms = sw.Elapsed.TotalMilliseconds;
                 PrintResources(r.Graph.Name, e, ms, parse.GetValue(json));
                 return 0;

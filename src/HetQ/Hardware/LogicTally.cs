@@ -13,7 +13,7 @@ internal sealed partial class LogicTally
 
     private readonly Dictionary<string, Entry> _entries = new(StringComparer.Ordinal);
     private readonly List<string> _outputs = new();
-    private HashSet<string>? _live;
+    private List<Entry>? _live;
 
     /// <summary>The primitive each wire kind letter of the writer stands for (see <see cref="Netlist.Fresh"/>'s callers in
     /// <see cref="Arithmetic"/> and the writer): s adder-tree node, a the root's constant adder, r rounding adder,
@@ -163,28 +163,49 @@ internal sealed partial class LogicTally
     }
 
     /// <summary>The entries an output reads, directly or through others (all of them when no output was declared).</summary>
-    private IEnumerable<Entry> Live()
+    private List<Entry> Live()
     {
-        if (_outputs.Count == 0) return _entries.Values;
-        if (_live is null)
+        if (_live is not null) return _live;
+        if (_outputs.Count == 0) return _live = _entries.Values.ToList();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var stack = new Stack<string>(_outputs);
+        _live = new List<Entry>();
+        while (stack.Count > 0)
         {
-            _live = new HashSet<string>(StringComparer.Ordinal);
-            var stack = new Stack<string>(_outputs);
-            while (stack.Count > 0)
-            {
-                string n = stack.Pop();
-                if (!_live.Add(n) || !_entries.TryGetValue(n, out var e)) continue;
-                foreach (var r in e.Reads) stack.Push(r);
-            }
+            string n = stack.Pop();
+            if (!seen.Add(n) || !_entries.TryGetValue(n, out var e)) continue;
+            _live.Add(e);
+            foreach (var r in e.Reads) stack.Push(r);
         }
-        return _entries.Where(p => _live.Contains(p.Key)).Select(p => p.Value);
+        return _live;
     }
 
+    /// <summary>The wires an expression reads: its identifiers that name a wire (not the letters of a literal such as
+    /// 4'hf, which follow a quote, nor system functions such as $signed).</summary>
     private static string[] Reads(string expr, IReadOnlyDictionary<string, int> widths)
     {
         var reads = new List<string>(2);
-        foreach (Match m in IdentifierPattern().Matches(expr))
-            if (widths.ContainsKey(m.Value) && !reads.Contains(m.Value)) reads.Add(m.Value);
+        var lookup = widths as Dictionary<string, int>;
+        for (int i = 0; i < expr.Length;)
+        {
+            char c = expr[i];
+            if (!(char.IsAsciiLetter(c) || c == '_'))
+            {
+                i++;
+                continue;
+            }
+            int start = i;
+            while (i < expr.Length && (char.IsAsciiLetterOrDigit(expr[i]) || expr[i] == '_')) i++;
+            if (start > 0 && expr[start - 1] is '\'' or '$') continue;
+            var span = expr.AsSpan(start, i - start);
+            string? name = null;
+            if (lookup is not null)
+            {
+                if (lookup.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(span, out string? key, out _)) name = key;
+            }
+            else if (widths.ContainsKey(span.ToString())) name = span.ToString();
+            if (name is not null && !reads.Contains(name)) reads.Add(name);
+        }
         return reads.ToArray();
     }
 
@@ -196,9 +217,6 @@ internal sealed partial class LogicTally
         while (i > 0 && char.IsAsciiDigit(name[i - 1])) i--;
         return i > 1 && i < name.Length && name[i - 2] == '_' ? name[i - 1] : '?';
     }
-
-    [GeneratedRegex(@"(?<!')\b[A-Za-z_][A-Za-z0-9_]*")]
-    private static partial Regex IdentifierPattern();
 
     [GeneratedRegex(@"^(\d+)'[hb][0-9a-fA-F]+$")]
     private static partial Regex LiteralPattern();
