@@ -19,18 +19,20 @@ internal static class EstimateCommand
         var input = new Option<string?>("--input-type") { Description = "fixed-point type of the input when the model has no input quantizer (default ap_fixed<16,6,RND_CONV,SAT>)" };
         var weights = new Option<string>("--weights-on") { Description = "where weights are stored: fixed (in the logic), sram or dram", DefaultValueFactory = _ => "fixed" };
         var activations = new Option<string>("--activations-on") { Description = "where activations are stored: fixed (in the logic), sram or dram", DefaultValueFactory = _ => "fixed" };
-        var resources = new Option<bool>("--resources") { Description = "estimate the FPGA resources (LUT, FF, carry cells, DSP) of the design hetq hw writes, in milliseconds, from the primitives the writer builds priced by coefficients fitted to Yosys (an estimate, not a synthesis: hetq hw synth measures); with --json: {\"model\", \"target\", \"kind\": \"estimate\", \"lut\", \"ff\", \"carry\", \"dsp\", \"resource_model\", ...}" };
+        var resources = new Option<bool>("--resources") { Description = "estimate the FPGA resources (LUT, FF, carry cells, DSP) of the design hetq hw writes, in a fraction of a second, from the primitives the writer builds priced by coefficients fitted to Yosys (an estimate, not a synthesis: hetq hw synth measures); with --json: {\"model\", \"target\", \"kind\": \"estimate\", \"lut\", \"ff\", \"carry\", \"dsp\", \"resource_model\", ...}" };
         var target = new Option<string>("--target") { Description = "FPGA family of the resource estimate: xilinx (UltraScale+ LUT6, CARRY4), ecp5 (LUT4, CCU2C) or ice40 (SB_LUT4, SB_CARRY)", DefaultValueFactory = _ => "xilinx" };
         target.AcceptOnlyFromAmong("xilinx", "ecp5", "ice40");
         var stages = new Option<int?>("--stages") { Description = "with --resources: register stages of the design (as hetq hw --stages; default one after each layer)" };
         weights.AcceptOnlyFromAmong(Memories);
         activations.AcceptOnlyFromAmong(Memories);
-        var cmd = new Command("estimate", "Cost of a quantized model, layer by layer: parameter and activation bits, multiplications and additions, BOPs, EBOPs and energy (QTools's Horowitz 45 nm model).")
+        var cmd = new Command("estimate", "Cost of a quantized model, layer by layer: parameter and activation bits, multiplications and additions, BOPs, EBOPs and energy (QTools's Horowitz 45 nm model); with --resources, an estimate of the LUTs, FFs and carry cells of its Verilog design instead.")
         {
             model, json, input, weights, activations, resources, target, stages,
         };
         cmd.SetAction(parse =>
         {
+            if (!parse.GetValue(resources) && (parse.GetResult(target) is { Implicit: false } || parse.GetValue(stages) is not null))
+                throw new HetQException("--target and --stages apply to the resource estimate: add --resources");
             string dir = parse.GetValue(model)!;
             var (m, meta) = ModelIO.Load(dir);
             FixedFormat? fmt = parse.GetValue(input) is { } t ? FixedFormat.Parse(t) : null;

@@ -149,6 +149,9 @@ public class ResourceModelTests(ITestOutputHelper output)
 
         (code, _, err) = CliRunner.Run("estimate", dir.File("m"), "--resources", "--target", "stratix");
         Assert.NotEqual(0, code);
+        (code, _, err) = CliRunner.Run("estimate", dir.File("m"), "--target", "ecp5");
+        Assert.Equal(2, code);
+        Assert.Contains("add --resources", err);
     }
 
     [Fact]
