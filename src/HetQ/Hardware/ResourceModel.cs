@@ -32,7 +32,7 @@ public static class ResourceModel
     public const string ResourceName = "HetQ.Hardware.resource-model.json";
 
     /// <summary>Features priced for LUTs, FFs and carry cells; each is a sum over the tally (see <see cref="Features"/>).</summary>
-    internal static readonly string[] LutFeatures = ["adder_bits", "adder_both_bits", "adder_one_bits", "adders", "rounding_bits", "mux_bits", "saturation_bits", "compare_bits", "register_bits"];
+    internal static readonly string[] LutFeatures = ["adder_bits", "adder_both_bits", "adder_one_bits", "adders", "rounding_bits", "small_adder_bits", "mux_bits", "saturation_bits", "compare_bits", "register_bits"];
     internal static readonly string[] FfFeatures = ["register_bits"];
     internal static readonly string[] CarryFeatures = ["adder_chain", "compare_chain"];
 
@@ -76,11 +76,16 @@ public static class ResourceModel
         _ => 1,
     };
 
-    /// <summary>The features of a tally for <paramref name="target"/> (carry chains are counted in the target's cells).</summary>
+    /// <summary>The widest adder Yosys's arith_map for the target leaves to LUT logic instead of a carry chain
+    /// (its _TECHMAP_FAIL_ condition: Y_WIDTH &lt;= 2 for xilinx and ice40, &lt;= 4 for ecp5).</summary>
+    internal static int LutAdderWidth(SynthesisTarget t) => t == SynthesisTarget.Ecp5 ? 4 : 2;
+
+    /// <summary>The features of a tally for <paramref name="target"/> (carry chains are counted in the target's cells;
+    /// adders too narrow for a carry chain count as small_adder_bits instead).</summary>
     internal static IReadOnlyDictionary<string, double> Features(LogicTally t, SynthesisTarget target)
     {
-        int k = CarryBits(target);
-        static double Cells(int w, int k) => (w + k - 1) / k;
+        int k = CarryBits(target), small = LutAdderWidth(target);
+        double Cells(int w, int k) => w <= small ? 0 : (w + k - 1) / k;
         var adders = t.Of(Primitive.Adder).ToList();
         var rounding = t.Of(Primitive.Rounding).ToList();
         var compares = t.Of(Primitive.Comparator).Concat(t.Of(Primitive.Saturation)).ToList();
@@ -91,6 +96,7 @@ public static class ResourceModel
             ["adder_one_bits"] = t.Sums(Primitive.Adder).Sum(a => (double)a.One),
             ["adders"] = adders.Count,
             ["rounding_bits"] = rounding.Sum(a => (double)a.Width),
+            ["small_adder_bits"] = adders.Concat(rounding).Where(a => a.Width <= small).Sum(a => (double)a.Width),
             ["mux_bits"] = t.Of(Primitive.Mux).Sum(a => (double)a.Width),
             ["saturation_bits"] = t.Of(Primitive.Saturation).Sum(a => (double)a.Width),
             ["compare_bits"] = compares.Sum(a => (double)a.OperandWidth),
