@@ -28,8 +28,24 @@ internal static class BenchMain
                 string[] variants = Value(args, "--variant") is { } v && v != "all" ? new[] { v } : new[] { "float", "qat" };
                 return TrainSpeed.Run(workloads, variants, epochs, !args.Contains("--no-peer"), RepoRoot());
             }
+            case "resources-time":
+                foreach (var dir in args.Skip(1)) ResourceBench.TimeModel(dir);
+                return 0;
+            case "resources-calibrate" or "resources-error":
+            {
+                string t = Value(args, "--target") ?? "xilinx";
+                string[] targets = t == "all" ? new[] { "xilinx", "ecp5", "ice40" } : t.Split(',');
+                string work = Value(args, "--work") ?? Path.Combine(RepoRoot(), "runs", "resource-model");
+                var timeout = TimeSpan.FromSeconds(double.Parse(Value(args, "--timeout") ?? "600", System.Globalization.CultureInfo.InvariantCulture));
+                bool fresh = args.Contains("--fresh");
+                if (what == "resources-calibrate") return ResourceBench.Calibrate(RepoRoot(), targets, work, timeout, fresh);
+                var models = args.Select((a, i) => (a, i)).Where(p => p.a == "--model" && p.i + 1 < args.Length).Select(p => args[p.i + 1]).ToList();
+                return ResourceBench.Error(RepoRoot(), targets, work, timeout, fresh, models);
+            }
             default:
-                Console.Error.WriteLine("usage: HetQ.Bench train-speed [--workload a|b|all] [--variant float|qat|all] [--epochs N] [--no-peer] | profile");
+                Console.Error.WriteLine("usage: HetQ.Bench train-speed [--workload a|b|all] [--variant float|qat|all] [--epochs N] [--no-peer] | profile\n"
+                    + "  | resources-calibrate [--target xilinx|ecp5|ice40|all] [--work DIR] [--timeout S] [--fresh]\n"
+                    + "  | resources-error [--target ...] [--model DIR]... [--work DIR] [--timeout S] [--fresh]");
                 return 2;
         }
     }

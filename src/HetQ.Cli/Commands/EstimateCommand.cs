@@ -7,7 +7,7 @@ using HetQ.Quantization;
 
 namespace HetQ.Cli.Commands;
 
-/// <summary>`hetq estimate MODEL [--json] [--input-type T] [--weights-on M] [--activations-on M]`.</summary>
+/// <summary>`hetq estimate MODEL [--json] [--input-type T] [--weights-on M] [--activations-on M] [--resources [--target T] [--stages N]]`.</summary>
 internal static class EstimateCommand
 {
     private static readonly string[] Memories = ["fixed", "sram", "dram"];
@@ -19,20 +19,35 @@ internal static class EstimateCommand
         var input = new Option<string?>("--input-type") { Description = "fixed-point type of the input when the model has no input quantizer (default ap_fixed<16,6,RND_CONV,SAT>)" };
         var weights = new Option<string>("--weights-on") { Description = "where weights are stored: fixed (in the logic), sram or dram", DefaultValueFactory = _ => "fixed" };
         var activations = new Option<string>("--activations-on") { Description = "where activations are stored: fixed (in the logic), sram or dram", DefaultValueFactory = _ => "fixed" };
+        var resources = new Option<bool>("--resources") { Description = "estimate the FPGA resources (LUT, FF, carry cells, DSP) of the design hetq hw writes, in a fraction of a second, from the primitives the writer builds priced by coefficients fitted to Yosys (an estimate, not a synthesis: hetq hw synth measures); with --json: {\"model\", \"target\", \"kind\": \"estimate\", \"lut\", \"ff\", \"carry\", \"dsp\", \"resource_model\", ...}" };
+        var target = new Option<string>("--target") { Description = "FPGA family of the resource estimate: xilinx (UltraScale+ LUT6, CARRY4), ecp5 (LUT4, CCU2C) or ice40 (SB_LUT4, SB_CARRY)", DefaultValueFactory = _ => "xilinx" };
+        target.AcceptOnlyFromAmong("xilinx", "ecp5", "ice40");
+        var stages = new Option<int?>("--stages") { Description = "with --resources: register stages of the design (as hetq hw --stages; default one after each layer)" };
         weights.AcceptOnlyFromAmong(Memories);
         activations.AcceptOnlyFromAmong(Memories);
-        var cmd = new Command("estimate", "Cost of a quantized model, layer by layer: parameter and activation bits, multiplications and additions, BOPs, EBOPs and energy (QTools's Horowitz 45 nm model).")
+        var cmd = new Command("estimate", "Cost of a quantized model, layer by layer: parameter and activation bits, multiplications and additions, BOPs, EBOPs and energy (QTools's Horowitz 45 nm model); with --resources, an estimate of the LUTs, FFs and carry cells of its Verilog design instead.")
         {
-            model, json, input, weights, activations,
+            model, json, input, weights, activations, resources, target, stages,
         };
         cmd.SetAction(parse =>
         {
+            if (!parse.GetValue(resources) && (parse.GetResult(target) is { Implicit: false } || parse.GetValue(stages) is not null))
+                throw new HetQException("--target and --stages apply to the resource estimate: add --resources");
             string dir = parse.GetValue(model)!;
             var (m, meta) = ModelIO.Load(dir);
             FixedFormat? fmt = parse.GetValue(input) is { } t ? FixedFormat.Parse(t) : null;
             var r = Freezer.Freeze(m, meta.Name, fmt);
             if (r.Graph is null)
                 throw new HetQException($"{dir}: the model is not exactly representable in fixed point:\n  - " + string.Join("\n  - ", r.Problems));
+            if (parse.GetValue(resources))
+            {
+                var family = Enum.Parse<HetQ.Hardware.SynthesisTarget>(parse.GetValue(target)!, ignoreCase: true);
+                var sw = System.Diagnostics.Stopwatch.StartNew();
+                var e = HetQ.Hardware.ResourceModel.Estimate(r.Graph, family, new HetQ.Hardware.HardwareOptions(parse.GetValue(stages)));
+                double ms = sw.Elapsed.TotalMilliseconds;
+                PrintResources(r.Graph.Name, e, ms, parse.GetValue(json));
+                return 0;
+            }
             var placement = new Placement(Parse(parse.GetValue(weights)!), Parse(parse.GetValue(activations)!));
             var report = CostModel.Estimate(r.Graph, EnergyModel.Horowitz45nm, placement);
             if (parse.GetValue(json))
@@ -45,6 +60,23 @@ internal static class EstimateCommand
             return 0;
         });
         return cmd;
+    }
+
+    private static void PrintResources(string name, HetQ.Hardware.ResourceEstimate e, double ms, bool json)
+    {
+        string target = HetQ.Hardware.Synthesis.Name(e.Target);
+        string carry = e.Target switch { HetQ.Hardware.SynthesisTarget.Xilinx => "CARRY4", HetQ.Hardware.SynthesisTarget.Ecp5 => "CCU2C", _ => "SB_CARRY" };
+        if (json)
+        {
+            Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
+            {
+                model = name, target, kind = "estimate", lut = e.Lut, ff = e.Ff, carry = e.Carry, dsp = e.Dsp,
+                resource_model = e.Model, milliseconds = Math.Round(ms, 2), features = e.Features,
+            }));
+            return;
+        }
+        Console.WriteLine($"resources of {name} for {target} (estimate, not synthesis): {e.Lut} LUT, {e.Ff} FF, {e.Carry} {carry}, {e.Dsp} DSP");
+        Console.WriteLine($"model: {e.Model}; computed in {ms.ToString("F1", CultureInfo.InvariantCulture)} ms; hetq hw synth measures it");
     }
 
     private static Memory Parse(string name) => Enum.Parse<Memory>(name, ignoreCase: true);

@@ -36,6 +36,7 @@ internal sealed class Netlist
     private readonly Dictionary<(string Origin, int Stage), Sig> _delayed = new();
     private readonly Dictionary<string, int> _counters = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Expr, BigInteger Lo, BigInteger Hi), Sig> _logic = new();
+    private readonly Dictionary<string, int> _widths = new(StringComparer.Ordinal);
 
     public Netlist(IndentedTextWriter writer, IEnumerable<int> cuts)
     {
@@ -50,6 +51,9 @@ internal sealed class Netlist
     public long RegisterBits { get; private set; }
 
     public IndentedTextWriter Writer => _w;
+
+    /// <summary>The logic and registers written so far, primitive by primitive (for <see cref="ResourceModel"/>).</summary>
+    public LogicTally Tally { get; } = new();
 
     /// <summary>The stage of signals computed on <paramref name="level"/>: the number of cuts below it.</summary>
     public int StageOf(int level) => _cuts.GetViewBetween(int.MinValue, level - 1).Count;
@@ -79,6 +83,7 @@ internal sealed class Netlist
         Claim(name);
         string range = width == 1 ? $"{port}[{offset}]" : $"{port}[{offset + width - 1}:{offset}]";
         _w.WriteLine($"wire {Decl(lo, width)}{name} = {range};");
+        _widths[name] = width;
         return new Sig(name, lo, hi, 0, 0, name);
     }
 
@@ -93,6 +98,8 @@ internal sealed class Netlist
         Claim(name);
         Depth = Math.Max(Depth, level + 1);
         _w.WriteLine($"wire {Decl(lo, WidthOf(lo, hi))}{name} = {expr};");
+        Tally.Logic(name, WidthOf(lo, hi), expr, _widths);
+        _widths[name] = WidthOf(lo, hi);
         var s = new Sig(name, lo, hi, shift, StageOf(level), name);
         _logic[(expr, lo, hi)] = s;
         return s;
@@ -105,6 +112,8 @@ internal sealed class Netlist
         if (lo == hi) return Sig.Constant(lo);
         Claim(name);
         _w.WriteLine($"wire {Decl(lo, WidthOf(lo, hi))}{name} = {expr};");
+        Tally.Alias(name, expr, _widths);
+        _widths[name] = WidthOf(lo, hi);
         return new Sig(name, lo, hi, 0, source.Stage, name);
     }
 
@@ -128,6 +137,8 @@ internal sealed class Netlist
                 _w.WriteLine($"reg {Decl(s.Lo, width)}{name};");
                 _registerAssignments.Add($"{name} <= {s.Name};");
                 RegisterBits += width;
+                Tally.Register(name, width, s.Name!);
+                _widths[name] = width;
                 r = s with { Name = name, Stage = next };
                 _delayed[(s.Origin!, next)] = r;
             }

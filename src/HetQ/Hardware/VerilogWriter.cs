@@ -60,6 +60,25 @@ public static partial class VerilogWriter
         return new VerilogDesign(manifest, new[] { new VerilogFile(top + ".v", text.ToString()) });
     }
 
+    /// <summary>Builds the design without writing any text and returns what it is made of: the same passes as
+    /// <see cref="Write"/> (a probe for the levels, then the pipelined design), into <see cref="TextWriter.Null"/>.</summary>
+    internal static LogicTally Count(IntegerGraph graph, HardwareOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Stages is < 0) throw new HetQException($"stages must be 0 or more, given {options.Stages}");
+        if (options.Argmax && graph.Output.Output.Size < 2)
+            throw new HetQException($"argmax needs at least 2 outputs; '{graph.Output.Name}' has {graph.Output.Output.Size}");
+        var probe = new Emitter(graph, options, new IndentedTextWriter(TextWriter.Null), Array.Empty<int>());
+        probe.Emit();
+        var (cuts, _) = Cuts(probe, options, probe.Ends.Max());
+        if (cuts.Length == 0) return probe.Tally; // no registers: the probe built the whole design
+        var emitter = new Emitter(graph, options, new IndentedTextWriter(TextWriter.Null), cuts);
+        emitter.CopyLevels(probe);
+        emitter.Emit();
+        return emitter.Tally;
+    }
+
     private static (int[] Cuts, string Pipelining) Cuts(Emitter probe, HardwareOptions o, int depth)
     {
         switch (o.Stages)
@@ -121,6 +140,7 @@ public static partial class VerilogWriter
         public int[] Starts { get; }
         public int[] Ends { get; }
         public long RegisterBits => _net.RegisterBits;
+        public LogicTally Tally => _net.Tally;
         private readonly int[] _cuts;
 
         public Emitter(IntegerGraph g, HardwareOptions o, IndentedTextWriter w, int[] cuts)
@@ -443,6 +463,7 @@ public static partial class VerilogWriter
             for (int i = 0; i < outputs.Length; i++)
             {
                 var s = _net.Delay(outputs[i], stage);
+                if (!s.IsConstant) _net.Tally.Output(s.Name!);
                 string range = w == 1 ? $"{i * w}" : $"{(i + 1) * w - 1}:{i * w}";
                 _w.WriteLine($"assign {OutputPort}[{range}] = {Netlist.Ext(s, s.IsConstant ? 0 : s.Shift, w)};");
             }

@@ -40,7 +40,8 @@ public sealed class SearchConfig
     public required string Json { get; init; }
 
     public static readonly string[] Strategies = { "random", "tpe", "blocks", "hyperband" };
-    public static readonly string[] Metrics = { "ebops", "bits", "energy", "bops" };
+    /// <summary>Cost metrics: those of <see cref="Cost.CostReport.Metric"/>, and "lut" (the resource model's Xilinx LUT estimate).</summary>
+    public static readonly string[] Metrics = { "ebops", "bits", "energy", "bops", "lut" };
 
     public static SearchConfig Load(string file)
     {

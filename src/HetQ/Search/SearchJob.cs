@@ -41,7 +41,7 @@ public sealed class SearchJob
         _initial = cfg.InitialWeights is { } dir ? ModelIO.Load(dir).Model : null; // read once, copied into every trial
         var model = BaseModel();
         _space = SearchSpace.Create(model, cfg.Space);
-        _reference = CostModel.EstimateReference(model).Metric(cfg.Metric);
+        _reference = cfg.Metric == "lut" ? Hardware.ResourceModel.Estimate(CostModel.Reference(model)).Lut : CostModel.EstimateReference(model).Metric(cfg.Metric);
         var val = _data.Validation.Count > 0 ? _data.Validation : _data.Test;
         _floatAccuracy = Inference.Accuracy(Inference.Predict(model.WithoutQuantization(), val), Tensor.Size(model.OutputShape), val.Labels);
         log?.Invoke($"search space: {_space.Dimensions.Count} choices, {_space.Size:N0} configurations; reference cost ({cfg.Metric}, int8): {_reference:N0}");
@@ -174,7 +174,7 @@ public sealed class SearchJob
                 "not exactly representable: " + string.Join("; ", freeze.Problems));
         freeze.Graph.Save(Path.Combine(dir, "graph.json"));
         var report = CostModel.Estimate(freeze.Graph);
-        double cost = report.Metric(_cfg.Metric);
+        double cost = _cfg.Metric == "lut" ? Hardware.ResourceModel.Estimate(freeze.Graph).Lut : report.Metric(_cfg.Metric);
         double score = _cfg.Objective == "floor"
             ? new FloorObjective(_cfg.Forgiving, _floatAccuracy - _cfg.MaxDrop / 100).Score(valAcc, _reference, cost)
             : _cfg.Forgiving.Score(valAcc, _reference, cost);
