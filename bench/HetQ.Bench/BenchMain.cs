@@ -15,6 +15,8 @@ internal static class BenchMain
         {
             case "emulator":
                 return EmulatorBench.Run(RepoRoot());
+            case "hw-gen":
+                return HardwareBench.Run(RepoRoot(), Value(args, "--model"), Value(args, "--out"), int.Parse(Value(args, "--repeat") ?? "5", System.Globalization.CultureInfo.InvariantCulture));
             case "gemm":
                 GemmBench.Run();
                 return 0;
@@ -29,7 +31,7 @@ internal static class BenchMain
                 return TrainSpeed.Run(workloads, variants, epochs, !args.Contains("--no-peer"), RepoRoot());
             }
             default:
-                Console.Error.WriteLine("usage: HetQ.Bench train-speed [--workload a|b|all] [--variant float|qat|all] [--epochs N] [--no-peer] | profile");
+                Console.Error.WriteLine("usage: HetQ.Bench train-speed [--workload a|b|all] [--variant float|qat|all] [--epochs N] [--no-peer] | profile | hw-gen [--model DIR] [--out DIR] [--repeat N]");
                 return 2;
         }
     }

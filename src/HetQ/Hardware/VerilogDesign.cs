@@ -10,7 +10,8 @@ namespace HetQ.Hardware;
 /// <param name="Top">Top module name (default hetq_ and the graph's name).</param>
 /// <param name="Sharing">How the sums of each constant weight matrix (dense, convolution) are built: partial sums shared
 /// across its outputs (<see cref="Sharing.Cse"/>, the default) or each output on its own.</param>
-public sealed record HardwareOptions(int? Stages = null, bool Argmax = false, string? Top = null, Sharing Sharing = Sharing.Cse);
+/// <param name="SharingDepth">Adder levels that sharing may add to a layer's plain adder trees (0: the same depth).</param>
+public sealed record HardwareOptions(int? Stages = null, bool Argmax = false, string? Top = null, Sharing Sharing = Sharing.Cse, int SharingDepth = 0);
 
 /// <summary>One generated file.</summary>
 public sealed record VerilogFile(string Name, string Text);

@@ -24,6 +24,7 @@ public static partial class VerilogWriter
         ArgumentNullException.ThrowIfNull(options);
         string top = options.Top ?? "hetq_" + Identifier(graph.Name);
         if (!IdentifierPattern().IsMatch(top)) throw new HetQException($"top module name '{top}' is not a Verilog identifier");
+        if (options.SharingDepth is < 0 or > 32) throw new HetQException($"sharing depth must be 0 to 32 extra adder levels, given {options.SharingDepth}");
         if (options.Stages is < 0) throw new HetQException($"stages must be 0 or more, given {options.Stages}");
         if (options.Argmax && graph.Output.Output.Size < 2)
             throw new HetQException($"argmax needs at least 2 outputs; '{graph.Output.Name}' has {graph.Output.Output.Size}");
@@ -436,7 +437,7 @@ public static partial class VerilogWriter
             string mask = string.Join(",", active);
             if (!_decompositions.TryGetValue((k, mask), out var d))
             {
-                d = ConstantMatrix.Decompose(active.Count, cols, (r, j) => weight(active[r], j));
+                d = ConstantMatrix.Decompose(active.Count, cols, (r, j) => weight(active[r], j), extraDepth: _o.SharingDepth);
                 _decompositions[(k, mask)] = d;
             }
             var sums = ConstantMatrix.Sums(_net, _prefixes[k], d, active.Select(i => x[i]).ToList(), shift, constants, level);
