@@ -32,6 +32,19 @@ internal static partial class HardwareBench
             var (model, _) = KerasImporter.Import(json, Path.Combine(dir, "qkeras_3layer_weights.h5"));
             graph = Freezer.Freeze(model, "qkeras_3layer").Graph!;
         }
+        Console.WriteLine("adders of each dense layer's matrix (constant inputs included): plain trees; shared + tree adders with sharing (depth kept; any depth)");
+        foreach (var node in graph.Nodes)
+        {
+            if (node.Op is not DenseOp d) continue;
+            long W(int i, int j) => d.Weights[i * d.Out + j];
+            var plain = ConstantMatrix.Decompose(d.In, d.Out, W, share: false);
+            var cse = ConstantMatrix.Decompose(d.In, d.Out, W);
+            var deep = ConstantMatrix.Decompose(d.In, d.Out, W, extraDepth: 32);
+            int digits = plain.Columns.Sum(c => c.Count);
+            Console.WriteLine($"  {node.Name,-8} {d.In}x{d.Out}: {digits} digits, {plain.TreeAdders} adders (depth {plain.Depth}); "
+                              + $"{cse.Adders.Count} + {cse.TreeAdders} = {cse.Adders.Count + cse.TreeAdders} (depth {cse.Depth}); "
+                              + $"{deep.Adders.Count} + {deep.TreeAdders} = {deep.Adders.Count + deep.TreeAdders} (depth {deep.Depth})");
+        }
         var variants = new (string Name, HardwareOptions Options)[]
         {
             ("none", new HardwareOptions(Sharing: Sharing.None)),
