@@ -35,14 +35,16 @@ def main():
                 if d is not None and not seq(cells[d]["type"]): best = max(best, arrival(d))
         memo[cell] = best + weight(c["type"])
         return memo[cell]
-    ends = []
+    ends, names = [], []
     for name, c in cells.items():
         if seq(c["type"]) and c["type"] != "BUFG":
             for port, bits in c["connections"].items():
                 if c["port_directions"].get(port) == "input" and port != "C":
                     for b in bits:
                         d = driver.get(b) if isinstance(b, int) else None
-                        if d is not None and not seq(cells[d]["type"]): ends.append(arrival(d))
+                        if d is not None and not seq(cells[d]["type"]):
+                            ends.append(arrival(d))
+                            names.append((arrival(d), name))
     for pname, p in mod["ports"].items():
         if p["direction"] == "output":
             for b in p["bits"]:
@@ -50,6 +52,14 @@ def main():
                 if d is not None and not seq(cells[d]["type"]): ends.append(arrival(d))
     hist = {}
     for e in ends: hist[e] = hist.get(e, 0) + 1
-    print(json.dumps({"max_lut_levels": max(ends) if ends else 0, "endpoints": len(ends), "histogram": dict(sorted(hist.items()))}))
+    top_level = max(ends) if ends else 0
+    # the registers (by the bit they store) that end the deepest paths, a few of them
+    deepest = sorted({n for a, n in names if a == top_level})[:8]
+    qnames = {}
+    for pname, net in mod["netnames"].items():
+        for b in net["bits"]:
+            if isinstance(b, int): qnames.setdefault(b, pname)
+    where = [qnames.get(cells[n]["connections"].get("Q", [None])[0], n) for n in deepest]
+    print(json.dumps({"max_lut_levels": top_level, "endpoints": len(ends), "histogram": dict(sorted(hist.items())), "deepest_registers": where}))
 
 main()
