@@ -9,8 +9,9 @@ using HetQ.Quantization;
 namespace HetQ.Hardware;
 
 /// <summary>Writes an <see cref="IntegerGraph"/> as one synthesizable Verilog-2001 module: fully parallel (a new input
-/// vector every clock), every weight a constant (shift-and-add on canonical signed digits, balanced two-input adder
-/// trees sized from exact bounds), requantization exactly as the emulator's, and pipeline registers where
+/// vector every clock), every weight a constant (shift-and-add on canonical signed digits, partial sums shared across
+/// each weight matrix's outputs unless <see cref="HardwareOptions.Sharing"/> says none, two-input adder trees sized from
+/// exact bounds), requantization exactly as the emulator's, and pipeline registers where
 /// <see cref="HardwareOptions.Stages"/> asks. The module computes exactly what <see cref="Emulation.Emulator"/> computes.</summary>
 public static partial class VerilogWriter
 {
