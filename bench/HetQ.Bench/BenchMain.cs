@@ -15,6 +15,8 @@ internal static class BenchMain
         {
             case "emulator":
                 return EmulatorBench.Run(RepoRoot());
+            case "hw-gen":
+                return HardwareBench.Run(RepoRoot(), Value(args, "--model"), Value(args, "--out"), int.Parse(Value(args, "--repeat") ?? "5", System.Globalization.CultureInfo.InvariantCulture));
             case "gemm":
                 GemmBench.Run();
                 return 0;
@@ -43,8 +45,12 @@ internal static class BenchMain
                 return ResourceBench.Error(RepoRoot(), targets, work, timeout, fresh, models);
             }
             default:
-                Console.Error.WriteLine("usage: HetQ.Bench train-speed [--workload a|b|all] [--variant float|qat|all] [--epochs N] [--no-peer] | profile\n"
-                    + "  | resources-calibrate [--target xilinx|ecp5|ice40|all] [--work DIR] [--timeout S] [--fresh]\n"
+                Console.Error.WriteLine("usage: HetQ.Bench train-speed [--workload a|b|all] [--variant float|qat|all] [--epochs N] [--no-peer] | profile
+"
+                    + "  | hw-gen [--model DIR] [--out DIR] [--repeat N]
+"
+                    + "  | resources-calibrate [--target xilinx|ecp5|ice40|all] [--work DIR] [--timeout S] [--fresh]
+"
                     + "  | resources-error [--target ...] [--model DIR]... [--work DIR] [--timeout S] [--fresh]");
                 return 2;
         }

@@ -22,11 +22,18 @@ internal static class HwCommand
         var argmax = new Option<bool>("--argmax") { Description = "output the index of the largest logit instead of the logits" };
         var top = new Option<string?>("--top") { Description = "top module name (default hetq_<model name>)" };
         var input = new Option<string?>("--input-type") { Description = "fixed-point type of the input when the model has no input quantizer (default ap_fixed<16,6,RND_CONV,SAT>)" };
+        var sharing = new Option<string>("--sharing")
+        {
+            Description = "how each weight matrix's sums are built: cse shares partial sums across its outputs (greedy common-subexpression "
+                          + "elimination on the signed digits, adder depth kept); none gives each output its own adder tree",
+            DefaultValueFactory = _ => "cse",
+        };
+        sharing.AcceptOnlyFromAmong("cse", "none");
         var json = new Option<bool>("--json") { Description = "print one JSON object: design directory, top, files, ports, latency" };
         var cmd = new Command("hw", "Write the frozen model as bit-exact, fully parallel, pipelined Verilog (DIR/*.v, DIR/manifest.json, DIR/graph.json); "
                                     + "`hw sim` simulates it against the emulator, `hw synth` synthesizes it with Yosys.")
         {
-            model, output, stages, argmax, top, input, json,
+            model, output, stages, argmax, top, input, sharing, json,
         };
         cmd.Subcommands.Add(SimCommand());
         cmd.Subcommands.Add(SynthCommand.Create());
@@ -38,7 +45,8 @@ internal static class HwCommand
             var r = Freezer.Freeze(m, meta.Name, fmt);
             if (r.Graph is null)
                 throw new HetQException($"{dir}: the model is not exactly representable in fixed point:\n  - " + string.Join("\n  - ", r.Problems));
-            var design = VerilogWriter.Write(r.Graph, new HardwareOptions(parse.GetValue(stages), parse.GetValue(argmax), parse.GetValue(top)));
+            var design = VerilogWriter.Write(r.Graph, new HardwareOptions(parse.GetValue(stages), parse.GetValue(argmax), parse.GetValue(top),
+                parse.GetValue(sharing) == "none" ? Sharing.None : Sharing.Cse));
             string outDir = parse.GetValue(output) ?? Path.Combine(dir, "hw");
             design.Save(outDir);
             r.Graph.Save(Path.Combine(outDir, GraphFile));
@@ -59,13 +67,14 @@ internal static class HwCommand
                     initiation_interval = d.InitiationInterval,
                     levels = d.Levels,
                     register_bits = d.RegisterBits,
+                    sharing = d.Sharing,
                 }));
                 return 0;
             }
             Console.WriteLine($"top module   {d.Top} ({string.Join(", ", d.Files)})");
             Console.WriteLine($"input  {d.Input.Name,-5} {d.Input.Elements} x {d.Input.Type} ({d.Input.Bits} bits)");
             Console.WriteLine($"output {d.Output.Name,-5} {(d.Argmax ? "argmax index" : $"{d.Output.Elements} x {d.Output.Type}")} ({d.Output.Bits} bits)");
-            Console.WriteLine($"latency      {d.LatencyCycles} clock cycles ({d.Pipelining} pipelining, {d.Levels} levels of logic, {d.RegisterBits} register bits), II = 1");
+            Console.WriteLine($"latency      {d.LatencyCycles} clock cycles ({d.Pipelining} pipelining, {d.Levels} levels of logic, {d.RegisterBits} register bits), II = 1; partial sums shared: {d.Sharing}");
             foreach (var note in r.Graph.Notes) Console.WriteLine($"note: {note}");
             Console.WriteLine($"design written to {Path.GetFullPath(outDir)}");
             return 0;

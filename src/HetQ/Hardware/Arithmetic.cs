@@ -31,7 +31,7 @@ internal static class Arithmetic
 
     /// <summary>A node of an adder tree: its value is ±wire·2^Shift and equals Σ coefficient·wire over the leaf
     /// wires it covers (by origin), which gives exact bounds for independent inputs.</summary>
-    private sealed record TreeNode(Sig Wire, bool Negated, Dictionary<string, (BigInteger Lo, BigInteger Hi, BigInteger Coef)> Leaves)
+    internal sealed record TreeNode(Sig Wire, bool Negated, Dictionary<string, (BigInteger Lo, BigInteger Hi, BigInteger Coef)> Leaves)
     {
         public (BigInteger Lo, BigInteger Hi) Bounds()
         {
@@ -82,7 +82,8 @@ internal static class Arithmetic
         return (AddConstant(net, prefix, nodes[0], constant, level), level);
     }
 
-    private static TreeNode Combine(Netlist net, string prefix, TreeNode a, TreeNode b, int level)
+    /// <summary>The adder a + b (either may be negated) on <paramref name="level"/>, sized from the exact bounds of the sum.</summary>
+    internal static TreeNode Combine(Netlist net, string prefix, TreeNode a, TreeNode b, int level, char kind = 's')
     {
         var leaves = new Dictionary<string, (BigInteger Lo, BigInteger Hi, BigInteger Coef)>(a.Leaves, StringComparer.Ordinal);
         foreach (var (key, (l, h, c)) in b.Leaves)
@@ -107,11 +108,11 @@ internal static class Arithmetic
         var x = net.At(first.Wire, level);
         var y = net.At(second.Wire, level);
         string expr = $"{Netlist.Ext(x, x.Shift - s, w)} {op} {Netlist.Ext(y, y.Shift - s, w)}";
-        return node with { Wire = net.Wire(net.Fresh(prefix, 's'), lo, hi, s, expr, level) };
+        return node with { Wire = net.Wire(net.Fresh(prefix, kind), lo, hi, s, expr, level) };
     }
 
     /// <summary>root + constant on <paramref name="level"/>, keeping the low zero bits they share as a shift.</summary>
-    private static Sig AddConstant(Netlist net, string prefix, TreeNode root, BigInteger constant, int level)
+    internal static Sig AddConstant(Netlist net, string prefix, TreeNode root, BigInteger constant, int level)
     {
         var r = root.Wire;
         if (constant.IsZero && !root.Negated) return r;

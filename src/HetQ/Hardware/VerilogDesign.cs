@@ -8,7 +8,10 @@ namespace HetQ.Hardware;
 /// each layer; 0 gives combinational logic; N spreads N registers evenly over the logic depth, the last at the output.</param>
 /// <param name="Argmax">Output the index of the largest logit (the first one on ties) instead of the logits.</param>
 /// <param name="Top">Top module name (default hetq_ and the graph's name).</param>
-public sealed record HardwareOptions(int? Stages = null, bool Argmax = false, string? Top = null);
+/// <param name="Sharing">How the sums of each constant weight matrix (dense, convolution) are built: partial sums shared
+/// across its outputs (<see cref="Sharing.Cse"/>, the default) or each output on its own.</param>
+/// <param name="SharingDepth">Adder levels that sharing may add to a layer's plain adder trees (0: the same depth).</param>
+public sealed record HardwareOptions(int? Stages = null, bool Argmax = false, string? Top = null, Sharing Sharing = Sharing.Cse, int SharingDepth = 0);
 
 /// <summary>One generated file.</summary>
 public sealed record VerilogFile(string Name, string Text);
@@ -27,7 +30,7 @@ public sealed record HardwareLayer(string Name, string Op, int FirstCycle, int L
 public sealed record HardwareManifest(
     string Top, string Clock, IReadOnlyList<string> Files, HardwarePort Input, HardwarePort Output, bool Argmax,
     int LatencyCycles, int Stages, string Pipelining, int InitiationInterval, int Levels, long RegisterBits,
-    IReadOnlyList<HardwareLayer> Layers, string GraphName)
+    IReadOnlyList<HardwareLayer> Layers, string GraphName, string Sharing = "none")
 {
     public const string Format = "hetq-hardware";
     public const string FileName = "manifest.json";

@@ -8,34 +8,39 @@ namespace HetQ.Tests.Hardware;
 public class SimulationTests(ITestOutputHelper output)
 {
     [Theory]
-    [InlineData(SimulatorKind.Verilator)]
-    [InlineData(SimulatorKind.Icarus)]
-    public async Task The_tiny_dense_model_simulates_exactly_on_random_vectors_and_extremes(SimulatorKind kind)
+    [InlineData(SimulatorKind.Verilator, Sharing.Cse)]
+    [InlineData(SimulatorKind.Icarus, Sharing.Cse)]
+    [InlineData(SimulatorKind.Verilator, Sharing.None)]
+    [InlineData(SimulatorKind.Icarus, Sharing.None)]
+    public async Task The_tiny_dense_model_simulates_exactly_on_random_vectors_and_extremes(SimulatorKind kind, Sharing sharing)
     {
         using var dir = new TempDir();
-        await TestDesigns.Simulate(output, dir.Path, TestDesigns.Tiny(), new HardwareOptions(), kind, Array.Empty<float>(), 2000);
+        await TestDesigns.Simulate(output, dir.Path, TestDesigns.Tiny(), new HardwareOptions(Sharing: sharing), kind, Array.Empty<float>(), 2000);
     }
 
     [Theory]
-    [InlineData(SimulatorKind.Verilator)]
-    [InlineData(SimulatorKind.Icarus)]
-    public async Task The_small_convolutional_model_simulates_exactly(SimulatorKind kind)
+    [InlineData(SimulatorKind.Verilator, Sharing.Cse)]
+    [InlineData(SimulatorKind.Icarus, Sharing.Cse)]
+    [InlineData(SimulatorKind.Verilator, Sharing.None)]
+    [InlineData(SimulatorKind.Icarus, Sharing.None)]
+    public async Task The_small_convolutional_model_simulates_exactly(SimulatorKind kind, Sharing sharing)
     {
         using var dir = new TempDir();
-        await TestDesigns.Simulate(output, dir.Path, TestDesigns.Conv(), new HardwareOptions(), kind, Array.Empty<float>(), 300);
+        await TestDesigns.Simulate(output, dir.Path, TestDesigns.Conv(), new HardwareOptions(Sharing: sharing), kind, Array.Empty<float>(), 300);
     }
 
-    public static TheoryData<int?, bool> Pipelines() => new()
+    public static TheoryData<int?, bool, Sharing> Pipelines() => new()
     {
-        { 0, false }, { 1, false }, { 3, false }, { null, true }, { 0, true }, { 7, true },
+        { 0, false, Sharing.Cse }, { 1, false, Sharing.Cse }, { 3, false, Sharing.Cse }, { null, true, Sharing.Cse }, { 0, true, Sharing.Cse }, { 7, true, Sharing.Cse },
+        { 3, false, Sharing.None }, { 7, true, Sharing.None },
     };
 
     [Theory]
     [MemberData(nameof(Pipelines))]
-    public async Task Every_pipelining_and_the_argmax_output_simulate_exactly(int? stages, bool argmax)
+    public async Task Every_pipelining_and_the_argmax_output_simulate_exactly(int? stages, bool argmax, Sharing sharing)
     {
         using var dir = new TempDir();
-        var r = await TestDesigns.Simulate(output, dir.Path, TestDesigns.Conv(), new HardwareOptions(stages, argmax), SimulatorKind.Icarus, Array.Empty<float>(), 100);
+        var r = await TestDesigns.Simulate(output, dir.Path, TestDesigns.Conv(), new HardwareOptions(stages, argmax, Sharing: sharing), SimulatorKind.Icarus, Array.Empty<float>(), 100);
         if (r is null) return;
         var m = HardwareManifest.Load(Path.Combine(dir.Path, HardwareManifest.FileName));
         if (stages is int n) Assert.Equal(n, m.LatencyCycles);

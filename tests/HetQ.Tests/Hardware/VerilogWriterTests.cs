@@ -73,9 +73,13 @@ public class VerilogWriterTests
     [Fact]
     public void Each_output_costs_one_adder_per_nonzero_digit_and_zero_weights_cost_nothing()
     {
-        var text = VerilogWriter.Write(Sparse(), new HardwareOptions(Stages: 0)).TopText;
+        var text = VerilogWriter.Write(Sparse(), new HardwareOptions(Stages: 0, Sharing: Sharing.None)).TopText;
         // Output 0: 7 (two digits), -3 (two digits), 1 → 4 adders plus the bias; output 1: 12 (two digits), 5 (two digits) → 3 adders plus the bias.
         Assert.Equal(4 + 3, Regex.Matches(text, @"wire .*\bd_s\d+ = ").Count);
+        // Shared partial sums never cost more adders.
+        var shared = VerilogWriter.Write(Sparse(), new HardwareOptions(Stages: 0)).TopText;
+        Assert.True(Regex.Matches(shared, @"wire .*\bd_[sc]\d+ = ").Count <= 4 + 3);
+        Assert.Equal(2, Regex.Matches(shared, @"wire .*\bd_a\d+ = ").Count);
         Assert.Equal(2, Regex.Matches(text, @"wire .*\bd_a\d+ = ").Count);
         // Output 2 is its bias, 3 in ap_fixed<4,2> → 3 << (11 - 2) in the accumulator's 11 fractional bits.
         Assert.Contains($"assign y[59:40] = 20'h{3 << 9:x};", text);

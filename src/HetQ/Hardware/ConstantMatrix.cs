@@ -1,0 +1,242 @@
+using System.Numerics;
+
+namespace HetQ.Hardware;
+
+/// <summary>How the sums of a constant weight matrix are built.</summary>
+public enum Sharing
+{
+    /// <summary>Every output on its own: the canonical signed digits of its weights summed by a balanced adder tree.</summary>
+    None,
+
+    /// <summary>Partial sums shared across the outputs of a weight matrix (greedy common-subexpression elimination on
+    /// the canonical signed digits, as in da4ml), then per-output adder trees over what is left.</summary>
+    Cse,
+}
+
+/// <summary>A shared adder: node value = value(<see cref="A"/>) + <see cref="Sign"/> · value(<see cref="B"/>) · 2^<see cref="Shift"/>.
+/// Nodes 0 .. inputs-1 are the inputs; the adder at index i is node inputs + i.</summary>
+internal readonly record struct SharedAdder(int A, int B, int Shift, int Sign);
+
+/// <summary>One term of an output: <see cref="Sign"/> · value(<see cref="Node"/>) · 2^<see cref="Position"/>.</summary>
+internal readonly record struct SignedDigit(int Node, int Position, int Sign);
+
+/// <summary>A constant matrix y_j = Σ_i W[i, j] · x_i written as shared adders and, per output, the terms left to sum.
+/// <see cref="Depths"/>[node] is the adder depth of each node (inputs 0); <see cref="Depth"/> bounds the depth of every
+/// output once its terms are summed by a tree that adds the shallowest terms first.</summary>
+internal sealed record MatrixDecomposition(int Inputs, IReadOnlyList<SharedAdder> Adders, IReadOnlyList<IReadOnlyList<SignedDigit>> Columns, IReadOnlyList<int> Depths, int Depth)
+{
+    /// <summary>Adders of the per-output trees: one fewer than the terms of each output.</summary>
+    public int TreeAdders => Columns.Sum(c => Math.Max(0, c.Count - 1));
+
+    /// <summary>The adder depth of a tree over terms of these depths that adds the shallowest two first: ⌈log2 Σ 2^d⌉.</summary>
+    public static int TreeDepth(IEnumerable<int> depths)
+    {
+        long sum = depths.Sum(d => 1L << d);
+        return sum <= 1 ? 0 : (int)(64 - BitOperations.LeadingZeroCount((ulong)(sum - 1)));
+    }
+}
+
+/// <summary>Greedy common-subexpression elimination on the canonical signed digits of a constant matrix (the second
+/// stage of da4ml's CMVM algorithm): repeatedly the most frequent pair of digits (node a, node b, relative shift,
+/// relative sign) across the outputs becomes one shared adder, substituted wherever it occurs, until no pair occurs
+/// twice. A pair is used in an output only while that output's tree stays within the depth bound, so sharing never
+/// deepens the logic beyond the plain trees' depth plus <c>extraDepth</c>.</summary>
+internal static class ConstantMatrix
+{
+    /// <summary>Pair key: (a, b, shift, sign) with a's digit the lower one (then the lower node) and sign = sign_a · sign_b.</summary>
+    private readonly record struct Pattern(int A, int B, int Shift, int Sign);
+
+    /// <summary>The decomposition of the matrix with <paramref name="rows"/> inputs and <paramref name="cols"/> outputs;
+    /// <paramref name="extraDepth"/> is how many adder levels sharing may add to the plain trees' depth.</summary>
+    public static MatrixDecomposition Decompose(int rows, int cols, Func<int, int, long> weight, bool share = true, int extraDepth = 0)
+    {
+        var columns = new Dictionary<(int Node, int Position), int>[cols];
+        for (int j = 0; j < cols; j++)
+        {
+            columns[j] = new Dictionary<(int, int), int>();
+            for (int i = 0; i < rows; i++)
+                foreach (var (d, k) in Arithmetic.Csd(weight(i, j)))
+                    columns[j][(i, k)] = d;
+        }
+        var depths = Enumerable.Repeat(0, rows).ToList();
+        int plain = columns.Length == 0 ? 0 : columns.Max(c => MatrixDecomposition.TreeDepth(c.Select(_ => 0)));
+        int bound = Math.Min(plain + Math.Max(0, extraDepth), 40);
+        var adders = new List<SharedAdder>();
+        if (share) Share(columns, depths, adders, bound);
+        var result = columns.Select(c => (IReadOnlyList<SignedDigit>)c.Select(e => new SignedDigit(e.Key.Node, e.Key.Position, e.Value))
+            .OrderBy(d => d.Position).ThenBy(d => d.Node).ToList()).ToList();
+        int depth = result.Count == 0 ? 0 : result.Max(c => MatrixDecomposition.TreeDepth(c.Select(d => depths[d.Node])));
+        return new MatrixDecomposition(rows, adders, result, depths, depth);
+    }
+
+    private static void Share(Dictionary<(int Node, int Position), int>[] columns, List<int> depths, List<SharedAdder> adders, int bound)
+    {
+        var counts = new Dictionary<Pattern, int>();
+        var weight = new long[columns.Length]; // Σ 2^depth of each column's terms: its tree depth is ⌈log2⌉ of it
+        for (int j = 0; j < columns.Length; j++)
+        {
+            var digits = columns[j].ToList();
+            weight[j] = digits.Count;
+            for (int p = 0; p < digits.Count; p++)
+                for (int q = p + 1; q < digits.Count; q++)
+                {
+                    var key = Key(digits[p].Key, digits[p].Value, digits[q].Key, digits[q].Value).Key;
+                    counts[key] = counts.GetValueOrDefault(key) + 1;
+                }
+        }
+        var heap = new PriorityQueue<Pattern, (int, int, int, int, int, int)>();
+        foreach (var (key, n) in counts) if (n >= 2) Push(heap, key, n, depths);
+        var blocked = new HashSet<Pattern>();
+        var touched = new HashSet<Pattern>();
+        long limit = 1L << bound;
+        while (heap.TryDequeue(out var pattern, out var priority))
+        {
+            int count = counts.GetValueOrDefault(pattern);
+            if (count != -priority.Item1 || count < 2 || blocked.Contains(pattern)) continue;
+            int node = depths.Count, depth = Math.Max(depths[pattern.A], depths[pattern.B]) + 1;
+            long grow = (1L << depth) - (1L << depths[pattern.A]) - (1L << depths[pattern.B]);
+            var uses = new List<(int Column, int Position, int Sign)>();
+            var planned = new long[columns.Length];
+            for (int j = 0; j < columns.Length; j++)
+            {
+                var c = columns[j];
+                var used = new HashSet<(int, int)>();
+                foreach (var ((n, pos), sign) in c.Where(e => e.Key.Node == pattern.A).OrderBy(e => e.Key.Position))
+                {
+                    var other = (pattern.B, pos + pattern.Shift);
+                    if (!c.TryGetValue(other, out int s2) || s2 * sign != pattern.Sign) continue;
+                    if (used.Contains((n, pos)) || used.Contains(other)) continue;
+                    if (weight[j] + planned[j] + grow > limit) continue;
+                    used.Add((n, pos));
+                    used.Add(other);
+                    planned[j] += grow;
+                    uses.Add((j, pos, sign));
+                }
+            }
+            if (uses.Count < 2)
+            {
+                blocked.Add(pattern); // occurrences only disappear and columns only deepen: it can never become usable
+                continue;
+            }
+            adders.Add(new SharedAdder(pattern.A, pattern.B, pattern.Shift, pattern.Sign));
+            depths.Add(depth);
+            touched.Clear();
+            foreach (var (j, pos, sign) in uses)
+            {
+                var c = columns[j];
+                var first = (pattern.A, pos);
+                var second = (pattern.B, pos + pattern.Shift);
+                int s2 = c[second];
+                c.Remove(first);
+                c.Remove(second);
+                Adjust(counts, touched, Key(first, sign, second, s2).Key, -1);
+                foreach (var (other, os) in c)
+                {
+                    Adjust(counts, touched, Key(first, sign, other, os).Key, -1);
+                    Adjust(counts, touched, Key(second, s2, other, os).Key, -1);
+                }
+                var added = (node, pos);
+                foreach (var (other, os) in c) Adjust(counts, touched, Key(added, sign, other, os).Key, +1);
+                c[added] = sign;
+                weight[j] += grow;
+            }
+            foreach (var key in touched)
+                if (counts.GetValueOrDefault(key) >= 2 && !blocked.Contains(key)) Push(heap, key, counts[key], depths);
+        }
+    }
+
+    /// <summary>Most frequent first; then the shallower new node; then a fixed order, so the result never varies.</summary>
+    private static void Push(PriorityQueue<Pattern, (int, int, int, int, int, int)> heap, Pattern p, int count, List<int> depths) =>
+        heap.Enqueue(p, (-count, Math.Max(depths[p.A], depths[p.B]), p.A, p.B, p.Shift, p.Sign));
+
+    private static void Adjust(Dictionary<Pattern, int> counts, HashSet<Pattern> touched, Pattern key, int delta)
+    {
+        int n = counts.GetValueOrDefault(key) + delta;
+        if (n == 0) counts.Remove(key);
+        else counts[key] = n;
+        touched.Add(key);
+    }
+
+    private static (Pattern Key, int LowerSign) Key((int Node, int Position) x, int sx, (int Node, int Position) y, int sy)
+    {
+        if (y.Position < x.Position || (y.Position == x.Position && y.Node < x.Node)) (x, sx, y, sy) = (y, sy, x, sx);
+        return (new Pattern(x.Node, y.Node, y.Position - x.Position, sx * sy), sx);
+    }
+
+    /// <summary>The outputs Σ_i W[i, j] · x_i · 2^<paramref name="shift"/> + constants[j] of a decomposition over the wires
+    /// <paramref name="x"/> (one per row, none constant): each shared adder on the level its depth gives, then per output
+    /// a tree adding the shallowest terms first, each adder sized from exact bounds. Returns each output and the level
+    /// where its constant is added (the caller requantizes there), as <see cref="Arithmetic.Sum"/> does.</summary>
+    public static (Sig Sum, int OutputLevel)[] Sums(Netlist net, string prefix, MatrixDecomposition d, IReadOnlyList<Sig> x, int shift, IReadOnlyList<BigInteger> constants, int level)
+    {
+        var nodes = new List<Arithmetic.TreeNode>(x.Count + d.Adders.Count);
+        foreach (var v in x)
+            nodes.Add(new Arithmetic.TreeNode(v, false, new Dictionary<string, (BigInteger, BigInteger, BigInteger)>(StringComparer.Ordinal) { [v.Origin!] = (v.Lo, v.Hi, BigInteger.One << v.Shift) }));
+        for (int k = 0; k < d.Adders.Count; k++)
+        {
+            var a = d.Adders[k];
+            var b = Term(nodes[a.B], a.Shift, a.Sign);
+            nodes.Add(Arithmetic.Combine(net, prefix, nodes[a.A], b, level + d.Depths[x.Count + k] - 1, 'c'));
+        }
+        var sums = new (Sig, int)[d.Columns.Count];
+        for (int j = 0; j < sums.Length; j++)
+        {
+            var queue = new PriorityQueue<(Arithmetic.TreeNode Node, int Depth), (int Depth, int Shift, int Order)>();
+            int order = 0;
+            foreach (var t in d.Columns[j])
+            {
+                var term = Term(nodes[t.Node], t.Position + shift, t.Sign);
+                queue.Enqueue((term, d.Depths[t.Node]), (d.Depths[t.Node], term.Wire.Shift, order++));
+            }
+            if (queue.Count == 0)
+            {
+                sums[j] = (Sig.Constant(constants[j]), level);
+                continue;
+            }
+            while (queue.Count > 1)
+            {
+                var p = queue.Dequeue();
+                var q = queue.Dequeue();
+                int depth = Math.Max(p.Depth, q.Depth);
+                var c = Arithmetic.Combine(net, prefix, p.Node, q.Node, level + depth, 's');
+                queue.Enqueue((c, depth + 1), (depth + 1, c.Wire.Shift, order++));
+            }
+            var (root, rootDepth) = queue.Dequeue();
+            sums[j] = (Arithmetic.AddConstant(net, prefix, root, constants[j], level + rootDepth), level + rootDepth);
+        }
+        return sums;
+    }
+
+    /// <summary>sign · node · 2^shift as a tree term (the node's own value is never negated).</summary>
+    private static Arithmetic.TreeNode Term(Arithmetic.TreeNode node, int shift, int sign)
+    {
+        var leaves = new Dictionary<string, (BigInteger Lo, BigInteger Hi, BigInteger Coef)>(StringComparer.Ordinal);
+        foreach (var (key, (lo, hi, c)) in node.Leaves) leaves[key] = (lo, hi, sign * c << shift);
+        return new Arithmetic.TreeNode(node.Wire with { Shift = node.Wire.Shift + shift }, sign < 0, leaves);
+    }
+
+    /// <summary>Each output's value as integer coefficients of the inputs (Σ over its terms), to check a decomposition.</summary>
+    public static BigInteger[][] Reconstruct(MatrixDecomposition d)
+    {
+        var coefs = new List<BigInteger[]>();
+        for (int i = 0; i < d.Inputs; i++)
+        {
+            var v = new BigInteger[d.Inputs];
+            v[i] = 1;
+            coefs.Add(v);
+        }
+        foreach (var a in d.Adders)
+        {
+            var v = new BigInteger[d.Inputs];
+            for (int i = 0; i < d.Inputs; i++) v[i] = coefs[a.A][i] + a.Sign * (coefs[a.B][i] << a.Shift);
+            coefs.Add(v);
+        }
+        return d.Columns.Select(c =>
+        {
+            var y = new BigInteger[d.Inputs];
+            foreach (var t in c)
+                for (int i = 0; i < d.Inputs; i++) y[i] += t.Sign * (coefs[t.Node][i] << t.Position);
+            return y;
+        }).ToArray();
+    }
+}
