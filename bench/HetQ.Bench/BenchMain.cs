@@ -45,12 +45,9 @@ internal static class BenchMain
                 return ResourceBench.Error(RepoRoot(), targets, work, timeout, fresh, models);
             }
             default:
-                Console.Error.WriteLine("usage: HetQ.Bench train-speed [--workload a|b|all] [--variant float|qat|all] [--epochs N] [--no-peer] | profile
-"
-                    + "  | hw-gen [--model DIR] [--out DIR] [--repeat N]
-"
-                    + "  | resources-calibrate [--target xilinx|ecp5|ice40|all] [--work DIR] [--timeout S] [--fresh]
-"
+                Console.Error.WriteLine("usage: HetQ.Bench train-speed [--workload a|b|all] [--variant float|qat|all] [--epochs N] [--no-peer] | profile\n"
+                    + "  | hw-gen [--model DIR] [--out DIR] [--repeat N]\n"
+                    + "  | resources-calibrate [--target xilinx|ecp5|ice40|all] [--work DIR] [--timeout S] [--fresh]\n"
                     + "  | resources-error [--target ...] [--model DIR]... [--work DIR] [--timeout S] [--fresh]");
                 return 2;
         }

@@ -21,19 +21,10 @@ public static partial class VerilogWriter
 
     public static VerilogDesign Write(IntegerGraph graph, HardwareOptions options)
     {
-        ArgumentNullException.ThrowIfNull(graph);
-        ArgumentNullException.ThrowIfNull(options);
+        Validate(graph, options);
         string top = options.Top ?? "hetq_" + Identifier(graph.Name);
         if (!IdentifierPattern().IsMatch(top)) throw new HetQException($"top module name '{top}' is not a Verilog identifier");
-        if (options.SharingDepth is < 0 or > 32) throw new HetQException($"sharing depth must be 0 to 32 extra adder levels, given {options.SharingDepth}");
-        if (options.Stages is < 0) throw new HetQException($"stages must be 0 or more, given {options.Stages}");
-        if (options.Argmax && graph.Output.Output.Size < 2)
-            throw new HetQException($"argmax needs at least 2 outputs; '{graph.Output.Name}' has {graph.Output.Output.Size}");
-
-        // A first pass without registers measures each layer's logic depth; the second places the registers.
-        var decompositions = new Dictionary<(int Node, string Rows), MatrixDecomposition>();
-        var probe = new Emitter(graph, options, new IndentedTextWriter(TextWriter.Null), Array.Empty<int>(), decompositions);
-        probe.Emit();
+        var (probe, decompositions) = Probe(graph, options);
         int depth = probe.Ends.Max();
         var (cuts, pipelining) = Cuts(probe, options, depth);
 
@@ -67,19 +58,34 @@ public static partial class VerilogWriter
     /// <see cref="Write"/> (a probe for the levels, then the pipelined design), into <see cref="TextWriter.Null"/>.</summary>
     internal static LogicTally Count(IntegerGraph graph, HardwareOptions options)
     {
-        ArgumentNullException.ThrowIfNull(graph);
-        ArgumentNullException.ThrowIfNull(options);
-        if (options.Stages is < 0) throw new HetQException($"stages must be 0 or more, given {options.Stages}");
-        if (options.Argmax && graph.Output.Output.Size < 2)
-            throw new HetQException($"argmax needs at least 2 outputs; '{graph.Output.Name}' has {graph.Output.Output.Size}");
-        var probe = new Emitter(graph, options, new IndentedTextWriter(TextWriter.Null), Array.Empty<int>());
-        probe.Emit();
+        Validate(graph, options);
+        var (probe, decompositions) = Probe(graph, options);
         var (cuts, _) = Cuts(probe, options, probe.Ends.Max());
         if (cuts.Length == 0) return probe.Tally; // no registers: the probe built the whole design
-        var emitter = new Emitter(graph, options, new IndentedTextWriter(TextWriter.Null), cuts);
+        var emitter = new Emitter(graph, options, new IndentedTextWriter(TextWriter.Null), cuts, decompositions);
         emitter.CopyLevels(probe);
         emitter.Emit();
         return emitter.Tally;
+    }
+
+    private static void Validate(IntegerGraph graph, HardwareOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.SharingDepth is < 0 or > 32) throw new HetQException($"sharing depth must be 0 to 32 extra adder levels, given {options.SharingDepth}");
+        if (options.Stages is < 0) throw new HetQException($"stages must be 0 or more, given {options.Stages}");
+        if (options.Argmax && graph.Output.Output.Size < 2)
+            throw new HetQException($"argmax needs at least 2 outputs; '{graph.Output.Name}' has {graph.Output.Output.Size}");
+    }
+
+    /// <summary>A first pass without registers measures each layer's logic depth (the second places the registers);
+    /// the matrix decompositions it computes are reused by the second.</summary>
+    private static (Emitter Probe, Dictionary<(int Node, string Rows), MatrixDecomposition> Decompositions) Probe(IntegerGraph graph, HardwareOptions options)
+    {
+        var decompositions = new Dictionary<(int Node, string Rows), MatrixDecomposition>();
+        var probe = new Emitter(graph, options, new IndentedTextWriter(TextWriter.Null), Array.Empty<int>(), decompositions);
+        probe.Emit();
+        return (probe, decompositions);
     }
 
     private static (int[] Cuts, string Pipelining) Cuts(Emitter probe, HardwareOptions o, int depth)
