@@ -138,7 +138,10 @@ internal static class Arithmetic
 
     /// <summary>The requantization of v, whose value has <paramref name="frac"/> fractional bits: optional ReLU, then
     /// the shift with the format's rounding and overflow, exactly as <see cref="FixedPoint.Requantize"/> (ReLU and
-    /// every rounding mode commute: they are monotone and keep 0). All logic sits on <paramref name="level"/>.</summary>
+    /// every rounding mode commute: they are monotone and keep 0). The rounding sits on <paramref name="level"/> and
+    /// the overflow (comparisons and multiplexer) on level + 1, so that a pipeline register can fall between the
+    /// two carry chains (the root's constant and the rounding) and the saturation: a requantization takes
+    /// <see cref="RequantizationLevels"/> levels.</summary>
     public static Sig Requantize(Netlist net, string prefix, Sig v, int frac, Requantization r, int level)
     {
         if (r.Format is not FixedFormat f)
@@ -150,8 +153,11 @@ internal static class Arithmetic
             return net.Wire(net.Fresh(prefix, 'q'), 0, x.Hi, x.Shift, $"{Netlist.Bit(x, x.Width - 1)} ? {Netlist.Literal(0, w)} : {Netlist.Ext(x, 0, w)}", level);
         }
         var q = Round(net, prefix, v, frac - v.Shift - f.Type.FractionalBits, f.Rounding, level);
-        return ApplyOverflow(net, prefix, q, r.Relu, f, level);
+        return ApplyOverflow(net, prefix, q, r.Relu, f, level + 1);
     }
+
+    /// <summary>The levels one <see cref="Requantize"/> spans.</summary>
+    public const int RequantizationLevels = 2;
 
     /// <summary>The wire's value shifted right by s with rounding (s &gt; 0), or left (s &lt;= 0, free: a shift).</summary>
     private static Sig Round(Netlist net, string prefix, Sig v, int s, Rounding rounding, int level)

@@ -415,7 +415,7 @@ public static partial class VerilogWriter
             var node = _g.Nodes[k];
             var x = _values[node.Inputs[0]];
             int frac = _g.Nodes[node.Inputs[0]].Output.Type.FractionalBits;
-            return (x.Select(v => Arithmetic.Requantize(_net, _prefixes[k], v, frac, r.Output, level)).ToArray(), level + 1);
+            return (x.Select(v => Arithmetic.Requantize(_net, _prefixes[k], v, frac, r.Output, level)).ToArray(), level + Arithmetic.RequantizationLevels);
         }
 
         private (Sig[], int) Argmax(int k, Sig[] outputs, int level)
@@ -470,7 +470,7 @@ public static partial class VerilogWriter
             var sums = ConstantMatrix.Sums(_net, _prefixes[k], d, active.Select(i => x[i]).ToList(), shift, constants, level);
             for (int j = 0; j < cols; j++)
             {
-                end = Math.Max(end, sums[j].OutputLevel + 1);
+                end = Math.Max(end, sums[j].OutputLevel + Arithmetic.RequantizationLevels);
                 y[offset + j] = Arithmetic.Requantize(_net, _prefixes[k], sums[j].Sum, frac, rq, sums[j].OutputLevel);
             }
         }
@@ -478,7 +478,7 @@ public static partial class VerilogWriter
         private Sig Neuron(int k, IEnumerable<Term> terms, BigInteger bias, int frac, Requantization rq, int level, ref int end)
         {
             var (sum, outLevel) = Arithmetic.Sum(_net, _prefixes[k], terms, bias, level);
-            end = Math.Max(end, outLevel + 1);
+            end = Math.Max(end, outLevel + Arithmetic.RequantizationLevels);
             return Arithmetic.Requantize(_net, _prefixes[k], sum, frac, rq, outLevel);
         }
 
