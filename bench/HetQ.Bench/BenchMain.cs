@@ -28,8 +28,16 @@ internal static class BenchMain
                 string[] variants = Value(args, "--variant") is { } v && v != "all" ? new[] { v } : new[] { "float", "qat" };
                 return TrainSpeed.Run(workloads, variants, epochs, !args.Contains("--no-peer"), RepoRoot());
             }
+            case "pnr-calibrate":
+            {
+                string family = Value(args, "--family") ?? "ecp5";
+                string[] families = family == "both" ? new[] { "ecp5", "ice40" } : new[] { family };
+                double timeout = Value(args, "--timeout") is { } t ? double.Parse(t, System.Globalization.CultureInfo.InvariantCulture) : 900;
+                return PnrCalibrate.Run(RepoRoot(), families, timeout).GetAwaiter().GetResult();
+            }
             default:
-                Console.Error.WriteLine("usage: HetQ.Bench train-speed [--workload a|b|all] [--variant float|qat|all] [--epochs N] [--no-peer] | profile");
+                Console.Error.WriteLine("usage: HetQ.Bench train-speed [--workload a|b|all] [--variant float|qat|all] [--epochs N] [--no-peer] | profile"
+                                        + " | pnr-calibrate [--family ecp5|ice40|both] [--timeout S]");
                 return 2;
         }
     }
