@@ -7,7 +7,8 @@ namespace HetQ.Tests.Hardware;
 public class TimingTests(ITestOutputHelper output)
 {
     private static JsonElement Netlist(string cells, string ports) =>
-        JsonDocument.Parse($$"""{"modules": {"top": {"ports": {{{ports}}}, "cells": {{{cells}}}}}}""").RootElement;
+        JsonDocument.Parse("{\"modules\": {\"top\": {\"ports\": {" + ports + "}, \"cells\": {"
+                           + cells.Replace("LUT2DIRS", Lut2, StringComparison.Ordinal).Replace("FFDIRS", Ff, StringComparison.Ordinal) + "}}}}").RootElement;
 
     private const string Lut2 = """ "port_directions": {"I0": "input", "I1": "input", "O": "output"} """;
     private const string Ff = """ "port_directions": {"C": "input", "CE": "input", "R": "input", "D": "input", "Q": "output"} """;
@@ -17,14 +18,14 @@ public class TimingTests(ITestOutputHelper output)
     [Fact]
     public void Levels_and_carry_bits_are_counted_per_stage()
     {
-        var n = Netlist($$"""
-            "l1": {"type": "LUT2", {{Lut2}}, "connections": {"I0": [2], "I1": [3], "O": [4]}},
-            "f1": {"type": "FDRE", {{Ff}}, "connections": {"C": [1], "CE": ["1"], "R": ["0"], "D": [4], "Q": [5]}},
+        var n = Netlist("""
+            "l1": {"type": "LUT2", LUT2DIRS, "connections": {"I0": [2], "I1": [3], "O": [4]}},
+            "f1": {"type": "FDRE", FFDIRS, "connections": {"C": [1], "CE": ["1"], "R": ["0"], "D": [4], "Q": [5]}},
             "l2": {"type": "LUT1", "port_directions": {"I0": "input", "O": "output"}, "connections": {"I0": [5], "O": [6]}},
             "c": {"type": "CARRY4", "port_directions": {"CI": "input", "S": "input", "DI": "input", "CO": "output", "O": "output"},
                   "connections": {"CI": [6], "S": ["1", "1", "1", "1"], "DI": ["0", "0", "0", "0"], "CO": [7, 8, 9, 11], "O": [13, 14, 15, 16]}},
-            "l3": {"type": "LUT2", {{Lut2}}, "connections": {"I0": [11], "I1": [5], "O": [12]}},
-            "f2": {"type": "FDRE", {{Ff}}, "connections": {"C": [1], "CE": ["1"], "R": ["0"], "D": [12], "Q": [10]}}
+            "l3": {"type": "LUT2", LUT2DIRS, "connections": {"I0": [11], "I1": [5], "O": [12]}},
+            "f2": {"type": "FDRE", FFDIRS, "connections": {"C": [1], "CE": ["1"], "R": ["0"], "D": [12], "Q": [10]}}
             """, """
             "clk": {"direction": "input", "bits": [1]}, "a": {"direction": "input", "bits": [2, 3]}, "y": {"direction": "output", "bits": [10]}
             """);
@@ -37,7 +38,7 @@ public class TimingTests(ITestOutputHelper output)
     [Fact]
     public void Combinational_designs_end_at_the_outputs_and_loops_are_refused()
     {
-        var comb = Netlist($$"""
+        var comb = Netlist("""
             "l1": {"type": "SB_LUT4", "port_directions": {"I0": "input", "I1": "input", "I2": "input", "I3": "input", "O": "output"},
                    "connections": {"I0": [2], "I1": [3], "I2": ["0"], "I3": ["0"], "O": [4]}},
             "c1": {"type": "SB_CARRY", "port_directions": {"CI": "input", "I0": "input", "I1": "input", "CO": "output"}, "connections": {"CI": [4], "I0": [2], "I1": [3], "CO": [5]}},
@@ -47,9 +48,9 @@ public class TimingTests(ITestOutputHelper output)
             """, """ "a": {"direction": "input", "bits": [2, 3]}, "y": {"direction": "output", "bits": [7, 4]} """);
         Assert.Equal(new[] { new StageDepth(1, 2, 2, 2) }, LogicDepth.Count(comb, "top").Stages);
 
-        var loop = Netlist($$"""
-            "l1": {"type": "LUT2", {{Lut2}}, "connections": {"I0": [2], "I1": [5], "O": [4]}},
-            "f1": {"type": "FDRE", {{Ff}}, "connections": {"C": [1], "CE": ["1"], "R": ["0"], "D": [4], "Q": [5]}}
+        var loop = Netlist("""
+            "l1": {"type": "LUT2", LUT2DIRS, "connections": {"I0": [2], "I1": [5], "O": [4]}},
+            "f1": {"type": "FDRE", FFDIRS, "connections": {"C": [1], "CE": ["1"], "R": ["0"], "D": [4], "Q": [5]}}
             """, """ "clk": {"direction": "input", "bits": [1]}, "a": {"direction": "input", "bits": [2]}, "y": {"direction": "output", "bits": [5]} """);
         Assert.Contains("loop", Assert.Throws<HetQException>(() => LogicDepth.Count(loop, "top")).Message, StringComparison.Ordinal);
         Assert.Contains("no module other", Assert.Throws<HetQException>(() => LogicDepth.Count(loop, "other")).Message, StringComparison.Ordinal);
