@@ -55,7 +55,7 @@ internal static class SynthCommand
                     fmax_note = tm.Note,
                     fmax_model = tm.Model?.Describe(),
                     fmax_estimate_mhz = tm.EstimatedFmaxMhz,
-                    pnr = tm.PlaceRoute is { } p ? new { tool = p.Tool, device = p.Device, seconds = Math.Round(p.Seconds, 2), log = p.Log, report = p.Report } : null,
+                    pnr = tm.PlaceRoute is { } pr ? new { tool = pr.Tool, device = pr.Device, seconds = Math.Round(pr.Seconds, 2), log = pr.Log, report = pr.Report } : null,
                     lut_levels = tm.Depth.MaxLutLevels,
                     carry_bits = tm.Depth.MaxCarryBits,
                     stages = tm.Depth.Stages.Select(st => new { stage = st.Stage, lut_levels = st.LutLevels, carry_bits = st.CarryBits, endpoints = st.Endpoints }),

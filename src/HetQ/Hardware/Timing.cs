@@ -35,12 +35,17 @@ public static class Timing
                 var pr = await PlaceRoute.RunAsync(designDirectory, manifest, synth.Target, placeRoute, cancel).ConfigureAwait(false);
                 return new TimingResult(depth, pr.FmaxMhz, "nextpnr", pr, model, null, estimate);
             }
-            catch (ToolException e) when (e.TimedOut)
+            catch (ToolException e)
             {
-                note = string.Create(CultureInfo.InvariantCulture, $"place and route timed out after {placeRoute.Timeout.TotalSeconds:0} s (--pnr-timeout)");
+                string log = Path.Combine(designDirectory, Synthesis.Folder, Synthesis.Name(synth.Target) + "_pnr.log");
+                note = e.TimedOut
+                    ? string.Create(CultureInfo.InvariantCulture, $"place and route timed out after {placeRoute.Timeout.TotalSeconds:0} s (--pnr-timeout); log {log}")
+                    : $"place and route failed (exit code {e.ExitCode}); log {log}";
             }
         }
         if (model is null) return new TimingResult(depth, null, null, null, null, note + "; no calibrated Fmax model", null);
+        if (model.Family != Synthesis.Name(synth.Target))
+            note += $"; the estimate's model is calibrated on {model.Family.ToUpperInvariant()} place and route, so for {Synthesis.Name(synth.Target)} it is only indicative";
         return new TimingResult(depth, estimate, "estimate", null, model, note, estimate);
     }
 }
