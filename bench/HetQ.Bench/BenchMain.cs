@@ -33,11 +33,12 @@ internal static class BenchMain
                 string family = Value(args, "--family") ?? "ecp5";
                 string[] families = family == "both" ? new[] { "ecp5", "ice40" } : new[] { family };
                 double timeout = Value(args, "--timeout") is { } t ? double.Parse(t, System.Globalization.CultureInfo.InvariantCulture) : 900;
-                return PnrCalibrate.Run(RepoRoot(), families, timeout).GetAwaiter().GetResult();
+                string[]? only = Value(args, "--designs")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                return PnrCalibrate.Run(RepoRoot(), families, timeout, args.Contains("--reuse"), only, string.Join(" ", args)).GetAwaiter().GetResult();
             }
             default:
                 Console.Error.WriteLine("usage: HetQ.Bench train-speed [--workload a|b|all] [--variant float|qat|all] [--epochs N] [--no-peer] | profile"
-                                        + " | pnr-calibrate [--family ecp5|ice40|both] [--timeout S]");
+                                        + " | pnr-calibrate [--family ecp5|ice40|both] [--timeout S] [--reuse] [--designs A,B,...]");
                 return 2;
         }
     }
