@@ -23,6 +23,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# nextpnr-ecp5 and nextpnr-ice40 into .tools/ (about a minute the first time, then instant) for the place-and-route tests
+"$root/scripts/setup-pnr.sh" >&2 || echo "test.sh: scripts/setup-pnr.sh failed: place-and-route tests will skip" >&2
+
 # A PostgreSQL server on loopback for the multi-worker search tests (HETQ_TEST_POSTGRES); they skip without it.
 if [ -z "${HETQ_TEST_POSTGRES:-}" ] && command -v pg_lsclusters >/dev/null && { [ "$(id -u)" -eq 0 ] || command -v sudo >/dev/null; }; then
   sudo=""; [ "$(id -u)" -ne 0 ] && sudo="sudo"

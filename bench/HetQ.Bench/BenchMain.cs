@@ -44,11 +44,20 @@ internal static class BenchMain
                 var models = args.Select((a, i) => (a, i)).Where(p => p.a == "--model" && p.i + 1 < args.Length).Select(p => args[p.i + 1]).ToList();
                 return ResourceBench.Error(RepoRoot(), targets, work, timeout, fresh, models);
             }
+            case "pnr-calibrate":
+            {
+                string family = Value(args, "--family") ?? "ecp5";
+                string[] families = family == "both" ? new[] { "ecp5", "ice40" } : new[] { family };
+                double timeout = Value(args, "--timeout") is { } t ? double.Parse(t, System.Globalization.CultureInfo.InvariantCulture) : 900;
+                string[]? only = Value(args, "--designs")?.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                return PnrCalibrate.Run(RepoRoot(), families, timeout, args.Contains("--reuse"), only, string.Join(" ", args)).GetAwaiter().GetResult();
+            }
             default:
                 Console.Error.WriteLine("usage: HetQ.Bench train-speed [--workload a|b|all] [--variant float|qat|all] [--epochs N] [--no-peer] | profile\n"
                     + "  | hw-gen [--model DIR] [--out DIR] [--repeat N]\n"
                     + "  | resources-calibrate [--target xilinx|ecp5|ice40|all] [--work DIR] [--timeout S] [--fresh]\n"
-                    + "  | resources-error [--target ...] [--model DIR]... [--work DIR] [--timeout S] [--fresh]");
+                    + "  | resources-error [--target ...] [--model DIR]... [--work DIR] [--timeout S] [--fresh]\n"
+                    + "  | pnr-calibrate [--family ecp5|ice40|both] [--timeout S] [--reuse] [--designs A,B,...]");
                 return 2;
         }
     }

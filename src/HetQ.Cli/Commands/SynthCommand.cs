@@ -5,7 +5,7 @@ using HetQ.Hardware;
 
 namespace HetQ.Cli.Commands;
 
-/// <summary>`hetq hw synth DIR --target xilinx|ecp5|ice40 [--json]`.</summary>
+/// <summary>`hetq hw synth DIR --target xilinx|ecp5|ice40 [--no-pnr] [--pnr-timeout S] [--pnr-max-luts N] [--json]`.</summary>
 internal static class SynthCommand
 {
     public static Command Create()
@@ -14,10 +14,16 @@ internal static class SynthCommand
         var target = new Option<string>("--target") { Description = "xilinx (UltraScale+, no DSPs), ecp5 or ice40", DefaultValueFactory = _ => "xilinx" };
         target.AcceptOnlyFromAmong("xilinx", "ecp5", "ice40");
         var timeout = new Option<double>("--timeout") { Description = "seconds Yosys may take", DefaultValueFactory = _ => 3600 };
-        var json = new Option<bool>("--json") { Description = "print one JSON object: lut, ff, carry, dsp, bram, cycles, fmax_mhz, fmax_source, cells" };
-        var cmd = new Command("synth", "Synthesize the design with Yosys and count LUTs, flip-flops, carry cells, DSPs and block RAMs; script, log and netlist go to DIR/synth.")
+        var noPnr = new Option<bool>("--no-pnr") { Description = "do not place and route: Fmax from the calibrated estimate" };
+        var pnrTimeout = new Option<double>("--pnr-timeout") { Description = "seconds nextpnr may take; past it, the Fmax is the estimate", DefaultValueFactory = _ => 900 };
+        var pnrMaxLuts = new Option<int>("--pnr-max-luts") { Description = "largest design placed and routed, in LUT equivalents (ECP5 LUT4 + 2 x CCU2C)", DefaultValueFactory = _ => PlaceRoute.DefaultMaxLuts };
+        var json = new Option<bool>("--json") { Description = "print one JSON object: lut, ff, carry, dsp, bram, cycles, fmax_mhz, fmax_source, latency_ns, lut_levels, carry_bits, stages, cells" };
+        var cmd = new Command("synth", "Synthesize the design with Yosys and count LUTs, flip-flops, carry cells, DSPs and block RAMs; count the LUT levels "
+                                       + "and carry bits of each pipeline stage; place and route ECP5 and iCE40 designs with nextpnr for Fmax (small designs "
+                                       + "only; else, and for Xilinx, Fmax is estimated from the stages' depth by a model calibrated on placed-and-routed "
+                                       + "designs). Scripts, logs and netlists go to DIR/synth.")
         {
-            dir, target, timeout, json,
+            dir, target, timeout, noPnr, pnrTimeout, pnrMaxLuts, json,
         };
         cmd.SetAction(async (parse, cancel) =>
         {
@@ -27,6 +33,11 @@ internal static class SynthCommand
             bool asJson = parse.GetValue(json);
             if (!asJson) Console.Error.WriteLine($"yosys: synthesizing {manifest.Top} for {Synthesis.Name(t)} ...");
             var r = await Synthesis.RunAsync(d, manifest, t, TimeSpan.FromSeconds(parse.GetValue(timeout)), cancel);
+            int maxLuts = parse.GetValue(pnrMaxLuts);
+            if (maxLuts < 0) throw new HetQException($"--pnr-max-luts must be 0 or more, given {maxLuts}");
+            var pnr = parse.GetValue(noPnr) ? null : new PlaceRouteOptions(TimeSpan.FromSeconds(parse.GetValue(pnrTimeout)), maxLuts);
+            var tm = await Timing.AnalyzeAsync(d, manifest, r, pnr, asJson ? null : Console.Error.WriteLine, cancel);
+            r = r with { FmaxMhz = tm.FmaxMhz, FmaxSource = tm.FmaxSource };
             if (asJson)
             {
                 Console.WriteLine(JsonSerializer.Serialize(new
@@ -40,6 +51,14 @@ internal static class SynthCommand
                     cycles = r.Cycles,
                     fmax_mhz = r.FmaxMhz,
                     fmax_source = r.FmaxSource,
+                    latency_ns = tm.LatencyNs(r.Cycles),
+                    fmax_note = tm.Note,
+                    fmax_model = tm.Model?.Describe(),
+                    fmax_estimate_mhz = tm.EstimatedFmaxMhz,
+                    pnr = tm.PlaceRoute is { } pr ? new { tool = pr.Tool, device = pr.Device, seconds = Math.Round(pr.Seconds, 2), log = pr.Log, report = pr.Report } : null,
+                    lut_levels = tm.Depth.MaxLutLevels,
+                    carry_bits = tm.Depth.MaxCarryBits,
+                    stages = tm.Depth.Stages.Select(st => new { stage = st.Stage, lut_levels = st.LutLevels, carry_bits = st.CarryBits, endpoints = st.Endpoints }),
                     seconds = Math.Round(r.Seconds, 2),
                     cells = r.Cells,
                     log = r.Log,
@@ -53,7 +72,17 @@ internal static class SynthCommand
             Console.WriteLine($"carry    {r.Carry}");
             Console.WriteLine($"DSP      {r.Dsp}");
             Console.WriteLine($"BRAM     {r.Bram}");
-            Console.WriteLine($"latency  {r.Cycles} clock cycles (Fmax: no place and route ran)");
+            Console.WriteLine($"depth    {tm.Depth.MaxLutLevels} LUT levels, {tm.Depth.MaxCarryBits} carry bits on the worst stage; per stage (LUT levels/carry bits): "
+                              + string.Join(", ", tm.Depth.Stages.Select(st => $"{st.Stage}: {st.LutLevels}/{st.CarryBits}")));
+            Console.WriteLine(tm.FmaxMhz is double f
+                ? string.Create(CultureInfo.InvariantCulture, $"Fmax     {f:F1} MHz ({(tm.PlaceRoute is { } p ? $"{p.Tool}, {p.Device}, {p.Seconds:F0} s; log {p.Log}" : tm.Model!.Describe())})")
+                : "Fmax     unknown (no place and route, no calibrated model)");
+            if (tm.Note is not null) Console.WriteLine($"         place and route: {tm.Note}");
+            if (tm.PlaceRoute is not null && tm.EstimatedFmaxMhz is double e)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"         (the calibrated model would estimate {e:F1} MHz)"));
+            Console.WriteLine(tm.LatencyNs(r.Cycles) is double ns
+                ? string.Create(CultureInfo.InvariantCulture, $"latency  {r.Cycles} clock cycles = {ns:F1} ns at {tm.FmaxMhz:F1} MHz ({tm.FmaxSource})")
+                : $"latency  {r.Cycles} clock cycles");
             Console.WriteLine($"cells    {string.Join(", ", r.Cells.Select(c => $"{c.Key} {c.Value}"))}");
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"yosys took {r.Seconds:F1} s; log {r.Log}"));
             return 0;
