@@ -36,7 +36,9 @@ public static class HardwareFlow
             mismatches = Math.Max(mismatches, r.Mismatches);
             used.Add(kind.ToString().ToLowerInvariant());
         }
-        int? lut = null, ff = null, carry = null, dsp = null;
+        int? lut = null, ff = null, carry = null, dsp = null, levels = null;
+        double? fmax = null;
+        long lutEstimate = ResourceModel.Estimate(freeze.Graph, SynthesisTarget.Xilinx).Lut;
         string? note = used.Count == 0 ? "no simulator installed (apt-get install verilator iverilog)" : null;
         if (Hardware.ToolRunner.Find("yosys") is null) note = (note is null ? "" : note + "; ") + "yosys not installed: no synthesis";
         else
@@ -46,6 +48,9 @@ public static class HardwareFlow
                 var syn = Synthesis.RunAsync(outputDirectory, m, SynthesisTarget.Xilinx, TimeSpan.FromMinutes(10), CancellationToken.None).GetAwaiter().GetResult();
                 log($"Yosys synth_xilinx (xcup, -nodsp): {syn.Lut} LUT, {syn.Ff} FF, {syn.Carry} CARRY4, {syn.Dsp} DSP in {syn.Seconds:F0} s");
                 (lut, ff, carry, dsp) = (syn.Lut, syn.Ff, syn.Carry, syn.Dsp);
+                var timing = Timing.AnalyzeAsync(outputDirectory, m, syn, placeRoute: null).GetAwaiter().GetResult();
+                (levels, fmax) = (timing.Depth.MaxLutLevels, timing.FmaxMhz);
+                log($"logic depth: {levels} LUT levels, {timing.Depth.MaxCarryBits} carry bits in the worst stage; Fmax ~{fmax:F0} MHz (estimate: {timing.Model?.Describe() ?? "no model"})");
             }
             catch (HetQException e)
             {
@@ -53,6 +58,6 @@ public static class HardwareFlow
                 note = (note is null ? "" : note + "; ") + "synthesis failed: " + e.Message;
             }
         }
-        return new HardwareNumbers(vectors.Count, mismatches, used.Count == 0 ? "none" : string.Join("+", used), lut, ff, carry, dsp, m.LatencyCycles, note);
+        return new HardwareNumbers(vectors.Count, mismatches, used.Count == 0 ? "none" : string.Join("+", used), lut, ff, carry, dsp, m.LatencyCycles, note, lutEstimate, levels, fmax);
     }
 }

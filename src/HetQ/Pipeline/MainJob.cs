@@ -14,7 +14,12 @@ public sealed record ReportRow(string Name, string Quantization, double TestAccu
     int? Mismatches, HardwareNumbers? Hardware, string? ModelDirectory);
 
 /// <summary>Numbers from the hardware flow (simulation and synthesis), when it ran.</summary>
-public sealed record HardwareNumbers(int Vectors, int Mismatches, string Simulators, int? Luts, int? Ffs, int? Carry, int? Dsp, int LatencyCycles, string? Note);
+public sealed record HardwareNumbers(int Vectors, int Mismatches, string Simulators, int? Luts, int? Ffs, int? Carry, int? Dsp, int LatencyCycles, string? Note,
+    long? LutEstimate = null, int? LutLevels = null, double? FmaxEstimateMhz = null)
+{
+    /// <summary>The latency in ns at the estimated Fmax (one clock period for a combinational design).</summary>
+    public double? LatencyNsEstimate => FmaxEstimateMhz is double f && f > 0 ? Math.Max(LatencyCycles, 1) * 1000.0 / f : null;
+}
 
 /// <summary>Runs the hardware steps for a frozen model directory (Verilog, simulation, synthesis); null when the hardware flow is not available.</summary>
 public delegate HardwareNumbers? HardwareStep(string modelDirectory, string dataFile, string outputDirectory, Action<string> log);
@@ -114,14 +119,18 @@ public static class MainJob
         var sb = new StringBuilder();
         sb.Append("# HetQ report: 8x8 digits, MLP 64-16-10\n\n");
         sb.Append($"Produced by `hetq run` in {seconds:F0} s on {Environment.ProcessorCount} cores. Every number is measured on this run; energy is an estimate with QTools's Horowitz 45 nm model.\n\n");
-        sb.Append("| model | test accuracy | EBOPs | parameter bits | energy (pJ, estimate) | emulation mismatches | sim vectors / mismatches | LUT | FF | latency (cycles) |\n");
-        sb.Append("|---|---|---|---|---|---|---|---|---|---|\n");
+        sb.Append("| model | test accuracy | EBOPs | parameter bits | energy (pJ, estimate) | emulation mismatches | sim vectors / mismatches | LUT (Yosys) | LUT (resource model, estimate) | FF | latency (cycles) | LUT levels (worst stage) | latency (ns, estimate) |\n");
+        sb.Append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var r in rows)
         {
             var h = r.Hardware;
             sb.Append($"| {r.Name} | {r.TestAccuracy:P2} | {N(r.Ebops)} | {N(r.ParameterBits)} | {N(r.EnergyPj, "F1")} | {(r.Mismatches?.ToString() ?? "-")} | ");
-            sb.Append(h is null ? "- | - | - | - |\n" : $"{h.Vectors} / {h.Mismatches} ({h.Simulators}) | {N(h.Luts)} | {N(h.Ffs)} | {h.LatencyCycles} |\n");
+            sb.Append(h is null ? "- | - | - | - | - | - | - |\n"
+                : $"{h.Vectors} / {h.Mismatches} ({h.Simulators}) | {N(h.Luts)} | {N(h.LutEstimate)} | {N(h.Ffs)} | {h.LatencyCycles} | {N(h.LutLevels)} | {N(h.LatencyNsEstimate, "F0")} |\n");
         }
+        sb.Append("\nLUT (Yosys) is `synth_xilinx -family xcup -nodsp`; LUT (resource model) is HetQ's estimate from the integer graph "
+                  + "(`hetq estimate --resources`, calibrated against Yosys); LUT levels are counted on the synthesized netlist; the latency in ns "
+                  + "applies the Fmax model calibrated on ECP5 place and route to the worst stage's LUT levels and carry bits, so for Xilinx it is only indicative.\n");
         sb.Append($"\nSearch: {search.Trials.Count} trials ({search.Trials.Count(t => t.State == "failed")} failed), metric {search.Metric}, reference cost (int8) {search.ReferenceCost:N0}; float validation accuracy {floatVal:P2}.\n\n");
         sb.Append("![accuracy against EBOPs](search/pareto.png)\n\n");
         if (rows.Any(r => r.Hardware?.Luts is not null))
@@ -152,5 +161,6 @@ public static class MainJob
     }
 
     private static string N(double? v, string f = "N0") => v is { } x ? x.ToString(f, System.Globalization.CultureInfo.InvariantCulture) : "-";
+    private static string N(long? v) => v?.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) ?? "-";
     private static string N(int? v) => v?.ToString("N0", System.Globalization.CultureInfo.InvariantCulture) ?? "-";
 }
