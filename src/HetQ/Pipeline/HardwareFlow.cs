@@ -50,7 +50,7 @@ public static class HardwareFlow
                 (lut, ff, carry, dsp) = (syn.Lut, syn.Ff, syn.Carry, syn.Dsp);
                 var timing = Timing.AnalyzeAsync(outputDirectory, m, syn, placeRoute: null).GetAwaiter().GetResult();
                 (levels, fmax) = (timing.Depth.MaxLutLevels, timing.FmaxMhz);
-                log($"logic depth: {levels} LUT levels, {timing.Depth.MaxCarryBits} carry bits in the worst stage; Fmax ~{fmax:F0} MHz (estimate: {timing.Model?.Describe() ?? "no model"})");
+                log($"logic depth: {levels} LUT levels, {timing.Depth.MaxCarryBits} carry bits in the worst stage; Fmax ~{fmax:F0} MHz ({timing.Model?.Describe() ?? "no Fmax model"})");
             }
             catch (HetQException e)
             {
