@@ -51,7 +51,9 @@ PYTHONHOME="$r/usr" PYTHONNOUSERSITE=1 exec "$r/usr/lib64/ld-linux-x86-64.so.2" 
   --library-path "$r/usr/lib/x86_64-linux-gnu:$r/lib/x86_64-linux-gnu" "$r/usr/bin/nextpnr-ecp5.hetq" "$@"
 W
   chmod +x "$wrapper"
-  "$wrapper" --help 2>&1 | grep -q -- '--85k' || { echo "setup-pnr: nextpnr-ecp5 installed but does not offer --85k" >&2; return 1; }
+  # (the help text is read whole first: with pipefail, `grep -q` closing the pipe early would fail the check)
+  local help; help=$("$wrapper" --help 2>&1 || true)
+  grep -q -- '--85k' <<<"$help" || { echo "setup-pnr: nextpnr-ecp5 installed but does not offer --85k" >&2; return 1; }
   echo "setup-pnr: installed nextpnr-ecp5 ($("$wrapper" --version 2>&1 | tail -1)) in $dir"
 }
 

@@ -52,31 +52,12 @@ public sealed record FmaxModel(string Family, string Device, double InterceptNs,
     /// vary (all designs with the same LUT levels, say) gets coefficient 0.</summary>
     internal static (double A, double B, double C) LeastSquares(IReadOnlyList<FmaxPoint> points)
     {
-        var rows = points.Select(p => new[] { 1.0, p.LutLevels, p.CarryBits }).ToList();
-        var y = points.Select(p => 1000.0 / p.FmaxMhz).ToList();
-        var used = Enumerable.Range(0, 3).Where(k => k == 0 || rows.Select(r => r[k]).Distinct().Count() > 1).ToArray();
-        int n = used.Length;
-        var m = new double[n, n + 1];
-        for (int r = 0; r < rows.Count; r++)
-            for (int i = 0; i < n; i++)
-            {
-                for (int j = 0; j < n; j++) m[i, j] += rows[r][used[i]] * rows[r][used[j]];
-                m[i, n] += rows[r][used[i]] * y[r];
-            }
-        for (int col = 0; col < n; col++)
-        {
-            int pivot = Enumerable.Range(col, n - col).MaxBy(r => Math.Abs(m[r, col]));
-            if (Math.Abs(m[pivot, col]) < 1e-12) throw new HetQException("Fmax model: the calibration designs do not determine the coefficients (singular system)");
-            for (int j = 0; j <= n; j++) (m[col, j], m[pivot, j]) = (m[pivot, j], m[col, j]);
-            for (int r = 0; r < n; r++)
-            {
-                if (r == col) continue;
-                double f = m[r, col] / m[col, col];
-                for (int j = 0; j <= n; j++) m[r, j] -= f * m[col, j];
-            }
-        }
-        var coef = new double[3];
-        for (int i = 0; i < n; i++) coef[used[i]] = m[i, n] / m[i, i];
+        var rows = points.Select(p => new[] { 1.0, p.LutLevels, p.CarryBits }).ToArray();
+        var y = points.Select(p => 1000.0 / p.FmaxMhz).ToArray();
+        var used = Enumerable.Range(0, 3).Select(k => k == 0 || rows.Select(r => r[k]).Distinct().Count() > 1).ToArray();
+        var coef = Nnls.LeastSquares(rows, y, used);
+        if (coef.Any(c => !double.IsFinite(c)))
+            throw new HetQException("Fmax model: the calibration designs do not determine the coefficients (singular system)");
         return (coef[0], coef[1], coef[2]);
     }
 

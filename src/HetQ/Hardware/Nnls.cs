@@ -19,7 +19,7 @@ internal static class Nnls
             passive[best] = true;
             while (true)
             {
-                var z = SolvePassive(a, b, passive);
+                var z = LeastSquares(a, b, passive);
                 bool feasible = true;
                 for (int j = 0; j < n; j++) if (passive[j] && z[j] <= 0) feasible = false;
                 if (feasible)
@@ -56,7 +56,7 @@ internal static class Nnls
 
     /// <summary>Unconstrained least squares on the passive columns (normal equations, Gaussian elimination with
     /// partial pivoting and a tiny ridge for collinear columns); zero elsewhere.</summary>
-    private static double[] SolvePassive(double[][] a, double[] b, bool[] passive)
+    internal static double[] LeastSquares(double[][] a, double[] b, bool[] passive)
     {
         var cols = Enumerable.Range(0, passive.Length).Where(j => passive[j]).ToArray();
         int k = cols.Length;
