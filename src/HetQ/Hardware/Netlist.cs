@@ -30,7 +30,7 @@ internal readonly record struct Sig(string? Name, BigInteger Lo, BigInteger Hi, 
 internal sealed class Netlist
 {
     private readonly IndentedTextWriter _w;
-    private readonly SortedSet<int> _cuts;
+    private readonly int[] _cuts;
     private readonly List<string> _registerAssignments = new();
     private readonly HashSet<string> _names = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Origin, int Stage), Sig> _delayed = new();
@@ -41,7 +41,7 @@ internal sealed class Netlist
     public Netlist(IndentedTextWriter writer, IEnumerable<int> cuts)
     {
         _w = writer;
-        _cuts = new SortedSet<int>(cuts);
+        _cuts = cuts.Distinct().Order().ToArray();
     }
 
     /// <summary>One past the deepest level that holds logic.</summary>
@@ -56,7 +56,14 @@ internal sealed class Netlist
     public LogicTally Tally { get; } = new();
 
     /// <summary>The stage of signals computed on <paramref name="level"/>: the number of cuts below it.</summary>
-    public int StageOf(int level) => _cuts.GetViewBetween(int.MinValue, level - 1).Count;
+    public int StageOf(int level)
+    {
+        // the number of cuts below level: the index of the first cut >= level
+        int i = Array.BinarySearch(_cuts, level);
+        if (i < 0) return ~i;
+        while (i > 0 && _cuts[i - 1] == level) i--;
+        return i;
+    }
 
     /// <summary>Bits of the narrowest two's complement (when lo &lt; 0) or unsigned vector holding [lo, hi].</summary>
     public static int WidthOf(BigInteger lo, BigInteger hi)
