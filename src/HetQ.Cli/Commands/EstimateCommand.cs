@@ -34,29 +34,25 @@ internal static class EstimateCommand
             if (!parse.GetValue(resources) && (parse.GetResult(target) is { Implicit: false } || parse.GetValue(stages) is not null))
                 throw new HetQException("--target and --stages apply to the resource estimate: add --resources");
             string dir = parse.GetValue(model)!;
-            var (m, meta) = ModelIO.Load(dir);
-            FixedFormat? fmt = parse.GetValue(input) is { } t ? FixedFormat.Parse(t) : null;
-            var r = Freezer.Freeze(m, meta.Name, fmt);
-            if (r.Graph is null)
-                throw new HetQException($"{dir}: the model is not exactly representable in fixed point:\n  - " + string.Join("\n  - ", r.Problems));
+            var graph = Freezer.FreezeDirectory(dir, parse.GetValue(input) is { } t ? FixedFormat.Parse(t) : null);
             if (parse.GetValue(resources))
             {
                 var family = Enum.Parse<HetQ.Hardware.SynthesisTarget>(parse.GetValue(target)!, ignoreCase: true);
                 var sw = System.Diagnostics.Stopwatch.StartNew();
-                var e = HetQ.Hardware.ResourceModel.Estimate(r.Graph, family, new HetQ.Hardware.HardwareOptions(parse.GetValue(stages)));
+                var e = HetQ.Hardware.ResourceModel.Estimate(graph, family, new HetQ.Hardware.HardwareOptions(parse.GetValue(stages)));
                 double ms = sw.Elapsed.TotalMilliseconds;
-                PrintResources(r.Graph.Name, e, ms, parse.GetValue(json));
+                PrintResources(graph.Name, e, ms, parse.GetValue(json));
                 return 0;
             }
             var placement = new Placement(Parse(parse.GetValue(weights)!), Parse(parse.GetValue(activations)!));
-            var report = CostModel.Estimate(r.Graph, EnergyModel.Horowitz45nm, placement);
+            var report = CostModel.Estimate(graph, EnergyModel.Horowitz45nm, placement);
             if (parse.GetValue(json))
             {
                 Console.WriteLine(report.ToJson());
                 return 0;
             }
             Print(report);
-            foreach (var note in r.Graph.Notes) Console.WriteLine($"note: {note}");
+            foreach (var note in graph.Notes) Console.WriteLine($"note: {note}");
             return 0;
         });
         return cmd;

@@ -22,22 +22,18 @@ internal static class FreezeCommand
         cmd.SetAction(parse =>
         {
             string dir = parse.GetValue(model)!;
-            var (m, meta) = ModelIO.Load(dir);
-            FixedFormat? fmt = parse.GetValue(input) is { } t ? FixedFormat.Parse(t) : null;
-            var r = Freezer.Freeze(m, meta.Name, fmt);
-            if (r.Graph is null)
-                throw new HetQException($"{dir}: the model is not exactly representable in fixed point:\n  - " + string.Join("\n  - ", r.Problems));
+            var graph = Freezer.FreezeDirectory(dir, parse.GetValue(input) is { } t ? FixedFormat.Parse(t) : null);
             string file = parse.GetValue(output) ?? Path.Combine(dir, "graph.json");
-            r.Graph.Save(file);
+            graph.Save(file);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new { graph = Path.GetFullPath(file), nodes = r.Graph.Nodes.Count, input = r.Graph.Input.Output.Type.ToString(), output = r.Graph.Output.Output.Type.ToString() }));
+                Console.WriteLine(JsonSerializer.Serialize(new { graph = Path.GetFullPath(file), nodes = graph.Nodes.Count, input = graph.Input.Output.Type.ToString(), output = graph.Output.Output.Type.ToString() }));
                 return 0;
             }
             Console.WriteLine($"{"node",-16}{"op",-16}{"shape",-14}{"type",-22}");
-            foreach (var n in r.Graph.Nodes)
+            foreach (var n in graph.Nodes)
                 Console.WriteLine($"{n.Name,-16}{OpName(n.Op),-16}{"[" + string.Join(",", n.Output.Shape) + "]",-14}{n.Output.Type,-22}");
-            foreach (var note in r.Graph.Notes) Console.WriteLine($"note: {note}");
+            foreach (var note in graph.Notes) Console.WriteLine($"note: {note}");
             Console.WriteLine($"integer graph written to {Path.GetFullPath(file)}");
             return 0;
         });

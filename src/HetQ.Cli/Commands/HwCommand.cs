@@ -40,16 +40,12 @@ internal static class HwCommand
         cmd.SetAction(parse =>
         {
             string dir = parse.GetValue(model)!;
-            var (m, meta) = ModelIO.Load(dir);
-            FixedFormat? fmt = parse.GetValue(input) is { } t ? FixedFormat.Parse(t) : null;
-            var r = Freezer.Freeze(m, meta.Name, fmt);
-            if (r.Graph is null)
-                throw new HetQException($"{dir}: the model is not exactly representable in fixed point:\n  - " + string.Join("\n  - ", r.Problems));
-            var design = VerilogWriter.Write(r.Graph, new HardwareOptions(parse.GetValue(stages), parse.GetValue(argmax), parse.GetValue(top),
+            var graph = Freezer.FreezeDirectory(dir, parse.GetValue(input) is { } t ? FixedFormat.Parse(t) : null);
+            var design = VerilogWriter.Write(graph, new HardwareOptions(parse.GetValue(stages), parse.GetValue(argmax), parse.GetValue(top),
                 parse.GetValue(sharing) == "none" ? Sharing.None : Sharing.Cse));
             string outDir = parse.GetValue(output) ?? Path.Combine(dir, "hw");
             design.Save(outDir);
-            r.Graph.Save(Path.Combine(outDir, GraphFile));
+            graph.Save(Path.Combine(outDir, GraphFile));
             var d = design.Manifest;
             if (parse.GetValue(json))
             {
@@ -75,7 +71,7 @@ internal static class HwCommand
             Console.WriteLine($"input  {d.Input.Name,-5} {d.Input.Elements} x {d.Input.Type} ({d.Input.Bits} bits)");
             Console.WriteLine($"output {d.Output.Name,-5} {(d.Argmax ? "argmax index" : $"{d.Output.Elements} x {d.Output.Type}")} ({d.Output.Bits} bits)");
             Console.WriteLine($"latency      {d.LatencyCycles} clock cycles ({d.Pipelining} pipelining, {d.Levels} levels of logic, {d.RegisterBits} register bits), II = 1; partial sums shared: {d.Sharing}");
-            foreach (var note in r.Graph.Notes) Console.WriteLine($"note: {note}");
+            foreach (var note in graph.Notes) Console.WriteLine($"note: {note}");
             Console.WriteLine($"design written to {Path.GetFullPath(outDir)}");
             return 0;
         });
