@@ -85,20 +85,13 @@ internal sealed class WeightedLayer
             for (int ox = 0; ox < g.OutW; ox++)
             {
                 Array.Clear(terms);
-                for (int ky = 0; ky < g.KH; ky++)
+                foreach (var (_, _, ky, kx) in g.Taps(oy, ox))
                 {
-                    int iy = oy * g.SH + ky - g.PadTop;
-                    if (iy < 0 || iy >= g.InH) continue;
-                    for (int kx = 0; kx < g.KW; kx++)
+                    int t = ky * g.KW + kx;
+                    for (int o = 0; o < outChannels; o++)
                     {
-                        int ix = ox * g.SW + kx - g.PadLeft;
-                        if (ix < 0 || ix >= g.InW) continue;
-                        int t = ky * g.KW + kx;
-                        for (int o = 0; o < outChannels; o++)
-                        {
-                            terms[o] += nonZero[t, o];
-                            weightBits += bits[t, o];
-                        }
+                        terms[o] += nonZero[t, o];
+                        weightBits += bits[t, o];
                     }
                 }
                 for (int o = 0; o < outChannels; o++)

@@ -30,7 +30,25 @@ public sealed record DenseOp(int In, int Out, long[] Weights, FixedType WeightTy
     FixedType AccType, Requantization Output) : Op;
 
 /// <summary>Window geometry over a channels-last input (1D ops use InH = KH = SH = 1).</summary>
-public sealed record Window(int InH, int InW, int Channels, int KH, int KW, int SH, int SW, int PadTop, int PadLeft, int OutH, int OutW);
+public sealed record Window(int InH, int InW, int Channels, int KH, int KW, int SH, int SW, int PadTop, int PadLeft, int OutH, int OutW)
+{
+    /// <summary>The input positions (y, x) and kernel taps (ky, kx) of output (oy, ox) that lie inside the input
+    /// (taps in the padding are left out).</summary>
+    public IEnumerable<(int Y, int X, int KY, int KX)> Taps(int oy, int ox)
+    {
+        for (int ky = 0; ky < KH; ky++)
+        {
+            int iy = oy * SH + ky - PadTop;
+            if (iy < 0 || iy >= InH) continue;
+            for (int kx = 0; kx < KW; kx++)
+            {
+                int ix = ox * SW + kx - PadLeft;
+                if (ix < 0 || ix >= InW) continue;
+                yield return (iy, ix, ky, kx);
+            }
+        }
+    }
+}
 
 /// <summary>Convolution: kernel [KH, KW, C, F] raw codes; same accumulation and requantization as dense.</summary>
 public sealed record ConvOp(Window Window, int Filters, long[] Weights, FixedType WeightType, long[]? Bias, FixedType? BiasType,

@@ -71,15 +71,25 @@ internal static class Arithmetic
         if (nodes.Count == 0) return (Sig.Constant(constant), level);
         // Neighbours with equal shifts share their zero low bits, so pair them first.
         nodes = nodes.Select((n, i) => (n, i)).OrderBy(p => p.n.Wire.Shift).ThenBy(p => p.i).Select(p => p.n).ToList();
-        while (nodes.Count > 1)
+        var (root, outLevel) = Tree(nodes, level, (a, b, l) => Combine(net, prefix, a, b, l));
+        return (AddConstant(net, prefix, root, constant, outLevel), outLevel);
+    }
+
+    /// <summary>Reduces <paramref name="items"/> (at least one) with a balanced tree of two-input <paramref name="combine"/>s,
+    /// one round per level from <paramref name="level"/> (an odd item out goes on to the next round); returns the root
+    /// and the level after the last round.</summary>
+    internal static (T Root, int Level) Tree<T>(IReadOnlyList<T> items, int level, Func<T, T, int, T> combine)
+    {
+        var round = items;
+        while (round.Count > 1)
         {
-            var next = new List<TreeNode>((nodes.Count + 1) / 2);
-            for (int i = 0; i + 1 < nodes.Count; i += 2) next.Add(Combine(net, prefix, nodes[i], nodes[i + 1], level));
-            if (nodes.Count % 2 == 1) next.Add(nodes[^1]);
-            nodes = next;
+            var next = new List<T>((round.Count + 1) / 2);
+            for (int i = 0; i + 1 < round.Count; i += 2) next.Add(combine(round[i], round[i + 1], level));
+            if (round.Count % 2 == 1) next.Add(round[^1]);
+            round = next;
             level++;
         }
-        return (AddConstant(net, prefix, nodes[0], constant, level), level);
+        return (round[0], level);
     }
 
     /// <summary>The adder a + b (either may be negated) on <paramref name="level"/>, sized from the exact bounds of the sum.</summary>
