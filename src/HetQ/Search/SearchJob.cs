@@ -41,7 +41,8 @@ public sealed class SearchJob
         _initial = cfg.InitialWeights is { } dir ? ModelIO.Load(dir).Model : null; // read once, copied into every trial
         var model = BaseModel();
         _space = SearchSpace.Create(model, cfg.Space);
-        _reference = cfg.Metric == "lut" ? Hardware.ResourceModel.Estimate(CostModel.Reference(model)).Lut : CostModel.EstimateReference(model).Metric(cfg.Metric);
+        var reference = CostModel.Reference(model); // int8 weights and activations, int32 accumulators
+        _reference = Cost(reference, CostModel.Estimate(reference));
         var val = _data.Validation.Count > 0 ? _data.Validation : _data.Test;
         _floatAccuracy = Inference.Accuracy(Inference.Predict(model.WithoutQuantization(), val), Tensor.Size(model.OutputShape), val.Labels);
         log?.Invoke($"search space: {_space.Dimensions.Count} choices, {_space.Size:N0} configurations; reference cost ({cfg.Metric}, int8): {_reference:N0}");
@@ -117,21 +118,30 @@ public sealed class SearchJob
         return Finish(store.Trials(), sw.Elapsed.TotalSeconds);
     }
 
-    /// <summary>What the sampler learns from: every finished search trial.</summary>
+    /// <summary>The configured cost metric of a frozen graph: one of the cost model's (from <paramref name="report"/>),
+    /// or "lut", the resource model's Xilinx LUT estimate of its Verilog.</summary>
+    private double Cost(IntegerGraph graph, CostReport report) =>
+        _cfg.Metric == "lut" ? Hardware.ResourceModel.Estimate(graph).Lut : report.Metric(_cfg.Metric);
+
+    /// <summary>The finished search trials with a score (baselines and failed trials left out).</summary>
+    private static IEnumerable<TrialRecord> Scored(IEnumerable<TrialRecord> trials) =>
+        trials.Where(t => t.IsDone && t.Score is not null && t.Kind == "search");
+
+    /// <summary>What the sampler learns from: every scored search trial.</summary>
     private static List<Observation> Finished(IReadOnlyList<TrialRecord> all) =>
-        all.Where(t => t.IsDone && t.Score is not null && t.Kind == "search").Select(t => new Observation(t.Choice, t.Score!.Value)).ToList();
+        Scored(all).Select(t => new Observation(t.Choice, t.Score!.Value)).ToList();
 
     /// <summary>What the sampler learns from under Hyperband: each configuration once, at the highest rung it finished
     /// (its longest training).</summary>
     private static List<Observation> History(IReadOnlyList<TrialRecord> all) =>
-        all.Where(t => t.IsDone && t.Score is not null && t.Kind == "search")
+        Scored(all)
             .GroupBy(t => JsonSerializer.Serialize(t.Choice.OrderBy(kv => kv.Key, StringComparer.Ordinal)))
             .Select(g => g.OrderByDescending(t => t.Rung).First())
             .OrderBy(t => t.Number)
             .Select(t => new Observation(t.Choice, t.Score!.Value)).ToList();
 
     private static TrialRecord? BestOf(IEnumerable<TrialRecord> trials) =>
-        trials.Where(t => t.IsDone && t.Score is not null && t.Kind == "search").OrderByDescending(t => t.Score).FirstOrDefault();
+        Scored(trials).OrderByDescending(t => t.Score).FirstOrDefault();
 
     private sealed record Outcome(string State, double? Accuracy, double? Cost, double? Score, string? Metrics, string? Model, string? Error);
 
@@ -174,7 +184,7 @@ public sealed class SearchJob
                 "not exactly representable: " + string.Join("; ", freeze.Problems));
         freeze.Graph.Save(Path.Combine(dir, "graph.json"));
         var report = CostModel.Estimate(freeze.Graph);
-        double cost = _cfg.Metric == "lut" ? Hardware.ResourceModel.Estimate(freeze.Graph).Lut : report.Metric(_cfg.Metric);
+        double cost = Cost(freeze.Graph, report);
         double score = _cfg.Objective == "floor"
             ? new FloorObjective(_cfg.Forgiving, _floatAccuracy - _cfg.MaxDrop / 100).Score(valAcc, _reference, cost)
             : _cfg.Forgiving.Score(valAcc, _reference, cost);
