@@ -17,6 +17,8 @@ internal static class BenchMain
                 return EmulatorBench.Run(RepoRoot());
             case "hw-gen":
                 return HardwareBench.Run(RepoRoot(), Value(args, "--model"), Value(args, "--out"), int.Parse(Value(args, "--repeat") ?? "5", System.Globalization.CultureInfo.InvariantCulture));
+            case "hw-scale":
+                return ScaleBench.Run(int.Parse(Value(args, "--repeat") ?? "1", System.Globalization.CultureInfo.InvariantCulture), args.Contains("--profile"));
             case "gemm":
                 GemmBench.Run();
                 return 0;
@@ -54,7 +56,7 @@ internal static class BenchMain
             }
             default:
                 Console.Error.WriteLine("usage: HetQ.Bench train-speed [--workload a|b|all] [--variant float|qat|all] [--epochs N] [--no-peer] | profile\n"
-                    + "  | hw-gen [--model DIR] [--out DIR] [--repeat N]\n"
+                    + "  | hw-gen [--model DIR] [--out DIR] [--repeat N] | hw-scale [--repeat N]\n"
                     + "  | resources-calibrate [--target xilinx|ecp5|ice40|all] [--work DIR] [--timeout S] [--fresh]\n"
                     + "  | resources-error [--target ...] [--model DIR]... [--work DIR] [--timeout S] [--fresh]\n"
                     + "  | pnr-calibrate [--family ecp5|ice40|both] [--timeout S] [--reuse] [--designs A,B,...]");

@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Runtime.InteropServices;
 
 namespace HetQ.Hardware;
 
@@ -43,7 +44,7 @@ internal sealed record MatrixDecomposition(int Inputs, IReadOnlyList<SharedAdder
 /// deepens the logic beyond the plain trees' depth plus <c>extraDepth</c>.</summary>
 internal static class ConstantMatrix
 {
-    /// <summary>Pair key: (a, b, shift, sign) with a's digit the lower one (then the lower node) and sign = sign_a · sign_b.</summary>
+    /// <summary>A pair of digits: node a's, and node b's <see cref="Shift"/> positions higher, with sign = sign_a · sign_b.</summary>
     private readonly record struct Pattern(int A, int B, int Shift, int Sign);
 
     /// <summary>The decomposition of the matrix with <paramref name="rows"/> inputs and <paramref name="cols"/> outputs;
@@ -62,52 +63,121 @@ internal static class ConstantMatrix
         int plain = columns.Length == 0 ? 0 : columns.Max(c => MatrixDecomposition.TreeDepth(c.Select(_ => 0)));
         int bound = Math.Min(plain + Math.Max(0, extraDepth), 40);
         var adders = new List<SharedAdder>();
-        if (share) Share(columns, depths, adders, bound);
+        if (share)
+        {
+            var columnWeight = columns.Select(c => (long)c.Count).ToArray(); // Σ 2^depth of each column's terms: its tree depth is ⌈log2⌉ of it
+            var blocks = Blocks(columns, rows);
+            if (blocks.Count == 1) Share(columns, depths, adders, bound, columnWeight);
+            else
+            {
+                // each block's columns: the digits of its rows (and, after sharing, the shared adders built over them)
+                var split = blocks.Select(_ => Enumerable.Range(0, cols).Select(_ => new Dictionary<(int, int), int>()).ToArray()).ToArray();
+                var blockOf = new int[rows];
+                for (int b = 0; b < blocks.Count; b++)
+                    for (int i = blocks[b].First; i < blocks[b].First + blocks[b].Count; i++) blockOf[i] = b;
+                for (int j = 0; j < cols; j++)
+                    foreach (var (key, sign) in columns[j]) split[blockOf[key.Node]][j][key] = sign;
+                foreach (var block in split) Share(block, depths, adders, bound, columnWeight);
+                for (int j = 0; j < cols; j++)
+                {
+                    columns[j].Clear();
+                    foreach (var block in split)
+                        foreach (var (key, sign) in block[j]) columns[j][key] = sign;
+                }
+            }
+        }
         var result = columns.Select(c => (IReadOnlyList<SignedDigit>)c.Select(e => new SignedDigit(e.Key.Node, e.Key.Position, e.Value))
             .OrderBy(d => d.Position).ThenBy(d => d.Node).ToList()).ToList();
         int depth = result.Count == 0 ? 0 : result.Max(c => MatrixDecomposition.TreeDepth(c.Select(d => depths[d.Node])));
         return new MatrixDecomposition(rows, adders, result, depths, depth);
     }
 
-    private static void Share(Dictionary<(int Node, int Position), int>[] columns, List<int> depths, List<SharedAdder> adders, int bound)
+    /// <summary>Pairs of digits that sharing examines at most (summed over the columns); a larger matrix is shared in
+    /// blocks of consecutive rows, each under this budget, so that its time stays linear in the matrix's size (the
+    /// 784x64 layer of a Fashion-MNIST MLP has 46 M pairs at 4 bits, about 400 M at 16).</summary>
+    internal const long PairBudget = 500_000;
+
+    /// <summary>Consecutive row ranges (first row, count) whose pairs of digits fit <see cref="PairBudget"/>: one range
+    /// of every row when the whole matrix fits (the common case, unchanged from sharing over the whole matrix).</summary>
+    private static List<(int First, int Count)> Blocks(Dictionary<(int Node, int Position), int>[] columns, int rows)
     {
-        var counts = new Dictionary<Pattern, int>();
-        var weight = new long[columns.Length]; // Σ 2^depth of each column's terms: its tree depth is ⌈log2⌉ of it
+        long pairs = columns.Sum(c => (long)c.Count * (c.Count - 1) / 2);
+        if (pairs <= PairBudget || rows <= 1) return [(0, rows)];
+        // pairs within a block scale as the square of its share of the rows, so B blocks hold about pairs / B in all
+        int n = (int)Math.Min(rows, (pairs + PairBudget - 1) / PairBudget);
+        var blocks = new List<(int, int)>(n);
+        for (int b = 0; b < n; b++)
+        {
+            int first = (int)((long)b * rows / n), next = (int)((long)(b + 1) * rows / n);
+            if (next > first) blocks.Add((first, next - first));
+        }
+        return blocks;
+    }
+
+    private static void Share(Dictionary<(int Node, int Position), int>[] columns, List<int> depths, List<SharedAdder> adders, int bound, long[] weight)
+    {
+        var counts = new Dictionary<long, int>();
+        var digits = new List<KeyValuePair<(int Node, int Position), int>>();
         for (int j = 0; j < columns.Length; j++)
         {
-            var digits = columns[j].ToList();
-            weight[j] = digits.Count;
+            digits.Clear();
+            digits.AddRange(columns[j]);
             for (int p = 0; p < digits.Count; p++)
                 for (int q = p + 1; q < digits.Count; q++)
                 {
-                    var key = Key(digits[p].Key, digits[p].Value, digits[q].Key, digits[q].Value).Key;
-                    counts[key] = counts.GetValueOrDefault(key) + 1;
+                    long key = Key(digits[p].Key, digits[p].Value, digits[q].Key, digits[q].Value);
+                    ref int n = ref CollectionsMarshal.GetValueRefOrAddDefault(counts, key, out _);
+                    n++;
                 }
         }
-        var heap = new PriorityQueue<Pattern, (int, int, int, int, int, int)>();
-        foreach (var (key, n) in counts) if (n >= 2) Push(heap, key, n, depths);
-        var blocked = new HashSet<Pattern>();
-        var touched = new HashSet<Pattern>();
-        long limit = 1L << bound;
-        while (heap.TryDequeue(out var pattern, out var priority))
+        // each column's digit positions by node, so that a pattern's occurrences are found without a scan
+        var byNode = new Dictionary<int, List<int>>[columns.Length];
+        for (int j = 0; j < columns.Length; j++)
         {
-            int count = counts.GetValueOrDefault(pattern);
-            if (count != -priority.Item1 || count < 2 || blocked.Contains(pattern)) continue;
+            byNode[j] = new Dictionary<int, List<int>>();
+            foreach (var (n, pos) in columns[j].Keys) Positions(byNode[j], n).Add(pos);
+        }
+        // Lazy priorities: counts of existing patterns only fall, so an entry whose count is stale is pushed again with
+        // its current count when it comes up; the entry taken is therefore always the true maximum.
+        var heap = new PriorityQueue<long, UInt128>();
+        foreach (var (key, n) in counts) if (n >= 2) Push(heap, key, n, depths);
+        var blocked = new HashSet<long>();
+        var added = new HashSet<long>();
+        var used = new HashSet<(int, int)>();
+        var positions = new List<int>();
+        var uses = new List<(int Column, int Position, int Sign)>();
+        var planned = new long[columns.Length];
+        long limit = 1L << bound;
+        while (heap.TryDequeue(out long key, out var priority))
+        {
+            int count = counts.GetValueOrDefault(key);
+            if (count < 2 || blocked.Contains(key)) continue;
+            if (count != Count(priority))
+            {
+                Push(heap, key, count, depths);
+                continue;
+            }
+            var pattern = Unpack(key);
             int node = depths.Count, depth = Math.Max(depths[pattern.A], depths[pattern.B]) + 1;
             long grow = (1L << depth) - (1L << depths[pattern.A]) - (1L << depths[pattern.B]);
-            var uses = new List<(int Column, int Position, int Sign)>();
-            var planned = new long[columns.Length];
+            uses.Clear();
+            Array.Clear(planned);
             for (int j = 0; j < columns.Length; j++)
             {
                 var c = columns[j];
-                var used = new HashSet<(int, int)>();
-                foreach (var ((n, pos), sign) in c.Where(e => e.Key.Node == pattern.A).OrderBy(e => e.Key.Position))
+                if (!byNode[j].TryGetValue(pattern.A, out var at) || at.Count == 0) continue;
+                used.Clear();
+                positions.Clear();
+                positions.AddRange(at);
+                positions.Sort();
+                foreach (int pos in positions)
                 {
+                    int sign = c[(pattern.A, pos)];
                     var other = (pattern.B, pos + pattern.Shift);
                     if (!c.TryGetValue(other, out int s2) || s2 * sign != pattern.Sign) continue;
-                    if (used.Contains((n, pos)) || used.Contains(other)) continue;
+                    if (used.Contains((pattern.A, pos)) || used.Contains(other)) continue;
                     if (weight[j] + planned[j] + grow > limit) continue;
-                    used.Add((n, pos));
+                    used.Add((pattern.A, pos));
                     used.Add(other);
                     planned[j] += grow;
                     uses.Add((j, pos, sign));
@@ -115,12 +185,12 @@ internal static class ConstantMatrix
             }
             if (uses.Count < 2)
             {
-                blocked.Add(pattern); // occurrences only disappear and columns only deepen: it can never become usable
+                blocked.Add(key); // occurrences only disappear and columns only deepen: it can never become usable
                 continue;
             }
             adders.Add(new SharedAdder(pattern.A, pattern.B, pattern.Shift, pattern.Sign));
             depths.Add(depth);
-            touched.Clear();
+            added.Clear();
             foreach (var (j, pos, sign) in uses)
             {
                 var c = columns[j];
@@ -129,39 +199,65 @@ internal static class ConstantMatrix
                 int s2 = c[second];
                 c.Remove(first);
                 c.Remove(second);
-                Adjust(counts, touched, Key(first, sign, second, s2).Key, -1);
+                byNode[j][first.A].Remove(first.pos);
+                byNode[j][second.B].Remove(second.Item2);
+                Adjust(counts, Key(first, sign, second, s2), -1);
                 foreach (var (other, os) in c)
                 {
-                    Adjust(counts, touched, Key(first, sign, other, os).Key, -1);
-                    Adjust(counts, touched, Key(second, s2, other, os).Key, -1);
+                    Adjust(counts, Key(first, sign, other, os), -1);
+                    Adjust(counts, Key(second, s2, other, os), -1);
                 }
-                var added = (node, pos);
-                foreach (var (other, os) in c) Adjust(counts, touched, Key(added, sign, other, os).Key, +1);
-                c[added] = sign;
+                var sum = (node, pos);
+                foreach (var (other, os) in c)
+                {
+                    long k = Key(sum, sign, other, os);
+                    Adjust(counts, k, +1);
+                    added.Add(k);
+                }
+                c[sum] = sign;
+                Positions(byNode[j], node).Add(pos);
                 weight[j] += grow;
             }
-            foreach (var key in touched)
-                if (counts.GetValueOrDefault(key) >= 2 && !blocked.Contains(key)) Push(heap, key, counts[key], depths);
+            if (counts.GetValueOrDefault(key) >= 2) Push(heap, key, counts[key], depths); // occurrences the depth bound left
+            foreach (long k in added)
+                if (counts.GetValueOrDefault(k) >= 2) Push(heap, k, counts[k], depths);
         }
     }
 
-    /// <summary>Most frequent first; then the shallower new node; then a fixed order, so the result never varies.</summary>
-    private static void Push(PriorityQueue<Pattern, (int, int, int, int, int, int)> heap, Pattern p, int count, List<int> depths) =>
-        heap.Enqueue(p, (-count, Math.Max(depths[p.A], depths[p.B]), p.A, p.B, p.Shift, p.Sign));
-
-    private static void Adjust(Dictionary<Pattern, int> counts, HashSet<Pattern> touched, Pattern key, int delta)
+    private static List<int> Positions(Dictionary<int, List<int>> byNode, int node)
     {
-        int n = counts.GetValueOrDefault(key) + delta;
-        if (n == 0) counts.Remove(key);
-        else counts[key] = n;
-        touched.Add(key);
+        if (!byNode.TryGetValue(node, out var list)) byNode[node] = list = new List<int>(2);
+        return list;
     }
 
-    private static (Pattern Key, int LowerSign) Key((int Node, int Position) x, int sx, (int Node, int Position) y, int sy)
+    /// <summary>Most frequent first; then the shallower new node; then a fixed order (a, b, shift, sign), so the result
+    /// never varies: the priority is (max - count, depth, key) in one 128-bit number, smallest first.</summary>
+    private static void Push(PriorityQueue<long, UInt128> heap, long key, int count, List<int> depths)
+    {
+        var p = Unpack(key);
+        ulong high = ((ulong)(uint)(int.MaxValue - count) << 32) | (uint)Math.Max(depths[p.A], depths[p.B]);
+        heap.Enqueue(key, new UInt128(high, (ulong)key));
+    }
+
+    private static int Count(UInt128 priority) => int.MaxValue - (int)(uint)((ulong)(priority >> 64) >> 32);
+
+    private static void Adjust(Dictionary<long, int> counts, long key, int delta)
+    {
+        ref int n = ref CollectionsMarshal.GetValueRefOrAddDefault(counts, key, out _);
+        n += delta;
+        if (n == 0) counts.Remove(key);
+    }
+
+    /// <summary>Pair key of (a, b, shift, sign) with a's digit the lower one (then the lower node) and sign = sign_a ·
+    /// sign_b, packed as a (25 bits), b (25 bits), shift (12 bits), sign (1 bit) so that keys order as the tuples do.</summary>
+    private static long Key((int Node, int Position) x, int sx, (int Node, int Position) y, int sy)
     {
         if (y.Position < x.Position || (y.Position == x.Position && y.Node < x.Node)) (x, sx, y, sy) = (y, sy, x, sx);
-        return (new Pattern(x.Node, y.Node, y.Position - x.Position, sx * sy), sx);
+        return ((long)x.Node << 38) | ((long)y.Node << 13) | ((long)(y.Position - x.Position) << 1) | (sx * sy > 0 ? 1L : 0L);
     }
+
+    private static Pattern Unpack(long key) =>
+        new((int)(key >> 38), (int)((key >> 13) & 0x1FF_FFFF), (int)((key >> 1) & 0xFFF), (key & 1) == 1 ? 1 : -1);
 
     /// <summary>The outputs Σ_i W[i, j] · x_i · 2^<paramref name="shift"/> + constants[j] of a decomposition over the wires
     /// <paramref name="x"/> (one per row, none constant): each shared adder on the level its depth gives, then per output

@@ -35,6 +35,7 @@ public class ConstantMatrixTests(ITestOutputHelper output)
     public static TheoryData<int, int, int, int> Shapes() => new()
     {
         { 1, 1, 1, 0 }, { 3, 2, 2, 0 }, { 16, 64, 3, 0 }, { 64, 32, 4, 0 }, { 16, 8, 5, 1 }, { 20, 12, 6, 32 }, { 9, 1, 7, 0 },
+        { 300, 64, 8, 0 }, // above ConstantMatrix.PairBudget: shared in blocks of rows
     };
 
     [Theory]
