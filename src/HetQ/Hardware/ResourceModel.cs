@@ -68,17 +68,11 @@ public static class ResourceModel
     private static long Price(IReadOnlyDictionary<string, double> coefficients, IReadOnlyDictionary<string, double> f) =>
         (long)Math.Round(coefficients.Sum(p => p.Value * (f.TryGetValue(p.Key, out double v) ? v : throw new HetQException($"resource model: unknown feature '{p.Key}'"))));
 
-    /// <summary>Bits a carry cell of the target covers: CARRY4 4, CCU2C 2, SB_CARRY 1.</summary>
-    internal static int CarryBits(SynthesisTarget t) => t switch
-    {
-        SynthesisTarget.Xilinx => 4,
-        SynthesisTarget.Ecp5 => 2,
-        _ => 1,
-    };
+    /// <summary>Bits a carry cell of the target covers (<see cref="FpgaTarget.CarryBits"/>).</summary>
+    internal static int CarryBits(SynthesisTarget t) => FpgaTarget.For(t).CarryBits;
 
-    /// <summary>The widest adder Yosys's arith_map for the target leaves to LUT logic instead of a carry chain
-    /// (its _TECHMAP_FAIL_ condition: Y_WIDTH &lt;= 2 for xilinx and ice40, &lt;= 4 for ecp5).</summary>
-    internal static int LutAdderWidth(SynthesisTarget t) => t == SynthesisTarget.Ecp5 ? 4 : 2;
+    /// <summary>The widest adder the target's Yosys flow leaves to LUTs (<see cref="FpgaTarget.LutAdderWidth"/>).</summary>
+    internal static int LutAdderWidth(SynthesisTarget t) => FpgaTarget.For(t).LutAdderWidth;
 
     /// <summary>The features of a tally for <paramref name="target"/> (carry chains are counted in the target's cells;
     /// adders too narrow for a carry chain count as small_adder_bits instead).</summary>

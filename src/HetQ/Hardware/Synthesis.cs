@@ -39,20 +39,14 @@ public static partial class Synthesis
         sb.Append("# each $add/$sub its own $alu, so that adder trees map onto carry chains\n");
         sb.Append("proc; opt_expr; opt_clean; wreduce; opt_clean\n");
         sb.Append("techmap -max_iter 1 -map +/techmap.v t:$add t:$sub\n");
-        sb.Append(target switch
-        {
-            SynthesisTarget.Xilinx => $"synth_xilinx -family xcup -nodsp -noiopad -top {m.Top}\n",
-            SynthesisTarget.Ecp5 => $"synth_ecp5 -top {m.Top}\n",
-            SynthesisTarget.Ice40 => $"synth_ice40 -top {m.Top}\n",
-            _ => throw new ArgumentOutOfRangeException(nameof(target)),
-        });
+        sb.Append(FpgaTarget.For(target).SynthCommand).Append(" -top ").Append(m.Top).Append('\n');
         sb.Append("stat\n");
         sb.Append("write_verilog -noattr ").Append(Quote(netlist)).Append('\n');
         if (jsonNetlist is not null) sb.Append("write_json ").Append(Quote(jsonNetlist)).Append('\n');
         return sb.ToString();
     }
 
-    public static string Name(SynthesisTarget t) => t.ToString().ToLowerInvariant();
+    public static string Name(SynthesisTarget t) => FpgaTarget.For(t).Name;
 
     /// <summary>The Yosys JSON netlist written beside the Verilog netlist of <paramref name="r"/>.</summary>
     public static string JsonNetlist(SynthesisResult r) => Path.ChangeExtension(r.Netlist, ".json");
@@ -75,28 +69,8 @@ public static partial class Synthesis
         await using (var log = new StreamWriter(logFile, false, new UTF8Encoding(false)) { NewLine = "\n" })
             r = await ToolRunner.RunAsync("yosys", new[] { "-s", script }, dir, timeout, log, cancel).ConfigureAwait(false);
         var cells = ParseCells(r.StandardOutput, manifest.Top) ?? throw new HetQException($"yosys printed no statistics for {manifest.Top}; see {logFile}");
-        int Count(Func<string, bool> match) => cells.Where(c => match(c.Key)).Sum(c => c.Value);
-        var result = target switch
-        {
-            SynthesisTarget.Xilinx => (
-                Lut: Count(c => c.StartsWith("LUT", StringComparison.Ordinal) || c.StartsWith("SRL", StringComparison.Ordinal) || c.StartsWith("RAM32", StringComparison.Ordinal) || c.StartsWith("RAM64", StringComparison.Ordinal)),
-                Ff: Count(c => c is "FDRE" or "FDSE" or "FDCE" or "FDPE" or "LDCE" or "LDPE"),
-                Carry: Count(c => c.StartsWith("CARRY", StringComparison.Ordinal)),
-                Dsp: Count(c => c.StartsWith("DSP48", StringComparison.Ordinal)),
-                Bram: Count(c => c.StartsWith("RAMB", StringComparison.Ordinal))),
-            SynthesisTarget.Ecp5 => (
-                Lut: Count(c => c is "LUT4" or "TRELLIS_DPR16X4"),
-                Ff: Count(c => c == "TRELLIS_FF"),
-                Carry: Count(c => c == "CCU2C"),
-                Dsp: Count(c => c.StartsWith("MULT18X18", StringComparison.Ordinal) || c.StartsWith("ALU54", StringComparison.Ordinal)),
-                Bram: Count(c => c == "DP16KD")),
-            _ => (
-                Lut: Count(c => c == "SB_LUT4"),
-                Ff: Count(c => c.StartsWith("SB_DFF", StringComparison.Ordinal)),
-                Carry: Count(c => c == "SB_CARRY"),
-                Dsp: Count(c => c == "SB_MAC16"),
-                Bram: Count(c => c.StartsWith("SB_RAM", StringComparison.Ordinal))),
-        };
+        var f = FpgaTarget.For(target);
+        var result = (Lut: f.Lut.Count(cells), Ff: f.Ff.Count(cells), Carry: f.Carry.Count(cells), Dsp: f.Dsp.Count(cells), Bram: f.Bram.Count(cells));
         return new SynthesisResult(target, result.Lut, result.Ff, result.Carry, result.Dsp, result.Bram, manifest.LatencyCycles,
             null, null, cells, r.Elapsed.TotalSeconds, logFile, netlist);
     }

@@ -61,19 +61,7 @@ public static partial class VerilogWriter
                     _net.BlankLine();
                     _net.Comment($"{node.Name}: {Describe(node)}");
                 }
-                (_values[i], Ends[i]) = node.Op switch
-                {
-                    InputOp when i == 0 => Input(node),
-                    DenseOp d => Dense(i, d, start),
-                    ConvOp c => Conv(i, c, start),
-                    DepthwiseConvOp d => Depthwise(i, d, start),
-                    MaxPoolOp m => MaxPool(i, m, start),
-                    AvgPoolOp a => AvgPool(i, a, start),
-                    FlattenOp => (_values[node.Inputs[0]], start),
-                    AddOp a => Add(i, a, start),
-                    RequantOp r => Requant(i, r, start),
-                    _ => throw new HetQException($"node '{node.Name}': no Verilog for op {node.Op.GetType().Name}"),
-                };
+                (_values[i], Ends[i]) = node.Op.Accept(new OpEmitter(this, i, start));
             }
             var outputs = _values[_g.Nodes.Count - 1];
             int last = _g.Nodes.Count - 1;
@@ -90,22 +78,43 @@ public static partial class VerilogWriter
             _net.WriteRegisters(Clock);
         }
 
-        private string Describe(GraphNode node)
+        private static string Describe(GraphNode node)
         {
             var t = node.Output;
             string shape = "[" + string.Join(",", t.Shape) + "]";
-            string rq = node.Op switch
-            {
-                DenseOp d => $"{d.In} -> {d.Out}, weights {d.WeightType}, accumulator {d.AccType}{Requant(d.Output)}",
-                ConvOp c => $"{c.Window.KH}x{c.Window.KW} kernel, {c.Filters} filters, weights {c.WeightType}, accumulator {c.AccType}{Requant(c.Output)}",
-                DepthwiseConvOp d => $"{d.Window.KH}x{d.Window.KW} kernel, multiplier {d.Multiplier}, weights {d.WeightType}, accumulator {d.AccType}{Requant(d.Output)}",
-                AvgPoolOp a => $"{a.Window.KH}x{a.Window.KW} window, sum {a.SumType}{Requant(a.Output)}",
-                AddOp a => $"sum {a.SumType}{Requant(a.Output)}",
-                RequantOp r => Requant(r.Output).TrimStart(',', ' '),
-                MaxPoolOp m => $"{m.Window.KH}x{m.Window.KW} window",
-                _ => "",
-            };
+            string rq = node.Op.Accept(Describer.Instance);
             return $"{OpName(node.Op)} {rq}; output {shape} of {t.Type}".Replace("  ", " ", StringComparison.Ordinal);
+        }
+
+        /// <summary>The op's emitter for node <paramref name="Index"/>, its logic starting on level <paramref name="Start"/>.</summary>
+        private sealed record OpEmitter(Emitter E, int Index, int Start) : IOpVisitor<(Sig[], int)>
+        {
+            public (Sig[], int) Visit(InputOp op) => Index == 0
+                ? E.Input(E._g.Nodes[Index])
+                : throw new HetQException($"node '{E._g.Nodes[Index].Name}': an input op can only be the graph's first node");
+            public (Sig[], int) Visit(DenseOp op) => E.Dense(Index, op, Start);
+            public (Sig[], int) Visit(ConvOp op) => E.Conv(Index, op, Start);
+            public (Sig[], int) Visit(DepthwiseConvOp op) => E.Depthwise(Index, op, Start);
+            public (Sig[], int) Visit(MaxPoolOp op) => E.MaxPool(Index, op, Start);
+            public (Sig[], int) Visit(AvgPoolOp op) => E.AvgPool(Index, op, Start);
+            public (Sig[], int) Visit(FlattenOp op) => (E._values[E._g.Nodes[Index].Inputs[0]], Start);
+            public (Sig[], int) Visit(AddOp op) => E.Add(Index, op, Start);
+            public (Sig[], int) Visit(RequantOp op) => E.Requant(Index, op, Start);
+        }
+
+        /// <summary>The op's attributes for the layer's comment line.</summary>
+        private sealed class Describer : IOpVisitor<string>
+        {
+            public static readonly Describer Instance = new();
+            public string Visit(InputOp op) => "";
+            public string Visit(DenseOp d) => $"{d.In} -> {d.Out}, weights {d.WeightType}, accumulator {d.AccType}{Requant(d.Output)}";
+            public string Visit(ConvOp c) => $"{c.Window.KH}x{c.Window.KW} kernel, {c.Filters} filters, weights {c.WeightType}, accumulator {c.AccType}{Requant(c.Output)}";
+            public string Visit(DepthwiseConvOp d) => $"{d.Window.KH}x{d.Window.KW} kernel, multiplier {d.Multiplier}, weights {d.WeightType}, accumulator {d.AccType}{Requant(d.Output)}";
+            public string Visit(MaxPoolOp m) => $"{m.Window.KH}x{m.Window.KW} window";
+            public string Visit(AvgPoolOp a) => $"{a.Window.KH}x{a.Window.KW} window, sum {a.SumType}{Requant(a.Output)}";
+            public string Visit(FlattenOp op) => "";
+            public string Visit(AddOp a) => $"sum {a.SumType}{Requant(a.Output)}";
+            public string Visit(RequantOp r) => Requant(r.Output).TrimStart(',', ' ');
         }
 
         private static string Requant(Requantization r) =>
