@@ -17,6 +17,7 @@ internal static class Cli
         root.Subcommands.Add(FreezeCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
+        root.Subcommands.Add(PtqCommand.Create());
         root.Subcommands.Add(SearchCommand.Create());
         root.Subcommands.Add(StudyCommand.Create());
         root.Subcommands.Add(EstimateCommand.Create());
