@@ -80,10 +80,15 @@ internal static class QuantizeCommand
     /// <summary>A quantized value exactly (its decimal expansion is finite).</summary>
     private static string Exact(double value) => ExactDecimal.Format(value);
 
+    /// <summary>A quantized value: exactly when the quantizer has a fixed-point type (the value is a code's); otherwise
+    /// (a scale that is not a power of two, computed in float32) the float32's shortest round-trip string.</summary>
+    private static string Value(IQuantizer quantizer, double value) =>
+        quantizer.HardwareType is not null ? Exact(value) : Number((float)value);
+
     private static void WriteText(TextWriter output, IQuantizer quantizer, float[] x, double[] y, float[]? scale)
     {
         output.WriteLine(quantizer.Spec);
-        for (int i = 0; i < x.Length; i++) output.WriteLine($"  {Number(x[i])} -> {Exact(y[i])}");
+        for (int i = 0; i < x.Length; i++) output.WriteLine($"  {Number(x[i])} -> {Value(quantizer, y[i])}");
         if (scale is not null) output.WriteLine($"scale: {Number(scale[0])}");
         if (quantizer.IsStochastic) output.WriteLine("note: random in training; these are the inference values");
         output.WriteLine(quantizer.HardwareType is FixedType t
@@ -104,7 +109,7 @@ internal static class QuantizeCommand
             json.WriteEndArray();
             json.WriteStartArray("quantized");
             // JSON numbers have no precision limit: each quantized value is written exactly.
-            foreach (double v in y) json.WriteRawValue(Exact(v));
+            foreach (double v in y) json.WriteRawValue(Value(quantizer, v));
             json.WriteEndArray();
             if (quantizer.HardwareType is FixedType t)
             {
