@@ -46,7 +46,7 @@ set +e
 dotnet test "$root/tests/HetQ.Tests/HetQ.Tests.csproj" -c Release -nologo "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
-summary=$(grep -E '(Passed|Failed)!' "$log" | tail -1)
+summary=$(grep -E '(Passed|Failed|Skipped)!' "$log" | tail -1)
 if [ -n "$summary" ]; then
   failed=$(sed -E 's/.*Failed: *([0-9]+).*/\1/' <<<"$summary")
   passed=$(sed -E 's/.*Passed: *([0-9]+).*/\1/' <<<"$summary")
