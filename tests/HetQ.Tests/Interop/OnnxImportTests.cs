@@ -4,7 +4,6 @@ using HetQ.Data;
 using HetQ.Interop.Onnx;
 using HetQ.Nn;
 using HetQ.Training;
-using Xunit.Abstractions;
 
 namespace HetQ.Tests.Interop;
 

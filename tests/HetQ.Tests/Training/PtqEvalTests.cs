@@ -3,9 +3,7 @@ using HetQ.Interop;
 using HetQ.Nn;
 using HetQ.Nn.Layers;
 using HetQ.Quantization;
-using HetQ.Tests.Data;
 using HetQ.Training;
-using Xunit.Abstractions;
 
 namespace HetQ.Tests.Training;
 
@@ -155,15 +153,10 @@ public class PtqEvalTests(ITestOutputHelper output)
     [Fact]
     public void The_float_Keras_jet_tagger_quantizes_at_ap_fixed_16_6_and_with_profiling()
     {
-        string? json = SharedData.TryGetPath("data/models/keras/KERAS_3layer.json");
-        string? h5 = SharedData.TryGetPath("data/models/keras/KERAS_3layer_weights.h5");
-        string? f = SharedData.TryGetPath("data/jets/jets100_features.dat");
-        string? l = SharedData.TryGetPath("data/jets/jets100_labels_onehot.dat");
-        if (json is null || h5 is null || f is null || l is null)
-        {
-            output.WriteLine("skipped: the shared float jet tagger and jets (../shared/data) are absent");
-            return;
-        }
+        string json = Requires.Shared("data/models/keras/KERAS_3layer.json");
+        string h5 = Requires.Shared("data/models/keras/KERAS_3layer_weights.h5");
+        string f = Requires.Shared("data/jets/jets100_features.dat");
+        string l = Requires.Shared("data/jets/jets100_labels_onehot.dat");
         var (model, _) = KerasImporter.Import(json, h5);
         var data = JetsReader.ReadDat(f, l);
         var plain = EvalJob.Run(PtqJob.Run(model, new PtqOptions(Ap16)).Model, "jets", data);
