@@ -8,7 +8,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 what=${1:-hardware}
 case "$what" in
   hardware) packages=(verilator iverilog yosys) ;;
-  test) packages=(dataset-fashion-mnist postgresql verilator iverilog yosys) ;;
+  test) packages=(dataset-fashion-mnist postgresql verilator iverilog yosys python3 python3-numpy) ;;
   *) echo "setup.sh: unknown set '$what' (hardware or test)" >&2; exit 2 ;;
 esac
 missing=()
