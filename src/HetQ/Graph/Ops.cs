@@ -15,6 +15,7 @@ namespace HetQ.Graph;
 [JsonDerivedType(typeof(FlattenOp), "flatten")]
 [JsonDerivedType(typeof(AddOp), "add")]
 [JsonDerivedType(typeof(RequantOp), "requant")]
+[JsonDerivedType(typeof(ReconstructionErrorOp), "reconstruction_error")]
 public abstract record Op;
 
 /// <summary>The graph input: a float value x becomes the raw code ToRaw(x, format).</summary>
@@ -72,3 +73,9 @@ public sealed record AddOp(FixedType SumType, Requantization Output) : Op;
 
 /// <summary>ReLU and/or requantization of one input (an activation layer, a QActivation).</summary>
 public sealed record RequantOp(Requantization Output) : Op;
+
+/// <summary>An autoencoder's anomaly score, one value per sample: Σ_i d_i² (<see cref="Squared"/>) or Σ_i |d_i| with
+/// d_i = x_i − y_i over its two inputs of equal size (the quantized graph input x and the reconstruction y), both
+/// aligned to <see cref="Frac"/> fractional bits; <see cref="ScoreType"/> (2·Frac or Frac fractional bits) holds every
+/// possible sum, so nothing overflows. Built by <see cref="ReconstructionError.Append"/>.</summary>
+public sealed record ReconstructionErrorOp(bool Squared, int Frac, FixedType ScoreType) : Op;

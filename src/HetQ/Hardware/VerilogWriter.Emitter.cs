@@ -10,7 +10,7 @@ public static partial class VerilogWriter
 {
     /// <summary>One pass over the graph: one method per op, each building its outputs from its inputs' signals on
     /// levels from the deepest input's end.</summary>
-    private sealed class Emitter
+    private sealed partial class Emitter
     {
         private readonly IntegerGraph _g;
         private readonly HardwareOptions _o;
@@ -72,6 +72,7 @@ public static partial class VerilogWriter
                     FlattenOp => (_values[node.Inputs[0]], start),
                     AddOp a => Add(i, a, start),
                     RequantOp r => Requant(i, r, start),
+                    ReconstructionErrorOp r => ReconstructionError(i, r, start),
                     _ => throw new HetQException($"node '{node.Name}': no Verilog for op {node.Op.GetType().Name}"),
                 };
             }
@@ -103,6 +104,7 @@ public static partial class VerilogWriter
                 AddOp a => $"sum {a.SumType}{Requant(a.Output)}",
                 RequantOp r => Requant(r.Output).TrimStart(',', ' '),
                 MaxPoolOp m => $"{m.Window.KH}x{m.Window.KW} window",
+                ReconstructionErrorOp r => $"sum of {(r.Squared ? "squared" : "absolute")} differences of '{_g.Nodes[node.Inputs[0]].Name}' and '{_g.Nodes[node.Inputs[1]].Name}'",
                 _ => "",
             };
             return $"{OpName(node.Op)} {rq}; output {shape} of {t.Type}".Replace("  ", " ", StringComparison.Ordinal);
