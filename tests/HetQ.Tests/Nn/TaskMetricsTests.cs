@@ -22,10 +22,10 @@ public class TaskMetricsTests
     [Fact]
     public void Signal_efficiency_holds_the_background_above_the_threshold_at_the_rate()
     {
-        // 1000 background scores 0..999, rate 1 %: at most 10 above the threshold 989; signal 985..994 passes 5 of 10.
+        // 1000 background scores 0..999, rate 1 %: at most 10 above the threshold 989; signal 985.5..994.5 passes 6 of 10 (989.5 and up).
         var scores = Enumerable.Range(0, 1000).Select(i => (double)i).Concat(Enumerable.Range(985, 10).Select(i => i + 0.5)).ToArray();
         var labels = Enumerable.Repeat(0, 1000).Concat(Enumerable.Repeat(1, 10)).ToArray();
-        Assert.Equal(0.5, TaskMetrics.SignalEfficiency(scores, labels, 0.01), 12);
+        Assert.Equal(0.6, TaskMetrics.SignalEfficiency(scores, labels, 0.01), 12);
         int above = scores.Take(1000).Count(s => s > 989);
         Assert.Equal(10, above);
         // A rate below one background event: nothing above the largest background passes.
