@@ -47,11 +47,7 @@ public class TaskCommandTests
         Assert.True(code == 0, stderr);
         var manifest = File.ReadAllText(Path.Combine(dir.File("hw"), "manifest.json"));
         Assert.Contains("\"elements\": 1", manifest);
-        if (Hardware.Simulation.Unavailable(Hardware.SimulatorKind.Icarus) is { } why)
-        {
-            Console.Error.WriteLine($"skipped the simulation: {why}");
-            return;
-        }
+        Requires.Simulator(HetQ.Hardware.SimulatorKind.Icarus);
         (code, stdout, stderr) = CliRunner.Run("hw", dir.File("m"), "sim", dir.File("hw"), "--data", cfg, "--simulator", "icarus", "--limit", "100", "--json");
         Assert.True(code == 0, stderr + stdout);
         using var sim = JsonDocument.Parse(stdout);

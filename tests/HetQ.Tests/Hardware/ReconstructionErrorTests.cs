@@ -6,7 +6,6 @@ using HetQ.Hardware;
 using HetQ.Nn;
 using HetQ.Nn.Layers;
 using HetQ.Quantization;
-using Xunit.Abstractions;
 
 namespace HetQ.Tests.Hardware;
 
