@@ -519,7 +519,7 @@ def misc_cases():
 # losses
 # ----------------------------------------------------------------------------
 
-def add_loss_case(name, loss, config, output, fn, ref_value, ref_grad, labels=None, targets=None, description=""):
+def add_loss_case(name, loss, config, output, fn, ref_value, ref_grad, labels=None, targets=None, description="", weights=None):
     o = T(output, grad=True)
     v = fn(o)
     v.backward()
@@ -530,6 +530,8 @@ def add_loss_case(name, loss, config, output, fn, ref_value, ref_grad, labels=No
         case["labels"] = [int(v) for v in labels]
     if targets is not None:
         case["targets"] = tens(targets)
+    if weights is not None:
+        case["weights"] = tens(weights)
     case["value"] = float(v.item())
     case["grad"] = tens(o.grad)
     CASES.append(("loss_" + name + ".json", case))
@@ -614,6 +616,45 @@ def loss_cases():
         add_loss_case(name, "mse", {"reduction": "mean_over_all"}, o, lambda oo, y=y: F.mse_loss(oo, T(y)),
                       ((o - y) ** 2).mean(), 2 * (o - y) / o.size, targets=y,
                       description=f"mean squared error over all elements, {kind} targets")
+
+
+    # Regression losses and per-sample weights: value = (1/N) sum_i w_i * mean_k l(o_ik - y_ik).
+    name = "mae"
+    rng = rng_for(name)
+    o, y = randn(rng, (3, 4), 0.8), randn(rng, (3, 4))
+    add_loss_case(name, "mae", {"reduction": "mean_over_all"}, o, lambda oo: F.l1_loss(oo, T(y)),
+                  np.abs(o - y).mean(), np.sign(o - y) / o.size, targets=y,
+                  description="mean absolute error over all elements")
+    for delta in (1.0, 0.5):
+        name = f"huber_{delta:g}".replace(".", "")
+        rng = rng_for(name)
+        o, y = randn(rng, (3, 4), 1.2), randn(rng, (3, 4))
+        d = o - y
+        ref_v = np.where(np.abs(d) <= delta, 0.5 * d * d, delta * (np.abs(d) - 0.5 * delta)).mean()
+        ref_g = np.where(np.abs(d) <= delta, d, delta * np.sign(d)) / o.size
+        add_loss_case(name, "huber", {"delta": delta, "reduction": "mean_over_all"}, o,
+                      lambda oo, y=y, delta=delta: F.huber_loss(oo, T(y), delta=delta), ref_v, ref_g, targets=y,
+                      description=f"Huber loss with delta {delta:g}: d^2/2 inside, delta*(|d|-delta/2) outside; mean over all elements")
+    name = "mse_weighted"
+    rng = rng_for(name)
+    o, y = randn(rng, (4, 3), 0.8), randn(rng, (4, 3))
+    w = uniform(rng, (4,), 0.0, 2.0)
+    w[1] = 0.0
+    ref_v = (w[:, None] * (o - y) ** 2).mean(1).mean()
+    ref_g = w[:, None] * 2 * (o - y) / o.size
+    add_loss_case(name, "mse", {"reduction": "weighted_mean_over_all"}, o,
+                  lambda oo: (T(w)[:, None] * (oo - T(y)) ** 2).mean(1).mean(), ref_v, ref_g, targets=y, weights=w,
+                  description="per-sample weights w (one is 0): value = mean over N of w_i * mean over K of (o - y)^2")
+    name = "binary_cross_entropy_from_logits_weighted"
+    rng = rng_for(name)
+    z = randn(rng, (5, 1), 3.0)
+    y = f32(rng.integers(0, 2, (5, 1)))
+    w = uniform(rng, (5,), 0.2, 3.0)
+    ref_v = (w[:, None] * (np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))).mean()
+    ref_g = w[:, None] * (1 / (1 + np.exp(-z)) - y) / z.size
+    add_loss_case(name, "binary_cross_entropy_from_logits", {"from_logits": True, "reduction": "weighted_mean_over_all"},
+                  z, lambda o: F.binary_cross_entropy_with_logits(o, T(y), weight=T(w)[:, None]), ref_v, ref_g, targets=y, weights=w,
+                  description="a one-output tagger's logits with per-sample weights (BCE weight argument)")
 
 
 # ----------------------------------------------------------------------------

@@ -24,7 +24,9 @@ internal static class EvalCommand
             var (m, meta) = ModelIO.Load(parse.GetValue(model)!);
             var splits = EvalJob.LoadData(parse.GetValue(data)!);
             FixedFormat? fmt = parse.GetValue(input) is { } t ? FixedFormat.Parse(t) : null;
-            var r = EvalJob.Run(m, meta.Name, splits.Test, fmt);
+            var task = meta.TaskOrDefault;
+            var r = EvalJob.Run(m, meta.Name, splits.Test, fmt, task);
+            if (task.Kind != TaskKind.Classification) return Report(r, task, parse.GetValue(json));
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(new
@@ -58,5 +60,46 @@ internal static class EvalCommand
             return r.Mismatches is null or 0 ? 0 : 1;
         });
         return cmd;
+    }
+
+    /// <summary>The task's metrics of the float, fake-quantized and emulated model (a regression's MSE, a tagger's or
+    /// an autoencoder's AUC and signal efficiency) and the emulator's mismatches.</summary>
+    private static int Report(EvalResult r, ModelTask task, bool json)
+    {
+        var parts = new (string Suffix, string Label, TaskScores? Scores)[] { ("float", "float", r.Float), ("fake_quant", "fake-quant", r.FakeQuant), ("emulated", "emulated", r.Emulated) };
+        if (json)
+        {
+            var o = new Dictionary<string, object?>
+            {
+                ["samples"] = r.Samples,
+                ["task"] = ModelTask.KindNames[(int)task.Kind],
+                ["metric"] = task.MetricName,
+            };
+            foreach (var (suffix, _, scores) in parts)
+                foreach (var (name, value) in scores?.Present() ?? []) o[$"{name}_{suffix}"] = value;
+            o["mismatches"] = r.Mismatches;
+            o["first_mismatch"] = r.FirstMismatch;
+            o["not_representable"] = r.Problems;
+            o["notes"] = r.Notes;
+            Console.WriteLine(JsonSerializer.Serialize(o));
+            return r.Mismatches is null or 0 ? 0 : 1;
+        }
+        Console.WriteLine($"samples               {r.Samples}  (task {ModelTask.KindNames[(int)task.Kind]}, metric {task.MetricName})");
+        foreach (var (_, label, scores) in parts)
+            if (scores is not null)
+                Console.WriteLine($"{label + ",",-21} {string.Join("  ", scores.Present().Select(m => $"{m.Name} {m.Value:G6}"))}");
+        if (r.Mismatches is { } mm)
+        {
+            string what = task.Kind == TaskKind.Autoencoder ? "anomaly score" : "output";
+            Console.WriteLine($"mismatches            {mm} (samples whose emulated {what} differs from the fake-quantized one)");
+            if (r.FirstMismatch is { } fm) Console.WriteLine($"first mismatch        {fm}");
+        }
+        else
+        {
+            Console.WriteLine("emulated              - (the model is not exactly representable in fixed point:)");
+            foreach (var p in r.Problems) Console.WriteLine($"  - {p}");
+        }
+        foreach (var n in r.Notes) Console.WriteLine($"note: {n}");
+        return r.Mismatches is null or 0 ? 0 : 1;
     }
 }

@@ -22,7 +22,10 @@ internal static class SearchCommand
             var progress = asJson ? Console.Error : Console.Out;
             var cfg = SearchConfig.Load(parse.GetValue(config)!);
             var job = new SearchJob(cfg, m => progress.WriteLine(m));
-            progress.WriteLine($"float model: validation accuracy {job.FloatAccuracy:P2}; study {cfg.Study}; {Budget(cfg)}, {cfg.Baselines.Count} baselines");
+            string floatQuality = job.Quality.Task.Kind == Nn.TaskKind.Classification
+                ? $"validation accuracy {job.FloatAccuracy:P2}"
+                : $"validation {job.Quality.Task.MetricName} {job.Quality.FloatValue:G5} (val_acc below is the search quality: {(job.Quality.Task.HigherIsBetter ? "the metric" : "float / trial")})";
+            progress.WriteLine($"float model: {floatQuality}; study {cfg.Study}; {Budget(cfg)}, {cfg.Baselines.Count} baselines");
             var r = job.Run(parse.GetValue(worker), p => progress.WriteLine(Format(p, cfg.Metric)), m => progress.WriteLine(m), cancel);
             if (asJson)
             {

@@ -29,23 +29,33 @@ internal static class TrainCommand
             var result = TrainJob.Run(cfg, parse.GetValue(output), msg => progress.WriteLine(msg), r => progress.WriteLine(Format(r, started)), cancel);
             if (asJson)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
+                var task = result.Task ?? ModelTask.Classification;
+                var o = new Dictionary<string, object?>();
+                if (task.Kind == TaskKind.Classification) o["test_accuracy"] = result.TestAccuracy;
+                else
                 {
-                    test_accuracy = result.TestAccuracy,
-                    test_loss = result.TestLoss,
-                    epochs = result.Epochs,
-                    seconds = Math.Round(result.Seconds, 3),
-                    model = result.ModelDirectory,
-                    best_epoch = result.History.BestEpoch,
-                    stopped_early = result.History.StoppedEarly,
-                    train_samples = result.TrainSamples,
-                    test_samples = result.TestSamples,
-                    parameters = result.Parameters,
-                }));
+                    o["task"] = ModelTask.KindNames[(int)task.Kind];
+                    o["metric"] = task.MetricName;
+                    foreach (var (metric, value) in result.Test?.Present() ?? []) o["test_" + metric] = value;
+                }
+                o["test_loss"] = result.TestLoss;
+                o["epochs"] = result.Epochs;
+                o["seconds"] = Math.Round(result.Seconds, 3);
+                o["model"] = result.ModelDirectory;
+                o["best_epoch"] = result.History.BestEpoch;
+                o["stopped_early"] = result.History.StoppedEarly;
+                o["train_samples"] = result.TrainSamples;
+                o["test_samples"] = result.TestSamples;
+                o["parameters"] = result.Parameters;
+                Console.WriteLine(JsonSerializer.Serialize(o));
             }
             else
             {
-                Console.WriteLine($"test accuracy {result.TestAccuracy:P2}  test loss {result.TestLoss:F4}  ({result.TestSamples} samples)");
+                var task = result.Task ?? ModelTask.Classification;
+                if (task.Kind == TaskKind.Classification)
+                    Console.WriteLine($"test accuracy {result.TestAccuracy:P2}  test loss {result.TestLoss:F4}  ({result.TestSamples} samples)");
+                else
+                    Console.WriteLine($"test {string.Join("  ", (result.Test?.Present() ?? []).Select(m => $"{m.Name} {m.Value:G5}"))}  test loss {result.TestLoss:G5}  ({result.TestSamples} samples; task {ModelTask.KindNames[(int)task.Kind]}, metric {task.MetricName})");
                 Console.WriteLine($"{result.Epochs} epochs in {result.Seconds:F1} s{(result.History.StoppedEarly ? " (stopped early)" : "")}; model saved to {result.ModelDirectory}");
             }
             return Task.FromResult(0);

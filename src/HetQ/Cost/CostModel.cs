@@ -7,7 +7,7 @@ namespace HetQ.Cost;
 
 /// <summary>Bits, BOPs, EBOPs and energy of an integer graph, node by node; and the same for a model under a
 /// reference quantization (the denominator of AutoQKeras's forgiving factor).</summary>
-public static class CostModel
+public static partial class CostModel
 {
     /// <summary>Costs every node of <paramref name="graph"/> with <paramref name="energy"/> (default QTools's
     /// horowitz values) and <paramref name="placement"/> (default <see cref="Placement.OnChip"/>).</summary>
@@ -58,6 +58,8 @@ public static class CostModel
                 w.Parameters, w.ZeroWeights, w.ParameterBits, outBits, w.Multiplications, w.Additions, w.Bops, w.Ebops, kind,
                 w.Multiplications * mul + w.Additions * add, parameterEnergy, activationEnergy);
         }
+
+        if (node.Op is ReconstructionErrorOp r) return ReconstructionErrorCost(node, r, ins, inputType, e, floatBits, activationEnergy);
 
         var (additions, width, bits) = node.Op switch
         {
@@ -141,6 +143,7 @@ public static class CostModel
         FlattenOp => "flatten",
         AddOp => "add",
         RequantOp => "requant",
+        ReconstructionErrorOp => "reconstruction_error",
         _ => throw new UnreachableException($"no name for op {op.GetType().Name}"),
     };
 }

@@ -38,6 +38,19 @@ public sealed record DataConfig
     public int? LimitTrain { get; init; }
     /// <summary>Sample shape, channels last (e.g. [28,28,1]); null: flat.</summary>
     public IReadOnlyList<int>? Shape { get; init; }
+    /// <summary>"input": the targets are the features (an autoencoder); null: the labels.</summary>
+    public string? Targets { get; init; }
+    /// <summary>Feature columns (0-based, of the flat sample) that become real-valued targets and leave the inputs.</summary>
+    public IReadOnlyList<int>? TargetColumns { get; init; }
+    /// <summary>A feature column (0-based) that becomes the per-sample loss weight and leaves the inputs.</summary>
+    public int? WeightColumn { get; init; }
+    /// <summary>Classes (indices or names) held out as the anomaly: left out of training, label 1 in the test part
+    /// (and in validation, with weight 0), every other class label 0.</summary>
+    public IReadOnlyList<string>? AnomalyClasses { get; init; }
+    /// <summary>Classes (indices or names) that are the signal of a binary tagger: label 1, every other class 0.</summary>
+    public IReadOnlyList<string>? SignalClasses { get; init; }
+    /// <summary>Average k×k blocks of square images (28x28 with 4 gives 7x7).</summary>
+    public int? Downsample { get; init; }
 
     /// <summary>The config name of <see cref="Kind"/>.</summary>
     public string Name => KindNames[Kind];
@@ -55,7 +68,8 @@ public sealed record DataConfig
     [
         "name", "path", "train_images", "train_labels", "test_images", "test_labels", "features", "labels",
         "label_column", "header", "scale", "standardize", "validation_fraction", "test_fraction", "stratify",
-        "seed", "limit_train", "shape",
+        "seed", "limit_train", "shape", "targets", "target_columns", "weight_column", "anomaly_classes", "signal_classes",
+        "downsample",
     ];
 
     /// <summary>Keys that only some kinds take; the others reject them.</summary>
@@ -139,7 +153,17 @@ public sealed record DataConfig
             Seed = Int("seed", long.MinValue, long.MaxValue) ?? 42,
             LimitTrain = (int?)Int("limit_train", 1, int.MaxValue),
             Shape = seen.TryGetValue("shape", out JsonElement sh) ? ParseShape(sh, context + ".shape") : null,
+            Targets = Str("targets") is { } tg ? (tg == "input" ? tg : throw new HetQException($"{context}.targets: must be \"input\" (an autoencoder), given \"{CsvReader.Clip(tg)}\"; real-valued targets from columns are target_columns")) : null,
+            TargetColumns = seen.TryGetValue("target_columns", out JsonElement tc) ? ParseColumns(tc, context + ".target_columns") : null,
+            WeightColumn = (int?)Int("weight_column", 0, int.MaxValue),
+            AnomalyClasses = seen.TryGetValue("anomaly_classes", out JsonElement ac) ? ParseClasses(ac, context + ".anomaly_classes") : null,
+            SignalClasses = seen.TryGetValue("signal_classes", out JsonElement sc) ? ParseClasses(sc, context + ".signal_classes") : null,
+            Downsample = (int?)Int("downsample", 1, 64),
         };
+        if (cfg.AnomalyClasses is not null && cfg.SignalClasses is not null)
+            throw new HetQException($"{context}: anomaly_classes and signal_classes do not go together (one makes an anomaly set, the other a tagger)");
+        if (cfg.Targets is not null && cfg.TargetColumns is not null)
+            throw new HetQException($"{context}: targets \"input\" and target_columns do not go together");
         RequireKeys(cfg, context);
         return cfg;
     }
@@ -197,6 +221,39 @@ public sealed record DataConfig
         return shape;
     }
 
+    private static int[] ParseColumns(JsonElement e, string key)
+    {
+        if (e.ValueKind != JsonValueKind.Array || e.GetArrayLength() == 0)
+            throw new HetQException($"{key}: expected a non-empty array of column indices like [0, 3], got {Describe(e)}");
+        var cols = new List<int>();
+        foreach (JsonElement d in e.EnumerateArray())
+        {
+            if (d.ValueKind != JsonValueKind.Number || !d.TryGetInt32(out int v) || v < 0)
+                throw new HetQException($"{key}[{cols.Count}]: expected a column index 0 or more, got {Describe(d)}");
+            if (cols.Contains(v)) throw new HetQException($"{key}: column {v} is given twice");
+            cols.Add(v);
+        }
+        return [.. cols];
+    }
+
+    private static string[] ParseClasses(JsonElement e, string key)
+    {
+        if (e.ValueKind != JsonValueKind.Array || e.GetArrayLength() == 0)
+            throw new HetQException($"{key}: expected a non-empty array of class indices or names like [1, \"Bag\"], got {Describe(e)}");
+        var names = new List<string>();
+        foreach (JsonElement d in e.EnumerateArray())
+        {
+            string v = d.ValueKind switch
+            {
+                JsonValueKind.Number when d.TryGetInt32(out int i) && i >= 0 => i.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                JsonValueKind.String when d.GetString()!.Length > 0 => d.GetString()!,
+                _ => throw new HetQException($"{key}[{names.Count}]: expected a class index or name, got {Describe(d)}"),
+            };
+            names.Add(v);
+        }
+        return [.. names];
+    }
+
     private static string Describe(JsonElement e) => e.ValueKind switch
     {
         JsonValueKind.String => $"the string \"{CsvReader.Clip(e.GetString()!)}\"",
@@ -214,7 +271,11 @@ public sealed record DataConfig
            && Header == other.Header && Scale == other.Scale && Standardize == other.Standardize
            && ValidationFraction == other.ValidationFraction && TestFraction == other.TestFraction
            && Stratify == other.Stratify && Seed == other.Seed && LimitTrain == other.LimitTrain
-           && (Shape is null ? other.Shape is null : other.Shape is not null && Shape.SequenceEqual(other.Shape));
+           && (Shape is null ? other.Shape is null : other.Shape is not null && Shape.SequenceEqual(other.Shape))
+           && Targets == other.Targets && WeightColumn == other.WeightColumn && Downsample == other.Downsample
+           && Same(TargetColumns, other.TargetColumns) && Same(AnomalyClasses, other.AnomalyClasses) && Same(SignalClasses, other.SignalClasses);
+
+    private static bool Same<T>(IReadOnlyList<T>? a, IReadOnlyList<T>? b) => a is null ? b is null : b is not null && a.SequenceEqual(b);
 
     public override int GetHashCode()
     {

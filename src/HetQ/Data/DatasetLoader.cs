@@ -62,6 +62,11 @@ public static class DatasetLoader
     internal static DataSplits Split(Dataset all, Dataset? test, DataConfig cfg)
     {
         string name = cfg.Name;
+        if (cfg.Downsample is int k and > 1)
+        {
+            all = TaskData.Downsample(all, k, "data.downsample");
+            if (test is not null) test = TaskData.Downsample(test, k, "data.downsample");
+        }
         Dataset train;
         if (test is null)
         {
@@ -102,7 +107,7 @@ public static class DatasetLoader
                 throw new HetQException($"data.shape: [{string.Join(", ", shape)}] holds {size} values, but a sample of {name} has {have}");
             splits = new DataSplits(Reshaped(splits.Train, shape), Reshaped(splits.Validation, shape), Reshaped(splits.Test, shape));
         }
-        return splits;
+        return TaskData.Apply(splits, cfg);
     }
 
     private static (int[] First, int[] Second) Cut(Dataset d, double fraction, DataConfig cfg, long stream)
@@ -156,13 +161,13 @@ public static class DatasetLoader
     }
 
     internal static Dataset WithClasses(Dataset d, int numClasses)
-        => d.NumClasses == numClasses ? d : new Dataset(d.Name, d.SampleShape, d.Features, d.Labels, numClasses, d.ClassNames);
+        => d.NumClasses == numClasses ? d : d.With(numClasses: numClasses);
 
     private static Dataset Flat(Dataset d) => Reshaped(d, [d.SampleSize == 0 ? d.SampleShape.Aggregate(1, (a, b) => a * b) : d.SampleSize]);
 
-    private static Dataset Reshaped(Dataset d, int[] shape) => new(d.Name, shape, d.Features, d.Labels, d.NumClasses, d.ClassNames);
+    private static Dataset Reshaped(Dataset d, int[] shape) => d.With(sampleShape: shape);
 
-    private static Dataset Renamed(Dataset d, string name) => new(name, d.SampleShape, d.Features, d.Labels, d.NumClasses, d.ClassNames);
+    private static Dataset Renamed(Dataset d, string name) => d.With(name: name);
 
     private static Dataset Scaled(Dataset d, float? scale)
     {

@@ -75,6 +75,6 @@ public sealed class StandardScaler
             Span<float> y = f.AsSpan(i * s, s);
             for (int j = 0; j < s; j++) y[j] = (x[j] - Mean[j]) / Std[j];
         }
-        return new Dataset(data.Name, data.SampleShape, f, data.Labels, data.NumClasses, data.ClassNames);
+        return data.With(features: f);
     }
 }

@@ -7,7 +7,7 @@ namespace HetQ.Emulation;
 
 /// <summary>Runs an <see cref="IntegerGraph"/> with integer arithmetic: the executable definition of every op,
 /// bit-exact by construction. Samples are independent, so batches are split across threads.</summary>
-public sealed class Emulator
+public sealed partial class Emulator
 {
     public IntegerGraph Graph { get; }
     private readonly Kernel[] _kernels;
@@ -118,6 +118,7 @@ public sealed class Emulator
                 FlattenOp => new CopyKernel(inputs[0]),
                 AddOp a => new AddKernel(a, inputs, inputs.Select(j => g.Nodes[j].Output.Type).ToArray()),
                 RequantOp r => new RequantKernel(new Requantizer(r.Output, In(0).Type.FractionalBits), inputs[0]),
+                ReconstructionErrorOp r => new ReconstructionErrorKernel(r, inputs[0], In(0).Type, inputs[1], In(1).Type),
                 _ => throw new HetQException($"node '{node.Name}': no emulation for op {node.Op.GetType().Name}"),
             };
         }

@@ -16,13 +16,15 @@ public static class Freezer
     /// <summary>The input type used when the model has no input quantizer (hls4ml's default precision).</summary>
     public static readonly FixedFormat DefaultInput = new(new FixedType(true, 16, 6), Rounding.RND_CONV, Overflow.SAT);
 
-    /// <summary>Loads the model saved in <paramref name="directory"/> and freezes it; a model that is not exactly
-    /// representable is an error listing each layer's problem.</summary>
+    /// <summary>Loads the model saved in <paramref name="directory"/> and freezes it (an autoencoder with its anomaly
+    /// score appended); a model that is not exactly representable is an error listing each layer's problem.</summary>
     public static IntegerGraph FreezeDirectory(string directory, FixedFormat? inputOverride = null)
     {
         var (model, meta) = ModelIO.Load(directory);
         var r = Freeze(model, meta.Name, inputOverride);
-        return r.Graph ?? throw new HetQException($"{directory}: the model is not exactly representable in fixed point:\n  - " + string.Join("\n  - ", r.Problems));
+        var graph = r.Graph ?? throw new HetQException($"{directory}: the model is not exactly representable in fixed point:\n  - " + string.Join("\n  - ", r.Problems));
+        // An autoencoder's chip outputs its anomaly score, one per event.
+        return ReconstructionError.ForTask(graph, meta.Task);
     }
 
     /// <summary>Freezes <paramref name="model"/> after folding its batch norms (<see cref="FreezeResult.Model"/> is the

@@ -15,6 +15,7 @@ namespace HetQ.Graph;
 [JsonDerivedType(typeof(FlattenOp), "flatten")]
 [JsonDerivedType(typeof(AddOp), "add")]
 [JsonDerivedType(typeof(RequantOp), "requant")]
+[JsonDerivedType(typeof(ReconstructionErrorOp), "reconstruction_error")]
 public abstract record Op
 {
     /// <summary>Dispatches to the visitor's method for this op: every consumer of the graph (emulation, cost,
@@ -114,6 +115,16 @@ public sealed record RequantOp(Requantization Output) : Op
     public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
 }
 
+/// <summary>An autoencoder's anomaly score, one value per sample: Σ_i d_i² (<see cref="Squared"/>) or Σ_i |d_i| with
+/// d_i = x_i − y_i over its two inputs of equal size (the quantized graph input x and the reconstruction y), both
+/// aligned to <see cref="Frac"/> fractional bits; <see cref="ScoreType"/> (2·Frac or Frac fractional bits) holds every
+/// possible sum, so nothing overflows. Built by <see cref="ReconstructionError.Append"/>.</summary>
+public sealed record ReconstructionErrorOp(bool Squared, int Frac, FixedType ScoreType) : Op
+{
+    /// <inheritdoc/>
+    public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
+}
+
 /// <summary>One method per op. Implemented by every consumer of the integer graph; adding an op adds a method
 /// here, and the compiler then names every consumer that lacks it.</summary>
 public interface IOpVisitor<out T>
@@ -136,4 +147,6 @@ public interface IOpVisitor<out T>
     T Visit(AddOp op);
     /// <summary>Handles <see cref="RequantOp"/>.</summary>
     T Visit(RequantOp op);
+    /// <summary>Handles <see cref="ReconstructionErrorOp"/>.</summary>
+    T Visit(ReconstructionErrorOp op);
 }

@@ -10,7 +10,7 @@ public static partial class VerilogWriter
 {
     /// <summary>One pass over the graph: one method per op, each building its outputs from its inputs' signals on
     /// levels from the deepest input's end.</summary>
-    private sealed class Emitter
+    private sealed partial class Emitter
     {
         private readonly IntegerGraph _g;
         private readonly HardwareOptions _o;
@@ -78,11 +78,11 @@ public static partial class VerilogWriter
             _net.WriteRegisters(Clock);
         }
 
-        private static string Describe(GraphNode node)
+        private string Describe(GraphNode node)
         {
             var t = node.Output;
             string shape = "[" + string.Join(",", t.Shape) + "]";
-            string rq = node.Op.Accept(Describer.Instance);
+            string rq = node.Op.Accept(new Describer(node.Inputs.Select(k => _g.Nodes[k].Name).ToArray()));
             return $"{OpName(node.Op)} {rq}; output {shape} of {t.Type}".Replace("  ", " ", StringComparison.Ordinal);
         }
 
@@ -100,12 +100,12 @@ public static partial class VerilogWriter
             public (Sig[], int) Visit(FlattenOp op) => (E._values[E._g.Nodes[Index].Inputs[0]], Start);
             public (Sig[], int) Visit(AddOp op) => E.Add(Index, op, Start);
             public (Sig[], int) Visit(RequantOp op) => E.Requant(Index, op, Start);
+            public (Sig[], int) Visit(ReconstructionErrorOp op) => E.ReconstructionError(Index, op, Start);
         }
 
         /// <summary>The op's attributes for the layer's comment line.</summary>
-        private sealed class Describer : IOpVisitor<string>
+        private sealed record Describer(string[] Inputs) : IOpVisitor<string>
         {
-            public static readonly Describer Instance = new();
             public string Visit(InputOp op) => "";
             public string Visit(DenseOp d) => $"{d.In} -> {d.Out}, weights {d.WeightType}, accumulator {d.AccType}{Requant(d.Output)}";
             public string Visit(ConvOp c) => $"{c.Window.KH}x{c.Window.KW} kernel, {c.Filters} filters, weights {c.WeightType}, accumulator {c.AccType}{Requant(c.Output)}";
@@ -115,6 +115,7 @@ public static partial class VerilogWriter
             public string Visit(FlattenOp op) => "";
             public string Visit(AddOp a) => $"sum {a.SumType}{Requant(a.Output)}";
             public string Visit(RequantOp r) => Requant(r.Output).TrimStart(',', ' ');
+            public string Visit(ReconstructionErrorOp r) => $"sum of {(r.Squared ? "squared" : "absolute")} differences of '{Inputs[0]}' and '{Inputs[1]}'";
         }
 
         private static string Requant(Requantization r) =>

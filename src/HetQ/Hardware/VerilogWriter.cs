@@ -130,6 +130,7 @@ public static partial class VerilogWriter
         DepthwiseConvOp => "depthwise_conv",
         MaxPoolOp => "max_pool",
         AvgPoolOp => "avg_pool",
+        ReconstructionErrorOp => "reconstruction_error",
         _ => op.GetType().Name.Replace("Op", "", StringComparison.Ordinal).ToLowerInvariant(),
     };
 }

@@ -2,15 +2,40 @@ using HetQ.Numerics;
 
 namespace HetQ.Nn;
 
-/// <summary>A training loss over model outputs [n, K] and class labels. <see cref="Compute"/> returns the
-/// summed per-sample loss and writes dLoss/dOutput multiplied by <c>gradScale</c> (1 / batch size gives the mean).</summary>
+/// <summary>What a loss compares the outputs [n, K] with: class labels, and optionally real-valued targets [n, K]
+/// (regression, an autoencoder's input) and per-sample weights [n] (empty: every sample weighs 1).</summary>
+public readonly ref struct LossBatch
+{
+    public ReadOnlySpan<int> Labels { get; }
+    public ReadOnlySpan<float> Targets { get; }
+    public ReadOnlySpan<float> Weights { get; }
+
+    public LossBatch(ReadOnlySpan<int> labels, ReadOnlySpan<float> targets = default, ReadOnlySpan<float> weights = default)
+    {
+        Labels = labels;
+        Targets = targets;
+        Weights = weights;
+    }
+
+    public float Weight(int i) => Weights.IsEmpty ? 1f : Weights[i];
+}
+
+/// <summary>A training loss over model outputs [n, K]. <see cref="Compute(Tensor, LossBatch, Span{float}, float)"/> returns the
+/// summed (weighted) per-sample loss and writes dLoss/dOutput multiplied by <c>gradScale</c> (1 / batch size gives the mean).</summary>
 public abstract class Loss
 {
-    public static readonly string[] Names = { "softmax_cross_entropy", "binary_cross_entropy", "mse" };
+    public static readonly string[] Names = { "softmax_cross_entropy", "binary_cross_entropy", "mse", "mae", "huber" };
 
     public abstract string Name { get; }
 
-    public abstract double Compute(Tensor output, ReadOnlySpan<int> labels, Span<float> grad, float gradScale);
+    /// <summary>Whether the loss compares real-valued targets (regression, autoencoders) rather than classes.</summary>
+    public virtual bool UsesTargets => false;
+
+    public abstract double Compute(Tensor output, LossBatch batch, Span<float> grad, float gradScale);
+
+    /// <summary>The loss against class labels, every sample of weight 1.</summary>
+    public double Compute(Tensor output, ReadOnlySpan<int> labels, Span<float> grad, float gradScale) =>
+        Compute(output, new LossBatch(labels), grad, gradScale);
 
     public static Loss Create(JsonSpec? s)
     {
@@ -21,20 +46,34 @@ public abstract class Loss
             "softmax_cross_entropy" or "categorical_crossentropy" or "cross_entropy" => new SoftmaxCrossEntropy(s.Double("label_smoothing", 0)),
             "binary_cross_entropy" or "binary_crossentropy" => new BinaryCrossEntropy(s.Bool("from_logits", false)),
             "mse" or "mean_squared_error" => new MeanSquaredError(),
+            "mae" or "mean_absolute_error" => new MeanAbsoluteError(),
+            "huber" => new Huber(Positive(s, "delta", 1.0)),
             _ => throw s.Error("type", $"unknown loss '{type}' (known: {string.Join(", ", Names)})"),
         };
         s.RejectUnknown();
         return loss;
     }
 
-    /// <summary>One-hot targets; with a single output the target is the label itself (0 or 1).</summary>
-    protected static float[] OneHot(ReadOnlySpan<int> labels, int k)
+    private static double Positive(JsonSpec s, string key, double fallback)
     {
-        var t = new float[labels.Length * k];
-        for (int i = 0; i < labels.Length; i++)
+        double v = s.Double(key, fallback);
+        return v > 0 ? v : throw s.Error(key, $"must be positive, given {v}");
+    }
+
+    /// <summary>The batch's real-valued targets, or one-hot targets from its labels (with a single output the
+    /// target is the label itself, 0 or 1).</summary>
+    protected static ReadOnlySpan<float> TargetsOf(LossBatch b, int n, int k)
+    {
+        if (!b.Targets.IsEmpty)
         {
-            if (k == 1) t[i] = labels[i];
-            else t[i * k + labels[i]] = 1f;
+            if (b.Targets.Length != n * k) throw new HetQException($"the loss got {b.Targets.Length / Math.Max(1, n)} targets per sample for {k} outputs");
+            return b.Targets;
+        }
+        var t = new float[n * k];
+        for (int i = 0; i < n; i++)
+        {
+            if (k == 1) t[i] = b.Labels[i];
+            else t[i * k + b.Labels[i]] = 1f;
         }
         return t;
     }
@@ -46,8 +85,9 @@ public sealed class SoftmaxCrossEntropy(double labelSmoothing) : Loss
     public double LabelSmoothing { get; } = labelSmoothing;
     public override string Name => "softmax_cross_entropy";
 
-    public override double Compute(Tensor output, ReadOnlySpan<int> labels, Span<float> grad, float gradScale)
+    public override double Compute(Tensor output, LossBatch batch, Span<float> grad, float gradScale)
     {
+        var labels = batch.Labels;
         int n = labels.Length, k = output.RowSize;
         double total = 0;
         float ls = (float)LabelSmoothing;
@@ -69,13 +109,13 @@ public sealed class SoftmaxCrossEntropy(double labelSmoothing) : Loss
             var gr = g.Slice(i * k, k);
             float sum = 0;
             for (int j = 0; j < k; j++) sum += gr[j];
-            float lse = MathF.Log(sum) + logSum[i], inv = 1f / sum;
+            float lse = MathF.Log(sum) + logSum[i], inv = 1f / sum, w = batch.Weight(i);
             var zr = z.Slice(i * k, k);
             for (int j = 0; j < k; j++)
             {
                 float t = (j == labels[i] ? 1f - ls : 0f) + ls / k;
-                if (t != 0) total -= t * (double)(zr[j] - lse);
-                gr[j] = (gr[j] * inv - t) * gradScale;
+                if (t != 0) total -= w * t * (double)(zr[j] - lse);
+                gr[j] = (gr[j] * inv - t) * gradScale * w;
             }
         }
         return total;
@@ -83,65 +123,100 @@ public sealed class SoftmaxCrossEntropy(double labelSmoothing) : Loss
 }
 
 /// <summary>Binary cross-entropy averaged over the outputs, on probabilities (clipped to [1e-7, 1−1e-7]
-/// as Keras does) or on logits.</summary>
+/// as Keras does) or on logits; targets are the labels (0 or 1) or real-valued soft targets.</summary>
 public sealed class BinaryCrossEntropy(bool fromLogits) : Loss
 {
     public bool FromLogits { get; } = fromLogits;
     public override string Name => "binary_cross_entropy";
     private const double Eps = 1e-7;
 
-    public override double Compute(Tensor output, ReadOnlySpan<int> labels, Span<float> grad, float gradScale) =>
-        ComputeTargets(output, OneHot(labels, output.RowSize), grad, gradScale);
-
     /// <summary>The same loss against explicit (soft) targets of the output's shape.</summary>
-    public double ComputeTargets(Tensor output, ReadOnlySpan<float> targets, Span<float> grad, float gradScale)
+    public double ComputeTargets(Tensor output, ReadOnlySpan<float> targets, Span<float> grad, float gradScale) =>
+        Compute(output, new LossBatch(default, targets), grad, gradScale);
+
+    public override double Compute(Tensor output, LossBatch batch, Span<float> grad, float gradScale)
     {
         int k = output.RowSize, n = output.Length / k;
+        var targets = TargetsOf(batch, n, k);
         double total = 0;
         for (int i = 0; i < n; i++)
+        {
+            double w = batch.Weight(i);
             for (int j = 0; j < k; j++)
             {
                 int idx = i * k + j;
                 double t = targets[idx], y = output.Data[idx];
                 if (FromLogits)
                 {
-                    total += (Math.Max(y, 0) - y * t + Math.Log(1 + Math.Exp(-Math.Abs(y)))) / k;
-                    grad[idx] = (float)((1 / (1 + Math.Exp(-y)) - t) / k * gradScale);
+                    total += w * (Math.Max(y, 0) - y * t + Math.Log(1 + Math.Exp(-Math.Abs(y)))) / k;
+                    grad[idx] = (float)(w * (1 / (1 + Math.Exp(-y)) - t) / k * gradScale);
                 }
                 else
                 {
                     double p = Math.Clamp(y, Eps, 1 - Eps);
-                    total -= (t * Math.Log(p) + (1 - t) * Math.Log(1 - p)) / k;
-                    grad[idx] = y <= Eps || y >= 1 - Eps ? 0f : (float)((p - t) / (p * (1 - p)) / k * gradScale);
+                    total -= w * (t * Math.Log(p) + (1 - t) * Math.Log(1 - p)) / k;
+                    grad[idx] = y <= Eps || y >= 1 - Eps ? 0f : (float)(w * (p - t) / (p * (1 - p)) / k * gradScale);
                 }
             }
+        }
         return total;
     }
 }
 
-/// <summary>Mean squared error against one-hot targets, averaged over the outputs.</summary>
-public sealed class MeanSquaredError : Loss
+/// <summary>A loss that is the mean over the outputs of an element-wise function of output − target.</summary>
+public abstract class ElementwiseLoss : Loss
 {
-    public override string Name => "mse";
+    public override bool UsesTargets => true;
 
-    public override double Compute(Tensor output, ReadOnlySpan<int> labels, Span<float> grad, float gradScale) =>
-        ComputeTargets(output, OneHot(labels, output.RowSize), grad, gradScale);
+    /// <summary>The loss of one difference d = output − target and its derivative.</summary>
+    protected abstract (double Value, double Derivative) Of(double d);
 
     /// <summary>The same loss against explicit targets of the output's shape.</summary>
-    public double ComputeTargets(Tensor output, ReadOnlySpan<float> targets, Span<float> grad, float gradScale)
+    public double ComputeTargets(Tensor output, ReadOnlySpan<float> targets, Span<float> grad, float gradScale) =>
+        Compute(output, new LossBatch(default, targets), grad, gradScale);
+
+    public override double Compute(Tensor output, LossBatch batch, Span<float> grad, float gradScale)
     {
         int k = output.RowSize, n = output.Length / k;
+        var targets = TargetsOf(batch, n, k);
         double total = 0;
         for (int i = 0; i < n; i++)
+        {
+            double w = batch.Weight(i);
             for (int j = 0; j < k; j++)
             {
                 int idx = i * k + j;
-                double d = output.Data[idx] - targets[idx];
-                total += d * d / k;
-                grad[idx] = (float)(2 * d / k * gradScale);
+                var (v, dv) = Of((double)output.Data[idx] - targets[idx]);
+                total += w * v / k;
+                grad[idx] = (float)(w * dv / k * gradScale);
             }
+        }
         return total;
     }
+}
+
+/// <summary>Mean squared error against the targets (one-hot labels when the data set has none), averaged over the outputs.</summary>
+public sealed class MeanSquaredError : ElementwiseLoss
+{
+    public override string Name => "mse";
+    protected override (double, double) Of(double d) => (d * d, 2 * d);
+}
+
+/// <summary>Mean absolute error, averaged over the outputs; the derivative at 0 is 0 (PyTorch's sign).</summary>
+public sealed class MeanAbsoluteError : ElementwiseLoss
+{
+    public override string Name => "mae";
+    protected override (double, double) Of(double d) => (Math.Abs(d), Math.Sign(d));
+}
+
+/// <summary>Huber loss with threshold δ: d²/2 for |d| ≤ δ, δ·(|d| − δ/2) beyond (Keras's and PyTorch's huber_loss), averaged over the outputs.</summary>
+public sealed class Huber(double delta) : ElementwiseLoss
+{
+    public double Delta { get; } = delta;
+    public override string Name => "huber";
+
+    protected override (double, double) Of(double d) =>
+        Math.Abs(d) <= Delta ? (0.5 * d * d, d) : (Delta * (Math.Abs(d) - 0.5 * Delta), Delta * Math.Sign(d));
 }
 
 /// <summary>Classification metrics on model outputs. A one-output model is a binary classifier: class 1 when its

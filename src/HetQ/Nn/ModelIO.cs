@@ -6,7 +6,11 @@ namespace HetQ.Nn;
 
 /// <summary>What a saved model carries besides its layers and weights.</summary>
 public sealed record ModelMetadata(string Name, int NumClasses, string[]? ClassNames = null, string Loss = "softmax_cross_entropy",
-    JsonElement? Data = null, JsonElement? Training = null, JsonElement? Quantization = null);
+    JsonElement? Data = null, JsonElement? Training = null, JsonElement? Quantization = null, ModelTask? Task = null)
+{
+    /// <summary>The model's task (classification when the model file names none).</summary>
+    public ModelTask TaskOrDefault => Task ?? ModelTask.Classification;
+}
 
 /// <summary>A model directory: <c>model.json</c> (architecture, parameter table, metadata) and
 /// <c>weights.bin</c> (every parameter as little-endian float32, in table order). Saving is atomic:
@@ -66,6 +70,11 @@ public static class ModelIO
                 w.WriteEndArray();
             }
             w.WriteString("loss", meta.Loss);
+            if (meta.Task is { } task && task.Kind != TaskKind.Classification)
+            {
+                w.WritePropertyName("task");
+                task.Write(w);
+            }
             w.WriteStartArray("layers");
             foreach (var n in model.Nodes)
             {
@@ -132,7 +141,8 @@ public static class ModelIO
                 ps[i].Value[j] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan((int)((offset + j) * 4), 4));
         }
         var meta = new ModelMetadata(s.String("name", Path.GetFileName(directory)), s.Int("num_classes", Tensor.Size(model.OutputShape)),
-            s.Strings("class_names"), s.String("loss", "softmax_cross_entropy"), s.Raw("data")?.Clone(), s.Raw("training")?.Clone(), s.Raw("quantization")?.Clone());
+            s.Strings("class_names"), s.String("loss", "softmax_cross_entropy"), s.Raw("data")?.Clone(), s.Raw("training")?.Clone(), s.Raw("quantization")?.Clone(),
+            s.Has("task") ? ModelTask.Parse(s.ObjectOrType("task")) : null);
         return (model, meta);
     }
 

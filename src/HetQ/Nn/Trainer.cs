@@ -69,6 +69,7 @@ public sealed class Trainer : IDisposable
         public Model Model { get; } = model;
         public Tensor? Input;
         public int[] Labels = Array.Empty<int>();
+        public float[] Targets = Array.Empty<float>(), Weights = Array.Empty<float>();
         public float[] Grad = Array.Empty<float>();
         public double LossSum;
         public int Correct;
@@ -211,7 +212,7 @@ public sealed class Trainer : IDisposable
             var ctx = new ForwardContext { Training = true, Rng = new Random(Seeds.Derive(_o.Seed, epoch, batch, w)) };
             var y = wk.Model.Forward(x, ctx);
             if (wk.Grad.Length != y.Length) wk.Grad = new float[y.Length];
-            wk.LossSum = _loss.Compute(y, wk.Labels, wk.Grad, scale);
+            wk.LossSum = _loss.Compute(y, new LossBatch(wk.Labels, wk.Targets, wk.Weights), wk.Grad, scale);
             wk.Correct = Metrics.CountCorrect(y, wk.Labels, OutputsAreLogits);
             wk.Model.Backward(new Tensor(y.Shape, wk.Grad));
         });
@@ -272,7 +273,26 @@ public sealed class Trainer : IDisposable
             data.Features.AsSpan(rows[i] * s, s).CopyTo(x.Data.AsSpan(i * s, s));
             wk.Labels[i] = data.Labels[rows[i]];
         }
+        GatherTargets(wk, data, rows);
         return x;
+    }
+
+    /// <summary>The rows' real-valued targets and weights into the worker's buffers (empty when the set has none).</summary>
+    private static void GatherTargets(Worker wk, Dataset data, ReadOnlySpan<int> rows)
+    {
+        int ts = data.TargetSize, n = rows.Length;
+        if (data.Targets is null) wk.Targets = Array.Empty<float>();
+        else
+        {
+            if (wk.Targets.Length != n * ts) wk.Targets = new float[n * ts];
+            for (int i = 0; i < n; i++) data.Targets.AsSpan(rows[i] * ts, ts).CopyTo(wk.Targets.AsSpan(i * ts, ts));
+        }
+        if (data.Weights is null) wk.Weights = Array.Empty<float>();
+        else
+        {
+            if (wk.Weights.Length != n) wk.Weights = new float[n];
+            for (int i = 0; i < n; i++) wk.Weights[i] = data.Weights[rows[i]];
+        }
     }
 
     /// <summary>A one-output model trained with binary cross-entropy on logits is scored by logit &gt; 0.</summary>
@@ -285,7 +305,7 @@ public sealed class Trainer : IDisposable
         int k = Tensor.Size(_model.OutputShape);
         var t = new Tensor(new[] { data.Count, k }, outputs);
         var grad = new float[outputs.Length];
-        double loss = _loss.Compute(t, data.Labels, grad, 0f);
+        double loss = _loss.Compute(t, new LossBatch(data.Labels, data.Targets, data.Weights), grad, 0f);
         return (loss / Math.Max(1, data.Count), (double)Metrics.CountCorrect(t, data.Labels, OutputsAreLogits) / Math.Max(1, data.Count));
     }
 

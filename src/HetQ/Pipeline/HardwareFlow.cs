@@ -14,13 +14,14 @@ public static class HardwareFlow
         var (model, meta) = ModelIO.Load(modelDirectory);
         var freeze = Freezer.Freeze(model, meta.Name);
         if (freeze.Graph is null) return null;
-        var design = VerilogWriter.Write(freeze.Graph, new HardwareOptions());
+        var graph = ReconstructionError.ForTask(freeze.Graph, meta.Task);
+        var design = VerilogWriter.Write(graph, new HardwareOptions());
         design.Save(outputDirectory);
-        freeze.Graph.Save(Path.Combine(outputDirectory, "graph.json"));
+        graph.Save(Path.Combine(outputDirectory, "graph.json"));
         var m = design.Manifest;
         log($"Verilog: {m.Top}, latency {m.LatencyCycles} cycles, {m.Levels} logic levels, II = 1");
         var test = EvalJob.LoadData(dataFile).Test;
-        var vectors = Testbench.Vectors(freeze.Graph, m, test.Features, random);
+        var vectors = Testbench.Vectors(graph, m, test.Features, random);
         Simulation.Prepare(outputDirectory, m, vectors);
         var used = new List<string>();
         int mismatches = 0;
@@ -38,7 +39,7 @@ public static class HardwareFlow
         }
         int? lut = null, ff = null, carry = null, dsp = null, levels = null;
         double? fmax = null;
-        long lutEstimate = ResourceModel.Estimate(freeze.Graph, SynthesisTarget.Xilinx).Lut;
+        long lutEstimate = ResourceModel.Estimate(graph, SynthesisTarget.Xilinx).Lut;
         string? note = used.Count == 0 ? "no simulator installed (apt-get install verilator iverilog)" : null;
         if (Hardware.ToolRunner.Find("yosys") is null) note = (note is null ? "" : note + "; ") + "yosys not installed: no synthesis";
         else

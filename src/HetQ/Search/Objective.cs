@@ -38,3 +38,17 @@ public static class Pareto
             .OrderBy(cost).ToList();
     }
 }
+
+/// <summary>What a search ranks trials by for its task: the task's metric made "larger is better" and comparable with
+/// the float model's: the metric itself for accuracy, AUC and signal efficiency, float value / trial value for MSE and
+/// MAE (1 at the float model's error, smaller for a larger error). The floor objective's max_drop is in points of the
+/// metric for the former (1 = 0.01 of AUC) and in percent of the float model's error for the latter.</summary>
+public sealed record SearchQuality(Nn.ModelTask Task, double FloatValue)
+{
+    public double Normalized(double value) =>
+        Task.HigherIsBetter ? value : value <= 0 ? (FloatValue <= 0 ? 1 : double.MaxValue) : FloatValue / value;
+
+    /// <summary>The normalized floor of the "floor" objective for a drop of <paramref name="maxDrop"/>.</summary>
+    public double Floor(double maxDrop) =>
+        Task.HigherIsBetter ? FloatValue - maxDrop / 100 : 1 / (1 + maxDrop / 100);
+}

@@ -30,6 +30,9 @@ public sealed class SearchConfig
     public required JsonSpec? Space { get; init; }
     public required string Objective { get; init; }
     public required string Metric { get; init; }
+    /// <summary>The task and the quality metric trials are judged by: the training configuration's task, with the
+    /// objective's "quality" (e.g. signal_efficiency) when given.</summary>
+    public ModelTask Task { get; init; } = ModelTask.Classification;
     public required ForgivingFactor Forgiving { get; init; }
     /// <summary>Objective "floor": the largest accuracy drop (in points) from the float model's validation accuracy that a trial may have.</summary>
     public double MaxDrop { get; init; } = 1;
@@ -73,6 +76,22 @@ public sealed class SearchConfig
         if (objType != "floor" && objective?.Has("max_drop") == true) throw objective.Error("max_drop", "applies only to the objective type 'floor'");
         string metric = objective?.String("metric") ?? "ebops";
         if (!Metrics.Contains(metric)) throw objective!.Error("metric", $"unknown cost metric '{metric}' (known: {string.Join(", ", Metrics)})");
+        var task = train.Task;
+        if (objective?.String("quality") is { } quality)
+        {
+            int qi = Array.IndexOf(ModelTask.MetricNames, quality);
+            if (qi < 0) throw objective.Error("quality", $"unknown metric '{quality}' (known: {string.Join(", ", ModelTask.MetricNames)})");
+            // The task's own rules say which metrics fit it.
+            var spec = JsonSpec.Parse(JsonSerializer.Serialize(new { type = ModelTask.KindNames[(int)task.Kind], metric = quality }), objective.Source);
+            try
+            {
+                task = ModelTask.Parse(spec) with { Score = task.Score, BackgroundRate = task.BackgroundRate };
+            }
+            catch (HetQException)
+            {
+                throw objective.Error("quality", $"'{quality}' does not apply to the task '{ModelTask.KindNames[(int)task.Kind]}' of {train.Source}");
+            }
+        }
         var ff = new ForgivingFactor(objective?.Double("delta_p") ?? 8, objective?.Double("delta_n") ?? 8, objective?.Double("rate") ?? 2, objective?.Double("stress") ?? 1);
         objective?.RejectUnknown();
         var baselines = s.Objects("baselines").Select(b =>
@@ -105,6 +124,7 @@ public sealed class SearchConfig
             Space = s.Object("space"),
             Objective = objType,
             Metric = metric,
+            Task = task,
             Forgiving = ff,
             MaxDrop = maxDrop,
             Baselines = baselines,

@@ -26,9 +26,14 @@ public sealed class SearchJob
     private readonly double _reference;
     private readonly double _floatAccuracy;
     private readonly Model? _initial;
+    private readonly SearchQuality _quality;
 
-    /// <summary>Validation accuracy of the float model the trials start from.</summary>
+    /// <summary>Validation quality of the float model the trials start from (accuracy for a classifier; for other tasks
+    /// the quality of <see cref="SearchQuality"/>: the metric itself when larger is better, float / metric otherwise).</summary>
     public double FloatAccuracy => _floatAccuracy;
+
+    /// <summary>The metric the search judges trials by, and the float model's value of it.</summary>
+    public SearchQuality Quality => _quality;
 
     public SearchSpace Space => _space;
     public double ReferenceCost => _reference;
@@ -44,7 +49,12 @@ public sealed class SearchJob
         var reference = CostModel.Reference(model); // int8 weights and activations, int32 accumulators
         _reference = Cost(reference, CostModel.Estimate(reference));
         var val = _data.Validation.Count > 0 ? _data.Validation : _data.Test;
-        _floatAccuracy = Inference.Accuracy(Inference.Predict(model.WithoutQuantization(), val), Tensor.Size(model.OutputShape), val.Labels);
+        var task = cfg.Task;
+        double floatValue = Measure(task, Inference.Predict(model.WithoutQuantization(), val), model, val);
+        _quality = new SearchQuality(task, floatValue);
+        _floatAccuracy = _quality.Normalized(floatValue);
+        if (task.Kind != TaskKind.Classification)
+            log?.Invoke($"task {ModelTask.KindNames[(int)task.Kind]}: trials are judged by validation {task.MetricName} (float model {floatValue:G5})");
         log?.Invoke($"search space: {_space.Dimensions.Count} choices, {_space.Size:N0} configurations; reference cost ({cfg.Metric}, int8): {_reference:N0}");
     }
 
@@ -169,16 +179,20 @@ public sealed class SearchJob
         if (_cfg.LearningRate is { } lr) optimizer.LearningRate = lr;
         int epochs = hyperbandEpochs ?? _cfg.Baselines.FirstOrDefault(b => "baseline:" + b.Name == trial.Kind)?.Epochs ?? _cfg.Epochs;
         var options = new TrainOptions(Math.Max(1, epochs), t.BatchSize, Numerics.Seeds.Derive(t.Seed, trial.Number), t.Threads, t.ClipNorm, t.ClipValue, Schedule.Create(null));
-        double valAcc, testAcc;
+        double valAcc, testAcc, valMetric, testMetric;
         using (var trainer = new Trainer(model, loss, optimizer, options))
         {
             if (epochs > 0) trainer.Fit(_data.Train, null);
-            valAcc = trainer.Evaluate(_data.Validation.Count > 0 ? _data.Validation : _data.Test).Accuracy;
-            testAcc = trainer.Evaluate(_data.Test).Accuracy;
+            var val = _data.Validation.Count > 0 ? _data.Validation : _data.Test;
+            valMetric = Measure(_cfg.Task, trainer.Predict(val), model, val);
+            testMetric = Measure(_cfg.Task, trainer.Predict(_data.Test), model, _data.Test);
+            valAcc = _quality.Normalized(valMetric);
+            testAcc = _quality.Normalized(testMetric);
         }
         string dir = Path.GetFullPath(Path.Combine(_cfg.Output, "trials", $"{trial.Number:D4}"));
-        ModelIO.Save(model, new ModelMetadata($"{_cfg.Name}-trial-{trial.Number}", _data.Train.NumClasses, _data.Train.ClassNames, loss.Name, null, null, null), dir);
+        ModelIO.Save(model, new ModelMetadata($"{_cfg.Name}-trial-{trial.Number}", _data.Train.NumClasses, _data.Train.ClassNames, loss.Name, null, null, null, _cfg.Task), dir);
         var freeze = Freezer.Freeze(model, $"{_cfg.Name}-{trial.Number}");
+        if (freeze.Graph is not null) freeze = freeze with { Graph = ReconstructionError.ForTask(freeze.Graph, _cfg.Task) };
         if (freeze.Graph is null)
             return new Outcome("failed", valAcc, null, null, JsonSerializer.Serialize(new { val_accuracy = valAcc, test_accuracy = testAcc }), dir,
                 "not exactly representable: " + string.Join("; ", freeze.Problems));
@@ -186,19 +200,34 @@ public sealed class SearchJob
         var report = CostModel.Estimate(freeze.Graph);
         double cost = Cost(freeze.Graph, report);
         double score = _cfg.Objective == "floor"
-            ? new FloorObjective(_cfg.Forgiving, _floatAccuracy - _cfg.MaxDrop / 100).Score(valAcc, _reference, cost)
+            ? new FloorObjective(_cfg.Forgiving, _quality.Floor(_cfg.MaxDrop)).Score(valAcc, _reference, cost)
             : _cfg.Forgiving.Score(valAcc, _reference, cost);
-        var metrics = JsonSerializer.Serialize(new
+        var values = new Dictionary<string, object>
         {
-            val_accuracy = valAcc,
-            test_accuracy = testAcc,
-            epochs = totalEpochs ?? epochs,
-            bits = report.Metric("bits"),
-            ebops = report.Metric("ebops"),
-            bops = report.Metric("bops"),
-            energy = report.Metric("energy"),
-        });
+            ["val_accuracy"] = valAcc,
+            ["test_accuracy"] = testAcc,
+        };
+        if (_cfg.Task.Kind != TaskKind.Classification)
+        {
+            // val_accuracy and test_accuracy hold the quality the search ranks by; the metric itself is named.
+            values["val_" + _cfg.Task.MetricName] = valMetric;
+            values["test_" + _cfg.Task.MetricName] = testMetric;
+        }
+        values["epochs"] = totalEpochs ?? epochs;
+        values["bits"] = report.Metric("bits");
+        values["ebops"] = report.Metric("ebops");
+        values["bops"] = report.Metric("bops");
+        values["energy"] = report.Metric("energy");
+        var metrics = JsonSerializer.Serialize(values);
         return new Outcome("done", valAcc, cost, score, metrics, dir, null);
+    }
+
+    /// <summary>The task's metric of outputs of <paramref name="data"/>.</summary>
+    private static double Measure(ModelTask task, float[] outputs, Model model, Dataset data)
+    {
+        var scores = TaskMetrics.Measure(task, TaskMetrics.Doubles(outputs), Tensor.Size(model.OutputShape), data);
+        return scores.Value(task.Metric)
+            ?? throw new HetQException($"{data.Name}: the search metric {task.MetricName} cannot be measured on it (an AUC needs both classes, e.g. data.anomaly_classes)");
     }
 
     private SearchResult Finish(IReadOnlyList<TrialRecord> trials, double seconds)

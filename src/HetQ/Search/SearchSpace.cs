@@ -30,7 +30,8 @@ public sealed class SearchSpace
     public SearchSpace(IReadOnlyList<Dimension> dimensions) => Dimensions = dimensions;
 
     /// <summary>The space for a model: a block per layer with a kernel (or per "blocks" regex), kernel, bias and
-    /// activation dimensions (no activation dimension for the last such layer: its output is the logits).</summary>
+    /// activation dimensions (no activation dimension for the last such layer, its output is the logits, unless
+    /// "layers" lists activation candidates for it).</summary>
     public static SearchSpace Create(Model model, JsonSpec? spec)
     {
         var kernelLayers = model.Nodes.Select(n => n.Layer).Where(l => l.Parameters.Any(p => p.Name.EndsWith("/kernel", StringComparison.Ordinal))).ToList();
@@ -97,7 +98,9 @@ public sealed class SearchSpace
             dims.Add(new Dimension($"{block}/kernel", block, "kernel", Candidates("kernel", kernel)));
             if (first.Parameters.Any(p => p.Name.EndsWith("/bias", StringComparison.Ordinal)))
                 dims.Add(new Dimension($"{block}/bias", block, "bias", Candidates("bias", bias)));
-            if (!layers.Contains(kernelLayers[^1]))
+            // The last layer's output (the logits) has no activation choice unless the space lists its own
+            // (an autoencoder's reconstruction or a regression's outputs, quantized for the chip).
+            if (!layers.Contains(kernelLayers[^1]) || perLayer.Any(p => p.Pattern.IsMatch(first.Name) && p.Spec.Has("activation")))
                 dims.Add(new Dimension($"{block}/activation", block, "activation", Candidates("activation", activation)));
         }
         dims.AddRange(widths);

@@ -17,6 +17,8 @@ public sealed record TrainConfig
     public int[]? InputShape { get; init; }
     public required IReadOnlyList<JsonSpec> Layers { get; init; }
     public required JsonSpec? LossSpec { get; init; }
+    /// <summary>What the model is for and the metric it is judged by (the "task" section; default classification).</summary>
+    public ModelTask Task { get; init; } = ModelTask.Classification;
     public required JsonSpec? OptimizerSpec { get; init; }
     public required Schedule Schedule { get; init; }
     public required int Epochs { get; init; }
@@ -64,6 +66,7 @@ public sealed record TrainConfig
         model.RejectUnknown();
         foreach (var l in layers) LayerConfig.Create(l);
 
+        var task = ModelTask.Parse(s.ObjectOrType("task"));
         var loss = s.ObjectOrType("loss");
         var optimizer = s.ObjectOrType("optimizer");
         Loss.Create(loss);
@@ -73,7 +76,8 @@ public sealed record TrainConfig
         if (s.Object("early_stopping") is { } es0)
         {
             var e = es0;
-            string monitor = e.String("monitor", "val_accuracy");
+            // Accuracy means nothing to a regression or an autoencoder: they stop on the validation loss.
+            string monitor = e.String("monitor", task.Kind == TaskKind.Classification ? "val_accuracy" : "val_loss");
             if (monitor is not ("val_accuracy" or "val_loss")) throw e.Error("monitor", $"must be 'val_accuracy' or 'val_loss', given '{monitor}'");
             es = new EarlyStopping(monitor, e.Int("patience", 5), e.Double("min_delta", 0), e.Bool("restore_best", true));
             e.RejectUnknown();
@@ -92,6 +96,7 @@ public sealed record TrainConfig
             InputShape = inputShape,
             Layers = layers,
             LossSpec = loss,
+            Task = task,
             OptimizerSpec = optimizer,
             Schedule = schedule,
             Epochs = epochs,

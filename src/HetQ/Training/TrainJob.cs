@@ -6,7 +6,7 @@ namespace HetQ.Training;
 
 /// <summary>The outcome of <c>hetq train</c>.</summary>
 public sealed record TrainResult(string ModelDirectory, double TestAccuracy, double TestLoss, int Epochs, double Seconds,
-    TrainHistory History, int TrainSamples, int TestSamples, int Parameters);
+    TrainHistory History, int TrainSamples, int TestSamples, int Parameters, ModelTask? Task = null, TaskScores? Test = null);
 
 /// <summary>Runs a training configuration end to end: load the data, build the model, train, evaluate
 /// on the test part, save the model directory.</summary>
@@ -20,8 +20,9 @@ public static class TrainJob
         var splits = DatasetLoader.Load(cfg.Data, cfg.BaseDirectory);
         var shape = splits.Train.SampleShape;
         var model = cfg.BuildModel(shape);
-        if (splits.Train.NumClasses > 1 && model.OutputShape[^1] != splits.Train.NumClasses && model.OutputShape[^1] != 1)
+        if (cfg.Task.Kind == TaskKind.Classification && splits.Train.NumClasses > 1 && model.OutputShape[^1] != splits.Train.NumClasses && model.OutputShape[^1] != 1)
             throw new HetQException($"{cfg.Source}: the model has {model.OutputShape[^1]} outputs but data set '{cfg.Data.Name}' has {splits.Train.NumClasses} classes");
+        CheckTask(cfg, splits.Train, model);
         log?.Invoke($"train {splits.Train.Count}, validation {splits.Validation.Count}, test {splits.Test.Count} samples of shape [{string.Join(",", shape)}]; {model.TrainableParameters.Sum(p => p.Length)} trainable parameters");
         var loss = Loss.Create(cfg.LossSpec);
         var optimizer = Optimizer.Create(cfg.OptimizerSpec);
@@ -33,7 +34,8 @@ public static class TrainJob
             trainer.OnImproved = _ => ModelIO.Save(model, Metadata(cfg, splits, loss, null), ck);
         var history = trainer.Fit(splits.Train, splits.Validation, cancel);
         var (testLoss, testAcc) = trainer.Evaluate(splits.Test);
-        var training = JsonSerializer.SerializeToElement(new Dictionary<string, object>
+        var test = TaskMetrics.Measure(cfg.Task, TaskMetrics.Doubles(trainer.Predict(splits.Test)), Tensor.Size(model.OutputShape), splits.Test);
+        var summary = new Dictionary<string, object>
         {
             ["epochs"] = history.Epochs.Count,
             ["best_epoch"] = history.BestEpoch,
@@ -41,14 +43,38 @@ public static class TrainJob
             ["test_loss"] = testLoss,
             ["seconds"] = history.Seconds,
             ["config"] = Path.GetFullPath(cfg.Source),
-        });
+        };
+        if (cfg.Task.Kind != TaskKind.Classification) summary.Remove("test_accuracy");
+        foreach (var (metric, value) in test.Present()) summary["test_" + metric] = value;
+        var training = JsonSerializer.SerializeToElement(summary);
         ModelIO.Save(model, Metadata(cfg, splits, loss, training), output);
         return new TrainResult(Path.GetFullPath(output), testAcc, testLoss, history.Epochs.Count, sw.Elapsed.TotalSeconds, history,
-            splits.Train.Count, splits.Test.Count, model.TrainableParameters.Sum(p => p.Length));
+            splits.Train.Count, splits.Test.Count, model.TrainableParameters.Sum(p => p.Length), cfg.Task, test);
+    }
+
+    /// <summary>A regression or autoencoder needs targets as wide as the model's output; a tagger one output.</summary>
+    private static void CheckTask(TrainConfig cfg, Dataset train, Model model)
+    {
+        int k = Tensor.Size(model.OutputShape);
+        string kind = ModelTask.KindNames[(int)cfg.Task.Kind];
+        switch (cfg.Task.Kind)
+        {
+            case TaskKind.Regression or TaskKind.Autoencoder when train.Targets is null:
+                throw new HetQException($"{cfg.Source}: the task '{kind}' needs real-valued targets: set data.target_columns"
+                    + (cfg.Task.Kind == TaskKind.Autoencoder ? " or data.targets: \"input\"" : ""));
+            case TaskKind.Regression or TaskKind.Autoencoder when train.TargetSize != k:
+                throw new HetQException($"{cfg.Source}: the model has {k} outputs but each sample has {train.TargetSize} targets");
+            case TaskKind.Binary when k != 1:
+                throw new HetQException($"{cfg.Source}: the task 'binary' needs a model with one output (the signal score); it has {k}");
+            case TaskKind.Binary when train.NumClasses > 2:
+                throw new HetQException($"{cfg.Source}: the task 'binary' needs two classes (0 background, 1 signal); set data.signal_classes");
+        }
+        if (cfg.Task.Kind is TaskKind.Classification or TaskKind.Binary && Loss.Create(cfg.LossSpec).UsesTargets && train.Targets is not null)
+            throw new HetQException($"{cfg.Source}: the data has real-valued targets, so the task is 'regression' or 'autoencoder' (set \"task\")");
     }
 
     private static ModelMetadata Metadata(TrainConfig cfg, DataSplits splits, Loss loss, JsonElement? training) =>
-        new(cfg.Name, splits.Train.NumClasses, splits.Train.ClassNames, loss.Name, AbsoluteData(cfg), training, cfg.Quantization);
+        new(cfg.Name, splits.Train.NumClasses, splits.Train.ClassNames, loss.Name, AbsoluteData(cfg), training, cfg.Quantization, cfg.Task);
 
     /// <summary>The data section with relative paths made absolute, so a saved model can find its data from anywhere.</summary>
     private static JsonElement AbsoluteData(TrainConfig cfg)

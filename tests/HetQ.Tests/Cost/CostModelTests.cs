@@ -184,6 +184,8 @@ public class CostModelTests
             new("fc", new DenseOp(2, 2, [1, -2, 3, 0], wt, null, null, acc, rq), [5], new TensorType([2], t)),
             new("act", new RequantOp(new Requantization(true, f)), [5], new TensorType([2], t)),
             new("sum", new AddOp(new FixedType(true, 9, 4), rq), [6, 7], new TensorType([2], t)),
+            new("score", new ReconstructionErrorOp(true, 5, ReconstructionError.Type(t, t, 2, true, "every-op").Type), [7, 8],
+                new TensorType([1], ReconstructionError.Type(t, t, 2, true, "every-op").Type)),
         ], []);
     }
 
@@ -198,6 +200,9 @@ public class CostModelTests
         var by = r.Layers.ToDictionary(l => l.Name);
         Assert.Equal(4 * 3 * 2, by["max"].Additions);   // 4 windows of 4: 3 comparisons, 2 channels
         Assert.Equal(3 * 2, by["avg"].Additions);       // one window of 4: 3 additions, 2 channels
+        Assert.Equal(2 + 1, by["score"].Additions);     // 2 differences, 1 addition
+        Assert.Equal(2, by["score"].Multiplications);   // 2 squares of differences of magnitude at most 255 (8 bits)
+        Assert.Equal(2 * 8 * 8, by["score"].Ebops);
         Assert.Equal(2, by["sum"].Additions);           // 2 inputs of 2 elements
         Assert.Equal(4 * 3 * 2 * 0.003125 * 8, by["max"].OpEnergy, Tol);
         Assert.Equal(3 * 2 * 0.003125 * 10, by["avg"].OpEnergy, Tol);

@@ -28,14 +28,18 @@ public class LossOptimizerGoldenTests
         else
         {
             var (_, targets) = GoldenCase.Array(g.Root.GetProperty("targets"));
+            float[] weights = g.Root.TryGetProperty("weights", out var we) ? GoldenCase.Array(we).Item2 : [];
             // Our losses average over the outputs of a sample and leave the batch mean to gradScale.
-            Assert.Equal("mean_over_all", reduction);
-            value = kind switch
+            Assert.Equal(weights.Length > 0 ? "weighted_mean_over_all" : "mean_over_all", reduction);
+            Loss loss = kind switch
             {
-                "mse" => new MeanSquaredError().ComputeTargets(output, targets, grad, 1f / n),
-                "binary_cross_entropy" or "binary_cross_entropy_from_logits" => new BinaryCrossEntropy(cfg.GetProperty("from_logits").GetBoolean()).ComputeTargets(output, targets, grad, 1f / n),
+                "mse" => new MeanSquaredError(),
+                "mae" => new MeanAbsoluteError(),
+                "huber" => new Huber(cfg.GetProperty("delta").GetDouble()),
+                "binary_cross_entropy" or "binary_cross_entropy_from_logits" => new BinaryCrossEntropy(cfg.GetProperty("from_logits").GetBoolean()),
                 _ => throw new InvalidOperationException(kind),
-            } / n;
+            };
+            value = loss.Compute(output, new LossBatch(default, targets, weights), grad, 1f / n) / n;
         }
         Assert.True(Math.Abs(value - g.Root.GetProperty("value").GetDouble()) <= 1e-5 * Math.Max(1, Math.Abs(value)), $"loss {value}, expected {g.Root.GetProperty("value").GetDouble()}");
         var expected = GoldenCase.Doubles(g.Root.GetProperty("grad"));
