@@ -41,12 +41,34 @@ internal static class TrainCommand
                     train_samples = result.TrainSamples,
                     test_samples = result.TestSamples,
                     parameters = result.Parameters,
-                }));
+                    pareto = result.Pareto?.Select(p => new
+                    {
+                        epoch = p.Epoch,
+                        val_accuracy = p.ValAccuracy,
+                        test_accuracy = p.TestAccuracy,
+                        test_accuracy_fake_quant = p.TestAccuracyFakeQuant,
+                        mismatches = p.Mismatches,
+                        ebops = p.Ebops,
+                        lut_estimate = p.LutEstimate,
+                        model = p.Model,
+                    }).ToList(),
+                    baselines = result.Baselines?.Select(b => new { label = b.Label, model = b.Model, val_accuracy = b.ValAccuracy, test_accuracy = b.TestAccuracy, ebops = b.Ebops }).ToList(),
+                    pareto_plot = result.ParetoPlot,
+                }, new JsonSerializerOptions { DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull }));
             }
             else
             {
                 Console.WriteLine($"test accuracy {result.TestAccuracy:P2}  test loss {result.TestLoss:F4}  ({result.TestSamples} samples)");
                 Console.WriteLine($"{result.Epochs} epochs in {result.Seconds:F1} s{(result.History.StoppedEarly ? " (stopped early)" : "")}; model saved to {result.ModelDirectory}");
+                if (result.Pareto is { } front)
+                {
+                    Console.WriteLine($"Pareto front ({front.Count} checkpoints; test accuracy of the frozen graph, emulated):");
+                    foreach (var p in front)
+                        Console.WriteLine($"  epoch {p.Epoch,3}  {p.Ebops,10:N0} EBOPs  val {p.ValAccuracy:P2}  test {p.TestAccuracy:P2}  mismatches {p.Mismatches}  LUT estimate {p.LutEstimate?.ToString("N0") ?? "-"}  {p.Model}");
+                    foreach (var b in result.Baselines ?? [])
+                        Console.WriteLine($"  baseline {b.Label}: {b.Ebops:N0} EBOPs  val {b.ValAccuracy:P2}  test {b.TestAccuracy:P2}");
+                    Console.WriteLine($"plot: {result.ParetoPlot}");
+                }
             }
             return Task.FromResult(0);
         });
