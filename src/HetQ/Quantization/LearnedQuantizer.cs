@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using HetQ.Nn;
@@ -145,7 +146,7 @@ public sealed class LearnedQuantizer : IQuantizer
     public int Group(int e) => Granularity switch { BitGranularity.Element => e, BitGranularity.Channel => e % _channels, _ => 0 };
 
     /// <summary>F of group g: round(f), clamped to [min, max].</summary>
-    public int Fractional(int g) => Math.Clamp((int)MathF.Round(FracBits!.Value[g], MidpointRounding.ToEven), MinBits, MaxBits);
+    public int Fractional(int g) => Math.Clamp((int)MathF.Round(FracBits!.Value[g]), MinBits, MaxBits);
 
     /// <summary>Starts a new epoch: the range observed in the last epoch becomes the quantization range (the first
     /// epoch grows the range as it goes).</summary>
@@ -223,24 +224,61 @@ public sealed class LearnedQuantizer : IQuantizer
         return w;
     }
 
-    // Per-element scale 2^F and code bounds of the current bits and range (activations).
-    private (double[] Scale, double[] Lo, double[] Hi) Bounds()
+    // Per-element scale 2^F and code bounds of the current bits and range, in buffers this instance reuses (each
+    // worker replica has its own instance; a kernel's buffers are large and reallocating them per batch thrashes the GC).
+    private double[] _scale = [], _inv = [], _lo = [], _hi = [];
+    private bool[] _live = [];
+    private double[] _pow = [], _invPow = [];
+    private bool _fresh;
+    private float[] _obsMax = [], _obsMin = [];
+
+    private void Bounds()
     {
-        var scale = new double[_size];
-        var lo = new double[_size];
-        var hi = new double[_size];
-        var (ghi, glo) = Role == LearnedRole.Activation ? GroupRanges() : ([], []);
+        if (_scale.Length != _size || _inv.Length != _size)
+        {
+            _scale = new double[_size];
+            _inv = new double[_size];
+            _live = new bool[_size];
+            _lo = new double[_size];
+            _hi = new double[_size];
+        }
+        var bits = FracBits!.Value;
+        if (_pow.Length == 0)
+        {
+            _pow = new double[MaxBits - MinBits + 1];
+            _invPow = new double[_pow.Length];
+            for (int f = MinBits; f <= MaxBits; f++)
+            {
+                _pow[f - MinBits] = Math.ScaleB(1.0, f);
+                _invPow[f - MinBits] = Math.ScaleB(1.0, -f);
+            }
+        }
+        int min = MinBits, max = MaxBits;
+        bool element = Granularity == BitGranularity.Element;
         for (int e = 0; e < _size; e++)
         {
-            int f = Fractional(Group(e));
-            scale[e] = Math.ScaleB(1.0, f);
-            if (Role == LearnedRole.Weight) { lo[e] = double.NegativeInfinity; hi[e] = double.PositiveInfinity; continue; }
-            var (signed, w, _) = ElementType(e, ghi, glo);
-            if (w <= 0) { lo[e] = hi[e] = 0; continue; }
-            lo[e] = signed ? -Math.ScaleB(1.0, w - 1) : 0;
-            hi[e] = signed ? Math.ScaleB(1.0, w - 1) - 1 : Math.ScaleB(1.0, w) - 1;
+            int g = element ? e : Group(e);
+            float b = bits[g];
+            int f = Math.Clamp((int)MathF.Round(b), min, max);
+            _scale[e] = _pow[f - min];
+            _inv[e] = _invPow[f - min];
+            // Past the clamp the rounded F does not move: no gradient pushes b further out.
+            _live[e] = b >= min && b <= max;
         }
-        return (scale, lo, hi);
+        if (Role == LearnedRole.Weight)
+        {
+            Array.Fill(_lo, double.NegativeInfinity);
+            Array.Fill(_hi, double.PositiveInfinity);
+            return;
+        }
+        var (ghi, glo) = GroupRanges();
+        for (int e = 0; e < _size; e++)
+        {
+            var (signed, w, _) = ElementType(e, ghi, glo);
+            if (w <= 0) { _lo[e] = _hi[e] = 0; continue; }
+            _lo[e] = signed ? -Math.ScaleB(1.0, w - 1) : 0;
+            _hi[e] = signed ? Math.ScaleB(1.0, w - 1) - 1 : Math.ScaleB(1.0, w) - 1;
+        }
     }
 
     // Largest F among non-zero outputs and largest |code| at that F, of the last forward (kernels: the common type).
@@ -262,36 +300,127 @@ public sealed class LearnedQuantizer : IQuantizer
     public void Run(ReadOnlySpan<float> x, Span<float> y, bool training)
     {
         if (FracBits is null) throw new HetQException($"{Spec}: not bound to a tensor");
-        if (training && Role == LearnedRole.Activation) Observe(x);
-        var (scale, lo, hi) = Bounds();
-        int frac = int.MinValue;
-        double maxAbs = 0;
-        for (int i = 0; i < x.Length; i++)
+        if (Role == LearnedRole.Weight && Granularity == BitGranularity.Element && x.Length == _size && Vector256.IsHardwareAccelerated)
         {
-            int e = i % _size;
-            double v = Math.Floor(x[i] * scale[e] + 0.5);
-            if (v < lo[e]) v = lo[e];
-            else if (v > hi[e]) v = hi[e];
-            y[i] = (float)(v / scale[e]);
-            if (Role == LearnedRole.Weight && v != 0)
-            {
-                int f = Fractional(Group(e));
-                if (f > frac) frac = f;
-            }
+            WeightsFast(x, y);
+            if (!training) CommonWeightType(y);
+            return;
         }
+        if (training && Role == LearnedRole.Activation) Observe(x);
+        Bounds();
+        _fresh = true;
+        double[] scale = _scale, inv = _inv, lo = _lo, hi = _hi;
         if (Role == LearnedRole.Weight)
         {
-            for (int i = 0; i < x.Length; i++)
-                if (y[i] != 0) maxAbs = Math.Max(maxAbs, Math.Abs(Math.ScaleB((double)y[i], frac)));
-            _lastFrac = frac;
-            _lastMax = maxAbs;
+            for (int i = 0, e = 0; i < x.Length; i++, e = e + 1 == _size ? 0 : e + 1)
+                y[i] = (float)(Math.Floor(x[i] * scale[e] + 0.5) * inv[e]);
+            if (!training) CommonWeightType(y);
+            return;
         }
+        for (int i = 0, e = 0; i < x.Length; i++, e = e + 1 == _size ? 0 : e + 1)
+        {
+            double v = Math.Floor(x[i] * scale[e] + 0.5);
+            v = v < lo[e] ? lo[e] : v > hi[e] ? hi[e] : v;
+            y[i] = (float)(v * inv[e]);
+        }
+    }
+
+    private float[] _scaleF = [], _invF = [], _liveF = [];
+    private bool _fastFresh;
+
+    // Per-weight widths, vectorised: F = clamp(round(b)) as a float exponent, y = round-half-even(x·2^F)·2^-F (exact in
+    // float: scaling by a power of two is exact and Round is; ties go to even, which only chooses the codes).
+    private void WeightsFast(ReadOnlySpan<float> x, Span<float> y)
+    {
+        if (_scaleF.Length != _size)
+        {
+            _scaleF = new float[_size];
+            _invF = new float[_size];
+            _liveF = new float[_size];
+        }
+        var bits = FracBits!.Value;
+        var vmin = Vector256.Create((float)MinBits);
+        var vmax = Vector256.Create((float)MaxBits);
+        var bias = Vector256.Create(127);
+        var one = Vector256.Create(1f);
+        int i = 0;
+        for (; i + 8 <= _size; i += 8)
+        {
+            var b = Vector256.Create(bits.AsSpan(i, 8));
+            var f = Vector256.Min(Vector256.Max(Vector256.Round(b), vmin), vmax);
+            var fi = Vector256.ConvertToInt32(f);
+            var scale = Vector256.ShiftLeft(fi + bias, 23).AsSingle();
+            var inv = Vector256.ShiftLeft(bias - fi, 23).AsSingle();
+            var live = Vector256.GreaterThanOrEqual(b, vmin) & Vector256.LessThanOrEqual(b, vmax);
+            scale.CopyTo(_scaleF.AsSpan(i, 8));
+            inv.CopyTo(_invF.AsSpan(i, 8));
+            (live & one).CopyTo(_liveF.AsSpan(i, 8));
+            var xv = Vector256.Create(x.Slice(i, 8));
+            (Vector256.Round(xv * scale) * inv).CopyTo(y.Slice(i, 8));
+        }
+        for (; i < _size; i++)
+        {
+            float b = bits[i];
+            int f = Math.Clamp((int)MathF.Round(b), MinBits, MaxBits);
+            _scaleF[i] = MathF.ScaleB(1f, f);
+            _invF[i] = MathF.ScaleB(1f, -f);
+            _liveF[i] = b >= MinBits && b <= MaxBits ? 1 : 0;
+            y[i] = MathF.Round(x[i] * _scaleF[i]) * _invF[i];
+        }
+        if (_scale.Length != _size) _scale = new double[_size];
+        for (int e = 0; e < _size; e++) _scale[e] = _scaleF[e];
+        _fastFresh = true;
+    }
+
+    // df += −ln2·(q(x) − x)·dy for per-weight bits, vectorised; weights never saturate, so dx = dy.
+    private void WeightsFastBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> gradOut, Span<float> gradIn)
+    {
+        var df = FracBits!.Grad;
+        var k = Vector256.Create(-0.6931471805599453f);
+        int i = 0;
+        for (; i + 8 <= _size; i += 8)
+        {
+            var xv = Vector256.Create(x.Slice(i, 8));
+            var s = Vector256.Create(_scaleF.AsSpan(i, 8));
+            var inv = Vector256.Create(_invF.AsSpan(i, 8));
+            var live = Vector256.Create(_liveF.AsSpan(i, 8));
+            var dy = Vector256.Create(gradOut.Slice(i, 8));
+            var d = Vector256.Create(df.AsSpan(i, 8));
+            (d + k * (Vector256.Round(xv * s) * inv - xv) * dy * live).CopyTo(df.AsSpan(i, 8));
+            dy.CopyTo(gradIn.Slice(i, 8));
+        }
+        for (; i < _size; i++)
+        {
+            df[i] += -0.6931471805599453f * (MathF.Round(x[i] * _scaleF[i]) * _invF[i] - x[i]) * gradOut[i] * _liveF[i];
+            gradIn[i] = gradOut[i];
+        }
+    }
+
+    // The finest step among non-zero outputs and the largest |code| at that step: the frozen kernel's common type.
+    private void CommonWeightType(ReadOnlySpan<float> y)
+    {
+        double fineScale = 0;
+        for (int i = 0, e = 0; i < y.Length; i++, e = e + 1 == _size ? 0 : e + 1)
+            if (y[i] != 0 && _scale[e] > fineScale) fineScale = _scale[e];
+        double maxAbs = 0;
+        if (fineScale != 0)
+            for (int i = 0; i < y.Length; i++)
+                if (y[i] != 0) maxAbs = Math.Max(maxAbs, Math.Abs(y[i] * fineScale));
+        _lastFrac = fineScale == 0 ? int.MinValue : (int)Math.Round(Math.Log2(fineScale));
+        _lastMax = maxAbs;
     }
 
     private void Observe(ReadOnlySpan<float> x)
     {
-        var mx = new float[_size];
-        var mn = new float[_size];
+        if (_obsMax.Length != _size)
+        {
+            _obsMax = new float[_size];
+            _obsMin = new float[_size];
+        }
+        var mx = _obsMax;
+        var mn = _obsMin;
+        Array.Clear(mx);
+        Array.Clear(mn);
         for (int i = 0; i < x.Length; i++)
         {
             int e = i % _size;
@@ -323,28 +452,35 @@ public sealed class LearnedQuantizer : IQuantizer
     /// <summary>dx = dy inside the range (0 where saturated); df[group] += −ln2·(xq − x)·dy.</summary>
     public void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> gradOut, Span<float> gradIn)
     {
-        var (scale, lo, hi) = Bounds();
+        if (_fastFresh && x.Length == _size)
+        {
+            _fastFresh = false;
+            if (FracBits!.Trainable && FracBits.Grad.Length > 0) WeightsFastBackward(x, gradOut, gradIn);
+            else gradOut.CopyTo(gradIn);
+            return;
+        }
+        // The bounds of the forward pass of this batch (the bits do not change between forward and backward).
+        if (!_fresh) Bounds();
+        _fresh = false;
+        double[] scale = _scale, inv = _inv, lo = _lo, hi = _hi;
+        var live = _live;
         var df = FracBits!.Grad;
         bool train = FracBits.Trainable && df.Length > 0;
-        for (int i = 0; i < x.Length; i++)
+        const double ln2 = 0.6931471805599453;
+        bool element = Granularity == BitGranularity.Element;
+        for (int i = 0, e = 0; i < x.Length; i++, e = e + 1 == _size ? 0 : e + 1)
         {
-            int e = i % _size;
-            double s = scale[e];
-            double raw = x[i] * s;
-            double v = Math.Floor(raw + 0.5);
+            double v = Math.Floor(x[i] * scale[e] + 0.5);
             float dy = gradOut[i];
             bool clipped = v < lo[e] || v > hi[e];
-            if (clipped) v = v < lo[e] ? lo[e] : hi[e];
-            if (train)
+            if (clipped)
             {
-                int g = Group(e);
-                int f = Fractional(g);
-                float b = FracBits.Value[g];
-                // Past the clamp of F the rounded bits do not move: no gradient pushes further out.
-                if (!(f == MaxBits && b > MaxBits) && !(f == MinBits && b < MinBits) && !clipped)
-                    df[g] += (float)(-Math.Log(2) * (v / s - x[i]) * dy);
+                gradIn[i] = 0;
+                continue;
             }
-            gradIn[i] = clipped ? 0 : dy;
+            // Past the clamp of F the rounded bits do not move: no gradient pushes further out.
+            if (train && live[e]) df[element ? e : Group(e)] += (float)(-ln2 * (v * inv[e] - x[i]) * dy);
+            gradIn[i] = dy;
         }
     }
 

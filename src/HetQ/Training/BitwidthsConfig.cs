@@ -29,7 +29,7 @@ public sealed record BitwidthsConfig(LearnedQuantizer? Input, LearnedQuantizer? 
         var bias = Template(s, "bias", LearnedRole.Weight, "weight", 8);
         var act = Template(s, "activation", LearnedRole.Activation, "element", 6);
         BetaSchedule beta;
-        if (s.Object("beta") is { } b)
+        if (s.Raw("beta") is { ValueKind: System.Text.Json.JsonValueKind.Object } && s.Object("beta") is { } b)
         {
             string kind = b.String("schedule", "constant");
             if (kind is not ("constant" or "linear" or "log")) throw b.Error("schedule", $"must be constant, linear or log, given '{kind}'");

@@ -65,8 +65,7 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
         var w = d.Kernel.Effective;
         var fk = kq.FracBits!.Grad;
         var fa = iq?.FracBits?.Grad;
-        var frac = new int[kq.FracBits!.Length];
-        for (int g = 0; g < frac.Length; g++) frac[g] = kq.Fractional(g);
+        var frac = kq.FracBits!.Value;
         double total = 0;
         for (int r = 0; r < rows; r++)
         {
@@ -78,8 +77,9 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
                 float q = w[e];
                 if (q == 0) continue;
                 int g = kq.Group(e);
-                double code = Math.Abs(Math.ScaleB((double)q, frac[g]));
-                int bw = code < 1 ? 0 : (int)Math.Floor(Math.Log2(code)) + 1;
+                int f = Math.Clamp((int)MathF.Round(frac[g], MidpointRounding.ToEven), kq.MinBits, kq.MaxBits);
+                double code = Math.Abs(Math.ScaleB((double)q, f));
+                int bw = code < 1 ? 0 : 64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)code);
                 if (bw == 0) continue;
                 rowBits += bw;
                 if (a > 0) fk[g] += beta * a;
