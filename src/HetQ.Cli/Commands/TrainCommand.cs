@@ -47,6 +47,22 @@ internal static class TrainCommand
                 o["train_samples"] = result.TrainSamples;
                 o["test_samples"] = result.TestSamples;
                 o["parameters"] = result.Parameters;
+                if (result.Pareto is { } front)
+                {
+                    o["pareto"] = front.Select(p => new
+                    {
+                        epoch = p.Epoch,
+                        val_accuracy = p.ValAccuracy,
+                        test_accuracy = p.TestAccuracy,
+                        test_accuracy_fake_quant = p.TestAccuracyFakeQuant,
+                        mismatches = p.Mismatches,
+                        ebops = p.Ebops,
+                        lut_estimate = p.LutEstimate,
+                        model = p.Model,
+                    }).ToList();
+                    o["baselines"] = result.Baselines?.Select(b => new { label = b.Label, model = b.Model, val_accuracy = b.ValAccuracy, test_accuracy = b.TestAccuracy, ebops = b.Ebops }).ToList();
+                    o["pareto_plot"] = result.ParetoPlot;
+                }
                 Console.WriteLine(JsonSerializer.Serialize(o));
             }
             else
@@ -57,6 +73,15 @@ internal static class TrainCommand
                 else
                     Console.WriteLine($"test {string.Join("  ", (result.Test?.Present() ?? []).Select(m => $"{m.Name} {m.Value:G5}"))}  test loss {result.TestLoss:G5}  ({result.TestSamples} samples; task {ModelTask.KindNames[(int)task.Kind]}, metric {task.MetricName})");
                 Console.WriteLine($"{result.Epochs} epochs in {result.Seconds:F1} s{(result.History.StoppedEarly ? " (stopped early)" : "")}; model saved to {result.ModelDirectory}");
+                if (result.Pareto is { } front)
+                {
+                    Console.WriteLine($"Pareto front ({front.Count} checkpoints; test accuracy of the frozen graph, emulated):");
+                    foreach (var p in front)
+                        Console.WriteLine($"  epoch {p.Epoch,3}  {p.Ebops,10:N0} EBOPs  val {p.ValAccuracy:P2}  test {p.TestAccuracy:P2}  mismatches {p.Mismatches}  LUT estimate {p.LutEstimate?.ToString("N0") ?? "-"}  {p.Model}");
+                    foreach (var b in result.Baselines ?? [])
+                        Console.WriteLine($"  baseline {b.Label}: {b.Ebops:N0} EBOPs  val {b.ValAccuracy:P2}  test {b.TestAccuracy:P2}");
+                    Console.WriteLine($"plot: {result.ParetoPlot}");
+                }
             }
             return Task.FromResult(0);
         });

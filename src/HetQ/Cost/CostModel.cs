@@ -45,10 +45,11 @@ public static partial class CostModel
         var input = ins.Length > 0 ? ins[0].Type : node.Output.Type;
         string? inputType = ins.Length == 0 ? null : string.Join(" + ", ins.Select(t => t.Type.ToString()).Distinct());
         var outType = node.Output.Type;
-        long outBits = (long)node.Output.Size * outType.Width;
+        long outBits = node.Output.Elements is null ? (long)node.Output.Size * outType.Width
+            : Enumerable.Range(0, node.Output.Size).Sum(e => (long)node.Output.ElementWidth(e));
         double activationEnergy = ActivationEnergy(graph, index, e, p);
 
-        if (WeightedLayer.Of(node.Op, input) is { } w)
+        if ((ins.Length > 0 ? WeightedLayer.Of(node.Op, ins[0]) : WeightedLayer.Of(node.Op, input)) is { } w)
         {
             var kind = floatBits is null ? w.Multiplier : MultiplierKind.Float;
             double mul = MultiplicationEnergy(e, kind, input.Width, w.WeightType.Width, w.DistinctWeights, floatBits);

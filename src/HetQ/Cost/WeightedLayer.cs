@@ -35,6 +35,70 @@ internal sealed class WeightedLayer
         return 64 - BitOperations.LeadingZeroCount(m);
     }
 
+    /// <summary>As <see cref="Of(Op, FixedType)"/>; with per-element input types (learned bit widths) the EBOPs multiply
+    /// each weight's significant bits by the width of the input element it multiplies (0 for a pruned element).</summary>
+    public static WeightedLayer? Of(Op op, TensorType input)
+    {
+        var w = Of(op, input.Type);
+        if (w is null || input.Elements is null) return w;
+        return new WeightedLayer
+        {
+            Parameters = w.Parameters, ZeroWeights = w.ZeroWeights, ParameterBits = w.ParameterBits, KernelBits = w.KernelBits,
+            BiasBits = w.BiasBits, Multiplications = w.Multiplications, Additions = w.Additions, Bops = w.Bops,
+            Ebops = ElementEbops(op, input), Multiplier = w.Multiplier, DistinctWeights = w.DistinctWeights, WeightType = w.WeightType, AccType = w.AccType,
+        };
+    }
+
+    // Σ over every product of the kernel's significant bits times its input element's width.
+    private static long ElementEbops(Op op, TensorType input)
+    {
+        long total = 0;
+        switch (op)
+        {
+            case DenseOp d:
+                for (int i = 0; i < d.In; i++)
+                {
+                    int wa = input.ElementWidth(i);
+                    if (wa == 0) continue;
+                    long bits = 0;
+                    for (int j = 0; j < d.Out; j++) bits += SignificantBits(d.Weights[i * d.Out + j]);
+                    total += bits * wa;
+                }
+                return total;
+            case ConvOp c:
+            {
+                var g = c.Window;
+                int ch = g.Channels, f = c.Filters;
+                var rowBits = new long[g.KH * g.KW * ch];
+                for (int r = 0; r < rowBits.Length; r++)
+                    for (int j = 0; j < f; j++) rowBits[r] += SignificantBits(c.Weights[r * f + j]);
+                for (int oy = 0; oy < g.OutH; oy++)
+                    for (int ox = 0; ox < g.OutW; ox++)
+                        foreach (var (y, x, ky, kx) in g.Taps(oy, ox))
+                            for (int k = 0; k < ch; k++)
+                                total += rowBits[(ky * g.KW + kx) * ch + k] * input.ElementWidth((y * g.InW + x) * ch + k);
+                return total;
+            }
+            case DepthwiseConvOp w:
+            {
+                var g = w.Window;
+                int ch = g.Channels, m = w.Multiplier;
+                for (int oy = 0; oy < g.OutH; oy++)
+                    for (int ox = 0; ox < g.OutW; ox++)
+                        foreach (var (y, x, ky, kx) in g.Taps(oy, ox))
+                            for (int k = 0; k < ch; k++)
+                            {
+                                long bits = 0;
+                                for (int j = 0; j < m; j++) bits += SignificantBits(w.Weights[(ky * g.KW + kx) * ch * m + k * m + j]);
+                                total += bits * input.ElementWidth((y * g.InW + x) * ch + k);
+                            }
+                return total;
+            }
+            default:
+                return 0;
+        }
+    }
+
     public static WeightedLayer? Of(Op op, FixedType input)
     {
         return op switch

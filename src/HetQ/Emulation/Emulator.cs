@@ -13,6 +13,7 @@ public sealed partial class Emulator
     private readonly Kernel[] _kernels;
     private readonly int[] _sizes;
     private readonly InputQuantizer _input;
+    private readonly ElementInputQuantizer? _inputs;
 
     /// <summary>Samples that each kernel call processes.</summary>
     private const int Block = 32;
@@ -22,7 +23,13 @@ public sealed partial class Emulator
         Graph = graph;
         _sizes = graph.Nodes.Select(n => n.Output.Size).ToArray();
         _kernels = graph.Nodes.Select((n, i) => Kernel.Create(graph, i)).ToArray();
-        _input = new InputQuantizer(((InputOp)graph.Nodes[0].Op).Format);
+        var inputOp = (InputOp)graph.Nodes[0].Op;
+        _input = new InputQuantizer(inputOp.Format);
+        if (inputOp.Elements is not null)
+        {
+            _inputs = new ElementInputQuantizer(inputOp);
+            if (_inputs.Size != _sizes[0]) throw new HetQException($"input: {_inputs.Size} element formats for {_sizes[0]} elements");
+        }
     }
 
     public int InputSize => _sizes[0];
@@ -76,7 +83,10 @@ public sealed partial class Emulator
     private void RunBlock(ReadOnlySpan<float> x, int count, long[][] buf, Span<long> output)
     {
         var b0 = buf[0];
-        for (int i = 0; i < x.Length; i++) b0[i] = _input.Apply(x[i]);
+        if (_inputs is { } pe)
+            for (int i = 0; i < x.Length; i++) b0[i] = pe.Apply(i % pe.Size, x[i]);
+        else
+            for (int i = 0; i < x.Length; i++) b0[i] = _input.Apply(x[i]);
         for (int k = 1; k < _kernels.Length; k++)
         {
             var kernel = _kernels[k];
@@ -100,6 +110,11 @@ public sealed partial class Emulator
             var node = g.Nodes[i];
             var inputs = node.Inputs;
             TensorType In(int j) => g.Nodes[inputs[j]].Output;
+            var rq = node.Op switch { DenseOp d => d.Output, ConvOp c => c.Output, DepthwiseConvOp d => d.Output, RequantOp r => r.Output, AvgPoolOp a => a.Output, AddOp a => a.Output, _ => null };
+            if (rq?.Elements is { } el && el.Count != node.Output.Size)
+                throw new HetQException($"node '{node.Name}': {el.Count} element formats for {node.Output.Size} elements");
+            if (rq?.Elements is not null && node.Op is AvgPoolOp or AddOp)
+                throw new HetQException($"node '{node.Name}': per-element formats on {node.Op.GetType().Name} are not supported");
             var kernel = CreateCore(g, node, inputs, In);
             kernel.Sizes = g.Nodes.Select(n => n.Output.Size).ToArray();
             return kernel;
@@ -117,7 +132,7 @@ public sealed partial class Emulator
                 AvgPoolOp a => new AvgPoolKernel(a, inputs[0]),
                 FlattenOp => new CopyKernel(inputs[0]),
                 AddOp a => new AddKernel(a, inputs, inputs.Select(j => g.Nodes[j].Output.Type).ToArray()),
-                RequantOp r => new RequantKernel(new Requantizer(r.Output, In(0).Type.FractionalBits), inputs[0]),
+                RequantOp r => new RequantKernel(new Requantizer(r.Output, In(0).Type.FractionalBits), inputs[0], ElementRequantizer.For(r.Output, In(0).Type.FractionalBits)),
                 ReconstructionErrorOp r => new ReconstructionErrorKernel(r, inputs[0], In(0).Type, inputs[1], In(1).Type),
                 _ => throw new HetQException($"node '{node.Name}': no emulation for op {node.Op.GetType().Name}"),
             };
@@ -146,12 +161,17 @@ public sealed partial class Emulator
         public override void Run(long[][] buf, int self, int s) => At(buf, input, s).CopyTo(At(buf, self, s));
     }
 
-    private sealed class RequantKernel(Requantizer rq, int input) : Kernel
+    private sealed class RequantKernel(Requantizer rq, int input, ElementRequantizer? erq) : Kernel
     {
         public override void Run(long[][] buf, int self, int s)
         {
             var x = At(buf, input, s);
             var y = At(buf, self, s);
+            if (erq is not null)
+            {
+                for (int i = 0; i < y.Length; i++) y[i] = erq.Apply(i, x[i]);
+                return;
+            }
             for (int i = 0; i < y.Length; i++) y[i] = rq.Apply(x[i]);
         }
     }
@@ -164,6 +184,7 @@ public sealed partial class Emulator
         private readonly long[] _w, _b;
         private readonly int[]? _w32, _b32;
         private readonly Requantizer _rq;
+        private readonly ElementRequantizer? _erq;
 
         public DenseKernel(DenseOp d, int input, FixedType inType)
         {
@@ -171,6 +192,7 @@ public sealed partial class Emulator
             _out = d.Out;
             _input = input;
             (_w, _b, _rq) = Aligned(d.Weights, d.WeightType, d.Bias, d.BiasType, d.AccType, d.Output, inType, _out);
+            _erq = ElementRequantizer.For(d.Output, d.AccType.FractionalBits);
             _outPadded = (_out + 7) / 8 * 8;
             if (d.AccType.Width <= 31 && inType.Width <= 31 && Vector256.IsHardwareAccelerated)
             {
@@ -210,7 +232,7 @@ public sealed partial class Emulator
                         if (vectors > 2) a2 += xv * Vector256.LoadUnsafe(ref wRef, row + 16);
                         if (vectors > 3) a3 += xv * Vector256.LoadUnsafe(ref wRef, row + 24);
                     }
-                    if (_rq.Vectorizable)
+                    if (_rq.Vectorizable && _erq is null)
                     {
                         a0 = _rq.Apply(a0);
                         a1 = _rq.Apply(a1);
@@ -222,7 +244,9 @@ public sealed partial class Emulator
                     if (vectors > 2) a2.CopyTo(acc.Slice(j0 + 16, 8));
                     if (vectors > 3) a3.CopyTo(acc.Slice(j0 + 24, 8));
                 }
-                if (_rq.Vectorizable)
+                if (_erq is not null)
+                    for (int j = 0; j < _out; j++) y[j] = _erq.Apply(j, acc[j]);
+                else if (_rq.Vectorizable)
                     for (int j = 0; j < _out; j++) y[j] = acc[j];
                 else
                     for (int j = 0; j < _out; j++) y[j] = _rq.Apply(acc[j]);
@@ -232,7 +256,7 @@ public sealed partial class Emulator
             {
                 long sum = _b[j];
                 for (int i = 0; i < _in; i++) sum += x[i] * _w[i * _out + j];
-                y[j] = _rq.Apply(sum);
+                y[j] = _erq is not null ? _erq.Apply(j, sum) : _rq.Apply(sum);
             }
         }
     }
@@ -249,7 +273,10 @@ public sealed partial class Emulator
             _op = c;
             _input = input;
             (_w, _b, _rq) = Aligned(c.Weights, c.WeightType, c.Bias, c.BiasType, c.AccType, c.Output, inType, c.Filters);
+            _erq = ElementRequantizer.For(c.Output, c.AccType.FractionalBits);
         }
+
+        private readonly ElementRequantizer? _erq;
 
         public override void Run(long[][] buf, int self, int s)
         {
@@ -280,7 +307,7 @@ public sealed partial class Emulator
                         }
                     }
                     int yo = (oy * g.OutW + ox) * f;
-                    for (int j = 0; j < f; j++) y[yo + j] = _rq.Apply(acc[j]);
+                    for (int j = 0; j < f; j++) y[yo + j] = _erq is not null ? _erq.Apply(yo + j, acc[j]) : _rq.Apply(acc[j]);
                 }
         }
     }
@@ -297,7 +324,10 @@ public sealed partial class Emulator
             _op = d;
             _input = input;
             (_w, _b, _rq) = Aligned(d.Weights, d.WeightType, d.Bias, d.BiasType, d.AccType, d.Output, inType, d.Window.Channels * d.Multiplier);
+            _erq = ElementRequantizer.For(d.Output, d.AccType.FractionalBits);
         }
+
+        private readonly ElementRequantizer? _erq;
 
         public override void Run(long[][] buf, int self, int s)
         {
@@ -324,7 +354,7 @@ public sealed partial class Emulator
                         }
                     }
                     int yo = (oy * g.OutW + ox) * oc;
-                    for (int j = 0; j < oc; j++) y[yo + j] = _rq.Apply(acc[j]);
+                    for (int j = 0; j < oc; j++) y[yo + j] = _erq is not null ? _erq.Apply(yo + j, acc[j]) : _rq.Apply(acc[j]);
                 }
         }
     }

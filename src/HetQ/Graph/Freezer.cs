@@ -50,7 +50,8 @@ public static class Freezer
             input = DefaultInput;
             problems.Add($"input quantizer {model.InputQuantizer.Spec}: {why}");
         }
-        var nodes = new List<GraphNode> { new("input", new InputOp(input), Array.Empty<int>(), new TensorType(model.InputShape, input.Type)) };
+        var inputElements = model.InputQuantizer?.Learned is { } li && inputOverride is null ? li.ElementFormats() : null;
+        var nodes = new List<GraphNode> { new("input", new InputOp(input, inputElements), Array.Empty<int>(), Typed(model.InputShape, input.Type, inputElements)) };
         var map = new int[model.Nodes.Count];
         int last = model.Nodes.Count - 1;
         int logits = last;
@@ -154,7 +155,7 @@ public static class Freezer
                 var shape = (int[])x.Shape.Clone();
                 shape[^1] = outF;
                 if (x.Shape.Length != 1) throw new FreezeException("dense on inputs of rank > 1 is not supported; flatten first");
-                return (new DenseOp(inF, outF, w, wt, b, bt, acc, rq), new TensorType(shape, rq.Format?.Type ?? acc));
+                return (new DenseOp(inF, outF, w, wt, b, bt, acc, rq), Typed(shape, rq.Format?.Type ?? acc, rq.Elements));
             }
             case Conv c:
             {
@@ -165,7 +166,7 @@ public static class Freezer
                 var win = new Window(g.InH, g.InW, cin, g.KH, g.KW, g.SH, g.SW, g.PadTop, g.PadLeft, g.OutH, g.OutW);
                 var acc = Accumulator(ins[0].Type, w, wt, b, bt, patch, c.Filters, j => Column(w, patch, c.Filters, j));
                 var rq = Output(layer, c.Activation, acc);
-                return (new ConvOp(win, c.Filters, w, wt, b, bt, acc, rq), new TensorType(c.OutputShape, rq.Format?.Type ?? acc));
+                return (new ConvOp(win, c.Filters, w, wt, b, bt, acc, rq), Typed(c.OutputShape, rq.Format?.Type ?? acc, rq.Elements));
             }
             case DepthwiseConv2D dw:
             {
@@ -177,7 +178,7 @@ public static class Freezer
                 var acc = Accumulator(ins[0].Type, w, wt, b, bt, taps, c * m,
                     j => Enumerable.Range(0, taps).Select(t => w[t * c * m + j]).ToArray());
                 var rq = Output(layer, dw.Activation, acc);
-                return (new DepthwiseConvOp(win, m, w, wt, b, bt, acc, rq), new TensorType(dw.OutputShape, rq.Format?.Type ?? acc));
+                return (new DepthwiseConvOp(win, m, w, wt, b, bt, acc, rq), Typed(dw.OutputShape, rq.Format?.Type ?? acc, rq.Elements));
             }
             case Pool p:
             {
@@ -187,6 +188,7 @@ public static class Freezer
                 if (p.IsMax)
                 {
                     if (layer.OutputQuantizer is not null) throw new FreezeException("an activation quantizer on max pooling is not supported");
+                    if (ins[0].Elements is not null) throw new FreezeException("max pooling over per-element (learned) types is not supported yet");
                     return (new MaxPoolOp(win), new TensorType(p.OutputShape, ins[0].Type));
                 }
                 return AveragePool(layer, win, ins[0], p.OutputShape);
@@ -199,7 +201,7 @@ public static class Freezer
                 return AveragePool(layer, win, ins[0], new[] { c });
             }
             case Flatten:
-                return (new FlattenOp(), new TensorType(new[] { ins[0].Size }, ins[0].Type));
+                return (new FlattenOp(), ins[0] with { Shape = new[] { ins[0].Size } });
             case Add:
             {
                 int frac = ins.Max(t => t.Type.FractionalBits);
@@ -211,13 +213,15 @@ public static class Freezer
                 }
                 var sum = TypeInference.Holding(lo, hi, frac);
                 var rq = Output(layer, new Activation(ActivationKind.Linear), sum);
+                if (rq.Elements is not null || ins.Any(t => t.Elements is not null)) throw new FreezeException("add with per-element (learned) types is not supported yet");
                 return (new AddOp(sum, rq), new TensorType(ins[0].Shape, rq.Format?.Type ?? sum));
             }
             case ActivationLayer a when a.Activation.Kind is ActivationKind.Relu or ActivationKind.Linear:
             {
                 var rq = Output(layer, a.Activation, ins[0].Type);
                 if (!rq.Relu && rq.Format is null) return (null, null);
-                return (new RequantOp(rq), new TensorType(ins[0].Shape, rq.Format?.Type ?? ins[0].Type));
+                if (ins[0].Elements is not null) throw new FreezeException("a requantization of a tensor with per-element types is not supported");
+                return (new RequantOp(rq), Typed(ins[0].Shape, rq.Format?.Type ?? ins[0].Type, rq.Elements));
             }
             case ActivationLayer a:
                 throw new FreezeException($"the {a.Activation.Name} activation is not exactly representable in fixed point (only relu and linear are, plus a softmax or sigmoid at the output)");
@@ -238,8 +242,13 @@ public static class Freezer
         var t = input.Type;
         var sum = new FixedType(t.Signed, t.Width + k, t.IntegerBits);
         var rq = Output(layer, new Activation(ActivationKind.Linear), sum);
+        if (rq.Elements is not null || input.Elements is not null) throw new FreezeException("average pooling with per-element (learned) types is not supported yet");
         return (new AvgPoolOp(win, sum, rq), new TensorType(outShape, rq.Format?.Type ?? sum));
     }
+
+    /// <summary>A tensor type, with per-element types when the formats are per element.</summary>
+    private static TensorType Typed(int[] shape, FixedType type, IReadOnlyList<FixedFormat?>? elements) =>
+        new(shape, type, elements?.Select(f => f?.Type).ToArray());
 
     private static long[] Column(long[] w, int rows, int cols, int j)
     {
@@ -293,6 +302,12 @@ public static class Freezer
         if (act.Kind is not (ActivationKind.Linear or ActivationKind.Relu))
             throw new FreezeException($"the {act.Name} activation is not exactly representable in fixed point (only relu and linear are)");
         FixedFormat? fmt = null;
+        if (layer.OutputQuantizer?.Learned is { } learned)
+        {
+            var elements = learned.ElementFormats();
+            var common = learned.CommonActivationFormat() ?? new FixedFormat(new FixedType(false, 1, 1), Rounding.RND, Overflow.SAT);
+            return new Requantization(act.Kind == ActivationKind.Relu, common, elements);
+        }
         if (layer.OutputQuantizer is { } q)
         {
             fmt = ActivationFormat(q.Quantizer, out string? why) ?? throw new FreezeException($"activation quantizer {q.Spec}: {why}");
@@ -312,6 +327,8 @@ public static class Freezer
                 return new FixedFormat(t, Rounding.RND_CONV, Overflow.SAT);
             case FixedQuantizer f:
                 return f.Format;
+            case LearnedQuantizer l when l.IsBound && l.Role == LearnedRole.Activation:
+                return l.CommonActivationFormat() ?? new FixedFormat(new FixedType(false, 1, 1), Rounding.RND, Overflow.SAT);
             default:
                 why = "not a plain fixed-point rounding (freeze supports quantized_bits with alpha None or 1, plain quantized_relu, and ap_fixed types)"
                       + (q.NoHardwareTypeReason is { } r2 ? $"; {r2}" : "");

@@ -4,9 +4,14 @@ using HetQ.Quantization;
 
 namespace HetQ.Graph;
 
-/// <summary>A tensor of the integer graph: sample shape (channels last) and fixed-point type of every element.</summary>
-public sealed record TensorType(int[] Shape, FixedType Type)
+/// <summary>A tensor of the integer graph: sample shape (channels last) and fixed-point type of every element.
+/// With <see cref="Elements"/> (graph version 2, learned bit widths) each element has its own type, null where its
+/// width is 0 (always 0); the codes are then stored on <see cref="Type"/>, the finest step and widest range of them.</summary>
+public sealed record TensorType(int[] Shape, FixedType Type, IReadOnlyList<FixedType?>? Elements = null)
 {
+    /// <summary>The width of element e (its own type's, 0 when pruned; <see cref="Type"/>'s without per-element types).</summary>
+    public int ElementWidth(int e) => Elements is null ? Type.Width : Elements[e]?.Width ?? 0;
+
     [JsonIgnore] public int Size => Numerics.Tensor.Size(Shape);
 }
 
@@ -38,7 +43,10 @@ public sealed record IntegerGraph(string Name, IReadOnlyList<GraphNode> Nodes, I
         return o;
     }
 
-    public string ToJson() => JsonSerializer.Serialize(new GraphFile(Format, 1, this), Options).Replace("\r\n", "\n") + "\n";
+    /// <summary>True when some tensor has per-element types (written as version 2; otherwise version 1).</summary>
+    [JsonIgnore] public bool HasElementTypes => Nodes.Any(n => n.Output.Elements is not null);
+
+    public string ToJson() => JsonSerializer.Serialize(new GraphFile(Format, HasElementTypes ? 2 : 1, this), Options).Replace("\r\n", "\n") + "\n";
 
     public static IntegerGraph FromJson(string json, string source)
     {
@@ -46,7 +54,7 @@ public sealed record IntegerGraph(string Name, IReadOnlyList<GraphNode> Nodes, I
         {
             var f = JsonSerializer.Deserialize<GraphFile>(json, Options) ?? throw new HetQException($"{source}: empty graph file");
             if (f.Format != Format) throw new HetQException($"{source}: not a HetQ integer graph (format '{f.Format}')");
-            if (f.Version != 1) throw new HetQException($"{source}: graph version {f.Version} is not supported");
+            if (f.Version is not (1 or 2)) throw new HetQException($"{source}: graph version {f.Version} is not supported");
             return f.Graph;
         }
         catch (JsonException e)

@@ -23,16 +23,19 @@ public abstract record Op
     public abstract T Accept<T>(IOpVisitor<T> visitor);
 }
 
-/// <summary>The graph input: a float value x becomes the raw code ToRaw(x, format).</summary>
-public sealed record InputOp(FixedFormat Format) : Op
+/// <summary>The graph input: a float value x becomes the raw code ToRaw(x, format).
+/// With <see cref="Elements"/> element e is quantized to its own format (null: always 0) and stored as a code of <see cref="Format"/>.</summary>
+public sealed record InputOp(FixedFormat Format, IReadOnlyList<FixedFormat?>? Elements = null) : Op
 {
     /// <inheritdoc/>
     public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
 }
 
 /// <summary>How an accumulator becomes the op's output: optional ReLU (max with 0), then requantization to
-/// <see cref="Format"/> with its rounding and overflow; without a format the accumulator is the output.</summary>
-public sealed record Requantization(bool Relu, FixedFormat? Format);
+/// <see cref="Format"/> with its rounding and overflow; without a format the accumulator is the output.
+/// With <see cref="Elements"/> (learned bit widths) output element e is requantized to its own format (null: always 0)
+/// and the code is then re-expressed, exactly, on <see cref="Format"/> (the finest step and widest range of them).</summary>
+public sealed record Requantization(bool Relu, FixedFormat? Format, IReadOnlyList<FixedFormat?>? Elements = null);
 
 /// <summary>y[j] = requant(Σ_i x[i]·W[i,j] + b[j]); weights [in, out] as raw codes of <see cref="WeightType"/>;
 /// the accumulator has <see cref="AccType"/> (inferred so that nothing overflows).</summary>

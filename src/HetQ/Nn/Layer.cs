@@ -43,7 +43,7 @@ public abstract class Layer
         set
         {
             _quantizers = value is null || value.IsEmpty ? null : value;
-            OutputQuantizer = _quantizers?.Activation is { } a ? new FakeQuantizer(a) : null;
+            OutputQuantizer = _quantizers?.Activation is { } a ? FakeQuantizer.For(a, Name + "/activation", OutputShape) : null;
             if (OutputShape.Length > 0 || InputShapes.Length > 0) ApplyParameterQuantizers();
         }
     }
@@ -62,9 +62,14 @@ public abstract class Layer
                 "bias" => _quantizers?.Bias,
                 _ => null,
             };
-            if (role is "kernel" or "bias") p.Quantizer = q is null ? null : new FakeQuantizer(q);
+            if (role is "kernel" or "bias") p.Quantizer = q is null ? null : FakeQuantizer.For(q, p.Name, p.Shape);
         }
     }
+
+    /// <summary>The state of learned-width quantizers on this layer's parameters and output (bits, ranges).</summary>
+    public IEnumerable<Parameter> QuantizerParameters =>
+        Parameters.Select(p => p.Quantizer?.Learned).Append(OutputQuantizer?.Learned)
+            .Where(l => l is not null).SelectMany(l => l!.Parameters);
 
     /// <summary>Number of inputs the layer takes (Add takes two or more: -1).</summary>
     public virtual int Arity => 1;
@@ -80,6 +85,7 @@ public abstract class Layer
                 throw new HetQException($"layer '{Name}' ({Type}) has no kernel for kernel_quantizer '{_quantizers.Kernel.Spec}'");
             // A bias quantizer on a layer without bias is kept: folding a batch norm gives the layer a bias.
             ApplyParameterQuantizers();
+            if (_quantizers.Activation is LearnedQuantizer learned) OutputQuantizer = FakeQuantizer.For(learned, Name + "/activation", OutputShape);
         }
     }
 
@@ -105,7 +111,7 @@ public abstract class Layer
         clone.InputShapes = InputShapes;
         clone.OutputShape = OutputShape;
         clone._quantizers = _quantizers;
-        clone.OutputQuantizer = OutputQuantizer;
+        clone.OutputQuantizer = OutputQuantizer?.CloneForWorker();
         return clone;
     }
 

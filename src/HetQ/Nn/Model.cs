@@ -77,7 +77,17 @@ public sealed class Model
     }
 
     /// <summary>Every parameter once (trainable weights and state), in node order.</summary>
-    public IReadOnlyList<Parameter> Parameters => _parameters ??= Nodes.SelectMany(n => n.Layer.Parameters).ToList();
+    /// <remarks>With learned-width quantizers their bits and ranges come after the layers' parameters (input first).</remarks>
+    public IReadOnlyList<Parameter> Parameters
+    {
+        get
+        {
+            var own = _parameters ??= Nodes.SelectMany(n => n.Layer.Parameters).ToList();
+            bool learned = InputQuantizer?.Learned is not null || Nodes.Any(n => n.Layer.QuantizerParameters.Any());
+            if (!learned) return own;
+            return own.Concat(InputQuantizer?.Learned?.Parameters ?? []).Concat(Nodes.SelectMany(n => n.Layer.QuantizerParameters)).ToList();
+        }
+    }
 
     public IReadOnlyList<Parameter> TrainableParameters => Parameters.Where(p => p.Trainable).ToList();
 
@@ -86,7 +96,8 @@ public sealed class Model
         if (InputQuantizer is not null)
         {
             var q = EnsureLike(ref _quantInput, x);
-            InputQuantizer.Forward(x.Data, q.Data, LastDim(x), false, null);
+            InputQuantizer.Forward(x.Data, q.Data, LastDim(x), InputQuantizer.Learned is not null && ctx.Training, null);
+            _inputPre = x;
             x = q;
         }
         foreach (var p in Parameters) p.Refresh(ctx.Training, ctx.Rng);
@@ -149,11 +160,30 @@ public sealed class Model
             for (int j = 0; j < node.Inputs.Length; j++)
             {
                 int k = node.Inputs[j];
-                if (k < 0) continue;
+                if (k < 0)
+                {
+                    if (InputQuantizer?.Learned is not null && gin[j] is { } gi) AccumulateInput(gi);
+                    continue;
+                }
                 Accumulate(k, gin[j]);
             }
         }
+        if (InputQuantizer?.Learned is not null && _inputGrad is { } ig && _inputGradSet)
+            InputQuantizer.Backward(_inputPre!.Data, ig.Data, ig.Data);
+        _inputGradSet = false;
         foreach (var p in Parameters) p.BackwardQuantizer();
+    }
+
+    private Tensor? _inputGrad, _inputPre;
+    private bool _inputGradSet;
+
+    // dLoss/d(quantized input), summed over the nodes that read the input (learned input widths only).
+    private void AccumulateInput(Tensor t)
+    {
+        var g = EnsureLike(ref _inputGrad, t);
+        if (!_inputGradSet) t.Data.AsSpan(0, t.Length).CopyTo(g.Data);
+        else System.Numerics.Tensors.TensorPrimitives.Add(g.Data.AsSpan(0, t.Length), t.Data.AsSpan(0, t.Length), g.Data.AsSpan(0, t.Length));
+        _inputGradSet = true;
     }
 
     private void Accumulate(int k, Tensor t)
@@ -176,7 +206,7 @@ public sealed class Model
 
     /// <summary>A replica for a worker thread: shared weights, own gradients and buffers.</summary>
     public Model CloneForWorker() =>
-        new(InputShape, Nodes.Select(n => new Node(n.Layer.CloneForWorker(), n.Inputs)).ToList()) { InputQuantizer = InputQuantizer };
+        new(InputShape, Nodes.Select(n => new Node(n.Layer.CloneForWorker(), n.Inputs)).ToList()) { InputQuantizer = InputQuantizer?.CloneForWorker() };
 
     public int ParameterCount => Parameters.Sum(p => p.Length);
 

@@ -123,7 +123,7 @@ public static class ModelIO
         var names = s.Objects("layers").Select(ls => ls.String("name")).ToList();
         for (int i = 0; i < layers.Count; i++) if (names[i] is { } n) layers[i].Item1.Name = n;
         var model = Model.Build(inputShape, layers, seed: 0);
-        if (LayerConfig.Quantizer(s, "input_quantizer") is { } inputQ) model.InputQuantizer = new Quantization.FakeQuantizer(inputQ);
+        if (LayerConfig.Quantizer(s, "input_quantizer") is { } inputQ) model.InputQuantizer = Quantization.FakeQuantizer.For(inputQ, "input", inputShape);
         var weights = s.Object("weights") ?? throw s.Error("weights", "is required");
         string bin = Path.Combine(directory, weights.String("file", "weights.bin"));
         if (!File.Exists(bin)) throw new HetQException($"{bin}: weights file not found");

@@ -78,7 +78,7 @@ public sealed class Parameter
         Trainable = shared.Trainable;
         Grad = shared.Trainable ? new float[shared.Value.Length] : Array.Empty<float>();
         Regularizer = shared.Regularizer;
-        Quantizer = shared.Quantizer;
+        Quantizer = shared.Quantizer?.CloneForWorker();
     }
 
     public int Length => Value.Length;

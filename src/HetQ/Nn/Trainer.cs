@@ -40,6 +40,9 @@ public sealed class Trainer : IDisposable
 
     public Action<EpochResult>? OnEpoch { get; set; }
 
+    /// <summary>An extra loss term with its own gradient (learned bit widths); null for none.</summary>
+    public ITrainingPenalty? Penalty { get; set; }
+
     /// <summary>Called with the epoch number after an epoch that improved the monitored metric (checkpoints).</summary>
     public Action<int>? OnImproved { get; set; }
 
@@ -153,6 +156,7 @@ public sealed class Trainer : IDisposable
             {
                 _optimizer.LearningRate = schedule.Rate(baseLr, epoch - 1 + (double)b / batches, _o.Epochs);
                 int lo = b * _o.BatchSize, hi = Math.Min(train.Count, lo + _o.BatchSize);
+                Penalty?.BeginBatch(epoch, _o.Epochs, b, batches);
                 var (l, c) = TrainBatch(train, order.AsSpan(lo, hi - lo), epoch, b);
                 lossSum += l;
                 correct += c;
@@ -223,7 +227,7 @@ public sealed class Trainer : IDisposable
             for (int i = 0; i < main.Count; i++)
                 if (main[i].Trainable) System.Numerics.Tensors.TensorPrimitives.Add(main[i].Grad, other[i].Grad, main[i].Grad);
         }
-        double penalty = 0;
+        double penalty = Penalty?.AddGradient() ?? 0;
         foreach (var p in main)
             if (p.Trainable && p.Regularizer is { } reg)
             {

@@ -18,6 +18,11 @@ public sealed class FakeQuantizer
     /// <summary>y = q(x); <paramref name="channels"/> is the size of the last axis (per-channel scales).</summary>
     public void Forward(ReadOnlySpan<float> x, Span<float> y, int channels, bool training, Random? rng)
     {
+        if (Quantizer is LearnedQuantizer learned)
+        {
+            learned.Run(x, y, training);
+            return;
+        }
         if (_fast is not null)
         {
             _fast.Forward(x, y);
@@ -37,6 +42,16 @@ public sealed class FakeQuantizer
         if (_fast is not null) _fast.Backward(x, gradOut, gradIn);
         else Quantizer.Backward(x, gradOut, gradIn);
     }
+
+    /// <summary>The learned-width quantizer this wraps, if any.</summary>
+    public LearnedQuantizer? Learned => Quantizer as LearnedQuantizer;
+
+    /// <summary>The quantizer a worker replica uses: itself, or for a learned quantizer one with its own gradients.</summary>
+    public FakeQuantizer CloneForWorker() => Quantizer is LearnedQuantizer l && l.IsBound ? new FakeQuantizer(l.ShareForWorker()) : this;
+
+    /// <summary>Binds a learned-width template to a tensor (its own bit parameters); other quantizers unchanged.</summary>
+    public static FakeQuantizer For(IQuantizer q, string name, int[] shape) =>
+        new(q is LearnedQuantizer l ? l.Bind(name, shape) : q);
 
     public override string ToString() => Spec;
 }

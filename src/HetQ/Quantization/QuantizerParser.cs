@@ -19,6 +19,8 @@ public static class QuantizerParser
         if (name.Kind != TokenKind.Identifier)
             throw lexer.Error(name, $"expected a quantizer name but found {SpecLexer.Describe(name)}; valid: {ValidNames}");
 
+        if (name.Text == "learned_fixed") return LearnedQuantizer.Parse(spec);
+
         if (name.Text is "ap_fixed" or "ap_ufixed")
         {
             var format = FixedFormat.ParseFrom(lexer);

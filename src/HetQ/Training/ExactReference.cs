@@ -24,7 +24,16 @@ internal sealed class ExactReference
         _model = model;
         _input = input;
         _formats = model.Nodes.Select(n => n.Layer.OutputQuantizer is { } q ? Freezer.ActivationFormat(q.Quantizer, out _) : null).ToArray();
+        // Learned bit widths: each element its own format (null: width 0, always 0).
+        _elements = model.Nodes.Select(n => n.Layer.OutputQuantizer?.Learned?.ElementFormats()).ToArray();
+        if (model.InputQuantizer?.Learned is { } li && li.CommonActivationFormat() is { } common && common == input) _inputElements = li.ElementFormats();
     }
+
+    private readonly FixedFormat?[]?[] _elements;
+    private readonly FixedFormat?[]? _inputElements;
+
+    private static double Round(double x, FixedFormat? f) =>
+        f is { } g ? FixedPoint.FromRaw(FixedPoint.ToRaw(x, g.Type, g.Rounding, g.Overflow), g.Type) : 0;
 
     /// <summary>The output of model node <paramref name="target"/> for every sample, [count × size].</summary>
     public double[] Run(ReadOnlySpan<float> features, int count, int target)
@@ -36,6 +45,9 @@ internal sealed class ExactReference
         var x = new double[inSize];
         for (int s = 0; s < count; s++)
         {
+            if (_inputElements is { } ie)
+                for (int i = 0; i < inSize; i++) x[i] = Round(features[s * inSize + i], ie[i]);
+            else
             for (int i = 0; i < inSize; i++)
                 x[i] = FixedPoint.FromRaw(FixedPoint.ToRaw(features[s * inSize + i], _input.Type, _input.Rounding, _input.Overflow), _input.Type);
             for (int n = 0; n <= target; n++)
@@ -51,6 +63,11 @@ internal sealed class ExactReference
 
     private double[] Quantize(int n, double[] y)
     {
+        if (_elements[n] is { } el)
+        {
+            for (int i = 0; i < y.Length; i++) y[i] = Round(y[i], el[i % el.Length]);
+            return y;
+        }
         if (_formats[n] is not { } f) return y;
         for (int i = 0; i < y.Length; i++) y[i] = FixedPoint.FromRaw(FixedPoint.ToRaw(y[i], f.Type, f.Rounding, f.Overflow), f.Type);
         return y;

@@ -35,6 +35,9 @@ public sealed record TrainConfig
     /// <summary>The parsed "quantization" section: quantization-aware training when present.</summary>
     public QuantizationConfig? QuantizationConfig { get; init; }
 
+    /// <summary>The parsed "bitwidths" section: learned bit widths (HGQ-style) with an EBOPs penalty, when present.</summary>
+    public BitwidthsConfig? Bitwidths { get; init; }
+
     /// <summary>Fold batch norms into the preceding dense/conv layers before quantization-aware training.</summary>
     public bool FoldBatchNorm { get; init; }
 
@@ -111,7 +114,10 @@ public sealed record TrainConfig
             QuantizationConfig = s.Object("quantization") is { } q ? QuantizationConfig.Parse(q) : null,
             InitialWeights = s.String("initial_weights"),
             FoldBatchNorm = s.Bool("fold_batchnorm", false),
+            Bitwidths = s.Object("bitwidths") is { } bw ? BitwidthsConfig.Parse(bw) : null,
         };
+        if (cfg.Bitwidths is not null && cfg.QuantizationConfig is not null)
+            throw s.Error("bitwidths", "and \"quantization\" are alternatives: learned bit widths replace the quantizers; remove one");
         s.RejectUnknown();
         return cfg;
     }
@@ -145,6 +151,7 @@ public sealed record TrainConfig
         }
         if (FoldBatchNorm) model = BatchNormFolding.Fold(model).Model;
         QuantizationConfig?.Apply(model);
+        Bitwidths?.Apply(model);
         return model;
     }
 }

@@ -6,7 +6,17 @@ namespace HetQ.Training;
 
 /// <summary>The outcome of <c>hetq train</c>.</summary>
 public sealed record TrainResult(string ModelDirectory, double TestAccuracy, double TestLoss, int Epochs, double Seconds,
-    TrainHistory History, int TrainSamples, int TestSamples, int Parameters, ModelTask? Task = null, TaskScores? Test = null);
+    TrainHistory History, int TrainSamples, int TestSamples, int Parameters, ModelTask? Task = null, TaskScores? Test = null)
+{
+    /// <summary>Learned bit widths: the non-dominated checkpoints, frozen and costed (null for other runs).</summary>
+    public IReadOnlyList<ParetoPoint>? Pareto { get; init; }
+
+    /// <summary>Learned bit widths: the baselines evaluated beside the front.</summary>
+    public IReadOnlyList<BaselinePoint>? Baselines { get; init; }
+
+    /// <summary>Learned bit widths: the PNG of the front.</summary>
+    public string? ParetoPlot { get; init; }
+}
 
 /// <summary>Runs a training configuration end to end: load the data, build the model, train, evaluate
 /// on the test part, save the model directory.</summary>
@@ -32,6 +42,17 @@ public static class TrainJob
         trainer.OnEpoch = onEpoch;
         if (cfg.CheckpointDirectory is { } ck)
             trainer.OnImproved = _ => ModelIO.Save(model, Metadata(cfg, splits, loss, null), ck);
+        ParetoTracker? pareto = null;
+        if (cfg.Bitwidths is { } bw)
+        {
+            trainer.Penalty = new EbopsPenalty(model, bw);
+            pareto = new ParetoTracker(model, cfg.Name, Path.Combine(outputOverride ?? cfg.Output, "pareto"), () => Metadata(cfg, splits, loss, null), log);
+            trainer.OnEpoch = r =>
+            {
+                onEpoch?.Invoke(r);
+                pareto.OnEpoch(r);
+            };
+        }
         var history = trainer.Fit(splits.Train, splits.Validation, cancel);
         var (testLoss, testAcc) = trainer.Evaluate(splits.Test);
         var test = TaskMetrics.Measure(cfg.Task, TaskMetrics.Doubles(trainer.Predict(splits.Test)), Tensor.Size(model.OutputShape), splits.Test);
@@ -47,9 +68,33 @@ public static class TrainJob
         if (cfg.Task.Kind != TaskKind.Classification) summary.Remove("test_accuracy");
         foreach (var (metric, value) in test.Present()) summary["test_" + metric] = value;
         var training = JsonSerializer.SerializeToElement(summary);
+        // The pareto/ checkpoints live inside the output directory, which saving replaces: keep them aside meanwhile.
+        string? keep = null;
+        string paretoDir = Path.Combine(Path.GetFullPath(output), "pareto");
+        if (pareto is not null && Directory.Exists(paretoDir))
+        {
+            keep = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(output))!, $".{Path.GetFileName(Path.GetFullPath(output))}.pareto-{Environment.ProcessId}");
+            if (Directory.Exists(keep)) Directory.Delete(keep, true);
+            Directory.Move(paretoDir, keep);
+        }
         ModelIO.Save(model, Metadata(cfg, splits, loss, training), output);
-        return new TrainResult(Path.GetFullPath(output), testAcc, testLoss, history.Epochs.Count, sw.Elapsed.TotalSeconds, history,
+        if (keep is not null) Directory.Move(keep, paretoDir);
+        var result = new TrainResult(Path.GetFullPath(output), testAcc, testLoss, history.Epochs.Count, sw.Elapsed.TotalSeconds, history,
             splits.Train.Count, splits.Test.Count, model.TrainableParameters.Sum(p => p.Length), cfg.Task, test);
+        if (pareto is null) return result;
+        log?.Invoke($"evaluating {pareto.Front.Count} Pareto checkpoints on the test set...");
+        var front = pareto.Finish(splits.Test);
+        var baselines = cfg.Bitwidths!.Baselines.Select(b => ParetoTracker.Baseline(Path.IsPathRooted(b) ? b : Path.Combine(cfg.BaseDirectory, b), splits)).ToList();
+        double? floatVal = null;
+        if (cfg.InitialWeights is { } iw)
+        {
+            var (fm, _) = ModelIO.Load(Path.IsPathRooted(iw) ? iw : Path.Combine(cfg.BaseDirectory, iw));
+            int k = Tensor.Size(fm.OutputShape);
+            floatVal = Inference.Accuracy(Inference.Predict(fm.WithoutQuantization(), splits.Validation), k, splits.Validation.Labels);
+        }
+        string png = Path.Combine(Path.GetFullPath(output), "pareto.png");
+        ParetoFrontPlot.Write(png, pareto.All, front, baselines, floatVal, $"{cfg.Name}: learned bit widths, Pareto front");
+        return result with { Pareto = front, Baselines = baselines, ParetoPlot = png };
     }
 
     /// <summary>A regression or autoencoder needs targets as wide as the model's output; a tagger one output.</summary>

@@ -1,0 +1,91 @@
+using HetQ.Nn;
+using HetQ.Quantization;
+
+namespace HetQ.Training;
+
+/// <summary>How beta (the weight of the EBOPs penalty) moves over training: constant, linear or log ramp from
+/// <see cref="Start"/> to <see cref="End"/> (progress t from 0 at the first step to 1 after the last epoch).</summary>
+public sealed record BetaSchedule(string Kind, double Start, double End)
+{
+    public double At(double t) => Kind switch
+    {
+        "linear" => Start + (End - Start) * t,
+        "log" => Start * Math.Pow(End / Start, t),
+        _ => Start,
+    };
+}
+
+/// <summary>The "bitwidths" section of a training configuration: learned bit widths (HGQ's method). Templates for the
+/// input, kernels, biases and activations (each <c>{"granularity", "init", "min", "max"}</c>, or false for none),
+/// beta (a number, or <c>{"schedule": "constant|linear|log", "start", "end"}</c>), an L1 weight on the fractional bits,
+/// and <c>baselines</c>: model directories to plot beside the Pareto front.</summary>
+public sealed record BitwidthsConfig(LearnedQuantizer? Input, LearnedQuantizer? Kernel, LearnedQuantizer? Bias, LearnedQuantizer? Activation,
+    BetaSchedule Beta, double L1, IReadOnlyList<string> Baselines)
+{
+    public static BitwidthsConfig Parse(JsonSpec s)
+    {
+        var input = Template(s, "input", LearnedRole.Activation, "element", 8);
+        var kernel = Template(s, "kernel", LearnedRole.Weight, "weight", 6);
+        var bias = Template(s, "bias", LearnedRole.Weight, "weight", 8);
+        var act = Template(s, "activation", LearnedRole.Activation, "element", 6);
+        BetaSchedule beta;
+        if (s.Raw("beta") is { ValueKind: System.Text.Json.JsonValueKind.Object } && s.Object("beta") is { } b)
+        {
+            string kind = b.String("schedule", "constant");
+            if (kind is not ("constant" or "linear" or "log")) throw b.Error("schedule", $"must be constant, linear or log, given '{kind}'");
+            double start = b.Double("start") ?? throw b.Error("start", "is required");
+            double end = b.Double("end") ?? start;
+            if (start < 0 || end < 0) throw b.Error("start", "beta must not be negative");
+            if (kind == "log" && (start <= 0 || end <= 0)) throw b.Error("start", "a log ramp needs positive start and end");
+            b.RejectUnknown();
+            beta = new BetaSchedule(kind, start, end);
+        }
+        else
+        {
+            double v = s.Double("beta", 1e-6);
+            if (v < 0) throw s.Error("beta", $"must not be negative, given {v}");
+            beta = new BetaSchedule("constant", v, v);
+        }
+        double l1 = s.Double("l1", 0);
+        if (l1 < 0) throw s.Error("l1", $"must not be negative, given {l1}");
+        var baselines = s.Strings("baselines") ?? [];
+        s.RejectUnknown();
+        return new BitwidthsConfig(input, kernel, bias, act, beta, l1, baselines);
+    }
+
+    private static LearnedQuantizer? Template(JsonSpec s, string key, LearnedRole role, string granularity, float init)
+    {
+        if (s.Raw(key) is { ValueKind: System.Text.Json.JsonValueKind.False }) { s.Allow(key); return null; }
+        var t = s.Object(key);
+        if (t is null) return new LearnedQuantizer(role, LearnedQuantizer.ParseGranularity(granularity, $"{s.Path}.{key}"), init, -8, 8);
+        var g = LearnedQuantizer.ParseGranularity(t.String("granularity", granularity), $"{t.Path}.granularity");
+        if (role == LearnedRole.Activation && t.String("granularity", granularity) == "weight") throw t.Error("granularity", "activations have element, channel or layer granularity");
+        double i = t.Double("init", init);
+        int min = t.Int("min", -8), max = t.Int("max", 8);
+        if (min > max) throw t.Error("min", $"{min} is above max {max}");
+        if (max > 16) throw t.Error("max", $"at most 16 fractional bits (float32 training must stay exact), given {max}");
+        t.RejectUnknown();
+        return new LearnedQuantizer(role, g, (float)i, min, max);
+    }
+
+    /// <summary>Puts learned quantizers on the model: the input, every layer with a kernel (kernel, bias, and the
+    /// activation on all but the last such layer, whose output is the logits).</summary>
+    public void Apply(Model model)
+    {
+        if (Input is not null)
+        {
+            model.InputQuantizer = FakeQuantizer.For(Input, "input", model.InputShape);
+            foreach (var n in model.Nodes.Where(n => n.Inputs.Contains(-1)))
+            {
+                if (n.Layer is Nn.Layers.Dense d) d.NeedsInputGradient = true;
+                if (n.Layer is Nn.Layers.Conv c) c.NeedsInputGradient = true;
+            }
+        }
+        var withKernel = model.Nodes.Where(n => n.Layer.Parameters.Any(p => p.Name.EndsWith("/kernel", StringComparison.Ordinal))).Select(n => n.Layer).ToList();
+        foreach (var layer in withKernel)
+        {
+            bool hasBias = layer.Parameters.Any(p => p.Name.EndsWith("/bias", StringComparison.Ordinal));
+            layer.Quantizers = new LayerQuantizers(Kernel, hasBias ? Bias : null, layer == withKernel[^1] ? null : Activation);
+        }
+    }
+}
