@@ -70,6 +70,29 @@ public sealed class JsonSpec
 
     public double Double(string key, double fallback) => Double(key) ?? fallback;
 
+    /// <summary>A number in [lo, hi] (an open end where <paramref name="loOpen"/> or <paramref name="hiOpen"/>);
+    /// anything else, NaN and infinities included, is an error naming the key and the range.</summary>
+    public double DoubleIn(string key, double fallback, double lo, double hi, bool loOpen = false, bool hiOpen = false) =>
+        DoubleIn(key, lo, hi, loOpen, hiOpen) ?? fallback;
+
+    public double? DoubleIn(string key, double lo, double hi, bool loOpen = false, bool hiOpen = false)
+    {
+        if (Double(key) is not double v) return null;
+        bool ok = double.IsFinite(v) && (loOpen ? v > lo : v >= lo) && (hiOpen ? v < hi : v <= hi);
+        if (!ok)
+            throw Error(key, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"must be in {(loOpen ? "(" : "[")}{lo}, {hi}{(hiOpen ? ")" : "]")}, given {v}"));
+        return v;
+    }
+
+    /// <summary>An integer in [lo, hi].</summary>
+    public int IntIn(string key, int fallback, int lo, int hi)
+    {
+        int v = Int(key) ?? fallback;
+        if (v < lo || v > hi) throw Error(key, $"must be {lo} to {hi}, given {v}");
+        return v;
+    }
+
     public int? Int(string key)
     {
         if (!TryGet(key, out var v)) return null;
