@@ -264,6 +264,14 @@ public static class SafeOutput
         return !Stat(file, out uint mode) || (mode & 0xF000) == 0x8000; // S_IFMT == S_IFREG
     }
 
+    /// <summary>Whether <paramref name="file"/> is, after following links, a regular file (reading a FIFO or a device
+    /// could block or never end).</summary>
+    public static bool IsReadable(string file)
+    {
+        if (!File.Exists(file)) return false;
+        return !Stat(file, out uint mode, follow: true) || (mode & 0xF000) == 0x8000;
+    }
+
     private static bool Alive(string path, string tag)
     {
         string rest = Path.GetFileName(path);
@@ -301,7 +309,7 @@ public static class SafeOutput
     }
 
     /// <summary>The st_mode of lstat(2) (glibc on x86-64 and arm64); false where it cannot be asked.</summary>
-    private static bool Stat(string file, out uint mode)
+    private static bool Stat(string file, out uint mode, bool follow = false)
     {
         mode = 0;
         if (!OperatingSystem.IsLinux()) return false;
@@ -315,7 +323,7 @@ public static class SafeOutput
         try
         {
             var buf = new byte[256];
-            if (Native.lstat(file, buf) != 0) return false;
+            if ((follow ? Native.stat(file, buf) : Native.lstat(file, buf)) != 0) return false;
             mode = BitConverter.ToUInt32(buf, offset);
             return true;
         }
@@ -334,5 +342,8 @@ public static class SafeOutput
 
         [DllImport("libc", SetLastError = true)]
         public static extern int lstat([MarshalAs(UnmanagedType.LPUTF8Str)] string path, byte[] buf);
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern int stat([MarshalAs(UnmanagedType.LPUTF8Str)] string path, byte[] buf);
     }
 }

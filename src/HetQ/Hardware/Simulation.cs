@@ -51,8 +51,9 @@ public static partial class Simulation
         if (Unavailable(kind) is { } why) throw new HetQException($"cannot simulate with {kind}: {why}");
         string sim = Path.GetFullPath(Path.Combine(designDirectory, Folder));
         if (!File.Exists(Path.Combine(sim, Testbench.FileName))) throw new HetQException($"{sim}: no testbench (write it with Simulation.Prepare)");
-        var sources = new[] { Path.Combine(sim, Testbench.FileName) }
-            .Concat(manifest.Files.Select(f => Path.GetFullPath(Path.Combine(designDirectory, f)))).ToArray();
+        // The simulators run in DIR/sim with file names relative to it: a space (or anything else) in the directory's
+        // path never reaches Verilator's generated makefile.
+        var sources = new[] { Testbench.FileName }.Concat(manifest.Files.Select(f => "../" + f)).ToArray();
         string name = kind.ToString().ToLowerInvariant();
         string work = Path.Combine(sim, name);
         Directory.CreateDirectory(work);
@@ -64,7 +65,7 @@ public static partial class Simulation
             // The C++ of a fully unrolled design compiles 5-10x faster at -O0 and still runs thousands of vectors in milliseconds.
             var args = new List<string>
             {
-                "--binary", "-j", "2", "--top-module", Testbench.Module, "-Mdir", work, "-o", "Vtb",
+                "--binary", "-j", "2", "--top-module", Testbench.Module, "-Mdir", name, "-o", "Vtb",
                 "-MAKEFLAGS", "OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0",
             };
             args.AddRange(sources);
@@ -73,7 +74,7 @@ public static partial class Simulation
         }
         else
         {
-            string vvp = Path.Combine(work, "tb.vvp");
+            string vvp = name + "/tb.vvp";
             var args = new List<string> { "-g2005", "-s", Testbench.Module, "-o", vvp };
             args.AddRange(sources);
             build = await ToolRunner.RunAsync("iverilog", args, sim, timeout, log, cancel).ConfigureAwait(false);

@@ -25,7 +25,7 @@ public sealed class JsonSpec
     {
         try
         {
-            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, AllowDuplicateProperties = false, MaxDepth = 64 });
             return new JsonSpec(doc.RootElement.Clone(), "$", source);
         }
         catch (JsonException e)
@@ -34,9 +34,15 @@ public sealed class JsonSpec
         }
     }
 
+    /// <summary>The largest JSON file read as a configuration or model description.</summary>
+    public const long MaxBytes = 64L << 20;
+
     public static JsonSpec Load(string file)
     {
+        if (Directory.Exists(file)) throw new HetQException($"{file}: is a directory, a JSON file is expected");
         if (!File.Exists(file)) throw new HetQException($"{file}: file not found");
+        if (!Files.SafeOutput.IsReadable(file)) throw new HetQException($"{file}: not a regular file");
+        if (new FileInfo(file).Length > MaxBytes) throw new HetQException($"{file}: larger than {MaxBytes >> 20} MiB; not a configuration");
         return Parse(File.ReadAllText(file), file);
     }
 

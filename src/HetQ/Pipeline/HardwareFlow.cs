@@ -14,9 +14,8 @@ public static class HardwareFlow
         var (model, meta) = ModelIO.Load(modelDirectory);
         var freeze = Freezer.Freeze(model, meta.Name);
         if (freeze.Graph is null) return null;
-        var design = VerilogWriter.Write(freeze.Graph, new HardwareOptions());
-        design.Save(outputDirectory);
-        freeze.Graph.Save(Path.Combine(outputDirectory, "graph.json"));
+        var design = VerilogWriter.Write(freeze.Graph, new HardwareOptions(Top: VerilogNames.Top(freeze.Graph.Name, null)));
+        design.Save(outputDirectory, tmp => freeze.Graph.Save(Path.Combine(tmp, "graph.json")), "design directory", modelDirectory);
         var m = design.Manifest;
         log($"Verilog: {m.Top}, latency {m.LatencyCycles} cycles, {m.Levels} logic levels, II = 1");
         var test = EvalJob.LoadData(dataFile).Test;
