@@ -24,9 +24,9 @@ internal static class ImportCommand
         };
         cmd.SetAction(parse =>
         {
+            string dir = Files.SafeOutput.CheckDirectory(parse.GetValue(output)!, Files.ArtefactKind.Model, "--out");
             var imported = KerasImporter.Import(parse.GetValue(model)!, parse.GetValue(weights));
-            string dir = Path.GetFullPath(parse.GetValue(output)!);
-            ModelIO.Save(imported.Model, imported.Meta, dir);
+            ModelIO.Save(imported.Model, imported.Meta, dir, "--out");
             foreach (var w in imported.Warnings) Console.Error.WriteLine($"hetq: warning: {w}");
             int parameters = imported.Model.TrainableParameters.Sum(p => p.Length);
             if (parse.GetValue(json))

@@ -64,8 +64,9 @@ public static class SafeOutput
     }
 
     /// <summary>Checks that <paramref name="path"/> may be written as a file: not a directory, a symbolic link or a
-    /// device; returns its full path.</summary>
-    public static string CheckFile(string path, string what)
+    /// device, and, when <paramref name="format"/> is given, an existing file must be a JSON file of that format (HetQ
+    /// replaces only what it wrote); returns its full path.</summary>
+    public static string CheckFile(string path, string what, string? format = null)
     {
         string full = CheckPath(path, what);
         var info = new FileInfo(full);
@@ -73,6 +74,8 @@ public static class SafeOutput
         if (info.LinkTarget is not null) throw new HetQException($"{what} {path}: is a symbolic link; give the file it points to");
         if (info.Exists && !IsRegular(full))
             throw new HetQException($"{what} {path}: is not a regular file");
+        if (format is not null && info.Exists && info.Length > 0 && !HasFormat(full, format))
+            throw new HetQException($"{what} {path}: exists and is not a {format} file; HetQ replaces only what it wrote: remove it or choose another name");
         string? parent = Path.GetDirectoryName(full);
         if (parent is not null && File.Exists(parent)) throw new HetQException($"{what} {path}: its parent {parent} is a file");
         return full;
@@ -87,7 +90,9 @@ public static class SafeOutput
         {
             ArtefactKind.Model => HasFormat(Path.Combine(directory, "model.json"), "hetq-model"),
             ArtefactKind.Design => HasFormat(Path.Combine(directory, "manifest.json"), "hetq-hardware"),
-            _ => File.Exists(Path.Combine(directory, MarkerFile)) && ReadSmall(Path.Combine(directory, MarkerFile)).Trim() == kind.ToString().ToLowerInvariant(),
+            // a search directory written before the marker existed holds its study or its trials
+            _ => File.Exists(Path.Combine(directory, MarkerFile)) && ReadSmall(Path.Combine(directory, MarkerFile)).Trim() == kind.ToString().ToLowerInvariant()
+                 || File.Exists(Path.Combine(directory, "study.sqlite")) || Directory.Exists(Path.Combine(directory, "trials")),
         };
     }
 
@@ -168,13 +173,13 @@ public static class SafeOutput
 
     /// <summary>Writes <paramref name="text"/> to <paramref name="file"/> through a temporary file in the same directory,
     /// flushed to disk and renamed over the target (atomic on POSIX file systems).</summary>
-    public static void WriteText(string file, string text, string what = "output") =>
-        WriteFile(file, s => s.Write(new UTF8Encoding(false).GetBytes(text)), what);
+    public static void WriteText(string file, string text, string what = "output", string? format = null) =>
+        WriteFile(file, s => s.Write(new UTF8Encoding(false).GetBytes(text)), what, format);
 
     /// <summary>Writes a file through a temporary file renamed over the target.</summary>
-    public static void WriteFile(string file, Action<Stream> write, string what = "output")
+    public static void WriteFile(string file, Action<Stream> write, string what = "output", string? format = null)
     {
-        string full = CheckFile(file, what);
+        string full = CheckFile(file, what, format);
         string dir = Path.GetDirectoryName(full)!;
         Directory.CreateDirectory(dir);
         Recover(full);

@@ -62,7 +62,7 @@ public sealed record IntegerGraph(string Name, IReadOnlyList<GraphNode> Nodes, I
 
     /// <summary>Writes the graph through a temporary file renamed over <paramref name="file"/> (never through a link or
     /// over a directory or device).</summary>
-    public void Save(string file) => Files.SafeOutput.WriteText(file, ToJson(), "graph file");
+    public void Save(string file, string what = "graph file") => Files.SafeOutput.WriteText(file, ToJson(), what, Format);
 
     /// <summary>The largest graph file read.</summary>
     public const long MaxBytes = 512L << 20;

@@ -37,6 +37,27 @@ public static class Names
         if (!IsText(text)) throw error();
     }
 
+    /// <summary>A user's layer-name pattern, anchored (the whole name must match): linear-time matching
+    /// (<see cref="System.Text.RegularExpressions.RegexOptions.NonBacktracking"/>) with a one-second timeout besides, so
+    /// no pattern can hang a run; a bad or unsupported pattern is an error from <paramref name="error"/>.</summary>
+    public static System.Text.RegularExpressions.Regex Pattern(string pattern, Func<string, HetQException> error)
+    {
+        if (pattern.Length > 1000) throw error("the pattern is longer than 1000 characters");
+        try
+        {
+            return new System.Text.RegularExpressions.Regex("^(?:" + pattern + ")$",
+                System.Text.RegularExpressions.RegexOptions.NonBacktracking | System.Text.RegularExpressions.RegexOptions.CultureInvariant,
+                TimeSpan.FromSeconds(1));
+        }
+        catch (ArgumentException e)
+        {
+            throw error($"'{Files.SafeOutput.Printable(pattern)}' is not a supported regular expression ({e.Message}; back-references and look-arounds are not supported)");
+        }
+    }
+
+    /// <summary>Whether <paramref name="name"/> matches <paramref name="pattern"/> as <see cref="Pattern"/> builds it.</summary>
+    public static bool Matches(string name, string pattern, Func<string, HetQException> error) => Pattern(pattern, error).IsMatch(name);
+
     /// <summary>The layer-name rule, for messages.</summary>
     public static string IdentifierRule => "must be an identifier: an ASCII letter or '_', then letters, digits or '_', at most 64 characters";
 }

@@ -270,7 +270,11 @@ public sealed class SqliteStudyStore(string file, string study) : StudyStore(stu
     protected override DbConnection Connect()
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Location)!);
-        var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Location};Default Timeout=60;Pooling=False");
+        if (Directory.Exists(Location)) throw new HetQException($"{Location}: is a directory, a study database file is expected");
+        if (File.Exists(Location) && !Files.SafeOutput.IsReadable(Location)) throw new HetQException($"{Location}: not a regular file");
+        // The builder quotes the path: a ';' or '=' in it cannot add connection options.
+        var builder = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = Location, DefaultTimeout = 60, Pooling = false };
+        var c = new Microsoft.Data.Sqlite.SqliteConnection(builder.ToString());
         c.Open();
         using var cmd = c.CreateCommand();
         cmd.CommandText = "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=60000;";
