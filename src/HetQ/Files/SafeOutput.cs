@@ -27,13 +27,6 @@ public static class SafeOutput
 
     private const string TmpTag = ".tmp-", OldTag = ".old-";
 
-    /// <summary>For tests: called with the name of each step of <see cref="ReplaceDirectory"/> ("written", "swapped",
-    /// "old-moved", "new-placed", "done") so a test can look at the disk at every point where a crash could happen.</summary>
-    internal static Action<string>? StepHook { get; set; }
-
-    /// <summary>For tests: use the two-rename fallback even where the atomic exchange exists.</summary>
-    internal static bool ForceTwoRenames { get; set; }
-
     /// <summary>Checks that <paramref name="path"/> may receive an artefact of <paramref name="kind"/>; returns its full
     /// path. <paramref name="what"/> names the option or key (e.g. "--out") in the message; <paramref name="protect"/>
     /// are inputs the output must neither be nor contain.</summary>
@@ -104,7 +97,14 @@ public static class SafeOutput
     /// into a new directory beside it: the target is checked first (<see cref="CheckDirectory"/>), then the new
     /// directory is swapped in atomically and the old one removed. Nothing is left half-written when
     /// <paramref name="write"/> fails.</summary>
-    public static string ReplaceDirectory(string target, ArtefactKind kind, Action<string> write, string what = "output", params string?[] protect)
+    public static string ReplaceDirectory(string target, ArtefactKind kind, Action<string> write, string what = "output", params string?[] protect) =>
+        Replace(target, kind, write, what, protect, twoRenames: false, step: null);
+
+    /// <summary><see cref="ReplaceDirectory"/> with the test seams: <paramref name="twoRenames"/> uses the fallback even
+    /// where the atomic exchange exists; <paramref name="step"/> is called after each step ("written", "swapped",
+    /// "old-moved", "new-placed", "done"), so a test can look at the disk, or stop (throw, as a crash would), at every
+    /// point between two steps.</summary>
+    internal static string Replace(string target, ArtefactKind kind, Action<string> write, string what, string?[] protect, bool twoRenames, Action<string>? step)
     {
         string full = CheckDirectory(target, kind, what, protect);
         string parent = Path.GetDirectoryName(full)!;
@@ -116,7 +116,7 @@ public static class SafeOutput
         try
         {
             write(tmp);
-            StepHook?.Invoke("written");
+            step?.Invoke("written");
         }
         catch
         {
@@ -126,19 +126,19 @@ public static class SafeOutput
         if (!Directory.Exists(full))
         {
             Directory.Move(tmp, full);
-            StepHook?.Invoke("done");
+            step?.Invoke("done");
             return full;
         }
-        if (!ForceTwoRenames && Exchange(tmp, full))
+        if (!twoRenames && Exchange(tmp, full))
         {
-            StepHook?.Invoke("swapped"); // tmp now holds the old directory
+            step?.Invoke("swapped"); // tmp now holds the old directory
             TryDelete(tmp);
-            StepHook?.Invoke("done");
+            step?.Invoke("done");
             return full;
         }
         string old = Path.Combine(parent, $".{name}{OldTag}{Environment.ProcessId}-{Guid.NewGuid():N}");
         Directory.Move(full, old);
-        StepHook?.Invoke("old-moved");
+        step?.Invoke("old-moved");
         try
         {
             Directory.Move(tmp, full);
@@ -149,9 +149,9 @@ public static class SafeOutput
             TryDelete(tmp);
             throw;
         }
-        StepHook?.Invoke("new-placed");
+        step?.Invoke("new-placed");
         TryDelete(old);
-        StepHook?.Invoke("done");
+        step?.Invoke("done");
         return full;
     }
 

@@ -49,7 +49,7 @@ public static class Names
                 System.Text.RegularExpressions.RegexOptions.NonBacktracking | System.Text.RegularExpressions.RegexOptions.CultureInvariant,
                 TimeSpan.FromSeconds(1));
         }
-        catch (ArgumentException e)
+        catch (Exception e) when (e is ArgumentException or NotSupportedException)
         {
             throw error($"'{Files.SafeOutput.Printable(pattern)}' is not a supported regular expression ({e.Message}; back-references and look-arounds are not supported)");
         }

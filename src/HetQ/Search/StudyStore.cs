@@ -275,10 +275,18 @@ public sealed class SqliteStudyStore(string file, string study) : StudyStore(stu
         // The builder quotes the path: a ';' or '=' in it cannot add connection options.
         var builder = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = Location, DefaultTimeout = 60, Pooling = false };
         var c = new Microsoft.Data.Sqlite.SqliteConnection(builder.ToString());
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=60000;";
-        cmd.ExecuteNonQuery();
+        try
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=60000;";
+            cmd.ExecuteNonQuery();
+        }
+        catch (DbException e)
+        {
+            c.Dispose();
+            throw new HetQException($"{Location}: not a readable SQLite study database ({e.Message})");
+        }
         return c;
     }
 
