@@ -204,8 +204,20 @@ public abstract class StudyStore : IDisposable
     public IReadOnlyList<TrialRecord> Trials()
     {
         using var c = Connect();
-        return Trials(c, null);
+        try
+        {
+            return Trials(c, null);
+        }
+        catch (Exception e) when (e is DbException or InvalidOperationException or InvalidCastException or FormatException or JsonException or OverflowException)
+        {
+            throw new HetQException($"{SafeLocation}: the study's trials cannot be read: the database is damaged or not a HetQ study ({e.Message})");
+        }
     }
+
+    /// <summary>The location for messages: a PostgreSQL connection string without its password.</summary>
+    private string SafeLocation => Location.Contains('=', StringComparison.Ordinal)
+        ? string.Join(";", Location.Split(';').Where(p => !p.TrimStart().StartsWith("Password", StringComparison.OrdinalIgnoreCase)))
+        : Location;
 
     public string? Config()
     {
