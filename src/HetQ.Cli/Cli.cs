@@ -95,7 +95,10 @@ internal static class Cli
     /// <summary>A message as one line: control characters escaped; a multi-line tool message keeps its first and last lines.</summary>
     internal static string OneLine(string message)
     {
-        var lines = message.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var raw = message.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+        // a spec error points at its column with a caret under the quoted spec: that second line stays
+        if (raw.Length is 2 or 3 && raw[^1].Trim() == "^") return string.Join("\n", raw.Select(l => HetQ.Files.SafeOutput.Printable(l.TrimEnd())));
+        var lines = raw.Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
         string text = lines.Length switch
         {
             0 => "(no message)",

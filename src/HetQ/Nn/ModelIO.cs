@@ -143,7 +143,7 @@ public static class ModelIO
         long total = ps.Sum(p => (long)p.Length);
         long length = new FileInfo(bin).Length;
         if (length != total * 4)
-            throw new HetQException($"{bin}: {length} bytes, but the layers' {total} float32 parameters need exactly {total * 4}");
+            throw new HetQException($"{bin}: {(length < total * 4 ? "truncated" : "too long")}: {length} bytes, but the layers' {total} float32 parameters need exactly {total * 4}");
         byte[] bytes = File.ReadAllBytes(bin);
         long expected = 0;
         for (int i = 0; i < ps.Count; i++)
