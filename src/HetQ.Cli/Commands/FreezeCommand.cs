@@ -22,9 +22,10 @@ internal static class FreezeCommand
         cmd.SetAction(parse =>
         {
             string dir = parse.GetValue(model)!;
-            var graph = Freezer.FreezeDirectory(dir, parse.GetValue(input) is { } t ? FixedFormat.Parse(t) : null);
             string file = parse.GetValue(output) ?? Path.Combine(dir, "graph.json");
-            graph.Save(file);
+            Files.SafeOutput.CheckFile(file, "--out", IntegerGraph.Format);
+            var graph = Freezer.FreezeDirectory(dir, parse.GetValue(input) is { } t ? FixedFormat.Parse(t) : null);
+            graph.Save(file, "--out");
             if (parse.GetValue(json))
             {
                 Console.WriteLine(JsonSerializer.Serialize(new { graph = Path.GetFullPath(file), nodes = graph.Nodes.Count, input = graph.Input.Output.Type.ToString(), output = graph.Output.Output.Type.ToString() }));

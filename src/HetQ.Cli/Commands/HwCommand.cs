@@ -14,6 +14,9 @@ internal static class HwCommand
 {
     public const string GraphFile = "graph.json";
 
+    /// <summary>The default of --max-weights.</summary>
+    public const long DefaultMaxWeights = 200_000;
+
     public static Command Create()
     {
         var model = new Argument<string>("model") { Description = "model directory (from hetq train, hetq quantize or hetq import)" };
@@ -30,22 +33,33 @@ internal static class HwCommand
         };
         sharing.AcceptOnlyFromAmong("cse", "none");
         var json = new Option<bool>("--json") { Description = "print one JSON object: design directory, top, files, ports, latency" };
+        var maxWeights = new Option<long>("--max-weights")
+        {
+            Description = "refuse models with more constant weights than this (fully parallel logic grows with every weight; generation takes minutes past about 100 000)",
+            DefaultValueFactory = _ => DefaultMaxWeights,
+        };
         var cmd = new Command("hw", "Write the frozen model as bit-exact, fully parallel, pipelined Verilog (DIR/*.v, DIR/manifest.json, DIR/graph.json); "
                                     + "`hw sim` simulates it against the emulator, `hw synth` synthesizes it with Yosys.")
         {
-            model, output, stages, argmax, top, input, sharing, json,
+            model, output, stages, argmax, top, input, sharing, json, maxWeights,
         };
         cmd.Subcommands.Add(SimCommand());
         cmd.Subcommands.Add(SynthCommand.Create());
         cmd.SetAction(parse =>
         {
             string dir = parse.GetValue(model)!;
-            var graph = Freezer.FreezeDirectory(dir, parse.GetValue(input) is { } t ? FixedFormat.Parse(t) : null);
-            var design = VerilogWriter.Write(graph, new HardwareOptions(parse.GetValue(stages), parse.GetValue(argmax), parse.GetValue(top),
-                parse.GetValue(sharing) == "none" ? Sharing.None : Sharing.Cse));
             string outDir = parse.GetValue(output) ?? Path.Combine(dir, "hw");
-            design.Save(outDir);
-            graph.Save(Path.Combine(outDir, GraphFile));
+            Files.SafeOutput.CheckDirectory(outDir, Files.ArtefactKind.Design, "--out", dir);
+            var graph = Freezer.FreezeDirectory(dir, parse.GetValue(input) is { } t ? FixedFormat.Parse(t) : null);
+            long limit = parse.GetValue(maxWeights);
+            if (graph.WeightCount > limit)
+                throw new HetQException($"{dir}: the model has {graph.WeightCount:N0} constant weights, over --max-weights {limit:N0}; fully parallel logic for it "
+                                        + "takes long to generate and far more than an FPGA holds (raise --max-weights to go on)");
+            string topName = VerilogNames.Top(graph.Name, parse.GetValue(top));
+            if (graph.WeightCount > 20_000) Console.Error.WriteLine($"hw: writing the Verilog of {graph.WeightCount:N0} weights ...");
+            var design = VerilogWriter.Write(graph, new HardwareOptions(parse.GetValue(stages), parse.GetValue(argmax), topName,
+                parse.GetValue(sharing) == "none" ? Sharing.None : Sharing.Cse));
+            outDir = design.Save(outDir, tmp => graph.Save(Path.Combine(tmp, GraphFile)), "--out", dir);
             var d = design.Manifest;
             if (parse.GetValue(json))
             {
@@ -103,8 +117,12 @@ internal static class HwCommand
             string d = parse.GetValue(dir)!;
             var manifest = HardwareManifest.Load(Path.Combine(d, HardwareManifest.FileName));
             var graph = IntegerGraph.Load(Path.Combine(d, GraphFile));
+            CheckAgrees(manifest, graph, d);
             int n = parse.GetValue(random);
-            if (n < 0) throw new HetQException($"--random must be 0 or more, given {n}");
+            if (n is < 0 or > 10_000_000) throw new HetQException($"--random must be 0 to 10000000, given {n}");
+            if (parse.GetValue(limit) is < 0) throw new HetQException($"--limit must be 0 or more, given {parse.GetValue(limit)}");
+            double seconds = parse.GetValue(timeout);
+            if (!(seconds > 0 && seconds <= 86400)) throw new HetQException($"--timeout must be more than 0 and at most 86400 seconds, given {seconds}");
             float[] features = Array.Empty<float>();
             if (parse.GetValue(data) is { } dataFile)
             {
@@ -162,6 +180,18 @@ internal static class HwCommand
             return mismatches == 0 ? 0 : 1;
         });
         return cmd;
+    }
+
+    /// <summary>The manifest and graph.json of a design directory describe the same design (a stale or edited pair would
+    /// give false mismatches).</summary>
+    internal static void CheckAgrees(HardwareManifest m, IntegerGraph g, string dir)
+    {
+        int outputs = m.Argmax ? 1 : g.Output.Output.Size;
+        if (m.Input.Elements != g.Input.Output.Size || m.Output.Elements != outputs)
+            throw new HetQException($"{dir}: manifest.json ({m.Input.Elements} inputs, {m.Output.Elements} outputs) and {GraphFile} ({g.Input.Output.Size} inputs, {outputs} outputs) "
+                                    + "are not the same design; write it again with hetq hw");
+        foreach (var f in m.Files)
+            if (!Files.SafeOutput.IsRegular(Path.Combine(dir, f))) throw new HetQException($"{Path.Combine(dir, f)}: design file missing (or not a regular file)");
     }
 
     private static object Mismatch(SimulationMismatch m) => new

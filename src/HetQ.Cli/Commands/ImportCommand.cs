@@ -24,12 +24,12 @@ internal static class ImportCommand
         };
         cmd.SetAction(parse =>
         {
+            string dir = Files.SafeOutput.CheckDirectory(parse.GetValue(output)!, Files.ArtefactKind.Model, "--out");
             string file = parse.GetValue(model)!;
             bool onnx = Path.GetExtension(file).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
             if (onnx && parse.GetValue(weights) is not null) throw new HetQException($"--weights: an ONNX model holds its own weights ({file})");
             var imported = onnx ? Interop.Onnx.OnnxImporter.Import(file) : KerasImporter.Import(file, parse.GetValue(weights));
-            string dir = Path.GetFullPath(parse.GetValue(output)!);
-            ModelIO.Save(imported.Model, imported.Meta, dir);
+            ModelIO.Save(imported.Model, imported.Meta, dir, "--out");
             foreach (var w in imported.Warnings) Console.Error.WriteLine($"hetq: warning: {w}");
             int parameters = imported.Model.TrainableParameters.Sum(p => p.Length);
             if (parse.GetValue(json))

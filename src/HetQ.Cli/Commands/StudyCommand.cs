@@ -19,6 +19,9 @@ internal static class StudyCommand
             if (!location.Contains('=') && !location.Contains("://", StringComparison.Ordinal) && !File.Exists(location))
                 throw new HetQException($"{location}: study database not found");
             string studyName = parse.GetValue(name) ?? OnlyStudy(location);
+            var names = StudyStore.StudyNames(location);
+            if (!names.Contains(studyName))
+                throw new HetQException($"{location}: no study named '{Files.SafeOutput.Printable(studyName)}' (studies: {(names.Count == 0 ? "none" : string.Join(", ", names))})");
             using var store = StudyStore.Open(location, studyName);
             var trials = store.Trials();
             if (parse.GetValue(json))

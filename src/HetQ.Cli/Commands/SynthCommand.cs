@@ -30,6 +30,11 @@ internal static class SynthCommand
             string d = parse.GetValue(dir)!;
             var manifest = HardwareManifest.Load(Path.Combine(d, HardwareManifest.FileName));
             var t = Enum.Parse<SynthesisTarget>(parse.GetValue(target)!, ignoreCase: true);
+            foreach (var (name, value) in new[] { ("--timeout", parse.GetValue(timeout)), ("--pnr-timeout", parse.GetValue(pnrTimeout)) })
+                if (!(value > 0 && value <= 7 * 86400)) throw new HetQException($"{name} must be more than 0 and at most 604800 seconds, given {value}");
+            if (parse.GetValue(pnrMaxLuts) < 0) throw new HetQException($"--pnr-max-luts must be 0 or more, given {parse.GetValue(pnrMaxLuts)}");
+            foreach (var source in manifest.Files)
+                if (!Files.SafeOutput.IsRegular(Path.Combine(d, source))) throw new HetQException($"{Path.Combine(d, source)}: design file missing (or not a regular file)");
             bool asJson = parse.GetValue(json);
             if (!asJson) Console.Error.WriteLine($"yosys: synthesizing {manifest.Top} for {Synthesis.Name(t)} ...");
             var r = await Synthesis.RunAsync(d, manifest, t, TimeSpan.FromSeconds(parse.GetValue(timeout)), cancel);

@@ -89,7 +89,9 @@ public static class Freezer
             }
         }
         if (problems.Count > 0) return new FreezeResult(null, problems, logits, input, defaulted, model);
-        return new FreezeResult(new IntegerGraph(name, nodes, notes), problems, logits, input, defaulted, model);
+        var graph = new IntegerGraph(name, nodes, notes);
+        graph.Validate("model " + Files.SafeOutput.Printable(name));
+        return new FreezeResult(graph, problems, logits, input, defaulted, model);
     }
 
     /// <summary>A ReLU/requantization layer right after a dense or convolution whose output is the plain accumulator

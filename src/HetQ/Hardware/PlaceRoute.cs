@@ -72,19 +72,20 @@ public static partial class PlaceRoute
         string name = Synthesis.Name(target) + "_pnr";
         string wrapper = Path.Combine(dir, WrapperTop + ".v");
         await File.WriteAllTextAsync(wrapper, Wrapper(manifest), cancel).ConfigureAwait(false);
-        var sources = manifest.Files.Select(f => Path.GetFullPath(Path.Combine(designDirectory, f))).Append(wrapper);
-        string json = Path.Combine(dir, name + ".json"), script = Path.Combine(dir, name + ".ys");
+        // Yosys and nextpnr run in DIR/synth with file names relative to it: no path the user chose reaches a script.
+        var sources = manifest.Files.Select(f => "../" + f).Append(WrapperTop + ".v");
+        string json = name + ".json", script = Path.Combine(dir, name + ".ys");
         string logFile = Path.Combine(dir, name + ".log"), report = Path.Combine(dir, name + "_report.json");
         await File.WriteAllTextAsync(script, Synthesis.Script(manifest with { Top = WrapperTop }, sources, target,
-            Path.Combine(dir, name + "_netlist.v"), json), cancel).ConfigureAwait(false);
+            name + "_netlist.v", json), cancel).ConfigureAwait(false);
         string device = flow.Device;
         var args = new List<string>(flow.Arguments);
-        args.AddRange(new[] { "--json", json, "--report", report, "--seed", options.Seed.ToString(CultureInfo.InvariantCulture), "--timing-allow-fail" });
+        args.AddRange(new[] { "--json", json, "--report", name + "_report.json", "--seed", options.Seed.ToString(CultureInfo.InvariantCulture), "--timing-allow-fail" });
         if (File.Exists(report)) File.Delete(report);
         ToolResult r;
         await using (var log = new StreamWriter(logFile, false, new UTF8Encoding(false)) { NewLine = "\n" })
         {
-            await ToolRunner.RunAsync("yosys", new[] { "-q", "-s", script }, dir, options.Timeout, log, cancel).ConfigureAwait(false);
+            await ToolRunner.RunAsync("yosys", new[] { "-q", "-s", name + ".ys" }, dir, options.Timeout, log, cancel).ConfigureAwait(false);
             r = await ToolRunner.RunAsync(tool, args, dir, options.Timeout, log, cancel).ConfigureAwait(false);
         }
         double fmax = ParseFmax(report, r.StandardError + "\n" + r.StandardOutput)

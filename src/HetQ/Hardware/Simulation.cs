@@ -51,8 +51,9 @@ public static partial class Simulation
         if (Unavailable(kind) is { } why) throw new HetQException($"cannot simulate with {kind}: {why}");
         string sim = Path.GetFullPath(Path.Combine(designDirectory, Folder));
         if (!File.Exists(Path.Combine(sim, Testbench.FileName))) throw new HetQException($"{sim}: no testbench (write it with Simulation.Prepare)");
-        var sources = new[] { Path.Combine(sim, Testbench.FileName) }
-            .Concat(manifest.Files.Select(f => Path.GetFullPath(Path.Combine(designDirectory, f)))).ToArray();
+        // The simulators run in DIR/sim with file names relative to it: a space (or anything else) in the directory's
+        // path never reaches Verilator's generated makefile.
+        var sources = new[] { Testbench.FileName }.Concat(manifest.Files.Select(f => "../" + f)).ToArray();
         string name = kind.ToString().ToLowerInvariant();
         string work = Path.Combine(sim, name);
         Directory.CreateDirectory(work);
@@ -61,19 +62,32 @@ public static partial class Simulation
         ToolResult build, run;
         if (kind == SimulatorKind.Verilator)
         {
-            // The C++ of a fully unrolled design compiles 5-10x faster at -O0 and still runs thousands of vectors in milliseconds.
-            var args = new List<string>
+            // GNU make cannot build in a directory whose path holds a space (verilated.mk refuses): then the C++ is
+            // built in a fresh folder under the temporary directory, removed afterwards; the testbench still runs in DIR/sim.
+            string? scratch = sim.Any(c => c is ' ' or '#' or '$' or '%' or ':' or '\'' or '"') ? Path.Combine(Path.GetTempPath(), "hetq-verilator-" + Guid.NewGuid().ToString("N")) : null;
+            if (scratch is not null && scratch.Any(c => c is ' ' or '#' or '$' or '%' or ':' or '\'' or '"'))
+                throw new HetQException($"{sim}: Verilator's make cannot build in a path with spaces or special characters, and neither can it in the temporary directory {Path.GetTempPath()}; set TMPDIR to a plain path");
+            string mdir = scratch ?? name;
+            try
             {
-                "--binary", "-j", "2", "--top-module", Testbench.Module, "-Mdir", work, "-o", "Vtb",
-                "-MAKEFLAGS", "OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0",
-            };
-            args.AddRange(sources);
-            build = await ToolRunner.RunAsync("verilator", args, sim, timeout, log, cancel).ConfigureAwait(false);
-            run = await ToolRunner.RunAsync(Path.Combine(work, "Vtb"), Array.Empty<string>(), sim, timeout, log, cancel).ConfigureAwait(false);
+                // The C++ of a fully unrolled design compiles 5-10x faster at -O0 and still runs thousands of vectors in milliseconds.
+                var args = new List<string>
+                {
+                    "--binary", "-j", "2", "--top-module", Testbench.Module, "-Mdir", mdir, "-o", "Vtb",
+                    "-MAKEFLAGS", "OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0",
+                };
+                args.AddRange(sources);
+                build = await ToolRunner.RunAsync("verilator", args, sim, timeout, log, cancel).ConfigureAwait(false);
+                run = await ToolRunner.RunAsync(Path.Combine(scratch ?? work, "Vtb"), Array.Empty<string>(), sim, timeout, log, cancel).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (scratch is not null && Directory.Exists(scratch)) Directory.Delete(scratch, recursive: true);
+            }
         }
         else
         {
-            string vvp = Path.Combine(work, "tb.vvp");
+            string vvp = name + "/tb.vvp";
             var args = new List<string> { "-g2005", "-s", Testbench.Module, "-o", vvp };
             args.AddRange(sources);
             build = await ToolRunner.RunAsync("iverilog", args, sim, timeout, log, cancel).ConfigureAwait(false);

@@ -61,13 +61,13 @@ public static partial class Synthesis
         string name = Name(target);
         string netlist = Path.Combine(dir, name + "_netlist.v");
         string script = Path.Combine(dir, name + ".ys");
-        var sources = manifest.Files.Select(f => Path.GetFullPath(Path.Combine(designDirectory, f)));
-        string json = Path.ChangeExtension(netlist, ".json");
-        await File.WriteAllTextAsync(script, Script(manifest, sources, target, netlist, json), cancel).ConfigureAwait(false);
+        // Yosys runs in DIR/synth and the script names files relative to it: no path the user chose reaches the script.
+        var sources = manifest.Files.Select(f => "../" + f);
+        await File.WriteAllTextAsync(script, Script(manifest, sources, target, name + "_netlist.v", name + "_netlist.json"), cancel).ConfigureAwait(false);
         string logFile = Path.Combine(dir, name + ".log");
         ToolResult r;
         await using (var log = new StreamWriter(logFile, false, new UTF8Encoding(false)) { NewLine = "\n" })
-            r = await ToolRunner.RunAsync("yosys", new[] { "-s", script }, dir, timeout, log, cancel).ConfigureAwait(false);
+            r = await ToolRunner.RunAsync("yosys", new[] { "-s", name + ".ys" }, dir, timeout, log, cancel).ConfigureAwait(false);
         var cells = ParseCells(r.StandardOutput, manifest.Top) ?? throw new HetQException($"yosys printed no statistics for {manifest.Top}; see {logFile}");
         var f = FpgaTarget.For(target);
         var result = (Lut: f.Lut.Count(cells), Ff: f.Ff.Count(cells), Carry: f.Carry.Count(cells), Dsp: f.Dsp.Count(cells), Bram: f.Bram.Count(cells));
@@ -103,7 +103,14 @@ public static partial class Synthesis
         return cells;
     }
 
-    private static string Quote(string path) => path.Contains(' ', StringComparison.Ordinal) ? $"\"{path}\"" : path;
+    /// <summary>A path as a Yosys script argument: quoted when it holds a space; a path that could end the argument or the
+    /// command (a quote, backslash, ';', '#' or a control character) is refused.</summary>
+    internal static string Quote(string path)
+    {
+        if (path.Any(c => char.IsControl(c) || c is '"' or '\\' or ';' or '#'))
+            throw new HetQException($"{Files.SafeOutput.Printable(path)}: a path with quotes, backslashes, ';', '#' or control characters cannot go into a Yosys script");
+        return path.Contains(' ', StringComparison.Ordinal) ? $"\"{path}\"" : path;
+    }
 
     [GeneratedRegex(@"^\s+(\S+)\s+(\d+)$")]
     private static partial Regex CellLine();

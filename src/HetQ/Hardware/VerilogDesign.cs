@@ -54,12 +54,47 @@ public sealed record HardwareManifest(
             var f = JsonSerializer.Deserialize<ManifestFile>(File.ReadAllText(file), Options) ?? throw new HetQException($"{file}: empty manifest");
             if (f.Format != Format) throw new HetQException($"{file}: not a HetQ hardware manifest (format '{f.Format}')");
             if (f.Version != 1) throw new HetQException($"{file}: manifest version {f.Version} is not supported");
+            (f.Design ?? throw new HetQException($"{file}: design is required")).Validate(file);
             return f.Design;
         }
         catch (JsonException e)
         {
             throw new HetQException($"{file}: bad hardware manifest: {e.Message}");
         }
+    }
+
+    /// <summary>Checks every field that reaches the testbench, the Yosys and nextpnr scripts or a command line: module,
+    /// clock and port names are Verilog identifiers, files are plain *.v names in the design directory, widths and counts
+    /// are in range.</summary>
+    public void Validate(string file)
+    {
+        VerilogNames.CheckModule(Top, $"{file}: design.top");
+        VerilogNames.CheckPort(Clock, $"{file}: design.clock");
+        if (Input is null || Output is null) throw new HetQException($"{file}: design.input and design.output are required");
+        VerilogNames.CheckPort(Input.Name, $"{file}: design.input.name");
+        VerilogNames.CheckPort(Output.Name, $"{file}: design.output.name");
+        if (new[] { Clock, Input.Name, Output.Name }.Distinct(StringComparer.Ordinal).Count() != 3)
+            throw new HetQException($"{file}: design.clock, design.input.name and design.output.name must differ");
+        if (Files is null || Files.Count == 0) throw new HetQException($"{file}: design.files must list the Verilog files");
+        foreach (var f in Files)
+            if (!VerilogNames.IsSourceFile(f)) throw new HetQException($"{file}: design.files: '{HetQ.Files.SafeOutput.Printable(f ?? "")}' is not a plain NAME.v file of the design directory");
+        CheckPort(Input, "input", file);
+        CheckPort(Output, "output", file);
+        if (LatencyCycles is < 0 or > 1_000_000) throw new HetQException($"{file}: design.latency_cycles must be 0 to 1000000, given {LatencyCycles}");
+        if (Stages < 0 || Levels < 0 || RegisterBits < 0) throw new HetQException($"{file}: design.stages, levels and register_bits must not be negative");
+        if (InitiationInterval < 1) throw new HetQException($"{file}: design.initiation_interval must be 1 or more");
+        foreach (var t in new[] { GraphName, Pipelining, Sharing })
+            if (!Nn.Names.IsText(t)) throw new HetQException($"{file}: design.graph_name, pipelining and sharing must be printable text");
+        foreach (var l in Layers ?? Array.Empty<HardwareLayer>())
+            if (l is null || !Nn.Names.IsText(l.Name) || !Nn.Names.IsText(l.Op)) throw new HetQException($"{file}: design.layers: names must be printable text");
+    }
+
+    private static void CheckPort(HardwarePort p, string which, string file)
+    {
+        if (p.Elements is < 1 or > 1 << 24) throw new HetQException($"{file}: design.{which}.elements must be 1 to 16777216, given {p.Elements}");
+        if (p.ElementWidth is < 1 or > 64) throw new HetQException($"{file}: design.{which}.element_width must be 1 to 64, given {p.ElementWidth}");
+        if ((long)p.Elements * p.ElementWidth > 1 << 26) throw new HetQException($"{file}: design.{which}: {(long)p.Elements * p.ElementWidth} bits is too wide a port");
+        if (!Nn.Names.IsText(p.Type)) throw new HetQException($"{file}: design.{which}.type must be printable text");
     }
 }
 
@@ -69,11 +104,19 @@ public sealed record VerilogDesign(HardwareManifest Manifest, IReadOnlyList<Veri
     /// <summary>The top module's text.</summary>
     public string TopText => Files[0].Text;
 
-    /// <summary>Writes every file and manifest.json into <paramref name="directory"/> (created when missing).</summary>
-    public void Save(string directory)
-    {
-        Directory.CreateDirectory(directory);
-        foreach (var f in Files) File.WriteAllText(Path.Combine(directory, f.Name), f.Text);
-        File.WriteAllText(Path.Combine(directory, HardwareManifest.FileName), Manifest.ToJson());
-    }
+    /// <summary>Writes every file, manifest.json and what <paramref name="alsoWrite"/> adds into a new directory and swaps
+    /// it in for <paramref name="directory"/> (<see cref="HetQ.Files.SafeOutput.ReplaceDirectory"/>): an existing directory
+    /// that is not a HetQ design is an error; an old design, with its sim/ and synth/ results, is replaced as a whole, so
+    /// new Verilog never sits beside an old graph. <paramref name="protect"/> are inputs the output may not replace.</summary>
+    public string Save(string directory, Action<string>? alsoWrite = null, string what = "design directory", params string?[] protect) =>
+        HetQ.Files.SafeOutput.ReplaceDirectory(directory, HetQ.Files.ArtefactKind.Design, tmp =>
+        {
+            foreach (var f in Files)
+            {
+                if (!VerilogNames.IsSourceFile(f.Name)) throw new HetQException($"design file name '{HetQ.Files.SafeOutput.Printable(f.Name)}' is not a plain NAME.v");
+                File.WriteAllText(Path.Combine(tmp, f.Name), f.Text);
+            }
+            File.WriteAllText(Path.Combine(tmp, HardwareManifest.FileName), Manifest.ToJson());
+            alsoWrite?.Invoke(tmp);
+        }, what, protect);
 }

@@ -39,10 +39,18 @@ public static class KerasImporter
         if (ext is ".h5" or ".hdf5")
         {
             using var h5 = KerasWeights.Open(modelPath);
-            string json = KerasWeights.ModelConfig(h5, modelPath)
-                ?? throw new HetQException($"{modelPath}: no 'model_config' attribute, so no architecture: this is a weights file; give the architecture JSON as the model and this file as the weights");
+            string json;
+            try
+            {
+                json = KerasWeights.ModelConfig(h5, modelPath)
+                    ?? throw new HetQException($"{modelPath}: no 'model_config' attribute, so no architecture: this is a weights file; give the architecture JSON as the model and this file as the weights");
+            }
+            catch (Exception e) when (e is not HetQException && e is not OutOfMemoryException)
+            {
+                throw new HetQException($"{modelPath}: not a readable HDF5 model file ({e.Message})", e);
+            }
             (model, var plans) = Build(json, modelPath, warnings);
-            if (weightsPath is null) KerasWeights.Load(h5, modelPath, model, plans);
+            if (weightsPath is null) LoadWeights(h5, modelPath, model, plans);
             else LoadWeights(weightsPath, model, plans);
         }
         else
@@ -59,7 +67,20 @@ public static class KerasImporter
     private static void LoadWeights(string weightsPath, Model model, IReadOnlyList<LayerPlan> plans)
     {
         using var h5 = KerasWeights.Open(weightsPath);
-        KerasWeights.Load(h5, weightsPath, model, plans);
+        LoadWeights(h5, weightsPath, model, plans);
+    }
+
+    private static void LoadWeights(PureHDF.VOL.Native.NativeFile h5, string weightsPath, Model model, IReadOnlyList<LayerPlan> plans)
+    {
+        try
+        {
+            KerasWeights.Load(h5, weightsPath, model, plans);
+        }
+        catch (Exception e) when (e is not HetQException && e is not OutOfMemoryException)
+        {
+            // PureHDF reports a truncated or damaged file with plain exceptions, from anywhere in the read
+            throw new HetQException($"{weightsPath}: not a readable HDF5 weights file ({e.Message})", e);
+        }
     }
 
     /// <summary>The architecture alone: parses the Keras JSON, maps every layer and builds the model.</summary>

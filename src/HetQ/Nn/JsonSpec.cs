@@ -25,7 +25,7 @@ public sealed class JsonSpec
     {
         try
         {
-            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, AllowDuplicateProperties = false, MaxDepth = 64 });
             return new JsonSpec(doc.RootElement.Clone(), "$", source);
         }
         catch (JsonException e)
@@ -34,9 +34,15 @@ public sealed class JsonSpec
         }
     }
 
+    /// <summary>The largest JSON file read as a configuration or model description.</summary>
+    public const long MaxBytes = 64L << 20;
+
     public static JsonSpec Load(string file)
     {
+        if (Directory.Exists(file)) throw new HetQException($"{file}: is a directory, a JSON file is expected");
         if (!File.Exists(file)) throw new HetQException($"{file}: file not found");
+        if (!Files.SafeOutput.IsReadable(file)) throw new HetQException($"{file}: not a regular file");
+        if (new FileInfo(file).Length > MaxBytes) throw new HetQException($"{file}: larger than {MaxBytes >> 20} MiB; not a configuration");
         return Parse(File.ReadAllText(file), file);
     }
 
@@ -69,6 +75,29 @@ public sealed class JsonSpec
     }
 
     public double Double(string key, double fallback) => Double(key) ?? fallback;
+
+    /// <summary>A number in [lo, hi] (an open end where <paramref name="loOpen"/> or <paramref name="hiOpen"/>);
+    /// anything else, NaN and infinities included, is an error naming the key and the range.</summary>
+    public double DoubleIn(string key, double fallback, double lo, double hi, bool loOpen = false, bool hiOpen = false) =>
+        DoubleIn(key, lo, hi, loOpen, hiOpen) ?? fallback;
+
+    public double? DoubleIn(string key, double lo, double hi, bool loOpen = false, bool hiOpen = false)
+    {
+        if (Double(key) is not double v) return null;
+        bool ok = double.IsFinite(v) && (loOpen ? v > lo : v >= lo) && (hiOpen ? v < hi : v <= hi);
+        if (!ok)
+            throw Error(key, string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"must be in {(loOpen ? "(" : "[")}{lo}, {hi}{(hiOpen ? ")" : "]")}, given {v}"));
+        return v;
+    }
+
+    /// <summary>An integer in [lo, hi].</summary>
+    public int IntIn(string key, int fallback, int lo, int hi)
+    {
+        int v = Int(key) ?? fallback;
+        if (v < lo || v > hi) throw Error(key, $"must be {lo} to {hi}, given {v}");
+        return v;
+    }
 
     public int? Int(string key)
     {

@@ -18,6 +18,8 @@ public static class LayerConfig
         string type = s.RequireString("type").ToLowerInvariant();
         s.Allow("inputs");
         string? name = s.String("name");
+        if (name is not null && !Names.IsIdentifier(name))
+            throw s.Error("name", $"'{Files.SafeOutput.Printable(name)}' {Names.IdentifierRule}");
         Layer layer = type switch
         {
             "dense" => new Dense(s.RequireInt("units"), ReadActivation(s), s.Bool("use_bias", true),
@@ -39,10 +41,39 @@ public static class LayerConfig
             "add" => new Add(),
             _ => throw s.Error("type", $"unknown layer type '{type}' (known: {string.Join(", ", Types)})"),
         };
+        CheckRanges(s, type);
         layer.Quantizers = ReadQuantizers(s);
         s.RejectUnknown();
         if (name is not null) layer.Name = name;
         return layer;
+    }
+
+    /// <summary>The largest unit, filter or channel count of one layer (a size guard with a clear message).</summary>
+    public const int MaxUnits = 65536;
+
+    private static void CheckRanges(JsonSpec s, string type)
+    {
+        foreach (var key in new[] { "units", "filters", "depth_multiplier" })
+            if (s.Has(key) && s.Int(key) is int n && (n < 1 || n > MaxUnits))
+                throw s.Error(key, $"must be 1 to {MaxUnits}, given {n}");
+        foreach (var key in new[] { "kernel_size", "strides", "pool_size" })
+            if (s.Has(key) && s.Raw(key) is { } raw && (raw.ValueKind == System.Text.Json.JsonValueKind.Number ? new[] { raw.TryGetInt32(out int v) ? v : 0 } : s.Ints(key) ?? Array.Empty<int>()) is var values
+                && values.Any(v => v is < 1 or > 4096))
+                throw s.Error(key, $"must be 1 to 4096, given {raw}");
+        if (type is "batch_norm" or "batchnormalization" or "batch_normalization")
+        {
+            double m = s.Double("momentum", 0.99), e = s.Double("epsilon", 1e-3);
+            if (!(m >= 0 && m < 1)) throw s.Error("momentum", $"must be in [0, 1), given {m}");
+            if (!(e > 0) || double.IsInfinity(e)) throw s.Error("epsilon", $"must be positive, given {e}");
+        }
+        if (type == "dropout" && s.Double("rate") is double r && !(r >= 0 && r < 1)) throw s.Error("rate", $"must be in [0, 1), given {r}");
+    }
+
+    /// <summary>Checks a sample shape: 1 to 4 dimensions, each 1 to 1 048 576, at most 2^26 elements.</summary>
+    public static void CheckShape(JsonSpec s, string key, int[] shape)
+    {
+        if (shape.Length is < 1 or > 4 || shape.Any(d => d is < 1 or > 1 << 20) || shape.Aggregate(1L, (a, d) => a * d) > 1L << 26)
+            throw s.Error(key, $"[{string.Join(",", shape)}] is not a sample shape (1 to 4 positive dimensions, at most 2^26 elements)");
     }
 
     /// <summary>The QKeras-style quantizer keys any layer may carry: kernel_quantizer, bias_quantizer, activation_quantizer.</summary>

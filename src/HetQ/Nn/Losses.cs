@@ -43,7 +43,7 @@ public abstract class Loss
         string type = s.String("type", "softmax_cross_entropy");
         Loss loss = type switch
         {
-            "softmax_cross_entropy" or "categorical_crossentropy" or "cross_entropy" => new SoftmaxCrossEntropy(s.Double("label_smoothing", 0)),
+            "softmax_cross_entropy" or "categorical_crossentropy" or "cross_entropy" => new SoftmaxCrossEntropy(s.DoubleIn("label_smoothing", 0, 0, 1, hiOpen: true)),
             "binary_cross_entropy" or "binary_crossentropy" => new BinaryCrossEntropy(s.Bool("from_logits", false)),
             "mse" or "mean_squared_error" => new MeanSquaredError(),
             "mae" or "mean_absolute_error" => new MeanAbsoluteError(),

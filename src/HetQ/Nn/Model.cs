@@ -41,6 +41,9 @@ public sealed class Model
         _quantGrad = new Tensor?[nodes.Count];
     }
 
+    /// <summary>The most parameters a model may have (a guard against a typo such as units: 1000000).</summary>
+    public const long MaxParameters = 1L << 26;
+
     /// <summary>Names the layers, wires them (a layer without "inputs" reads the previous one), builds the shapes
     /// and draws the initial weights from <paramref name="seed"/>.</summary>
     public static Model Build(int[] inputShape, IReadOnlyList<(Layer Layer, string[]? Inputs)> layers, int seed)
@@ -72,6 +75,9 @@ public sealed class Model
             }
             nodes.Add(new Node(layer, ins));
             index[layer.Name] = i;
+            long parameters = nodes.Sum(n => n.Layer.Parameters.Sum(p => (long)p.Length));
+            if (parameters > MaxParameters)
+                throw new HetQException($"layer '{layer.Name}': the model reaches {parameters:N0} parameters ({parameters * 4.0 / (1 << 20):F0} MiB of float32), over the limit of {MaxParameters:N0}");
         }
         return new Model(inputShape, nodes);
     }

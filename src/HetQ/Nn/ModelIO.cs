@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
+using HetQ.Files;
 
 namespace HetQ.Nn;
 
@@ -20,17 +21,15 @@ public static class ModelIO
     public const string Format = "hetq-model";
     public const int Version = 1;
 
-    public static void Save(Model model, ModelMetadata meta, string directory)
+    /// <summary>Writes the model directory by an atomic swap (<see cref="SafeOutput.ReplaceDirectory"/>): an existing
+    /// directory that is not a HetQ model is an error, and a crash leaves the old or the new model complete.</summary>
+    public static void Save(Model model, ModelMetadata meta, string directory, string what = "model directory")
     {
-        string full = Path.GetFullPath(directory);
-        string parent = Path.GetDirectoryName(full)!;
-        Directory.CreateDirectory(parent);
-        string tmp = Path.Combine(parent, $".{Path.GetFileName(full)}.tmp-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(tmp);
-        try
+        string json = ToJson(model, meta);
+        SafeOutput.ReplaceDirectory(directory, ArtefactKind.Model, tmp =>
         {
             var ps = model.Parameters;
-            using (var fs = File.Create(Path.Combine(tmp, "weights.bin")))
+            using (var fs = new FileStream(Path.Combine(tmp, "weights.bin"), FileMode.CreateNew, FileAccess.Write))
             {
                 var buf = new byte[4];
                 foreach (var p in ps)
@@ -39,16 +38,10 @@ public static class ModelIO
                         BinaryPrimitives.WriteSingleLittleEndian(buf, v);
                         fs.Write(buf);
                     }
+                fs.Flush(flushToDisk: true);
             }
-            File.WriteAllText(Path.Combine(tmp, "model.json"), ToJson(model, meta));
-            if (Directory.Exists(full)) Directory.Delete(full, recursive: true);
-            Directory.Move(tmp, full);
-        }
-        catch
-        {
-            if (Directory.Exists(tmp)) Directory.Delete(tmp, recursive: true);
-            throw;
-        }
+            File.WriteAllText(Path.Combine(tmp, "model.json"), json);
+        }, what);
     }
 
     public static string ToJson(Model model, ModelMetadata meta)
@@ -108,42 +101,88 @@ public static class ModelIO
         return Encoding.UTF8.GetString(ms.ToArray()) + "\n";
     }
 
+    /// <summary>The largest model.json read (a guard against a huge or endless file).</summary>
+    public const long MaxJsonBytes = 64L << 20;
+
+    /// <summary>Reads a model directory and checks it against what it claims: the weights file is a plain file inside
+    /// the directory, of dtype float32-le and exactly as long as the parameter table says; every parameter has the
+    /// name, shape and offset the architecture gives; num_classes and class_names fit the output.</summary>
     public static (Model Model, ModelMetadata Meta) Load(string directory)
     {
         string json = Path.Combine(directory, "model.json");
+        if (File.Exists(directory)) throw new HetQException($"{directory}: is a file, a model directory is expected");
         if (!Directory.Exists(directory)) throw new HetQException($"{directory}: model directory not found");
         if (!File.Exists(json)) throw new HetQException($"{directory}: not a model directory (no model.json)");
+        if (!SafeOutput.IsRegular(json)) throw new HetQException($"{json}: not a regular file");
+        if (new FileInfo(json).Length > MaxJsonBytes) throw new HetQException($"{json}: larger than {MaxJsonBytes >> 20} MiB; not a HetQ model description");
         var s = JsonSpec.Load(json);
         string format = s.String("format", "");
-        if (format != Format) throw new HetQException($"{json}: not a HetQ model (format '{format}', expected '{Format}')");
+        if (format != Format) throw new HetQException($"{json}: not a HetQ model (format '{SafeOutput.Printable(format)}', expected '{Format}')");
         int version = s.Int("version", 0);
         if (version != Version) throw new HetQException($"{json}: model format version {version} is not supported (this HetQ reads {Version})");
         var inputShape = s.Ints("input_shape") ?? throw s.Error("input_shape", "is required");
-        var layers = s.Objects("layers").Select(ls => (LayerConfig.Create(ls), ls.Strings("inputs"))).ToList();
-        var names = s.Objects("layers").Select(ls => ls.String("name")).ToList();
+        LayerConfig.CheckShape(s, "input_shape", inputShape);
+        string name = s.String("name", Path.GetFileName(Path.GetFullPath(directory).TrimEnd(Path.DirectorySeparatorChar)));
+        Names.CheckText(name, () => s.Error("name", "must be printable text without control characters, at most 128 characters"));
+        var specs = s.Objects("layers");
+        if (specs.Count == 0) throw s.Error("layers", "is required and must list at least one layer");
+        var layers = specs.Select(ls => (LayerConfig.Create(ls), ls.Strings("inputs"))).ToList();
+        var names = specs.Select(ls => ls.String("name")).ToList();
         for (int i = 0; i < layers.Count; i++) if (names[i] is { } n) layers[i].Item1.Name = n;
-        var model = Model.Build(inputShape, layers, seed: 0);
+        Model model;
+        try
+        {
+            model = Model.Build(inputShape, layers, seed: 0);
+        }
+        catch (HetQException e)
+        {
+            throw new HetQException($"{json}: {e.Message}");
+        }
         if (LayerConfig.Quantizer(s, "input_quantizer") is { } inputQ) model.InputQuantizer = Quantization.FakeQuantizer.For(inputQ, "input", inputShape);
         var weights = s.Object("weights") ?? throw s.Error("weights", "is required");
-        string bin = Path.Combine(directory, weights.String("file", "weights.bin"));
+        string file = weights.String("file", "weights.bin");
+        if (!Names.IsPlainFileName(file))
+            throw weights.Error("file", $"'{SafeOutput.Printable(file)}' must be a plain file name inside the model directory (no '/', '\\', '..' or absolute path)");
+        string dtype = weights.String("dtype", "float32-le");
+        if (dtype != "float32-le") throw weights.Error("dtype", $"'{SafeOutput.Printable(dtype)}' is not supported (only float32-le)");
+        string bin = Path.Combine(directory, file);
         if (!File.Exists(bin)) throw new HetQException($"{bin}: weights file not found");
-        byte[] bytes = File.ReadAllBytes(bin);
+        if (!SafeOutput.IsRegular(bin)) throw new HetQException($"{bin}: not a regular file (a link, device or FIFO is not read)");
         var table = weights.Objects("parameters");
         var ps = model.Parameters;
         if (table.Count != ps.Count) throw new HetQException($"{json}: {table.Count} parameters listed, the architecture has {ps.Count}");
+        long total = ps.Sum(p => (long)p.Length);
+        long length = new FileInfo(bin).Length;
+        if (length != total * 4)
+            throw new HetQException($"{bin}: {(length < total * 4 ? "truncated" : "too long")}: {length} bytes, but the layers' {total} float32 parameters need exactly {total * 4}");
+        byte[] bytes = File.ReadAllBytes(bin);
+        long expected = 0;
         for (int i = 0; i < ps.Count; i++)
         {
-            string name = table[i].RequireString("name");
-            long offset = table[i].Int("offset") ?? throw table[i].Error("offset", "is required");
-            if (name != ps[i].Name) throw new HetQException($"{json}: parameter {i} is '{name}', the architecture expects '{ps[i].Name}'");
-            if (bytes.Length < (offset + ps[i].Length) * 4) throw new HetQException($"{bin}: truncated ({bytes.Length} bytes, parameter '{name}' needs up to {(offset + ps[i].Length) * 4})");
+            var entry = table[i];
+            string pname = entry.RequireString("name");
+            long offset = entry.Int("offset") ?? throw entry.Error("offset", "is required");
+            if (pname != ps[i].Name) throw entry.Error("name", $"'{SafeOutput.Printable(pname)}', the architecture expects '{ps[i].Name}' here");
+            if (entry.Ints("shape") is { } shape && !shape.AsSpan().SequenceEqual(ps[i].Shape))
+                throw entry.Error("shape", $"[{string.Join(",", shape)}] but the layers give '{pname}' the shape [{string.Join(",", ps[i].Shape)}]");
+            if (offset != expected) throw entry.Error("offset", $"{offset}, expected {expected} (parameters are stored one after another in table order)");
             for (int j = 0; j < ps[i].Length; j++)
                 ps[i].Value[j] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan((int)((offset + j) * 4), 4));
+            expected += ps[i].Length;
         }
-        var meta = new ModelMetadata(s.String("name", Path.GetFileName(directory)), s.Int("num_classes", Tensor.Size(model.OutputShape)),
-            s.Strings("class_names"), s.String("loss", "softmax_cross_entropy"), s.Raw("data")?.Clone(), s.Raw("training")?.Clone(), s.Raw("quantization")?.Clone(),
+        int outputs = Tensor.Size(model.OutputShape);
+        int numClasses = s.Int("num_classes", outputs);
+        if (numClasses < 1 || numClasses != outputs && outputs != 1)
+            throw s.Error("num_classes", $"{numClasses} does not fit the model's {outputs} outputs");
+        var classNames = s.Strings("class_names");
+        if (classNames is not null && classNames.Length != numClasses)
+            throw s.Error("class_names", $"lists {classNames.Length} names for {numClasses} classes");
+        if (classNames is not null && classNames.Any(c => !Names.IsText(c))) throw s.Error("class_names", "must be printable text without control characters");
+        string loss = s.String("loss", "softmax_cross_entropy");
+        if (!Loss.Names.Contains(loss) && loss is not ("categorical_crossentropy" or "cross_entropy" or "binary_crossentropy" or "mean_squared_error"))
+            throw s.Error("loss", $"unknown loss '{SafeOutput.Printable(loss)}' (known: {string.Join(", ", Loss.Names)})");
+        var meta = new ModelMetadata(name, numClasses, classNames, loss, s.Raw("data")?.Clone(), s.Raw("training")?.Clone(), s.Raw("quantization")?.Clone(),
             s.Has("task") ? ModelTask.Parse(s.ObjectOrType("task")) : null);
         return (model, meta);
     }
-
 }

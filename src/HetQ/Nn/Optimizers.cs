@@ -29,17 +29,21 @@ public abstract class Optimizer
     {
         if (s is null) return new Adam(1e-3);
         string type = s.String("type", "adam");
-        double lr = s.Double("learning_rate", type == "sgd" ? 0.01 : 1e-3);
+        double lr = s.DoubleIn("learning_rate", type == "sgd" ? 0.01 : 1e-3, 0, 10, loOpen: true);
         Optimizer o = type switch
         {
-            "sgd" => new Sgd(lr, s.Double("momentum", 0), s.Bool("nesterov", false)),
-            "adam" => new Adam(lr, s.Double("beta1", 0.9), s.Double("beta2", 0.999), s.Double("epsilon", 1e-7)),
-            "adamw" => new Adam(lr, s.Double("beta1", 0.9), s.Double("beta2", 0.999), s.Double("epsilon", 1e-7), s.Double("weight_decay", 0.01)),
+            "sgd" => new Sgd(lr, s.DoubleIn("momentum", 0, 0, 1, hiOpen: true), s.Bool("nesterov", false)),
+            "adam" => new Adam(lr, Beta(s, "beta1", 0.9), Beta(s, "beta2", 0.999), Epsilon(s)),
+            "adamw" => new Adam(lr, Beta(s, "beta1", 0.9), Beta(s, "beta2", 0.999), Epsilon(s), s.DoubleIn("weight_decay", 0.01, 0, 1)),
             _ => throw s.Error("type", $"unknown optimizer '{type}' (known: {string.Join(", ", Names)})"),
         };
         s.RejectUnknown();
         return o;
     }
+
+    private static double Beta(JsonSpec s, string key, double fallback) => s.DoubleIn(key, fallback, 0, 1, hiOpen: true);
+
+    private static double Epsilon(JsonSpec s) => s.DoubleIn("epsilon", 1e-7, 0, 1, loOpen: true);
 }
 
 /// <summary>SGD with optional momentum and Nesterov momentum: v = μv + g; p −= lr·v (Nesterov: p −= lr·(g + μv)).</summary>

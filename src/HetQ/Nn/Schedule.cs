@@ -14,8 +14,8 @@ public sealed record Schedule(string Type, double StepEpochs, double Factor, dou
         if (s is null) return Constant;
         string type = s.String("type", "constant");
         if (!Names.Contains(type)) throw s.Error("type", $"unknown schedule '{type}' (known: {string.Join(", ", Names)})");
-        var r = new Schedule(type, s.Double("step_epochs", 10), s.Double("factor", type == "exponential" ? 0.95 : 0.1),
-            s.Double("min_lr", 0), s.Double("warmup_epochs", 0));
+        var r = new Schedule(type, s.DoubleIn("step_epochs", 10, 0, 1e6, loOpen: true), s.DoubleIn("factor", type == "exponential" ? 0.95 : 0.1, 0, 1, loOpen: true),
+            s.DoubleIn("min_lr", 0, 0, 10), s.DoubleIn("warmup_epochs", 0, 0, 1e6));
         s.RejectUnknown();
         return r;
     }

@@ -158,6 +158,9 @@ public sealed class Trainer : IDisposable
                 int lo = b * _o.BatchSize, hi = Math.Min(train.Count, lo + _o.BatchSize);
                 Penalty?.BeginBatch(epoch, _o.Epochs, b, batches);
                 var (l, c) = TrainBatch(train, order.AsSpan(lo, hi - lo), epoch, b);
+                if (!double.IsFinite(l))
+                    throw new HetQException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                        $"training diverged: the loss is {l} at epoch {epoch}, batch {b + 1} of {batches} (learning rate {_optimizer.LearningRate:G3}); lower the learning rate, set clip_norm, or check the optimizer's beta and epsilon"));
                 lossSum += l;
                 correct += c;
             }

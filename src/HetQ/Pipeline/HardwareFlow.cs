@@ -15,9 +15,8 @@ public static class HardwareFlow
         var freeze = Freezer.Freeze(model, meta.Name);
         if (freeze.Graph is null) return null;
         var graph = ReconstructionError.ForTask(freeze.Graph, meta.Task);
-        var design = VerilogWriter.Write(graph, new HardwareOptions());
-        design.Save(outputDirectory);
-        graph.Save(Path.Combine(outputDirectory, "graph.json"));
+        var design = VerilogWriter.Write(graph, new HardwareOptions(Top: VerilogNames.Top(graph.Name, null)));
+        design.Save(outputDirectory, tmp => graph.Save(Path.Combine(tmp, "graph.json")), "design directory", modelDirectory);
         var m = design.Manifest;
         log($"Verilog: {m.Top}, latency {m.LatencyCycles} cycles, {m.Levels} logic levels, II = 1");
         var test = EvalJob.LoadData(dataFile).Test;

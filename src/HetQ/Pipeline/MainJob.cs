@@ -73,10 +73,11 @@ public static class MainJob
         var sw = Stopwatch.StartNew();
         var started = Process.GetCurrentProcess().StartTime.ToUniversalTime();
         double Elapsed() => Math.Max(sw.Elapsed.TotalSeconds, (DateTime.UtcNow - started).TotalSeconds);
-        string dir = Path.GetFullPath(outputDirectory);
+        string dir = Files.SafeOutput.CheckDirectory(outputDirectory, Files.ArtefactKind.Run, "--out");
         Directory.CreateDirectory(dir);
-        File.WriteAllText(Path.Combine(dir, "train.json"), TrainConfigJson);
-        File.WriteAllText(Path.Combine(dir, "search.json"), SearchConfigJson(trials, dir));
+        Files.SafeOutput.Mark(dir, Files.ArtefactKind.Run);
+        Files.SafeOutput.WriteText(Path.Combine(dir, "train.json"), TrainConfigJson);
+        Files.SafeOutput.WriteText(Path.Combine(dir, "search.json"), SearchConfigJson(trials, dir));
         {
             log("== 1/5 float training (embedded 8x8 digits, MLP 64-16-10)");
             var trainCfg = TrainConfig.Load(Path.Combine(dir, "train.json"));
@@ -164,8 +165,8 @@ public static class MainJob
         foreach (var r in rows) sb.Append($"- **{r.Name}**: {r.Quantization}\n");
         foreach (var r in rows.Where(r => r.Hardware?.Note is not null)) sb.Append($"\nNote ({r.Name}): {r.Hardware!.Note}\n");
         string file = Path.Combine(dir, "report.md");
-        File.WriteAllText(file, sb.ToString());
-        File.WriteAllText(Path.Combine(dir, "report.json"), JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
+        Files.SafeOutput.WriteText(file, sb.ToString());
+        Files.SafeOutput.WriteText(Path.Combine(dir, "report.json"), JsonSerializer.Serialize(rows, new JsonSerializerOptions { WriteIndented = true }));
         return file;
     }
 

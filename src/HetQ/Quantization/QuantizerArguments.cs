@@ -87,7 +87,8 @@ internal sealed class QuantizerArguments
     public Alpha Alpha(string name)
     {
         if (!TryTake(name, out var value) || value.IsNone) return Quantization.Alpha.None;
-        if (value.Kind == SpecValueKind.Number) return Quantization.Alpha.Of(value.Number);
+        if (value.Kind == SpecValueKind.Number)
+            return double.IsFinite(value.Number) && value.Number > 0 ? Quantization.Alpha.Of(value.Number) : throw Bad(value, name, "a positive number (a scale), None, 'auto' or 'auto_po2'");
         if (value.Text == "auto") return Quantization.Alpha.Auto;
         if (value.Text == "auto_po2") return Quantization.Alpha.AutoPo2;
         throw Bad(value, name, "None, a number, 'auto' or 'auto_po2'");

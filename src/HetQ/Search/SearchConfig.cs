@@ -106,6 +106,7 @@ public sealed class SearchConfig
         if (trials <= 0) throw s.Error("trials", $"must be positive, given {trials}");
         if (epochs <= 0) throw s.Error("epochs", $"must be positive, given {epochs}");
         string output = s.String("output") ?? Path.Combine("runs", name);
+        Files.SafeOutput.CheckDirectory(output, Files.ArtefactKind.Run, s.String("output") is null ? $"{file}: default output" : $"{file}: output");
         var cfg = new SearchConfig
         {
             Source = file,

@@ -83,6 +83,9 @@ public sealed class SearchJob
     public SearchResult Run(bool worker = false, Action<SearchProgress>? progress = null, Action<string>? log = null, CancellationToken cancel = default)
     {
         var sw = Stopwatch.StartNew();
+        string output = Files.SafeOutput.CheckDirectory(_cfg.Output, Files.ArtefactKind.Run, $"{_cfg.Source}: output");
+        Directory.CreateDirectory(output);
+        if (!File.Exists(Path.Combine(output, Files.SafeOutput.MarkerFile))) Files.SafeOutput.Mark(output, Files.ArtefactKind.Run);
         using var store = StudyStore.Open(_cfg.Study, _cfg.Name);
         string stored = store.Initialize(_cfg.Json);
         if (stored != _cfg.Json) log?.Invoke($"study '{_cfg.Name}' in {store.Location} exists with another configuration; continuing it with the stored trials");
@@ -103,7 +106,7 @@ public sealed class SearchJob
                 if (!canCreate) return null;
                 var rng = new Random(Numerics.Seeds.Derive(_cfg.Seed, all.Count));
                 int rung = _cfg.Hyperband?.BracketOf(all.Count(t => t.Kind == "search" && t.Parent is null)) ?? 0;
-                return new StudyStore.Proposal("search", sampler.Propose(_space, _cfg.Hyperband is null ? Finished(all) : History(all), rng), rung);
+                return new StudyStore.Proposal("search", Untried(sampler, _space, _cfg.Hyperband is null ? Finished(all) : History(all), all, rng), rung);
             });
             if (trial is null)
             {
@@ -132,6 +135,31 @@ public sealed class SearchJob
     /// or "lut", the resource model's Xilinx LUT estimate of its Verilog.</summary>
     private double Cost(IntegerGraph graph, CostReport report) =>
         _cfg.Metric == "lut" ? Hardware.ResourceModel.Estimate(graph).Lut : report.Metric(_cfg.Metric);
+
+    /// <summary>The sampler's proposal unless a search trial (finished, failed or still running) already has that
+    /// configuration: then it proposes again (50 tries), then uniform random draws look for an untried one (1000 tries);
+    /// only a space with every configuration tried gets a repeat.</summary>
+    internal static IReadOnlyDictionary<string, string> Untried(ISampler sampler, SearchSpace space, IReadOnlyList<Observation> history,
+        IReadOnlyList<TrialRecord> all, Random rng)
+    {
+        static string Key(IEnumerable<KeyValuePair<string, string>> c) =>
+            string.Join("\u0001", c.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value));
+        var tried = all.Where(t => t.Kind == "search").Select(t => Key(t.Choice)).ToHashSet(StringComparer.Ordinal);
+        var first = sampler.Propose(space, history, rng);
+        if (!tried.Contains(Key(first))) return first;
+        for (int i = 0; i < 50; i++)
+        {
+            var again = sampler.Propose(space, history, rng);
+            if (!tried.Contains(Key(again))) return again;
+        }
+        var random = new RandomSampler();
+        for (int i = 0; i < 1000; i++)
+        {
+            var draw = random.Propose(space, history, rng);
+            if (!tried.Contains(Key(draw))) return draw;
+        }
+        return first;
+    }
 
     /// <summary>The finished search trials with a score (baselines and failed trials left out).</summary>
     private static IEnumerable<TrialRecord> Scored(IEnumerable<TrialRecord> trials) =>
@@ -261,13 +289,10 @@ public sealed class SearchJob
         return new SearchResult(trials, best, front, _reference, _cfg.Metric, bestDir, plot, seconds, _floatAccuracy);
     }
 
-    private static void CopyDirectory(string from, string to)
-    {
-        string tmp = to + ".tmp-" + Environment.ProcessId;
-        if (Directory.Exists(tmp)) Directory.Delete(tmp, true);
-        Directory.CreateDirectory(tmp);
-        foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(tmp, Path.GetFileName(f)));
-        if (Directory.Exists(to)) Directory.Delete(to, true);
-        Directory.Move(tmp, to);
-    }
+    /// <summary>Copies a model directory by an atomic swap: <paramref name="to"/> is replaced only when it is a HetQ model.</summary>
+    private static void CopyDirectory(string from, string to) =>
+        Files.SafeOutput.ReplaceDirectory(to, Files.ArtefactKind.Model, tmp =>
+        {
+            foreach (var f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(tmp, Path.GetFileName(f)));
+        }, "best model");
 }

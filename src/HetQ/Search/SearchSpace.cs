@@ -46,7 +46,7 @@ public sealed class SearchSpace
             foreach (var p in ls.Element.EnumerateObject())
             {
                 ls.Allow(p.Name);
-                perLayer.Add((new Regex("^(?:" + p.Name + ")$"), new JsonSpec(p.Value, $"{ls.Path}.{p.Name}", ls.Source)));
+                perLayer.Add((Nn.Names.Pattern(p.Name, why => ls.Error(p.Name, why)), new JsonSpec(p.Value, $"{ls.Path}.{p.Name}", ls.Source)));
             }
         var limits = new List<(string Key, JsonSpec Spec)>();
         if (spec?.Object("limits") is { } lim)
@@ -69,7 +69,7 @@ public sealed class SearchSpace
         }
         var groups = blocks is null
             ? kernelLayers.Select(l => (Block: l.Name, Layers: new List<Layer> { l })).ToList()
-            : blocks.Select(b => (Block: b, Layers: kernelLayers.Where(l => Regex.IsMatch(l.Name, "^(?:" + b + ")$")).ToList())).ToList();
+            : blocks.Select(b => (Block: b, Layers: kernelLayers.Where(l => Nn.Names.Matches(l.Name, b, why => new HetQException($"search.space.blocks: {why}"))).ToList())).ToList();
         foreach (var (block, layers) in groups)
         {
             if (layers.Count == 0) throw new HetQException($"search.space.blocks: '{block}' matches no layer with a kernel (layers: {string.Join(", ", kernelLayers.Select(l => l.Name))})");
@@ -81,7 +81,7 @@ public sealed class SearchSpace
                     if (pattern.IsMatch(first.Name) && s.Strings(role) is { } own) c = own;
                 foreach (var (key, s) in limits)
                 {
-                    bool applies = key == first.Type || Regex.IsMatch(first.Name, "^(?:" + key + ")$");
+                    bool applies = key == first.Type || Nn.Names.Matches(first.Name, key, why => new HetQException($"search.space.limits.{key}: {why}"));
                     if (!applies || !s.Has(role)) continue;
                     var raw = s.Raw(role)!.Value;
                     if (raw.ValueKind == System.Text.Json.JsonValueKind.Number)
@@ -123,7 +123,7 @@ public sealed class SearchSpace
             var layer = node.Layer;
             IQuantizer? Q(string role)
             {
-                var d = Dimensions.FirstOrDefault(d => d.Role == role && (d.Block == layer.Name || Regex.IsMatch(layer.Name, "^(?:" + d.Block + ")$")));
+                var d = Dimensions.FirstOrDefault(d => d.Role == role && (d.Block == layer.Name || Nn.Names.Matches(layer.Name, d.Block, why => new HetQException($"search.space.blocks: {why}"))));
                 return d is not null && choice.TryGetValue(d.Name, out var spec) ? QuantizerParser.Parse(spec) : null;
             }
             var k = Q("kernel");

@@ -204,8 +204,20 @@ public abstract class StudyStore : IDisposable
     public IReadOnlyList<TrialRecord> Trials()
     {
         using var c = Connect();
-        return Trials(c, null);
+        try
+        {
+            return Trials(c, null);
+        }
+        catch (Exception e) when (e is DbException or InvalidOperationException or InvalidCastException or FormatException or JsonException or OverflowException)
+        {
+            throw new HetQException($"{SafeLocation}: the study's trials cannot be read: the database is damaged or not a HetQ study ({e.Message})");
+        }
     }
+
+    /// <summary>The location for messages: a PostgreSQL connection string without its password.</summary>
+    private string SafeLocation => Location.Contains('=', StringComparison.Ordinal)
+        ? string.Join(";", Location.Split(';').Where(p => !p.TrimStart().StartsWith("Password", StringComparison.OrdinalIgnoreCase)))
+        : Location;
 
     public string? Config()
     {
@@ -270,11 +282,23 @@ public sealed class SqliteStudyStore(string file, string study) : StudyStore(stu
     protected override DbConnection Connect()
     {
         Directory.CreateDirectory(Path.GetDirectoryName(Location)!);
-        var c = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Location};Default Timeout=60;Pooling=False");
-        c.Open();
-        using var cmd = c.CreateCommand();
-        cmd.CommandText = "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=60000;";
-        cmd.ExecuteNonQuery();
+        if (Directory.Exists(Location)) throw new HetQException($"{Location}: is a directory, a study database file is expected");
+        if (File.Exists(Location) && !Files.SafeOutput.IsReadable(Location)) throw new HetQException($"{Location}: not a regular file");
+        // The builder quotes the path: a ';' or '=' in it cannot add connection options.
+        var builder = new Microsoft.Data.Sqlite.SqliteConnectionStringBuilder { DataSource = Location, DefaultTimeout = 60, Pooling = false };
+        var c = new Microsoft.Data.Sqlite.SqliteConnection(builder.ToString());
+        try
+        {
+            c.Open();
+            using var cmd = c.CreateCommand();
+            cmd.CommandText = "PRAGMA journal_mode=WAL; PRAGMA busy_timeout=60000;";
+            cmd.ExecuteNonQuery();
+        }
+        catch (DbException e)
+        {
+            c.Dispose();
+            throw new HetQException($"{Location}: not a readable SQLite study database ({e.Message})");
+        }
         return c;
     }
 

@@ -31,7 +31,7 @@ public static class WidthFactors
                 throw w.Error(p.Name, "must be a non-empty list of width factors (numbers, e.g. [0.5, 0.75, 1])");
             var factors = p.Value.EnumerateArray().Select(v => v.ValueKind == JsonValueKind.Number && v.GetDouble() > 0
                 ? v.GetDouble() : throw w.Error(p.Name, $"width factors must be positive numbers, found {v.GetRawText()}")).ToList();
-            var re = new Regex("^(?:" + p.Name + ")$");
+            var re = Nn.Names.Pattern(p.Name, why => w.Error(p.Name, why));
             var layers = kernelLayers.Take(kernelLayers.Count - 1).Where(l => re.IsMatch(l.Name)).ToList();
             if (layers.Count == 0)
                 throw w.Error(p.Name, $"matches no layer whose width can change (the last layer with a kernel keeps its width; candidates: {string.Join(", ", kernelLayers.Take(kernelLayers.Count - 1).Select(l => l.Name))})");

@@ -23,7 +23,7 @@ public sealed record QuantizationConfig(IQuantizer? Input, LayerQuantizers Defau
                 ls.Allow(p.Name);
                 try
                 {
-                    _ = new Regex("^(?:" + p.Name + ")$");
+                    _ = Names.Pattern(p.Name, why => ls.Error(p.Name, why));
                 }
                 catch (ArgumentException e)
                 {
@@ -55,7 +55,7 @@ public sealed record QuantizationConfig(IQuantizer? Input, LayerQuantizers Defau
             if (withKernel.Contains(layer))
                 q = layer == withKernel[^1] ? Default with { Activation = null } : Default;
             foreach (var (pattern, lq) in Layers)
-                if (Regex.IsMatch(layer.Name, "^(?:" + pattern + ")$"))
+                if (Names.Matches(layer.Name, pattern, why => new HetQException($"quantization.layers.{pattern}: {why}")))
                 {
                     q = q.Override(lq);
                     unused.Remove(pattern);

@@ -82,12 +82,17 @@ public sealed record TrainConfig
             // Accuracy means nothing to a regression or an autoencoder: they stop on the validation loss.
             string monitor = e.String("monitor", task.Kind == TaskKind.Classification ? "val_accuracy" : "val_loss");
             if (monitor is not ("val_accuracy" or "val_loss")) throw e.Error("monitor", $"must be 'val_accuracy' or 'val_loss', given '{monitor}'");
-            es = new EarlyStopping(monitor, e.Int("patience", 5), e.Double("min_delta", 0), e.Bool("restore_best", true));
+            es = new EarlyStopping(monitor, e.IntIn("patience", 5, 0, 1_000_000), e.DoubleIn("min_delta", 0, 0, 1e6), e.Bool("restore_best", true));
             e.RejectUnknown();
         }
         int epochs = s.Int("epochs", 10), batch = s.Int("batch_size", 128), threads = s.Int("threads", 2);
-        if (epochs <= 0) throw s.Error("epochs", $"must be positive, given {epochs}");
-        if (batch <= 0) throw s.Error("batch_size", $"must be positive, given {batch}");
+        if (epochs is <= 0 or > 1_000_000) throw s.Error("epochs", $"must be 1 to 1000000, given {epochs}");
+        if (batch is <= 0 or > 1 << 20) throw s.Error("batch_size", $"must be 1 to 1048576, given {batch}");
+        if (inputShape is not null) LayerConfig.CheckShape(model, "input_shape", inputShape);
+        string? output = s.String("output"), checkpoint = s.String("checkpoint_dir");
+        if (output is not null) Files.SafeOutput.CheckDirectory(output, Files.ArtefactKind.Model, $"{s.Source}: output");
+        if (checkpoint is not null) Files.SafeOutput.CheckDirectory(checkpoint, Files.ArtefactKind.Model, $"{s.Source}: checkpoint_dir");
+        Names.CheckText(name, () => s.Error("name", "must be printable text without control characters, at most 128 characters"));
         if (threads is < 1 or > 2) throw s.Error("threads", $"must be 1 or 2, given {threads}");
         var cfg = new TrainConfig
         {
@@ -104,12 +109,12 @@ public sealed record TrainConfig
             Schedule = schedule,
             Epochs = epochs,
             BatchSize = batch,
-            ClipNorm = s.Double("clip_norm"),
-            ClipValue = s.Double("clip_value"),
+            ClipNorm = s.DoubleIn("clip_norm", 0, 1e6, loOpen: true),
+            ClipValue = s.DoubleIn("clip_value", 0, 1e6, loOpen: true),
             EarlyStopping = es,
             Threads = threads,
-            Output = s.String("output") ?? Path.Combine("runs", name),
-            CheckpointDirectory = s.String("checkpoint_dir"),
+            Output = output ?? Path.Combine("runs", name),
+            CheckpointDirectory = checkpoint,
             Quantization = s.Raw("quantization")?.Clone(),
             QuantizationConfig = s.Object("quantization") is { } q ? QuantizationConfig.Parse(q) : null,
             InitialWeights = s.String("initial_weights"),

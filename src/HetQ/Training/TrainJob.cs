@@ -1,5 +1,6 @@
 using System.Text.Json;
 using HetQ.Data;
+using HetQ.Files;
 using HetQ.Nn;
 
 namespace HetQ.Training;
@@ -26,18 +27,26 @@ public static class TrainJob
         Action<EpochResult>? onEpoch = null, CancellationToken cancel = default)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
+        // Every output is checked before any work starts: a bad one fails now, not after the training.
+        string output = SafeOutput.CheckDirectory(outputOverride ?? cfg.Output, ArtefactKind.Model, outputOverride is null ? $"{cfg.Source}: output" : "--out");
+        if (cfg.CheckpointDirectory is { } ck0)
+        {
+            string checkpoint = SafeOutput.CheckDirectory(ck0, ArtefactKind.Model, $"{cfg.Source}: checkpoint_dir");
+            if (checkpoint == output) throw new HetQException($"{cfg.Source}: checkpoint_dir is the output directory {output}; give another");
+        }
         log?.Invoke($"loading data set '{cfg.Data.Name}'...");
         var splits = DatasetLoader.Load(cfg.Data, cfg.BaseDirectory);
         var shape = splits.Train.SampleShape;
         var model = cfg.BuildModel(shape);
         if (cfg.Task.Kind == TaskKind.Classification && splits.Train.NumClasses > 1 && model.OutputShape[^1] != splits.Train.NumClasses && model.OutputShape[^1] != 1)
             throw new HetQException($"{cfg.Source}: the model has {model.OutputShape[^1]} outputs but data set '{cfg.Data.Name}' has {splits.Train.NumClasses} classes");
+        if (model.OutputShape.Length != 1)
+            throw new HetQException($"{cfg.Source}: the model's output has shape [{string.Join(",", model.OutputShape)}]; add a flatten or global_avg_pool layer before the last dense layer");
         CheckTask(cfg, splits.Train, model);
         log?.Invoke($"train {splits.Train.Count}, validation {splits.Validation.Count}, test {splits.Test.Count} samples of shape [{string.Join(",", shape)}]; {model.TrainableParameters.Sum(p => p.Length)} trainable parameters");
         var loss = Loss.Create(cfg.LossSpec);
         var optimizer = Optimizer.Create(cfg.OptimizerSpec);
         var options = new TrainOptions(cfg.Epochs, cfg.BatchSize, cfg.Seed, cfg.Threads, cfg.ClipNorm, cfg.ClipValue, cfg.Schedule, cfg.EarlyStopping);
-        string output = outputOverride ?? cfg.Output;
         using var trainer = new Trainer(model, loss, optimizer, options);
         trainer.OnEpoch = onEpoch;
         if (cfg.CheckpointDirectory is { } ck)

@@ -29,7 +29,7 @@ public class TrainJobTests
 
     [Theory]
     [InlineData("\"epochs\": 0", "epochs")]
-    [InlineData("\"optimizer\": { \"type\": \"adamax\" }", "adamax")]
+    [InlineData("\"optimizer\": { \"type\": \"adamax\" }", "optimizer")] // a second "optimizer" key: duplicate keys are an error
     [InlineData("\"loss\": \"hinge\"", "hinge")]
     [InlineData("\"schedule\": { \"type\": \"cosine\", \"warmup\": 2 }", "warmup")]
     [InlineData("\"data\": { \"name\": \"cifar\" }", "cifar")]
