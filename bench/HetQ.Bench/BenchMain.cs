@@ -24,6 +24,10 @@ internal static class BenchMain
                 Profile.Run(new[] { 16, 64, 32, 32, 5 }, 512);
                 Profile.Run(new[] { 784, 64, 32, 32, 10 }, 512, 100);
                 return 0;
+            case "profile-cnn":
+                ProfileLayers.Run("Fashion CNN", CnnWorkloads.FashionCnn(), 64, 20);
+                ProfileLayers.Run("small CNN", CnnWorkloads.SmallCnn(), 64, 20);
+                return 0;
             case "train-speed":
             {
                 string[] workloads = Value(args, "--workload") is { } w && w != "all" ? new[] { w } : new[] { "a", "b" };
