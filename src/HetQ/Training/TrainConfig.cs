@@ -24,7 +24,7 @@ public sealed record TrainConfig
     public double? ClipNorm { get; init; }
     public double? ClipValue { get; init; }
     public EarlyStopping? EarlyStopping { get; init; }
-    public int Threads { get; init; } = 2;
+    public int Threads { get; init; } = Environment.ProcessorCount;
     public required string Output { get; init; }
     public string? CheckpointDirectory { get; init; }
     /// <summary>The "quantization" section as written (saved with the model).</summary>
@@ -78,10 +78,11 @@ public sealed record TrainConfig
             es = new EarlyStopping(monitor, e.Int("patience", 5), e.Double("min_delta", 0), e.Bool("restore_best", true));
             e.RejectUnknown();
         }
-        int epochs = s.Int("epochs", 10), batch = s.Int("batch_size", 128), threads = s.Int("threads", 2);
+        int epochs = s.Int("epochs", 10), batch = s.Int("batch_size", 128), threads = s.Int("threads", Environment.ProcessorCount);
         if (epochs <= 0) throw s.Error("epochs", $"must be positive, given {epochs}");
         if (batch <= 0) throw s.Error("batch_size", $"must be positive, given {batch}");
-        if (threads is < 1 or > 2) throw s.Error("threads", $"must be 1 or 2, given {threads}");
+        if (threads < 1 || threads > Environment.ProcessorCount)
+            throw s.Error("threads", $"must be 1 to {Environment.ProcessorCount} (this machine's cores), given {threads}");
         var cfg = new TrainConfig
         {
             Source = s.Source,
