@@ -252,15 +252,15 @@ public static class Gemm
                             int rows = Math.Min(mr, m - i0);
                             float* ap = pa + (long)i0 * rs + (long)p0 * cs;
                             float* cp = pc + (long)i0 * ldc + j0;
-                            if (w == pw)
+                            if (w == pw || mr == 8)
                             {
-                                Kernel(width, pw, ap, rs, cs, rows, bp, kb, fromC ? cp : bb, fromC ? ldc : 0, cp, ldc, relu && last);
+                                Kernel(width, pw, ap, rs, cs, rows, bp, kb, fromC ? cp : bb, fromC ? ldc : 0, cp, ldc, relu && last, w);
                                 continue;
                             }
                             if (fromC)
                                 for (int r = 0; r < rows; r++)
                                     for (int j = 0; j < w; j++) pt[r * pw + j] = cp[(long)r * ldc + j];
-                            Kernel(width, pw, ap, rs, cs, rows, bp, kb, fromC ? pt : bb, fromC ? pw : 0, pt, pw, relu && last);
+                            Kernel(width, pw, ap, rs, cs, rows, bp, kb, fromC ? pt : bb, fromC ? pw : 0, pt, pw, relu && last, pw);
                             for (int r = 0; r < rows; r++)
                                 for (int j = 0; j < w; j++) cp[(long)r * ldc + j] = pt[r * pw + j];
                         }
@@ -274,11 +274,13 @@ public static class Gemm
         }
     }
 
+    /// <summary>Runs the path's kernel for a panel of width pw of which the first w columns are in C (w &lt; pw only for the
+    /// masked 8x16 kernel; the others then write a staging tile).</summary>
     private static unsafe void Kernel(SimdWidth width, int pw, float* a, int rs, int cs, int rows, float* b, int kc, float* init, int ldi,
-        float* c, int ldc, bool relu)
+        float* c, int ldc, bool relu, int w)
     {
         if (width == SimdWidth.Avx2) GemmKernels.K6x16(a, rs, cs, rows, b, kc, init, ldi, c, ldc, relu);
         else if (pw == 32) GemmKernels.K6x32(a, rs, cs, rows, b, kc, init, ldi, c, ldc, relu);
-        else GemmKernels.K8x16(a, rs, cs, rows, b, kc, init, ldi, c, ldc, relu);
+        else GemmKernels.K8x16(a, rs, cs, rows, b, kc, init, ldi, c, ldc, relu, w);
     }
 }

@@ -102,22 +102,25 @@ internal static unsafe class GemmKernels
     }
 
     /// <summary>8 rows x 16 columns, one Vector512 per row (AVX-512F): the narrow panels (16 filters, the last 16 columns),
-    /// where 6x32 would compute half zeros; eight independent accumulators cover the FMA latency.</summary>
+    /// where 6x32 would compute half zeros; eight independent accumulators cover the FMA latency. With w &lt; 16 only the
+    /// first w columns of C are read and written (masked loads and stores), so narrow outputs need no staging tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void K8x16(float* a, int rs, int cs, int rows, float* b, int kc, float* init, int ldi, float* c, int ldc, bool relu)
+    public static void K8x16(float* a, int rs, int cs, int rows, float* b, int kc, float* init, int ldi, float* c, int ldc, bool relu, int w)
     {
+        var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(w)).AsSingle();
+        bool partial = w < 16;
         Vector512<float> c0, c1, c2, c3, c4, c5, c6, c7;
         if (init is null) c0 = c1 = c2 = c3 = c4 = c5 = c6 = c7 = Vector512<float>.Zero;
         else
         {
-            c0 = Avx512F.LoadVector512(init);
-            c1 = Avx512F.LoadVector512(init + Row(1, rows) * ldi);
-            c2 = Avx512F.LoadVector512(init + Row(2, rows) * ldi);
-            c3 = Avx512F.LoadVector512(init + Row(3, rows) * ldi);
-            c4 = Avx512F.LoadVector512(init + Row(4, rows) * ldi);
-            c5 = Avx512F.LoadVector512(init + Row(5, rows) * ldi);
-            c6 = Avx512F.LoadVector512(init + Row(6, rows) * ldi);
-            c7 = Avx512F.LoadVector512(init + Row(7, rows) * ldi);
+            c0 = Load(init, mask, partial);
+            c1 = Load(init + Row(1, rows) * ldi, mask, partial);
+            c2 = Load(init + Row(2, rows) * ldi, mask, partial);
+            c3 = Load(init + Row(3, rows) * ldi, mask, partial);
+            c4 = Load(init + Row(4, rows) * ldi, mask, partial);
+            c5 = Load(init + Row(5, rows) * ldi, mask, partial);
+            c6 = Load(init + Row(6, rows) * ldi, mask, partial);
+            c7 = Load(init + Row(7, rows) * ldi, mask, partial);
         }
         float* a0 = a, a1 = a + Row(1, rows) * rs, a2 = a + Row(2, rows) * rs, a3 = a + Row(3, rows) * rs;
         float* a4 = a + Row(4, rows) * rs, a5 = a + Row(5, rows) * rs, a6 = a + Row(6, rows) * rs, a7 = a + Row(7, rows) * rs;
@@ -135,14 +138,26 @@ internal static unsafe class GemmKernels
             c6 = Avx512F.FusedMultiplyAdd(Vector512.Create(a6[p]), b0, c6);
             c7 = Avx512F.FusedMultiplyAdd(Vector512.Create(a7[p]), b0, c7);
         }
-        Store(c, c0, relu); c += ldc;
-        if (rows > 1) Store(c, c1, relu); c += ldc;
-        if (rows > 2) Store(c, c2, relu); c += ldc;
-        if (rows > 3) Store(c, c3, relu); c += ldc;
-        if (rows > 4) Store(c, c4, relu); c += ldc;
-        if (rows > 5) Store(c, c5, relu); c += ldc;
-        if (rows > 6) Store(c, c6, relu); c += ldc;
-        if (rows > 7) Store(c, c7, relu);
+        Store(c, c0, relu, mask, partial); c += ldc;
+        if (rows > 1) Store(c, c1, relu, mask, partial); c += ldc;
+        if (rows > 2) Store(c, c2, relu, mask, partial); c += ldc;
+        if (rows > 3) Store(c, c3, relu, mask, partial); c += ldc;
+        if (rows > 4) Store(c, c4, relu, mask, partial); c += ldc;
+        if (rows > 5) Store(c, c5, relu, mask, partial); c += ldc;
+        if (rows > 6) Store(c, c6, relu, mask, partial); c += ldc;
+        if (rows > 7) Store(c, c7, relu, mask, partial);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Load(float* p, Vector512<float> mask, bool partial) =>
+        partial ? Avx512F.MaskLoad(p, mask, Vector512<float>.Zero) : Avx512F.LoadVector512(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(float* c, Vector512<float> v, bool relu, Vector512<float> mask, bool partial)
+    {
+        if (relu) v = Avx512F.Max(v, Vector512<float>.Zero);
+        if (partial) Avx512F.MaskStore(c, mask, v);
+        else Avx512F.Store(c, v);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -172,10 +187,4 @@ internal static unsafe class GemmKernels
         Avx512F.Store(c + 16, v1);
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(float* c, Vector512<float> v, bool relu)
-    {
-        if (relu) v = Avx512F.Max(v, Vector512<float>.Zero);
-        Avx512F.Store(c, v);
-    }
 }

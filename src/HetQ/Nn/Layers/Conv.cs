@@ -99,32 +99,47 @@ public sealed class Conv : UnaryLayer
 
     /// <summary>cols[row, (ky, kx, c)] = x[b, iy, ix, c] (zero outside the input): one copy per kernel row where the
     /// window lies inside the input (KW·C contiguous floats), element-wise at the borders.</summary>
-    internal static void Im2Col(ReadOnlySpan<float> x, int n, int c, ConvGeometry g, Span<float> cols)
+    internal static unsafe void Im2Col(ReadOnlySpan<float> x, int n, int c, ConvGeometry g, Span<float> cols)
     {
         int patch = g.KH * g.KW * c, run = g.KW * c;
-        int row = 0;
-        for (int b = 0; b < n; b++)
-            for (int oy = 0; oy < g.OutH; oy++)
-                for (int ox = 0; ox < g.OutW; ox++, row++)
-                {
-                    var dst = cols.Slice(row * patch, patch);
-                    int ix0 = ox * g.SW - g.PadLeft;
-                    bool inside = ix0 >= 0 && ix0 + g.KW <= g.InW;
-                    for (int ky = 0; ky < g.KH; ky++)
+        if (cols.Length < (long)n * g.OutH * g.OutW * patch || x.Length < (long)n * g.InH * g.InW * c)
+            throw new ArgumentException("im2col: buffers too short for the geometry");
+        fixed (float* px = x, pcols = cols)
+        {
+            float* dst = pcols;
+            for (int b = 0; b < n; b++)
+                for (int oy = 0; oy < g.OutH; oy++)
+                    for (int ox = 0; ox < g.OutW; ox++, dst += patch)
                     {
-                        int iy = oy * g.SH + ky - g.PadTop;
-                        var d = dst.Slice(ky * run, run);
-                        if (iy < 0 || iy >= g.InH) d.Clear();
-                        else if (inside) x.Slice(((b * g.InH + iy) * g.InW + ix0) * c, run).CopyTo(d);
-                        else
-                            for (int kx = 0; kx < g.KW; kx++)
-                            {
-                                int ix = ix0 + kx;
-                                if (ix < 0 || ix >= g.InW) d.Slice(kx * c, c).Clear();
-                                else x.Slice(((b * g.InH + iy) * g.InW + ix) * c, c).CopyTo(d.Slice(kx * c, c));
-                            }
+                        int ix0 = ox * g.SW - g.PadLeft;
+                        bool inside = ix0 >= 0 && ix0 + g.KW <= g.InW;
+                        for (int ky = 0; ky < g.KH; ky++)
+                        {
+                            int iy = oy * g.SH + ky - g.PadTop;
+                            float* d = dst + ky * run;
+                            if (iy < 0 || iy >= g.InH) new Span<float>(d, run).Clear();
+                            else if (inside) Copy(px + ((long)(b * g.InH + iy) * g.InW + ix0) * c, d, run);
+                            else
+                                for (int kx = 0; kx < g.KW; kx++)
+                                {
+                                    int ix = ix0 + kx;
+                                    if (ix < 0 || ix >= g.InW) new Span<float>(d + kx * c, c).Clear();
+                                    else Copy(px + ((long)(b * g.InH + iy) * g.InW + ix) * c, d + kx * c, c);
+                                }
+                        }
                     }
-                }
+        }
+    }
+
+    /// <summary>A short copy (a kernel row of one or a few channels) without the call overhead of a span copy.</summary>
+    private static unsafe void Copy(float* src, float* dst, int count)
+    {
+        if (count > 16)
+        {
+            Buffer.MemoryCopy(src, dst, count * sizeof(float), count * sizeof(float));
+            return;
+        }
+        for (int i = 0; i < count; i++) dst[i] = src[i];
     }
 
     /// <summary>The adjoint of <see cref="Im2Col"/>: x[b, iy, ix, c] += cols[row, (ky, kx, c)], in the same fixed order.</summary>
