@@ -137,7 +137,9 @@ public static class Freezer
             case Dropout:
                 return (null, null);
             case ActivationLayer { Activation.Kind: ActivationKind.Softmax or ActivationKind.Sigmoid } a when isLast && a.OutputQuantizer is null:
-                notes.Add($"'{layer.Name}' ({a.Activation.Name}) at the output is left out: the graph outputs its input, the logits (the argmax is the same)");
+                notes.Add(a.Activation.Kind == ActivationKind.Softmax
+                    ? $"'{layer.Name}' (softmax) at the output is left out: the graph outputs its input, the logits (the argmax is the same)"
+                    : $"'{layer.Name}' (sigmoid) at the output is left out: the graph outputs its input, the logit (scored as logit > 0, the same decision as sigmoid > 0.5)");
                 return (null, null);
             case Dense d:
             {

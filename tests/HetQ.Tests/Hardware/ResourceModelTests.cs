@@ -3,7 +3,6 @@ using HetQ.Graph;
 using HetQ.Hardware;
 using HetQ.Nn;
 using HetQ.Tests.Cli;
-using Xunit.Abstractions;
 
 namespace HetQ.Tests.Hardware;
 
@@ -107,11 +106,7 @@ public class ResourceModelTests(ITestOutputHelper output)
     [Trait("Category", "Slow")]
     public async Task The_estimate_of_the_small_CNN_is_within_25_percent_of_Yosys()
     {
-        if (ToolRunner.Find("yosys") is null)
-        {
-            output.WriteLine("skipped: yosys not found on PATH (Debian: apt-get install yosys)");
-            return;
-        }
+        Requires.Tool("yosys", "yosys");
         using var dir = new TempDir();
         var g = TestDesigns.Conv();
         var design = VerilogWriter.Write(g, new HardwareOptions());
