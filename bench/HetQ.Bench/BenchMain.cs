@@ -26,11 +26,24 @@ internal static class BenchMain
                 Profile.Run(new[] { 16, 64, 32, 32, 5 }, 512);
                 Profile.Run(new[] { 784, 64, 32, 32, 10 }, 512, 100);
                 return 0;
+            case "profile-cnn":
+                ProfileLayers.Run("Fashion CNN", CnnWorkloads.FashionCnn(), 64, 20);
+                ProfileLayers.Run("small CNN", CnnWorkloads.SmallCnn(), 64, 20);
+                return 0;
             case "train-speed":
             {
-                string[] workloads = Value(args, "--workload") is { } w && w != "all" ? new[] { w } : new[] { "a", "b" };
+                string[] workloads = Value(args, "--workload") is { } w && w != "all" ? w.Split(',') : new[] { "a", "b", "c", "d" };
+                if (workloads.FirstOrDefault(x => x is not ("a" or "b" or "c" or "d")) is { } bad)
+                {
+                    Console.Error.WriteLine($"--workload: unknown workload '{bad}' (a, b, c, d or all)");
+                    return 2;
+                }
                 string[] variants = Value(args, "--variant") is { } v && v != "all" ? new[] { v } : new[] { "float", "qat" };
-                return TrainSpeed.Run(workloads, variants, epochs, !args.Contains("--no-peer"), RepoRoot());
+                int threads = Value(args, "--threads") is { } t ? int.Parse(t, System.Globalization.CultureInfo.InvariantCulture) : Environment.ProcessorCount;
+                int rounds = Value(args, "--rounds") is { } r ? int.Parse(r, System.Globalization.CultureInfo.InvariantCulture) : 3;
+                int samples = Value(args, "--cnn-samples") is { } n ? int.Parse(n, System.Globalization.CultureInfo.InvariantCulture) : 60000;
+                var o = new TrainSpeed.Options(workloads, variants, epochs, rounds, threads, samples, !args.Contains("--no-peer"));
+                return TrainSpeed.Run(o, RepoRoot());
             }
             case "resources-time":
                 foreach (var dir in args.Skip(1)) ResourceBench.TimeModel(dir);
@@ -55,7 +68,9 @@ internal static class BenchMain
                 return PnrCalibrate.Run(RepoRoot(), families, timeout, args.Contains("--reuse"), only, string.Join(" ", args)).GetAwaiter().GetResult();
             }
             default:
-                Console.Error.WriteLine("usage: HetQ.Bench train-speed [--workload a|b|all] [--variant float|qat|all] [--epochs N] [--no-peer] | profile\n"
+                Console.Error.WriteLine("usage: HetQ.Bench train-speed [--workload a|b|c|d|all (comma list)] [--variant float|qat|all] [--epochs N]\n"
+                    + "      [--rounds R] [--threads T] [--cnn-samples N] [--no-peer]   (c: Fashion CNN, d: small CNN; R alternating rounds, medians)\n"
+                    + "  | gemm | profile | profile-cnn\n"
                     + "  | hw-gen [--model DIR] [--out DIR] [--repeat N] | hw-scale [--repeat N]\n"
                     + "  | resources-calibrate [--target xilinx|ecp5|ice40|all] [--work DIR] [--timeout S] [--fresh]\n"
                     + "  | resources-error [--target ...] [--model DIR]... [--work DIR] [--timeout S] [--fresh]\n"

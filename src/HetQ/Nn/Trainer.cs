@@ -8,8 +8,8 @@ namespace HetQ.Nn;
 /// <see cref="MinDelta"/> for <see cref="Patience"/> epochs; optionally restore the best weights.</summary>
 public sealed record EarlyStopping(string Monitor = "val_accuracy", int Patience = 5, double MinDelta = 0, bool RestoreBest = true);
 
-/// <summary>How to train: epochs, batch size, seed, worker threads, clipping, schedule, early stopping.</summary>
-public sealed record TrainOptions(int Epochs, int BatchSize, int Seed = 42, int Threads = 2, double? ClipNorm = null,
+/// <summary>How to train: epochs, batch size, seed, worker threads (0: one per core), clipping, schedule, early stopping.</summary>
+public sealed record TrainOptions(int Epochs, int BatchSize, int Seed = 42, int Threads = 0, double? ClipNorm = null,
     double? ClipValue = null, Schedule? Schedule = null, EarlyStopping? EarlyStopping = null);
 
 /// <summary>Metrics of one epoch.</summary>
@@ -19,9 +19,10 @@ public sealed record EpochResult(int Epoch, int Epochs, double Loss, double Accu
 /// <summary>What a training run did.</summary>
 public sealed record TrainHistory(IReadOnlyList<EpochResult> Epochs, int BestEpoch, bool StoppedEarly, double Seconds);
 
-/// <summary>Mini-batch training with data-parallel worker threads: each worker runs forward and backward
-/// on its share of every batch on a replica with shared weights, the gradients are summed in a fixed order
-/// (so a seed gives an identical run), then one optimizer step. Batch-norm statistics are per worker share.</summary>
+/// <summary>Mini-batch training with data-parallel worker threads (any number; by default one per core): each worker runs
+/// forward and backward on its share of every batch on a replica with shared weights, the gradients are summed in worker
+/// order (so a seed and a thread count give an identical run), then one optimizer step. Batch-norm statistics are per
+/// worker share.</summary>
 public sealed class Trainer : IDisposable
 {
     private readonly Model _model;
@@ -31,12 +32,13 @@ public sealed class Trainer : IDisposable
     private readonly Model[] _replicas;
     private readonly Worker[] _workers;
     private readonly IReadOnlyList<Parameter>[] _params;
-    private readonly Thread? _thread;
+    private readonly Thread[] _threads;
     // Spin briefly, then block: a batch takes well under a millisecond, so a wake-up through the kernel would cost a noticeable share.
-    private readonly ManualResetEventSlim _start = new(false, 2000), _done = new(false, 2000);
+    private readonly ManualResetEventSlim[] _start;
+    private readonly CountdownEvent _done;
     private volatile bool _stopping;
     private Action<int>? _job;
-    private Exception? _workerError;
+    private readonly Exception?[] _workerErrors;
 
     public Action<EpochResult>? OnEpoch { get; set; }
 
@@ -54,18 +56,22 @@ public sealed class Trainer : IDisposable
         _loss = loss;
         _optimizer = optimizer;
         _o = options;
-        int threads = Math.Clamp(options.Threads, 1, 2);
+        if (options.Threads < 0) throw new HetQException($"threads must be positive (or 0 for one per core), given {options.Threads}");
+        int threads = options.Threads == 0 ? Environment.ProcessorCount : options.Threads;
         _replicas = new Model[threads];
         _replicas[0] = model;
         for (int i = 1; i < threads; i++) _replicas[i] = model.CloneForWorker();
         _params = _replicas.Select(r => r.Parameters).ToArray();
         _workers = _replicas.Select(r => new Worker(r)).ToArray();
-        if (threads > 1)
-        {
-            _thread = new Thread(WorkerLoop) { IsBackground = true, Name = "hetq-trainer-1" };
-            _thread.Start();
-        }
+        _workerErrors = new Exception?[threads];
+        _start = Enumerable.Range(0, threads).Select(_ => new ManualResetEventSlim(false, 2000)).ToArray();
+        _done = new CountdownEvent(1);
+        _threads = Enumerable.Range(1, threads - 1).Select(w => new Thread(() => WorkerLoop(w)) { IsBackground = true, Name = $"hetq-trainer-{w}" }).ToArray();
+        foreach (var t in _threads) t.Start();
     }
+
+    /// <summary>The number of data-parallel workers (threads) this trainer runs.</summary>
+    public int Threads => _workers.Length;
 
     private sealed class Worker(Model model)
     {
@@ -88,40 +94,46 @@ public sealed class Trainer : IDisposable
         }
     }
 
-    private void WorkerLoop()
+    private void WorkerLoop(int w)
     {
         while (true)
         {
-            _start.Wait();
-            _start.Reset();
+            _start[w].Wait();
+            _start[w].Reset();
             if (_stopping) return;
             try
             {
-                _job!(1);
+                _job!(w);
             }
             catch (Exception e)
             {
-                _workerError = e;
+                _workerErrors[w] = e;
             }
-            _done.Set();
+            _done.Signal();
         }
     }
 
     /// <summary>Runs job(w) for every worker w in parallel and waits for all.</summary>
     private void RunOnWorkers(Action<int> job)
     {
-        if (_thread is null)
+        if (_threads.Length == 0)
         {
             job(0);
             return;
         }
         _job = job;
-        _workerError = null;
-        _start.Set();
-        job(0);
-        _done.Wait();
-        _done.Reset();
-        if (_workerError is not null) throw new InvalidOperationException("worker thread failed", _workerError);
+        Array.Clear(_workerErrors);
+        _done.Reset(_threads.Length);
+        for (int w = 1; w < _start.Length; w++) _start[w].Set();
+        try
+        {
+            job(0);
+        }
+        finally
+        {
+            _done.Wait();
+        }
+        if (_workerErrors.FirstOrDefault(e => e is not null) is { } error) throw new InvalidOperationException("worker thread failed", error);
     }
 
     private static (int Lo, int Hi) Share(int n, int w, int workers)
@@ -349,13 +361,10 @@ public sealed class Trainer : IDisposable
 
     public void Dispose()
     {
-        if (_thread is not null)
-        {
-            _stopping = true;
-            _start.Set();
-            _thread.Join();
-        }
-        _start.Dispose();
+        _stopping = true;
+        for (int w = 1; w < _start.Length; w++) _start[w].Set();
+        foreach (var t in _threads) t.Join();
+        foreach (var e in _start) e.Dispose();
         _done.Dispose();
     }
 }

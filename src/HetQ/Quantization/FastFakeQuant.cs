@@ -41,18 +41,35 @@ public sealed class FastFakeQuant
         }
     }
 
-    public void Forward(ReadOnlySpan<float> x, Span<float> y)
+    public void Forward(ReadOnlySpan<float> x, Span<float> y) => Forward(Numerics.Gemm.Width, x, y);
+
+    /// <summary><see cref="Forward(ReadOnlySpan{float}, Span{float})"/> with the given vector width: every width gives the
+    /// same bits (a power-of-two scale, round half to even, clamp and a power-of-two scale are exact per element).</summary>
+    internal void Forward(Numerics.SimdWidth width, ReadOnlySpan<float> x, Span<float> y)
     {
         if (y.Length < x.Length) throw new ArgumentException("output shorter than input", nameof(y));
         int i = 0;
-        if (Vector256.IsHardwareAccelerated)
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref float yr = ref MemoryMarshal.GetReference(y);
+        if (width == Numerics.SimdWidth.Avx512 && Vector512.IsHardwareAccelerated)
+        {
+            var scale = Vector512.Create(_scale);
+            var inv = Vector512.Create(_inv * _alpha);
+            var lo = Vector512.Create(_lo);
+            var hi = Vector512.Create(_hi);
+            for (; i + 16 <= x.Length; i += 16)
+            {
+                var v = Vector512.LoadUnsafe(ref xr, (nuint)i) * scale;
+                v = Vector512.Min(Vector512.Max(Vector512.Round(v), lo), hi);
+                (v * inv).StoreUnsafe(ref yr, (nuint)i);
+            }
+        }
+        if (width != Numerics.SimdWidth.Scalar && Vector256.IsHardwareAccelerated)
         {
             var scale = Vector256.Create(_scale);
             var inv = Vector256.Create(_inv * _alpha);
             var lo = Vector256.Create(_lo);
             var hi = Vector256.Create(_hi);
-            ref float xr = ref MemoryMarshal.GetReference(x);
-            ref float yr = ref MemoryMarshal.GetReference(y);
             for (; i + 8 <= x.Length; i += 8)
             {
                 var v = Vector256.LoadUnsafe(ref xr, (nuint)i) * scale;
@@ -71,7 +88,10 @@ public sealed class FastFakeQuant
     }
 
     /// <summary>The straight-through estimator: identity, or for relu quantizers 1 on (0, clip] and 0 elsewhere.</summary>
-    public void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> gradOut, Span<float> gradIn)
+    public void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> gradOut, Span<float> gradIn) =>
+        Backward(Numerics.Gemm.Width, x, gradOut, gradIn);
+
+    internal void Backward(Numerics.SimdWidth width, ReadOnlySpan<float> x, ReadOnlySpan<float> gradOut, Span<float> gradIn)
     {
         if (!_reluGradient)
         {
@@ -79,7 +99,20 @@ public sealed class FastFakeQuant
             return;
         }
         int i = 0;
-        if (Vector256.IsHardwareAccelerated)
+        if (width == Numerics.SimdWidth.Avx512 && Vector512.IsHardwareAccelerated)
+        {
+            var clip = Vector512.Create(_clip);
+            ref float xr = ref MemoryMarshal.GetReference(x);
+            ref float gr = ref MemoryMarshal.GetReference(gradOut);
+            ref float ir = ref MemoryMarshal.GetReference(gradIn);
+            for (; i + 16 <= x.Length; i += 16)
+            {
+                var xv = Vector512.LoadUnsafe(ref xr, (nuint)i);
+                var mask = Vector512.GreaterThan(xv, Vector512<float>.Zero) & Vector512.LessThanOrEqual(xv, clip);
+                (Vector512.LoadUnsafe(ref gr, (nuint)i) & mask).StoreUnsafe(ref ir, (nuint)i);
+            }
+        }
+        if (width != Numerics.SimdWidth.Scalar && Vector256.IsHardwareAccelerated)
         {
             var clip = Vector256.Create(_clip);
             for (; i + 8 <= x.Length; i += 8)

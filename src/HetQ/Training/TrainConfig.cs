@@ -26,7 +26,7 @@ public sealed record TrainConfig
     public double? ClipNorm { get; init; }
     public double? ClipValue { get; init; }
     public EarlyStopping? EarlyStopping { get; init; }
-    public int Threads { get; init; } = 2;
+    public int Threads { get; init; } = Environment.ProcessorCount;
     public required string Output { get; init; }
     public string? CheckpointDirectory { get; init; }
     /// <summary>The "quantization" section as written (saved with the model).</summary>
@@ -85,7 +85,7 @@ public sealed record TrainConfig
             es = new EarlyStopping(monitor, e.IntIn("patience", 5, 0, 1_000_000), e.DoubleIn("min_delta", 0, 0, 1e6), e.Bool("restore_best", true));
             e.RejectUnknown();
         }
-        int epochs = s.Int("epochs", 10), batch = s.Int("batch_size", 128), threads = s.Int("threads", 2);
+        int epochs = s.Int("epochs", 10), batch = s.Int("batch_size", 128), threads = s.Int("threads", Environment.ProcessorCount);
         if (epochs is <= 0 or > 1_000_000) throw s.Error("epochs", $"must be 1 to 1000000, given {epochs}");
         if (batch is <= 0 or > 1 << 20) throw s.Error("batch_size", $"must be 1 to 1048576, given {batch}");
         if (inputShape is not null) LayerConfig.CheckShape(model, "input_shape", inputShape);
@@ -93,7 +93,8 @@ public sealed record TrainConfig
         if (output is not null) Files.SafeOutput.CheckDirectory(output, Files.ArtefactKind.Model, $"{s.Source}: output");
         if (checkpoint is not null) Files.SafeOutput.CheckDirectory(checkpoint, Files.ArtefactKind.Model, $"{s.Source}: checkpoint_dir");
         Names.CheckText(name, () => s.Error("name", "must be printable text without control characters, at most 128 characters"));
-        if (threads is < 1 or > 2) throw s.Error("threads", $"must be 1 or 2, given {threads}");
+        if (threads < 1 || threads > Environment.ProcessorCount)
+            throw s.Error("threads", $"must be 1 to {Environment.ProcessorCount} (this machine's cores), given {threads}");
         var cfg = new TrainConfig
         {
             Source = s.Source,

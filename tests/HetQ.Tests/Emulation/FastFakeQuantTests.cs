@@ -40,6 +40,40 @@ public class FastFakeQuantTests
     }
 
     [Theory]
+    [InlineData("quantized_bits(6,0,alpha=1)")]
+    [InlineData("quantized_relu(6)")]
+    [InlineData("ap_fixed<8,2,RND_CONV,SAT_SYM>")]
+    public void The_Vector512_Vector256_and_scalar_paths_give_the_same_bits(string spec)
+    {
+        var fast = FastFakeQuant.TryCreate(QuantizerParser.Parse(spec))!;
+        var r = new Random(7);
+        var x = new float[4099];
+        for (int i = 0; i < x.Length; i++)
+            x[i] = i % 5 == 0 ? (float)(r.NextDouble() * 8 - 4) : (float)((r.Next(-4096, 4096) + (i % 2 == 0 ? 0.5 : 0)) / 512.0);
+        x[3] = float.NaN;
+        x[17] = float.PositiveInfinity;
+        x[40] = -0f;
+        var widths = new[] { HetQ.Numerics.SimdWidth.Scalar, HetQ.Numerics.SimdWidth.Avx2, HetQ.Numerics.SimdWidth.Avx512 };
+        var outputs = widths.Select(w =>
+        {
+            var y = new float[x.Length];
+            fast.Forward(w, x, y);
+            return y.Select(BitConverter.SingleToInt32Bits).ToArray();
+        }).ToArray();
+        Assert.Equal(outputs[0], outputs[1]);
+        Assert.Equal(outputs[0], outputs[2]);
+        var g = x.Select((_, i) => (float)(i % 9 - 4)).ToArray();
+        var grads = widths.Select(w =>
+        {
+            var gi = new float[x.Length];
+            fast.Backward(w, x, g, gi);
+            return gi.Select(BitConverter.SingleToInt32Bits).ToArray();
+        }).ToArray();
+        Assert.Equal(grads[0], grads[1]);
+        Assert.Equal(grads[0], grads[2]);
+    }
+
+    [Theory]
     [InlineData("quantized_bits(4,0,alpha=\"auto\")")]
     [InlineData("ternary()")]
     [InlineData("quantized_po2(4,1)")]

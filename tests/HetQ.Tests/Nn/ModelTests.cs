@@ -70,6 +70,8 @@ public class ModelTests
     [Theory]
     [InlineData(1)]
     [InlineData(2)]
+    [InlineData(3)]
+    [InlineData(5)]
     public void A_fixed_seed_gives_an_identical_run(int threads)
     {
         float[][] Train()
@@ -99,8 +101,21 @@ public class ModelTests
             return model.Parameters.SelectMany(p => p.Value).ToArray();
         }
         var one = Run(1);
-        var two = Run(2);
-        for (int i = 0; i < one.Length; i++) Assert.True(Math.Abs(one[i] - two[i]) < 1e-6, $"weight {i}: {one[i]} vs {two[i]}");
+        foreach (int threads in new[] { 2, 3, 4 })
+        {
+            var more = Run(threads);
+            for (int i = 0; i < one.Length; i++) Assert.True(Math.Abs(one[i] - more[i]) < 1e-6, $"{threads} threads, weight {i}: {one[i]} vs {more[i]}");
+        }
+    }
+
+    [Fact]
+    public void The_default_thread_count_is_one_per_core_and_a_negative_one_is_refused()
+    {
+        var model = Model.Build(new[] { 4 }, new List<(Layer, string[]?)> { (new Dense(2), null) }, 1);
+        using (var t = new Trainer(model, new SoftmaxCrossEntropy(0), new Sgd(0.1), new TrainOptions(1, 8)))
+            Assert.Equal(Environment.ProcessorCount, t.Threads);
+        var e = Assert.Throws<HetQException>(() => new Trainer(model, new SoftmaxCrossEntropy(0), new Sgd(0.1), new TrainOptions(1, 8, Threads: -1)));
+        Assert.Contains("threads", e.Message);
     }
 
     [Fact]

@@ -44,6 +44,17 @@ public class TrainJobTests
     }
 
     [Fact]
+    public void Threads_default_to_the_cores_and_more_than_the_cores_are_refused()
+    {
+        using var dir = new TempDir();
+        Assert.Equal(Environment.ProcessorCount, TrainConfig.Load(dir.Write("ok.json", DigitsConfig)).Threads);
+        string text = DigitsConfig.Replace("\"epochs\": 15", $"\"epochs\": 15, \"threads\": {Environment.ProcessorCount + 1}");
+        var e = Assert.Throws<HetQException>(() => TrainConfig.Load(dir.Write("bad.json", text)));
+        Assert.Contains("threads", e.Message);
+        Assert.Contains($"1 to {Environment.ProcessorCount}", e.Message);
+    }
+
+    [Fact]
     public void Invalid_JSON_reports_the_line()
     {
         using var dir = new TempDir();

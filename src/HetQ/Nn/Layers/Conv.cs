@@ -97,48 +97,80 @@ public sealed class Conv : UnaryLayer
         return gx;
     }
 
-    internal static void Im2Col(ReadOnlySpan<float> x, int n, int c, ConvGeometry g, Span<float> cols)
+    /// <summary>cols[row, (ky, kx, c)] = x[b, iy, ix, c] (zero outside the input): one copy per kernel row where the
+    /// window lies inside the input (KW·C contiguous floats), element-wise at the borders.</summary>
+    internal static unsafe void Im2Col(ReadOnlySpan<float> x, int n, int c, ConvGeometry g, Span<float> cols)
     {
-        int patch = g.KH * g.KW * c;
-        int row = 0;
-        for (int b = 0; b < n; b++)
-            for (int oy = 0; oy < g.OutH; oy++)
-                for (int ox = 0; ox < g.OutW; ox++, row++)
-                {
-                    var dst = cols.Slice(row * patch, patch);
-                    int o = 0;
-                    for (int ky = 0; ky < g.KH; ky++)
+        int patch = g.KH * g.KW * c, run = g.KW * c;
+        if (cols.Length < (long)n * g.OutH * g.OutW * patch || x.Length < (long)n * g.InH * g.InW * c)
+            throw new ArgumentException("im2col: buffers too short for the geometry");
+        fixed (float* px = x, pcols = cols)
+        {
+            float* dst = pcols;
+            for (int b = 0; b < n; b++)
+                for (int oy = 0; oy < g.OutH; oy++)
+                    for (int ox = 0; ox < g.OutW; ox++, dst += patch)
                     {
-                        int iy = oy * g.SH + ky - g.PadTop;
-                        for (int kx = 0; kx < g.KW; kx++, o += c)
+                        int ix0 = ox * g.SW - g.PadLeft;
+                        bool inside = ix0 >= 0 && ix0 + g.KW <= g.InW;
+                        for (int ky = 0; ky < g.KH; ky++)
                         {
-                            int ix = ox * g.SW + kx - g.PadLeft;
-                            if (iy < 0 || iy >= g.InH || ix < 0 || ix >= g.InW) dst.Slice(o, c).Clear();
-                            else x.Slice(((b * g.InH + iy) * g.InW + ix) * c, c).CopyTo(dst.Slice(o, c));
+                            int iy = oy * g.SH + ky - g.PadTop;
+                            float* d = dst + ky * run;
+                            if (iy < 0 || iy >= g.InH) new Span<float>(d, run).Clear();
+                            else if (inside) Copy(px + ((long)(b * g.InH + iy) * g.InW + ix0) * c, d, run);
+                            else
+                                for (int kx = 0; kx < g.KW; kx++)
+                                {
+                                    int ix = ix0 + kx;
+                                    if (ix < 0 || ix >= g.InW) new Span<float>(d + kx * c, c).Clear();
+                                    else Copy(px + ((long)(b * g.InH + iy) * g.InW + ix) * c, d + kx * c, c);
+                                }
                         }
                     }
-                }
+        }
     }
 
+    /// <summary>A short copy (a kernel row of one or a few channels) without the call overhead of a span copy.</summary>
+    private static unsafe void Copy(float* src, float* dst, int count)
+    {
+        if (count > 16)
+        {
+            Buffer.MemoryCopy(src, dst, count * sizeof(float), count * sizeof(float));
+            return;
+        }
+        for (int i = 0; i < count; i++) dst[i] = src[i];
+    }
+
+    /// <summary>The adjoint of <see cref="Im2Col"/>: x[b, iy, ix, c] += cols[row, (ky, kx, c)], in the same fixed order.</summary>
     internal static void Col2Im(ReadOnlySpan<float> cols, int n, int c, ConvGeometry g, Span<float> x)
     {
-        int patch = g.KH * g.KW * c;
+        int patch = g.KH * g.KW * c, run = g.KW * c;
         int row = 0;
         for (int b = 0; b < n; b++)
             for (int oy = 0; oy < g.OutH; oy++)
                 for (int ox = 0; ox < g.OutW; ox++, row++)
                 {
                     var src = cols.Slice(row * patch, patch);
-                    int o = 0;
+                    int ix0 = ox * g.SW - g.PadLeft;
+                    bool inside = ix0 >= 0 && ix0 + g.KW <= g.InW;
                     for (int ky = 0; ky < g.KH; ky++)
                     {
                         int iy = oy * g.SH + ky - g.PadTop;
-                        for (int kx = 0; kx < g.KW; kx++, o += c)
+                        if (iy < 0 || iy >= g.InH) continue;
+                        var s = src.Slice(ky * run, run);
+                        if (inside)
                         {
-                            int ix = ox * g.SW + kx - g.PadLeft;
-                            if (iy < 0 || iy >= g.InH || ix < 0 || ix >= g.InW) continue;
+                            var d = x.Slice(((b * g.InH + iy) * g.InW + ix0) * c, run);
+                            TensorPrimitives.Add(d, s, d);
+                            continue;
+                        }
+                        for (int kx = 0; kx < g.KW; kx++)
+                        {
+                            int ix = ix0 + kx;
+                            if (ix < 0 || ix >= g.InW) continue;
                             var d = x.Slice(((b * g.InH + iy) * g.InW + ix) * c, c);
-                            TensorPrimitives.Add(d, src.Slice(o, c), d);
+                            TensorPrimitives.Add(d, s.Slice(kx * c, c), d);
                         }
                     }
                 }

@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using System.Text.Json;
 using HetQ.Numerics;
 
@@ -40,10 +41,63 @@ public sealed class Pool : UnaryLayer
     protected override Tensor Forward(Tensor x, ForwardContext ctx)
     {
         int n = x.Shape[0], c = x.Shape[^1];
-        var g = Geometry;
         var y = Ensure(ref _y, n, OutputShape);
         if (IsMax && _argmax.Length != y.Length) _argmax = new int[y.Length];
-        float[] xd = x.Data, yd = y.Data;
+        if (IsMax) MaxForward(x.Data, y.Data, n, c);
+        else AverageForward(x.Data, y.Data, n, c);
+        return y;
+    }
+
+    /// <summary>Max over each window, per channel, with the index of the first maximal input (in window scan order) kept
+    /// for the backward pass; eight channels at a time.</summary>
+    private void MaxForward(float[] xd, float[] yd, int n, int c)
+    {
+        var g = Geometry;
+        var lanes = Vector256.Create(0, 1, 2, 3, 4, 5, 6, 7);
+        for (int b = 0; b < n; b++)
+            for (int oy = 0; oy < g.OutH; oy++)
+                for (int ox = 0; ox < g.OutW; ox++)
+                {
+                    int yo = ((b * g.OutH + oy) * g.OutW + ox) * c;
+                    int y0 = Math.Max(0, oy * g.SH - g.PadTop), y1 = Math.Min(g.InH, oy * g.SH - g.PadTop + g.KH);
+                    int x0 = Math.Max(0, ox * g.SW - g.PadLeft), x1 = Math.Min(g.InW, ox * g.SW - g.PadLeft + g.KW);
+                    int first = ((b * g.InH + y0) * g.InW + x0) * c;
+                    int ch = 0;
+                    for (; ch + 8 <= c; ch += 8)
+                    {
+                        var best = Vector256.Create(xd.AsSpan(first + ch, 8));
+                        var arg = Vector256.Create(first + ch) + lanes;
+                        for (int iy = y0; iy < y1; iy++)
+                            for (int ix = iy == y0 ? x0 + 1 : x0; ix < x1; ix++)
+                            {
+                                int i = ((b * g.InH + iy) * g.InW + ix) * c + ch;
+                                var v = Vector256.Create(xd.AsSpan(i, 8));
+                                var more = Vector256.GreaterThan(v, best);
+                                best = Vector256.ConditionalSelect(more, v, best);
+                                arg = Vector256.ConditionalSelect(more.AsInt32(), Vector256.Create(i) + lanes, arg);
+                            }
+                        best.CopyTo(yd.AsSpan(yo + ch, 8));
+                        arg.CopyTo(_argmax.AsSpan(yo + ch, 8));
+                    }
+                    for (; ch < c; ch++)
+                    {
+                        float best = xd[first + ch];
+                        int arg = first + ch;
+                        for (int iy = y0; iy < y1; iy++)
+                            for (int ix = x0; ix < x1; ix++)
+                            {
+                                int i = ((b * g.InH + iy) * g.InW + ix) * c + ch;
+                                if (xd[i] > best) { best = xd[i]; arg = i; }
+                            }
+                        yd[yo + ch] = best;
+                        _argmax[yo + ch] = arg;
+                    }
+                }
+    }
+
+    private void AverageForward(float[] xd, float[] yd, int n, int c)
+    {
+        var g = Geometry;
         for (int b = 0; b < n; b++)
             for (int oy = 0; oy < g.OutH; oy++)
                 for (int ox = 0; ox < g.OutW; ox++)
@@ -53,29 +107,12 @@ public sealed class Pool : UnaryLayer
                     int x0 = Math.Max(0, ox * g.SW - g.PadLeft), x1 = Math.Min(g.InW, ox * g.SW - g.PadLeft + g.KW);
                     for (int ch = 0; ch < c; ch++)
                     {
-                        if (IsMax)
-                        {
-                            float best = float.NegativeInfinity;
-                            int arg = -1;
-                            for (int iy = y0; iy < y1; iy++)
-                                for (int ix = x0; ix < x1; ix++)
-                                {
-                                    int i = ((b * g.InH + iy) * g.InW + ix) * c + ch;
-                                    if (xd[i] > best || arg < 0) { best = xd[i]; arg = i; }
-                                }
-                            yd[yo + ch] = best;
-                            _argmax[yo + ch] = arg;
-                        }
-                        else
-                        {
-                            float sum = 0;
-                            for (int iy = y0; iy < y1; iy++)
-                                for (int ix = x0; ix < x1; ix++) sum += xd[((b * g.InH + iy) * g.InW + ix) * c + ch];
-                            yd[yo + ch] = sum / ((y1 - y0) * (x1 - x0));
-                        }
+                        float sum = 0;
+                        for (int iy = y0; iy < y1; iy++)
+                            for (int ix = x0; ix < x1; ix++) sum += xd[((b * g.InH + iy) * g.InW + ix) * c + ch];
+                        yd[yo + ch] = sum / ((y1 - y0) * (x1 - x0));
                     }
                 }
-        return y;
     }
 
     protected override Tensor BackwardUnary(Tensor gradOutput)
