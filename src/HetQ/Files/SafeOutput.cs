@@ -78,7 +78,9 @@ public static class SafeOutput
     public static bool IsArtefact(string directory, ArtefactKind kind)
     {
         if (!Directory.Exists(directory)) return false;
-        if (!Directory.EnumerateFileSystemEntries(directory).Any()) return true;
+        // Empty, or holding only another HetQ process's temporaries (a worker marking the same new directory).
+        if (Directory.EnumerateFileSystemEntries(directory).All(e => Path.GetFileName(e).StartsWith('.') && Path.GetFileName(e).Contains(TmpTag, StringComparison.Ordinal)))
+            return true;
         return kind switch
         {
             ArtefactKind.Model => HasFormat(Path.Combine(directory, "model.json"), "hetq-model"),

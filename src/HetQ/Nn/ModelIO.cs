@@ -172,7 +172,11 @@ public static class ModelIO
         }
         int outputs = Tensor.Size(model.OutputShape);
         int numClasses = s.Int("num_classes", outputs);
-        if (numClasses < 1 || numClasses != outputs && outputs != 1)
+        // A classifier has one output per class (a binary one may have one output for two classes); a regression
+        // or an autoencoder keeps its data set's class count (anomaly labels), at most its outputs.
+        var task = s.Has("task") ? ModelTask.Parse(s.ObjectOrType("task")) : null;
+        bool classifier = task is null || task.Kind == TaskKind.Classification;
+        if (numClasses < 1 || (classifier ? numClasses != outputs : numClasses > outputs) && outputs != 1)
             throw s.Error("num_classes", $"{numClasses} does not fit the model's {outputs} outputs");
         var classNames = s.Strings("class_names");
         if (classNames is not null && classNames.Length != numClasses)
@@ -181,8 +185,7 @@ public static class ModelIO
         string loss = s.String("loss", "softmax_cross_entropy");
         if (!Loss.Names.Contains(loss) && loss is not ("categorical_crossentropy" or "cross_entropy" or "binary_crossentropy" or "mean_squared_error"))
             throw s.Error("loss", $"unknown loss '{SafeOutput.Printable(loss)}' (known: {string.Join(", ", Loss.Names)})");
-        var meta = new ModelMetadata(name, numClasses, classNames, loss, s.Raw("data")?.Clone(), s.Raw("training")?.Clone(), s.Raw("quantization")?.Clone(),
-            s.Has("task") ? ModelTask.Parse(s.ObjectOrType("task")) : null);
+        var meta = new ModelMetadata(name, numClasses, classNames, loss, s.Raw("data")?.Clone(), s.Raw("training")?.Clone(), s.Raw("quantization")?.Clone(), task);
         return (model, meta);
     }
 }

@@ -194,9 +194,9 @@ public abstract class StudyStore : IDisposable
             using var r = cmd.ExecuteReader();
             while (r.Read()) names.Add(r.GetString(0));
         }
-        catch (DbException e)
+        catch (Exception e) when (e is DbException or InvalidOperationException or InvalidCastException)
         {
-            throw new HetQException($"{location}: not a HetQ study database ({e.Message})");
+            throw new HetQException($"{location}: not a HetQ study database, or a damaged one ({e.Message})");
         }
         return names;
     }

@@ -112,7 +112,7 @@ public class LayerGoldenTests
         Assert.Equal(golden.Parameters.Count, layer.Parameters.Count);
         for (int i = 0; i < golden.Parameters.Count; i++) golden.Parameters[i].Value.CopyTo(layer.Parameters[i].Value, 0);
         using var dir = new TempDir();
-        ModelIO.Save(model, new ModelMetadata("m", 1), dir.File("m"));
+        ModelIO.Save(model, new ModelMetadata("m", Tensor.Size(model.OutputShape)), dir.File("m"));
         var (loaded, _) = ModelIO.Load(dir.File("m"));
         Assert.Equal(model.Parameters.Select(p => (p.Name, p.Value)), loaded.Parameters.Select(p => (p.Name, p.Value)));
         var ctx = new ForwardContext { Training = false };

@@ -32,6 +32,10 @@ public class SearchProcessTests(ITestOutputHelper output)
         """);
     }
 
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<Process, System.Text.StringBuilder> Stderr = new();
+
+    private static string ErrorsOf(Process p) { var sb = Stderr.GetOrCreateValue(p); lock (sb) return sb.ToString(); }
+
     private static Process StartCli(string workDir, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
@@ -39,7 +43,8 @@ public class SearchProcessTests(ITestOutputHelper output)
         foreach (var a in args) psi.ArgumentList.Add(a);
         var p = Process.Start(psi)!;
         p.OutputDataReceived += (_, _) => { };
-        p.ErrorDataReceived += (_, _) => { };
+        var err = Stderr.GetOrCreateValue(p);
+        p.ErrorDataReceived += (_, e) => { if (e.Data is not null) lock (err) err.AppendLine(e.Data); };
         p.BeginOutputReadLine();
         p.BeginErrorReadLine();
         return p;
@@ -166,7 +171,7 @@ public class SearchProcessTests(ITestOutputHelper output)
         File.WriteAllText(dir.File("search.json"), File.ReadAllText(dir.File("search.json")).Replace("\"name\": \"s\"", $"\"name\": \"{study}\""));
         var workers = Enumerable.Range(0, 3).Select(_ => StartCli(dir.Path, "search", dir.File("search.json"), "--worker")).ToList();
         foreach (var w in workers) Assert.True(w.WaitForExit(240_000), "a worker did not finish");
-        Assert.All(workers, w => Assert.Equal(0, w.ExitCode));
+        Assert.All(workers, w => Assert.True(w.ExitCode == 0, $"a worker exited with {w.ExitCode}: {ErrorsOf(w)}"));
         using var store = StudyStore.Open(conn, study);
         var trials = store.Trials();
         Assert.Equal(10, trials.Count);
@@ -189,7 +194,7 @@ public class SearchProcessTests(ITestOutputHelper output)
                 "\"strategy\": { \"type\": \"hyperband\", \"min_epochs\": 8, \"max_epochs\": 72, \"eta\": 3, \"sampler\": \"random\" }"));
         var workers = Enumerable.Range(0, 3).Select(_ => StartCli(dir.Path, "search", dir.File("search.json"), "--worker")).ToList();
         foreach (var w in workers) Assert.True(w.WaitForExit(300_000), "a worker did not finish");
-        Assert.All(workers, w => Assert.Equal(0, w.ExitCode));
+        Assert.All(workers, w => Assert.True(w.ExitCode == 0, $"a worker exited with {w.ExitCode}: {ErrorsOf(w)}"));
         using var store = StudyStore.Open(conn, study);
         var trials = store.Trials();
         Assert.Equal(9, trials.Count(t => t.Kind == "search" && t.Parent is null));
