@@ -1,5 +1,6 @@
 using System.Numerics;
 using HetQ.Graph;
+using HetQ.Numerics;
 using HetQ.Quantization;
 
 namespace HetQ.Cost;
@@ -35,44 +36,19 @@ internal sealed class WeightedLayer
         return 64 - BitOperations.LeadingZeroCount(m);
     }
 
-    public static WeightedLayer? Of(Op op, FixedType input)
-    {
-        return op switch
-        {
-            DenseOp d => Create(new Window(1, 1, d.In, 1, 1, 1, 1, 0, 0, 1, 1), d.Out, d.Weights, d.WeightType, d.Bias, d.BiasType, d.AccType, input,
-                (tap, o) => Column(d.Weights, d.In, d.Out, o)),
-            ConvOp c => Create(c.Window, c.Filters, c.Weights, c.WeightType, c.Bias, c.BiasType, c.AccType, input,
-                (tap, o) => Strided(c.Weights, tap * c.Window.Channels * c.Filters + o, c.Window.Channels, c.Filters)),
-            DepthwiseConvOp w => Create(w.Window, w.Window.Channels * w.Multiplier, w.Weights, w.WeightType, w.Bias, w.BiasType, w.AccType, input,
-                (tap, o) => [w.Weights[tap * w.Window.Channels * w.Multiplier + o]]),
-            _ => null,
-        };
-    }
-
-    private static long[] Column(long[] w, int rows, int cols, int j)
-    {
-        var c = new long[rows];
-        for (int i = 0; i < rows; i++) c[i] = w[i * cols + j];
-        return c;
-    }
-
-    private static long[] Strided(long[] w, int start, int count, int stride)
-    {
-        var c = new long[count];
-        for (int i = 0; i < count; i++) c[i] = w[start + i * stride];
-        return c;
-    }
+    public static WeightedLayer Of(WeightedOp op, FixedType input) =>
+        Create(op.Geometry, op.OutChannels, op.Weights, op.WeightType, op.Bias, op.BiasType, op.AccType, input, op.Codes);
 
     // codes(t, o): the weight codes that output channel o multiplies at kernel tap t (t = ky·KW + kx).
     private static WeightedLayer Create(Window g, int outChannels, long[] weights, FixedType wt, long[]? bias, FixedType? bt, FixedType acc,
-        FixedType input, Func<int, int, long[]> codes)
+        FixedType input, Func<int, int, IEnumerable<(int InChannel, long Code)>> codes)
     {
         int taps = g.KH * g.KW;
         var nonZero = new long[taps, outChannels];
         var bits = new long[taps, outChannels];
         for (int t = 0; t < taps; t++)
             for (int o = 0; o < outChannels; o++)
-                foreach (long c in codes(t, o))
+                foreach (var (_, c) in codes(t, o))
                 {
                     if (c == 0) continue;
                     nonZero[t, o]++;

@@ -12,7 +12,7 @@ public sealed class Conv : UnaryLayer
     public int Filters { get; }
     public int[] KernelSize { get; }
     public int[] Strides { get; }
-    public string Padding { get; }
+    public Padding Padding { get; }
     public bool UseBias { get; }
     public Activation Activation { get; }
     public string KernelInitializer { get; }
@@ -20,12 +20,13 @@ public sealed class Conv : UnaryLayer
     public Parameter Kernel { get; private set; } = null!;
     public Parameter? Bias { get; private set; }
     public bool NeedsInputGradient { get; set; } = true;
-    internal ConvGeometry Geometry { get; private set; }
+    internal Window Geometry { get; private set; } = null!;
 
     private float[]? _cols, _gradCols;
+    private (int Pixel, int Tap)[][] _taps = [];
     private Tensor? _y, _gradPre, _gradIn;
 
-    public Conv(int rank, int filters, int[] kernelSize, int[] strides, string padding, Activation activation = default,
+    public Conv(int rank, int filters, int[] kernelSize, int[] strides, Padding padding, Activation activation = default,
         bool useBias = true, string kernelInitializer = "glorot_uniform", Regularizer? kernelRegularizer = null)
     {
         if (rank is not (1 or 2)) throw new ArgumentOutOfRangeException(nameof(rank));
@@ -50,8 +51,9 @@ public sealed class Conv : UnaryLayer
     {
         if (s.Length != Rank + 1) throw ShapeError($"expects a rank-{Rank + 1} sample shape ({(Rank == 1 ? "length, channels" : "height, width, channels")})");
         Geometry = Rank == 1
-            ? ConvGeometry.Create(1, s[0], 1, KernelSize[0], 1, Strides[0], Padding, Name)
-            : ConvGeometry.Create(s[0], s[1], KernelSize[0], KernelSize[1], Strides[0], Strides[1], Padding, Name);
+            ? Window.Create(1, s[0], s[^1], 1, KernelSize[0], 1, Strides[0], Padding, Name)
+            : Window.Create(s[0], s[1], s[^1], KernelSize[0], KernelSize[1], Strides[0], Strides[1], Padding, Name);
+        _taps = Geometry.TapTable();
         int[] kshape = Rank == 1 ? new[] { KernelSize[0], s[^1], Filters } : new[] { KernelSize[0], KernelSize[1], s[^1], Filters };
         Kernel = new Parameter($"{Name}/kernel", kshape) { Regularizer = KernelRegularizer };
         Initializers.Fill(KernelInitializer, Kernel.Value, kshape, rng);
@@ -66,7 +68,7 @@ public sealed class Conv : UnaryLayer
         int rows = n * g.OutH * g.OutW;
         int need = rows * PatchSize;
         if (_cols is null || _cols.Length != need) _cols = new float[need];
-        Im2Col(x.Data, n, InChannels, g, _cols);
+        Im2Col(x.Data, n, InChannels, g, _taps, _cols);
         var y = Ensure(ref _y, n, OutputShape);
         bool fused = Activation.Kind is ActivationKind.Linear or ActivationKind.Relu;
         Gemm.MultiplyBiasRelu(_cols, Kernel.Effective, Bias is null ? default : Bias.Effective, fused && Activation.Kind == ActivationKind.Relu,
@@ -93,61 +95,45 @@ public sealed class Conv : UnaryLayer
         Gemm.MultiplyTransB(gy.Data, Kernel.Effective, _gradCols, rows, PatchSize, Filters);
         var gx = Ensure(ref _gradIn, n, InputShapes[0]);
         Array.Clear(gx.Data);
-        Col2Im(_gradCols, n, InChannels, g, gx.Data);
+        Col2Im(_gradCols, n, InChannels, g, _taps, gx.Data);
         return gx;
     }
 
-    internal static void Im2Col(ReadOnlySpan<float> x, int n, int c, ConvGeometry g, Span<float> cols)
+    /// <summary>One row per sample and output position: the patch of every kernel tap (taps in the padding are zero),
+    /// from the window's tap table.</summary>
+    internal static void Im2Col(ReadOnlySpan<float> x, int n, int c, Window g, (int Pixel, int Tap)[][] taps, Span<float> cols)
     {
-        int patch = g.KH * g.KW * c;
-        int row = 0;
-        for (int b = 0; b < n; b++)
-            for (int oy = 0; oy < g.OutH; oy++)
-                for (int ox = 0; ox < g.OutW; ox++, row++)
-                {
-                    var dst = cols.Slice(row * patch, patch);
-                    int o = 0;
-                    for (int ky = 0; ky < g.KH; ky++)
-                    {
-                        int iy = oy * g.SH + ky - g.PadTop;
-                        for (int kx = 0; kx < g.KW; kx++, o += c)
-                        {
-                            int ix = ox * g.SW + kx - g.PadLeft;
-                            if (iy < 0 || iy >= g.InH || ix < 0 || ix >= g.InW) dst.Slice(o, c).Clear();
-                            else x.Slice(((b * g.InH + iy) * g.InW + ix) * c, c).CopyTo(dst.Slice(o, c));
-                        }
-                    }
-                }
+        int patch = g.TapCount * c, pixels = g.InH * g.InW;
+        for (int b = 0, row = 0; b < n; b++)
+            for (int p = 0; p < taps.Length; p++, row++)
+            {
+                var dst = cols.Slice(row * patch, patch);
+                if (taps[p].Length < g.TapCount) dst.Clear();
+                foreach (var (pixel, tap) in taps[p]) x.Slice((b * pixels + pixel) * c, c).CopyTo(dst.Slice(tap * c, c));
+            }
     }
 
-    internal static void Col2Im(ReadOnlySpan<float> cols, int n, int c, ConvGeometry g, Span<float> x)
+    /// <summary>The adjoint of <see cref="Im2Col"/>: each patch added back to the input positions it was read from.</summary>
+    internal static void Col2Im(ReadOnlySpan<float> cols, int n, int c, Window g, (int Pixel, int Tap)[][] taps, Span<float> x)
     {
-        int patch = g.KH * g.KW * c;
-        int row = 0;
-        for (int b = 0; b < n; b++)
-            for (int oy = 0; oy < g.OutH; oy++)
-                for (int ox = 0; ox < g.OutW; ox++, row++)
+        int patch = g.TapCount * c, pixels = g.InH * g.InW;
+        for (int b = 0, row = 0; b < n; b++)
+            for (int p = 0; p < taps.Length; p++, row++)
+            {
+                var src = cols.Slice(row * patch, patch);
+                foreach (var (pixel, tap) in taps[p])
                 {
-                    var src = cols.Slice(row * patch, patch);
-                    int o = 0;
-                    for (int ky = 0; ky < g.KH; ky++)
-                    {
-                        int iy = oy * g.SH + ky - g.PadTop;
-                        for (int kx = 0; kx < g.KW; kx++, o += c)
-                        {
-                            int ix = ox * g.SW + kx - g.PadLeft;
-                            if (iy < 0 || iy >= g.InH || ix < 0 || ix >= g.InW) continue;
-                            var d = x.Slice(((b * g.InH + iy) * g.InW + ix) * c, c);
-                            TensorPrimitives.Add(d, src.Slice(o, c), d);
-                        }
-                    }
+                    var d = x.Slice((b * pixels + pixel) * c, c);
+                    TensorPrimitives.Add(d, src.Slice(tap * c, c), d);
                 }
+            }
     }
 
     public override Layer CloneForWorker()
     {
         var c = CopyBuildTo(new Conv(Rank, Filters, KernelSize, Strides, Padding, Activation, UseBias, KernelInitializer, KernelRegularizer) { NeedsInputGradient = NeedsInputGradient });
         c.Geometry = Geometry;
+        c._taps = _taps;
         c.Kernel = Kernel.ShareForWorker();
         c.Bias = Bias?.ShareForWorker();
         return c;
@@ -158,7 +144,7 @@ public sealed class Conv : UnaryLayer
         w.WriteNumber("filters", Filters);
         LayerConfig.WriteInts(w, "kernel_size", KernelSize);
         LayerConfig.WriteInts(w, "strides", Strides);
-        w.WriteString("padding", Padding);
+        w.WriteString("padding", LayerConfig.PaddingName(Padding));
         LayerConfig.WriteActivation(w, Activation);
         w.WriteBoolean("use_bias", UseBias);
         w.WriteString("kernel_initializer", KernelInitializer);
