@@ -81,6 +81,8 @@ public static class CostModel
         public Counts Visit(FlattenOp op) => new(null, 0, 0, false);
         public Counts Visit(AddOp op) => new(null, (long)(ins.Length - 1) * outputs, op.SumType.Width, true);
         public Counts Visit(RequantOp op) => new(null, 0, 0, true);
+        // Two comparisons per element (with each bound), at the input width.
+        public Counts Visit(ClipOp op) => new(null, 2L * outputs, input.Width, true);
 
         private Counts Weighted(WeightedOp op) => new(WeightedLayer.Of(op, input), 0, 0, true);
     }

@@ -105,6 +105,7 @@ public sealed class Emulator
         public Kernel Visit(FlattenOp op) => new CopyKernel(inputs[0]);
         public Kernel Visit(AddOp op) => new AddKernel(op, inputs, inputs.Select(j => g.Nodes[j].Output.Type).ToArray());
         public Kernel Visit(RequantOp op) => new RequantKernel(new Requantizer(op.Output, input(0).Type.FractionalBits), inputs[0]);
+        public Kernel Visit(ClipOp op) => new ClipKernel(op, new Requantizer(op.Output, input(0).Type.FractionalBits), inputs[0]);
     }
 
     /// <summary>Weights and biases shifted to the accumulator's fractional bits (products x·w then add without
@@ -136,6 +137,16 @@ public sealed class Emulator
             var x = At(buf, input, s);
             var y = At(buf, self, s);
             for (int i = 0; i < y.Length; i++) y[i] = rq.Apply(x[i]);
+        }
+    }
+
+    private sealed class ClipKernel(ClipOp op, Requantizer rq, int input) : Kernel
+    {
+        public override void Run(long[][] buf, int self, int s)
+        {
+            var x = At(buf, input, s);
+            var y = At(buf, self, s);
+            for (int i = 0; i < y.Length; i++) y[i] = rq.Apply(Math.Clamp(x[i], op.Lo, op.Hi));
         }
     }
 

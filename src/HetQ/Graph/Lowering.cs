@@ -105,6 +105,12 @@ internal static class Lowering
                 var rq = coding.Output(layer, new Activation(ActivationKind.Linear), ctx.Notes);
                 return (new AddOp(sum, rq), new TensorType(layer.OutputShape, rq.Format?.Type ?? sum));
             }
+            case ActivationLayer { Activation.Kind: ActivationKind.HardTanh } a:
+            {
+                var rq = coding.Output(layer, new Activation(ActivationKind.Linear), ctx.Notes);
+                long lo = ClipBound(a.Activation.Min, x!.Type, "min"), hi = ClipBound(a.Activation.Max, x.Type, "max");
+                return (new ClipOp(lo, hi, rq), new TensorType(layer.OutputShape, rq.Format?.Type ?? x.Type));
+            }
             case ActivationLayer a:
             {
                 var rq = coding.Output(layer, a.Activation, ctx.Notes);
@@ -117,6 +123,17 @@ internal static class Lowering
             default:
                 throw new LoweringException("no integer op for this layer type");
         }
+    }
+
+    /// <summary>A clip bound as a raw code of the input type: outside the type's range it is the range's end (the
+    /// clamp does nothing there); inside, it must lie on the type's grid, or the clamp would leave the grid.</summary>
+    private static long ClipBound(float bound, FixedType type, string what)
+    {
+        double v = Math.ScaleB((double)bound, type.FractionalBits);
+        if (v <= type.MinRaw) return type.MinRaw;
+        if (v >= type.MaxRaw) return type.MaxRaw;
+        if (v != Math.Round(v)) throw new LoweringException($"the hard_tanh {what} {bound} is not a value of the input type {type}");
+        return (long)v;
     }
 
     private delegate Op WeightedFactory(long[] w, FixedType wt, long[]? b, FixedType? bt, FixedType acc, Requantization rq);

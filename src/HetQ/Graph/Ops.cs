@@ -17,6 +17,7 @@ namespace HetQ.Graph;
 [JsonDerivedType(typeof(FlattenOp), FlattenOp.Tag)]
 [JsonDerivedType(typeof(AddOp), AddOp.Tag)]
 [JsonDerivedType(typeof(RequantOp), RequantOp.Tag)]
+[JsonDerivedType(typeof(ClipOp), ClipOp.Tag)]
 public abstract record Op
 {
     /// <summary>The op's name: its JSON discriminator, printed by freeze, estimate and the Verilog comments.</summary>
@@ -184,6 +185,17 @@ public sealed record RequantOp(Requantization Output) : Op
     public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
 }
 
+/// <summary>y = requant(min(max(x, Lo), Hi)) with Lo and Hi raw codes of the input's type (a hard_tanh or clip
+/// activation; the bounds lie on the input's grid, so the clamp is exact).</summary>
+public sealed record ClipOp(long Lo, long Hi, Requantization Output) : Op
+{
+    internal const string Tag = "clip";
+    /// <inheritdoc/>
+    [JsonIgnore] public override string Name => Tag;
+    /// <inheritdoc/>
+    public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
+}
+
 /// <summary>One method per op. Implemented by every consumer of the integer graph; adding an op adds a method
 /// here, and the compiler then names every consumer that lacks it.</summary>
 public interface IOpVisitor<out T>
@@ -206,4 +218,6 @@ public interface IOpVisitor<out T>
     T Visit(AddOp op);
     /// <summary>Handles <see cref="RequantOp"/>.</summary>
     T Visit(RequantOp op);
+    /// <summary>Handles <see cref="ClipOp"/>.</summary>
+    T Visit(ClipOp op);
 }

@@ -72,6 +72,7 @@ public static partial class VerilogWriter
                     FlattenOp => (_values[node.Inputs[0]], start),
                     AddOp a => Add(i, a, start),
                     RequantOp r => Requant(i, r, start),
+                    ClipOp c => Clip(i, c, start),
                     _ => throw new HetQException($"node '{node.Name}': no Verilog for op {node.Op.GetType().Name}"),
                 };
             }
@@ -103,6 +104,7 @@ public static partial class VerilogWriter
                 AddOp a => $"sum {a.SumType}{Requant(a.Output)}",
                 RequantOp r => Requant(r.Output).TrimStart(',', ' '),
                 MaxPoolOp m => $"{m.Window.KH}x{m.Window.KW} window",
+                ClipOp c => $"codes {c.Lo}..{c.Hi}{Requant(c.Output)}",
                 _ => "",
             };
             return $"{OpName(node.Op)} {rq}; output {shape} of {t.Type}".Replace("  ", " ", StringComparison.Ordinal);
@@ -281,6 +283,15 @@ public static partial class VerilogWriter
             var x = _values[node.Inputs[0]];
             int frac = _g.Nodes[node.Inputs[0]].Output.Type.FractionalBits;
             return (x.Select(v => Arithmetic.Requantize(_net, _prefixes[k], v, frac, r.Output, level)).ToArray(), level + Arithmetic.RequantizationLevels);
+        }
+
+        private (Sig[], int) Clip(int k, ClipOp c, int level)
+        {
+            var node = _g.Nodes[k];
+            var x = _values[node.Inputs[0]];
+            int frac = _g.Nodes[node.Inputs[0]].Output.Type.FractionalBits;
+            return (x.Select(v => Arithmetic.Requantize(_net, _prefixes[k], Arithmetic.Select(_net, _prefixes[k], v, c.Lo, c.Hi, true, level), frac, c.Output, level + 1)).ToArray(),
+                level + 1 + Arithmetic.RequantizationLevels);
         }
 
         private (Sig[], int) Argmax(int k, Sig[] outputs, int level)
