@@ -16,7 +16,10 @@ internal static class Cli
         root.Subcommands.Add(QuantizeCommand.Create());
         root.Subcommands.Add(FreezeCommand.Create());
         root.Subcommands.Add(EvalCommand.Create());
+        root.Subcommands.Add(PredictCommand.CreatePredict());
+        root.Subcommands.Add(PredictCommand.CreateTrace());
         root.Subcommands.Add(ImportCommand.Create());
+        root.Subcommands.Add(PtqCommand.Create());
         root.Subcommands.Add(SearchCommand.Create());
         root.Subcommands.Add(StudyCommand.Create());
         root.Subcommands.Add(EstimateCommand.Create());

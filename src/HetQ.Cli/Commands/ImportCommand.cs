@@ -5,8 +5,8 @@ using HetQ.Nn;
 
 namespace HetQ.Cli.Commands;
 
-/// <summary>`hetq import MODEL.json --weights W.h5 --out DIR [--json]` or `hetq import MODEL.h5 --out DIR`:
-/// a Keras 2 / QKeras model into a HetQ model directory.</summary>
+/// <summary>`hetq import MODEL.json --weights W.h5 --out DIR [--json]`, `hetq import MODEL.h5 --out DIR` or
+/// `hetq import MODEL.onnx --out DIR`: a Keras 2 / QKeras or ONNX / QONNX model into a HetQ model directory.</summary>
 internal static class ImportCommand
 {
     // Relaxed escaping keeps the ' and < > of layer names and quantizer specs readable.
@@ -14,17 +14,20 @@ internal static class ImportCommand
 
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "Keras architecture JSON (model.to_json()), or a full Keras 2 .h5 (model.save) holding architecture and weights" };
+        var model = new Argument<string>("model") { Description = "Keras architecture JSON (model.to_json()), a full Keras 2 .h5 (model.save) holding architecture and weights, or an ONNX / QONNX .onnx (torch.onnx.export, Brevitas); channels-first ONNX models become channels last" };
         var weights = new Option<string?>("--weights") { Description = "HDF5 weights (model.save_weights); a full .h5 reads its own by default" };
         var output = new Option<string>("--out") { Description = "model directory to write", Required = true };
         var json = new Option<bool>("--json") { Description = "print one JSON object {model, layers, parameters, warnings} instead of the layer table" };
-        var cmd = new Command("import", "Import a Keras 2 / QKeras model (architecture JSON + HDF5 weights, or one full .h5) into a HetQ model directory.")
+        var cmd = new Command("import", "Import a Keras 2 / QKeras model (architecture JSON + HDF5 weights, or one full .h5) or an ONNX / QONNX model (.onnx) into a HetQ model directory.")
         {
             model, weights, output, json,
         };
         cmd.SetAction(parse =>
         {
-            var imported = KerasImporter.Import(parse.GetValue(model)!, parse.GetValue(weights));
+            string file = parse.GetValue(model)!;
+            bool onnx = Path.GetExtension(file).Equals(".onnx", StringComparison.OrdinalIgnoreCase);
+            if (onnx && parse.GetValue(weights) is not null) throw new HetQException($"--weights: an ONNX model holds its own weights ({file})");
+            var imported = onnx ? Interop.Onnx.OnnxImporter.Import(file) : KerasImporter.Import(file, parse.GetValue(weights));
             string dir = Path.GetFullPath(parse.GetValue(output)!);
             ModelIO.Save(imported.Model, imported.Meta, dir);
             foreach (var w in imported.Warnings) Console.Error.WriteLine($"hetq: warning: {w}");

@@ -31,17 +31,7 @@ internal static class QuantizeCommand
         {
             var quantizer = QuantizerParser.Parse(parseResult.GetValue(spec)!);
             float[] x = ParseValues(parseResult.GetValue(values)!);
-            float[] y = new float[x.Length];
-            float[]? scale = null;
-            if (quantizer is IScaledQuantizer { IsAutoScaled: true } scaled)
-            {
-                scale = new float[1];
-                scaled.Forward(x, y, 1, scale);
-            }
-            else
-            {
-                quantizer.Forward(x, y);
-            }
+            double[] y = Quantize(quantizer, x, out float[]? scale);
             if (parseResult.GetValue(json)) WriteJson(Console.Out, quantizer, x, y);
             else WriteText(Console.Out, quantizer, x, y, scale);
             return 0;
@@ -62,20 +52,51 @@ internal static class QuantizeCommand
         return values.ToArray();
     }
 
+    /// <summary>The quantized values: a fixed-point type rounds the input in double precision with
+    /// <see cref="FixedPoint.ToRaw"/> (exact for every width), other quantizers run their float32 forward pass.</summary>
+    internal static double[] Quantize(IQuantizer quantizer, float[] x, out float[]? scale)
+    {
+        scale = null;
+        if (quantizer is FixedQuantizer f)
+        {
+            var t = f.Format.Type;
+            return x.Select(v => FixedPoint.FromRaw(FixedPoint.ToRaw(v, t, f.Format.Rounding, f.Format.Overflow), t)).ToArray();
+        }
+        float[] y = new float[x.Length];
+        if (quantizer is IScaledQuantizer { IsAutoScaled: true } scaled)
+        {
+            scale = new float[1];
+            scaled.Forward(x, y, 1, scale);
+        }
+        else
+        {
+            quantizer.Forward(x, y);
+        }
+        return y.Select(v => (double)v).ToArray();
+    }
+
     private static string Number(float value) => value.ToString("R", CultureInfo.InvariantCulture);
 
-    private static void WriteText(TextWriter output, IQuantizer quantizer, float[] x, float[] y, float[]? scale)
+    /// <summary>A quantized value exactly (its decimal expansion is finite).</summary>
+    private static string Exact(double value) => ExactDecimal.Format(value);
+
+    /// <summary>A quantized value: exactly when the quantizer has a fixed-point type (the value is a code's); otherwise
+    /// (a scale that is not a power of two, computed in float32) the float32's shortest round-trip string.</summary>
+    private static string Value(IQuantizer quantizer, double value) =>
+        quantizer.HardwareType is not null ? Exact(value) : Number((float)value);
+
+    private static void WriteText(TextWriter output, IQuantizer quantizer, float[] x, double[] y, float[]? scale)
     {
         output.WriteLine(quantizer.Spec);
-        for (int i = 0; i < x.Length; i++) output.WriteLine($"  {Number(x[i])} -> {Number(y[i])}");
+        for (int i = 0; i < x.Length; i++) output.WriteLine($"  {Number(x[i])} -> {Value(quantizer, y[i])}");
         if (scale is not null) output.WriteLine($"scale: {Number(scale[0])}");
         if (quantizer.IsStochastic) output.WriteLine("note: random in training; these are the inference values");
         output.WriteLine(quantizer.HardwareType is FixedType t
-            ? $"type: {t} (signed={(t.Signed ? "yes" : "no")}, width {t.Width}, integer bits {t.IntegerBits}, step {Number((float)t.Step)})"
+            ? $"type: {t} (signed={(t.Signed ? "yes" : "no")}, width {t.Width}, integer bits {t.IntegerBits}, step {Exact(t.Step)})"
             : $"type: none ({quantizer.NoHardwareTypeReason})");
     }
 
-    private static void WriteJson(TextWriter output, IQuantizer quantizer, float[] x, float[] y)
+    private static void WriteJson(TextWriter output, IQuantizer quantizer, float[] x, double[] y)
     {
         using var stream = new MemoryStream();
         // Relaxed escaping keeps ' < > readable in specs such as ap_fixed<8,3,RND,SAT>.
@@ -87,7 +108,8 @@ internal static class QuantizeCommand
             foreach (float v in x) json.WriteRawValue(Number(v));
             json.WriteEndArray();
             json.WriteStartArray("quantized");
-            foreach (float v in y) json.WriteRawValue(Number(v));
+            // JSON numbers have no precision limit: each quantized value is written exactly.
+            foreach (double v in y) json.WriteRawValue(Value(quantizer, v));
             json.WriteEndArray();
             if (quantizer.HardwareType is FixedType t)
             {

@@ -52,6 +52,23 @@ public sealed class Emulator
         return output;
     }
 
+    /// <summary>Every node's raw codes for float inputs [n × InputSize]: element k is node k's output,
+    /// [n × size_k] (the counterpart of hls4ml's trace; single-threaded, meant for a few samples).</summary>
+    public long[][] Trace(ReadOnlySpan<float> inputs)
+    {
+        if (inputs.Length % InputSize != 0) throw new ArgumentException($"input length {inputs.Length} is not a multiple of {InputSize}");
+        int n = inputs.Length / InputSize;
+        var all = _sizes.Select(size => new long[n * size]).ToArray();
+        var buf = Buffers();
+        for (int s = 0; s < n; s += Block)
+        {
+            int count = Math.Min(Block, n - s);
+            RunBlock(inputs.Slice(s * InputSize, count * InputSize), count, buf, new long[count * OutputSize]);
+            for (int k = 0; k < _sizes.Length; k++) buf[k].AsSpan(0, count * _sizes[k]).CopyTo(all[k].AsSpan(s * _sizes[k]));
+        }
+        return all;
+    }
+
     /// <summary>The value of each output code.</summary>
     public double[] Values(long[] raw) => raw.Select(r => FixedPoint.FromRaw(r, OutputType)).ToArray();
 

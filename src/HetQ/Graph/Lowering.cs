@@ -74,7 +74,9 @@ internal static class Lowering
             case Dropout:
                 return null;
             case ActivationLayer { Activation.Kind: ActivationKind.Softmax or ActivationKind.Sigmoid } a when atOutput && coding.DropsOutputActivation(a):
-                ctx.Notes.Add($"'{layer.Name}' ({a.Activation.Name}) at the output is left out: the graph outputs its input, the logits (the argmax is the same)");
+                ctx.Notes.Add(a.Activation.Kind == ActivationKind.Softmax
+                    ? $"'{layer.Name}' (softmax) at the output is left out: the graph outputs its input, the logits (the argmax is the same)"
+                    : $"'{layer.Name}' (sigmoid) at the output is left out: the graph outputs its input, the logit (scored as logit > 0, the same decision as sigmoid > 0.5)");
                 return null;
             case Dense d:
             {

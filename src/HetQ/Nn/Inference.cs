@@ -34,10 +34,12 @@ public static class Inference
         return result;
     }
 
-    public static double Accuracy(ReadOnlySpan<float> outputs, int k, ReadOnlySpan<int> labels)
+    /// <summary>The fraction of rows whose predicted class is the label; <paramref name="logits"/>: a one-output
+    /// model's outputs are logits (scored by logit &gt; 0), not probabilities (&gt; 0.5).</summary>
+    public static double Accuracy(ReadOnlySpan<float> outputs, int k, ReadOnlySpan<int> labels, bool logits = false)
     {
         int correct = 0;
-        for (int i = 0; i < labels.Length; i++) if (Metrics.Predict(outputs.Slice(i * k, k)) == labels[i]) correct++;
+        for (int i = 0; i < labels.Length; i++) if (Metrics.Predict(outputs.Slice(i * k, k), logits) == labels[i]) correct++;
         return labels.Length == 0 ? 0 : (double)correct / labels.Length;
     }
 }

@@ -144,22 +144,34 @@ public sealed class MeanSquaredError : Loss
     }
 }
 
-/// <summary>Classification metrics on model outputs.</summary>
+/// <summary>Classification metrics on model outputs. A one-output model is a binary classifier: class 1 when its
+/// probability (a sigmoid's output) is above 0.5, or, on logits (the graph drops a final sigmoid), when the logit is
+/// above 0; both are the same decision.</summary>
 public static class Metrics
 {
-    /// <summary>The predicted class of one output row (a single output: above 0.5).</summary>
-    public static int Predict(ReadOnlySpan<float> row)
+    /// <summary>The predicted class of one output row (a single output: above 0.5, or above 0 when
+    /// <paramref name="logits"/>).</summary>
+    public static int Predict(ReadOnlySpan<float> row, bool logits = false)
     {
-        if (row.Length == 1) return row[0] > 0.5f ? 1 : 0;
+        if (row.Length == 1) return row[0] > (logits ? 0f : 0.5f) ? 1 : 0;
         int best = 0;
         for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
         return best;
     }
 
-    public static int CountCorrect(Tensor output, ReadOnlySpan<int> labels)
+    /// <summary><see cref="Predict(ReadOnlySpan{float}, bool)"/> on double outputs (the emulator's values).</summary>
+    public static int Predict(ReadOnlySpan<double> row, bool logits = false)
+    {
+        if (row.Length == 1) return row[0] > (logits ? 0 : 0.5) ? 1 : 0;
+        int best = 0;
+        for (int j = 1; j < row.Length; j++) if (row[j] > row[best]) best = j;
+        return best;
+    }
+
+    public static int CountCorrect(Tensor output, ReadOnlySpan<int> labels, bool logits = false)
     {
         int k = output.RowSize, correct = 0;
-        for (int i = 0; i < labels.Length; i++) if (Predict(output.Data.AsSpan(i * k, k)) == labels[i]) correct++;
+        for (int i = 0; i < labels.Length; i++) if (Predict(output.Data.AsSpan(i * k, k), logits) == labels[i]) correct++;
         return correct;
     }
 }

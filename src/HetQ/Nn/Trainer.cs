@@ -212,7 +212,7 @@ public sealed class Trainer : IDisposable
             var y = wk.Model.Forward(x, ctx);
             if (wk.Grad.Length != y.Length) wk.Grad = new float[y.Length];
             wk.LossSum = _loss.Compute(y, wk.Labels, wk.Grad, scale);
-            wk.Correct = Metrics.CountCorrect(y, wk.Labels);
+            wk.Correct = Metrics.CountCorrect(y, wk.Labels, OutputsAreLogits);
             wk.Model.Backward(new Tensor(y.Shape, wk.Grad));
         });
         var main = _params[0];
@@ -275,6 +275,9 @@ public sealed class Trainer : IDisposable
         return x;
     }
 
+    /// <summary>A one-output model trained with binary cross-entropy on logits is scored by logit &gt; 0.</summary>
+    private bool OutputsAreLogits => _loss is BinaryCrossEntropy { FromLogits: true };
+
     /// <summary>Mean loss and accuracy in inference mode.</summary>
     public (double Loss, double Accuracy) Evaluate(Dataset data)
     {
@@ -283,7 +286,7 @@ public sealed class Trainer : IDisposable
         var t = new Tensor(new[] { data.Count, k }, outputs);
         var grad = new float[outputs.Length];
         double loss = _loss.Compute(t, data.Labels, grad, 0f);
-        return (loss / Math.Max(1, data.Count), (double)Metrics.CountCorrect(t, data.Labels) / Math.Max(1, data.Count));
+        return (loss / Math.Max(1, data.Count), (double)Metrics.CountCorrect(t, data.Labels, OutputsAreLogits) / Math.Max(1, data.Count));
     }
 
     /// <summary>Model outputs for every sample, in inference mode, [count × outputs] row-major.</summary>

@@ -17,6 +17,9 @@ public sealed record ReportRow(string Name, string Quantization, double TestAccu
 public sealed record HardwareNumbers(int Vectors, int Mismatches, string Simulators, int? Luts, int? Ffs, int? Carry, int? Dsp, int LatencyCycles, string? Note,
     long? LutEstimate = null, int? LutLevels = null, double? FmaxEstimateMhz = null)
 {
+    /// <summary>True when at least one simulator ran.</summary>
+    public bool Simulated => Simulators != "none";
+
     /// <summary>The latency in ns at the estimated Fmax (one clock period for a combinational design).</summary>
     public double? LatencyNsEstimate => FmaxEstimateMhz is double f && f > 0 ? Math.Max(LatencyCycles, 1) * 1000.0 / f : null;
 }
@@ -68,6 +71,8 @@ public static class MainJob
     public static string Run(string outputDirectory, int trials, HardwareStep? hardware, Action<string> log, CancellationToken cancel = default)
     {
         var sw = Stopwatch.StartNew();
+        var started = Process.GetCurrentProcess().StartTime.ToUniversalTime();
+        double Elapsed() => Math.Max(sw.Elapsed.TotalSeconds, (DateTime.UtcNow - started).TotalSeconds);
         string dir = Path.GetFullPath(outputDirectory);
         Directory.CreateDirectory(dir);
         File.WriteAllText(Path.Combine(dir, "train.json"), TrainConfigJson);
@@ -108,8 +113,8 @@ public static class MainJob
             }
             if (hardware is null) log("   hardware: skipped");
             log("== 5/5 report");
-            string reportFile = WriteReport(dir, rows, result, job.FloatAccuracy, sw.Elapsed.TotalSeconds);
-            log($"report: {reportFile} ({sw.Elapsed.TotalSeconds:F0} s)");
+            string reportFile = WriteReport(dir, rows, result, job.FloatAccuracy, Elapsed());
+            log($"report: {reportFile} ({Elapsed():F0} s)");
             return reportFile;
         }
     }
@@ -118,15 +123,19 @@ public static class MainJob
     {
         var sb = new StringBuilder();
         sb.Append("# HetQ report: 8x8 digits, MLP 64-16-10\n\n");
-        sb.Append($"Produced by `hetq run` in {seconds:F0} s on {Environment.ProcessorCount} cores. Every number is measured on this run; energy is an estimate with QTools's Horowitz 45 nm model.\n\n");
+        sb.Append($"Produced by `hetq run` in {seconds:F0} s (from the start of the process to the report) on {Environment.ProcessorCount} cores. Every number is measured on this run; energy is an estimate with QTools's Horowitz 45 nm model. A step that did not run shows no figure.\n\n");
+        sb.Append("What ran for each model:\n\n");
+        foreach (var r in rows.Skip(1))
+            sb.Append($"- **{r.Name}**: frozen, emulated on the test set{(r.Hardware is { } hw ? $"; Verilog written; {(hw.Simulated ? $"simulated with {hw.Simulators.Replace("+", " and ", StringComparison.Ordinal)} ({hw.Vectors} vectors)" : "not simulated (no simulator installed)")}; {(hw.Luts is null ? "not synthesized" : "synthesized with Yosys")}; not placed and routed (Xilinx has no open place and route)" : "; hardware not run (--no-hardware)")}\n");
+        sb.Append('\n');
         sb.Append("| model | test accuracy | EBOPs | parameter bits | energy (pJ, estimate) | emulation mismatches | sim vectors / mismatches | LUT (Yosys) | LUT (resource model, estimate) | FF | latency (cycles) | LUT levels (worst stage) | latency (ns, estimate) |\n");
         sb.Append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var r in rows)
         {
             var h = r.Hardware;
             sb.Append($"| {r.Name} | {r.TestAccuracy:P2} | {N(r.Ebops)} | {N(r.ParameterBits)} | {N(r.EnergyPj, "F1")} | {(r.Mismatches?.ToString() ?? "-")} | ");
-            sb.Append(h is null ? "- | - | - | - | - | - | - |\n"
-                : $"{h.Vectors} / {h.Mismatches} ({h.Simulators}) | {N(h.Luts)} | {N(h.LutEstimate)} | {N(h.Ffs)} | {h.LatencyCycles} | {N(h.LutLevels)} | {N(h.LatencyNsEstimate, "F0")} |\n");
+            sb.Append(h is null ? "not run | not run | - | - | - | not run | - |\n"
+                : $"{(h.Simulated ? $"{h.Vectors} / {h.Mismatches} ({h.Simulators})" : "not simulated")} | {(h.Luts is null ? "not synthesized" : N(h.Luts))} | {N(h.LutEstimate)} | {N(h.Ffs)} | {h.LatencyCycles} | {N(h.LutLevels)} | {N(h.LatencyNsEstimate, "F0")} |\n");
         }
         sb.Append("\nLUT (Yosys) is `synth_xilinx -family xcup -nodsp`; LUT (resource model) is HetQ's estimate from the integer graph "
                   + "(`hetq estimate --resources`, calibrated against Yosys); LUT levels are counted on the synthesized netlist; the latency in ns "

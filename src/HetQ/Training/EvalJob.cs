@@ -2,6 +2,7 @@ using HetQ.Data;
 using HetQ.Emulation;
 using HetQ.Graph;
 using HetQ.Nn;
+using HetQ.Nn.Layers;
 using HetQ.Quantization;
 
 namespace HetQ.Training;
@@ -12,7 +13,10 @@ public sealed record EvalResult(int Samples, double AccuracyFloat, double Accura
     string? FirstMismatch, IReadOnlyList<string> Problems, IReadOnlyList<string> Notes, IntegerGraph? Graph);
 
 /// <summary>Evaluates a model directory on a data set, through the float model, the fake-quantized model and the
-/// frozen integer graph.</summary>
+/// frozen integer graph. A one-output model is a binary classifier: scored by sigmoid &gt; 0.5 on a sigmoid output and
+/// by logit &gt; 0 on logits (the graph leaves a final sigmoid out; a one-output model without a sigmoid is read as
+/// a logit). The emulator is compared with the fake-quantized model computed in double precision
+/// (<see cref="ExactReference"/>), where float32 would round outputs wider than its 24-bit significand.</summary>
 public static class EvalJob
 {
     /// <summary>DATA is a training configuration (its "data" section is used) or a data-set configuration file.</summary>
@@ -31,6 +35,22 @@ public static class EvalJob
         }
     }
 
+    /// <summary>True when the model's output is a probability (it ends in a sigmoid or softmax), false when it is a logit.</summary>
+    public static bool OutputIsProbability(Model model)
+    {
+        int i = model.Nodes.Count - 1;
+        while (i > 0 && model.Nodes[i].Layer is Dropout) i = model.Nodes[i].Inputs[0];
+        var act = model.Nodes[i].Layer switch
+        {
+            ActivationLayer a => a.Activation,
+            Dense d => d.Activation,
+            Conv c => c.Activation,
+            DepthwiseConv2D dw => dw.Activation,
+            _ => default,
+        };
+        return act.Kind is ActivationKind.Sigmoid or ActivationKind.Softmax;
+    }
+
     public static EvalResult Run(Model model, string name, Dataset data, FixedFormat? inputFormat = null)
     {
         var freeze = Freezer.Freeze(model, name, inputFormat);
@@ -38,34 +58,45 @@ public static class EvalJob
         if (reference.InputQuantizer is null || inputFormat is not null)
             reference.InputQuantizer = new FakeQuantizer(new FixedQuantizer(freeze.InputFormat));
         int k = Tensor.Size(model.OutputShape);
-        double accFloat = Inference.Accuracy(Inference.Predict(model.WithoutQuantization(), data), k, data.Labels);
+        bool floatLogits = !OutputIsProbability(model);
+        double accFloat = Inference.Accuracy(Inference.Predict(model.WithoutQuantization(), data), k, data.Labels, floatLogits);
+        // The graph outputs the logits node: the input of a final sigmoid or softmax it leaves out.
+        bool graphLogits = floatLogits || freeze.LogitsNode != freeze.Model.Nodes.Count - 1;
         var fake = Inference.Predict(reference, data, freeze.LogitsNode);
         int kl = Tensor.Size(freeze.Model.Nodes[freeze.LogitsNode].Layer.OutputShape);
-        double accFake = Inference.Accuracy(fake, kl, data.Labels);
+        double accFake = Inference.Accuracy(fake, kl, data.Labels, graphLogits);
         if (freeze.Graph is null)
             return new EvalResult(data.Count, accFloat, accFake, null, null, null, freeze.Problems, Array.Empty<string>(), null);
         // The fake-quantized accuracy is that of the model as trained; the emulator is compared with the folded model.
         var emu = new Emulator(freeze.Graph);
-        var raw = emu.Run(data.Features);
-        var values = emu.Values(raw);
-        int correct = 0, mismatches = 0;
+        var values = emu.Values(emu.Run(data.Features));
+        var exact = new ExactReference(freeze.Model, freeze.InputFormat).Run(data.Features, data.Count, freeze.LogitsNode);
+        int correct = 0, mismatches = 0, float32Rounded = 0;
         string? first = null;
         for (int i = 0; i < data.Count; i++)
         {
             var row = values.AsSpan(i * kl, kl);
-            int best = 0;
-            for (int j = 1; j < kl; j++) if (row[j] > row[best]) best = j;
-            if (kl == 1) best = row[0] > 0.5 ? 1 : 0;
-            if (best == data.Labels[i]) correct++;
+            if (Metrics.Predict(row, graphLogits) == data.Labels[i]) correct++;
             for (int j = 0; j < kl; j++)
-                if (row[j] != fake[i * kl + j])
+                if (row[j] != exact[i * kl + j])
                 {
                     mismatches++;
-                    first ??= $"sample {i}, output {j}: emulated {row[j]:R}, fake-quantized {fake[i * kl + j]:R}";
+                    first ??= $"sample {i}, output {j}: emulated {row[j]:R}, fake-quantized {exact[i * kl + j]:R}";
+                    break;
+                }
+            for (int j = 0; j < kl; j++)
+                if (exact[i * kl + j] != fake[i * kl + j])
+                {
+                    float32Rounded++;
                     break;
                 }
         }
+        var notes = freeze.Graph.Notes.ToList();
+        if (float32Rounded > 0)
+            notes.Add($"on {float32Rounded} of {data.Count} samples the float32 fake-quantized output differs from the exact one (float32 rounds values wider than 24 bits); the emulator is compared with the exact (double) reference");
+        if (kl == 1)
+            notes.Add(graphLogits ? "one output: scored as logit > 0 (the same decision as sigmoid > 0.5)" : "one output: scored as output > 0.5");
         return new EvalResult(data.Count, accFloat, accFake, (double)correct / Math.Max(1, data.Count), mismatches, first,
-            freeze.Problems, freeze.Graph.Notes, freeze.Graph);
+            freeze.Problems, notes, freeze.Graph);
     }
 }

@@ -51,3 +51,25 @@ public class EvalCommandTests
         Assert.Contains("kernel has no quantizer", stdout);
     }
 }
+
+[Collection("Console")]
+public class PtqCommandTests
+{
+    [Fact]
+    public void Ptq_turns_a_float_model_into_one_that_freezes_and_evaluates_without_mismatches()
+    {
+        using var dir = new TempDir();
+        var cfg = dir.Write("f.json", Training.TrainJobTests.DigitsConfig.Replace("\"epochs\": 15", "\"epochs\": 1"));
+        Assert.Equal(0, CliRunner.Run("train", cfg, "--out", dir.File("m")).Code);
+        var (code, stdout, err) = CliRunner.Run("ptq", dir.File("m"), "--precision", "ap_fixed<12,5,RND,SAT>", "--out", dir.File("q"));
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("ap_fixed<12,5,RND,SAT>", stdout);
+        (code, stdout, err) = CliRunner.Run("eval", dir.File("q"), "--data", cfg, "--json");
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains("\"mismatches\":0", stdout);
+        (code, _, err) = CliRunner.Run("ptq", dir.File("m"), "--precision", "ap_fixed<12>", "--out", dir.File("r"));
+        Assert.Equal(2, code);
+        Assert.StartsWith("hetq: error: --precision:", err);
+        Assert.False(Directory.Exists(dir.File("r")));
+    }
+}

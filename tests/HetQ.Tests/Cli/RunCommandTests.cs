@@ -16,7 +16,14 @@ public class RunCommandTests
         Assert.True(File.Exists(Path.Combine(dir.File("main"), "search", "pareto.png")));
         // every quantized row was emulated with 0 mismatches against the fake-quantized model
         foreach (var line in report.Split('\n').Where(l => l.StartsWith("| uniform", StringComparison.Ordinal) || l.StartsWith("| searched", StringComparison.Ordinal)))
+        {
             Assert.Equal("0", line.Split('|')[6].Trim());
+            // the hardware did not run, so its columns say so instead of showing figures
+            Assert.Equal("not run", line.Split('|')[7].Trim());
+            Assert.Equal("not run", line.Split('|')[8].Trim());
+        }
+        Assert.Contains("hardware not run (--no-hardware)", report);
+        Assert.DoesNotContain("(none)", report);
 
         (code, stdout, stderr) = CliRunner.Run("study", "show", Path.Combine(dir.File("main"), "study.sqlite"));
         Assert.True(code == 0, stderr);

@@ -1,9 +1,8 @@
 using HetQ.Data;
-using Xunit.Abstractions;
 
 namespace HetQ.Tests.Data;
 
-public sealed class DatasetLoaderTests(ITestOutputHelper output)
+public sealed class DatasetLoaderTests
 {
     [Fact]
     public void The_embedded_digits_have_1797_samples_of_10_classes_in_0_to_1()
@@ -160,13 +159,8 @@ public sealed class DatasetLoaderTests(ITestOutputHelper output)
     [Fact]
     public void The_reference_jets_load_unscaled_and_in_file_order_as_a_whole_test_part()
     {
-        string? f = SharedData.TryGetPath("data/jets/jets100_features.dat");
-        string? l = SharedData.TryGetPath("data/jets/jets100_labels_onehot.dat");
-        if (f is null || l is null)
-        {
-            output.WriteLine("skipped: the shared reference jets (../shared/data/jets) are absent");
-            return;
-        }
+        string f = Requires.Shared("data/jets/jets100_features.dat");
+        string l = Requires.Shared("data/jets/jets100_labels_onehot.dat");
         var cfg = new DataConfig { Kind = DataSourceKind.JetsDat, Features = f, Labels = l, TestFraction = 1 };
         DataSplits s = DatasetLoader.Load(cfg, ".");
         Assert.Equal((0, 0, 100), (s.Train.Count, s.Validation.Count, s.Test.Count));
@@ -177,11 +171,8 @@ public sealed class DatasetLoaderTests(ITestOutputHelper output)
     [Fact]
     public void Fashion_mnist_loads_60000_and_10000_images_with_its_class_names()
     {
-        if (!File.Exists(Path.Combine(DatasetLoader.FashionMnistDefaultPath, "train-images-idx3-ubyte.gz")))
-        {
-            output.WriteLine($"skipped: Fashion-MNIST is not installed in {DatasetLoader.FashionMnistDefaultPath} (apt-get install dataset-fashion-mnist)");
-            return;
-        }
+        Requires.That(File.Exists(Path.Combine(DatasetLoader.FashionMnistDefaultPath, "train-images-idx3-ubyte.gz")),
+            $"Fashion-MNIST is not installed in {DatasetLoader.FashionMnistDefaultPath} (apt-get install dataset-fashion-mnist)");
         DataSplits s = DatasetLoader.Load(new DataConfig { Kind = DataSourceKind.FashionMnist, Shape = [28, 28, 1] }, ".");
         Assert.Equal((54000, 6000, 10000), (s.Train.Count, s.Validation.Count, s.Test.Count));
         Assert.Equal([28, 28, 1], s.Train.SampleShape);

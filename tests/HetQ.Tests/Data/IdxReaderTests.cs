@@ -1,9 +1,8 @@
 using HetQ.Data;
-using Xunit.Abstractions;
 
 namespace HetQ.Tests.Data;
 
-public sealed class IdxReaderTests(ITestOutputHelper output)
+public sealed class IdxReaderTests
 {
     private static readonly byte[] Pixels = [0, 255, 128, 1, 2, 3, 4, 5, 6, 7, 8, 9];
 
@@ -140,13 +139,8 @@ public sealed class IdxReaderTests(ITestOutputHelper output)
     [Fact]
     public void The_shared_mnist_test_set_has_ten_thousand_images_of_digits_0_to_9()
     {
-        string? images = SharedData.TryGetPath("data/mnist/t10k-images-idx3-ubyte.gz");
-        string? labels = SharedData.TryGetPath("data/mnist/t10k-labels-idx1-ubyte.gz");
-        if (images is null || labels is null)
-        {
-            output.WriteLine("skipped: the shared MNIST test set (../shared/data/mnist) is absent");
-            return;
-        }
+        string images = Requires.Shared("data/mnist/t10k-images-idx3-ubyte.gz");
+        string labels = Requires.Shared("data/mnist/t10k-labels-idx1-ubyte.gz");
         Dataset d = IdxReader.ReadDataset(images, labels, "mnist");
         Assert.Equal(10000, d.Count);
         Assert.Equal([28, 28, 1], d.SampleShape);

@@ -1,11 +1,10 @@
 using System.Globalization;
 using System.Text;
 using HetQ.Data;
-using Xunit.Abstractions;
 
 namespace HetQ.Tests.Data;
 
-public sealed class JetsReaderTests(ITestOutputHelper output)
+public sealed class JetsReaderTests
 {
     private static readonly string[] FeatureNames =
     [
@@ -146,13 +145,8 @@ public sealed class JetsReaderTests(ITestOutputHelper output)
     [Fact]
     public void The_hundred_reference_jets_are_read_with_their_classes()
     {
-        string? f = SharedData.TryGetPath("data/jets/jets100_features.dat");
-        string? l = SharedData.TryGetPath("data/jets/jets100_labels_onehot.dat");
-        if (f is null || l is null)
-        {
-            output.WriteLine("skipped: the shared reference jets (../shared/data/jets) are absent");
-            return;
-        }
+        string f = Requires.Shared("data/jets/jets100_features.dat");
+        string l = Requires.Shared("data/jets/jets100_labels_onehot.dat");
         Dataset d = JetsReader.ReadDat(f, l);
         Assert.Equal(100, d.Count);
         Assert.Equal([16], d.SampleShape);

@@ -6,7 +6,6 @@ using HetQ.Nn.Layers;
 using HetQ.Quantization;
 using HetQ.Tests.Hardware;
 using HetQ.Training;
-using Xunit.Abstractions;
 
 namespace HetQ.Tests.Graph;
 

@@ -2,7 +2,6 @@ using System.Numerics;
 using HetQ.Graph;
 using HetQ.Hardware;
 using HetQ.Quantization;
-using Xunit.Abstractions;
 
 namespace HetQ.Tests.Hardware;
 
@@ -139,8 +138,7 @@ public class ConstantMatrixTests(ITestOutputHelper output)
     {
         using var dir = new TempDir();
         var g = RandomDense(seed);
-        var r = await TestDesigns.Simulate(output, dir.Path, g, new HardwareOptions(Sharing: sharing), kind, Array.Empty<float>(), 1000);
-        if (r is null) return;
+        await TestDesigns.Simulate(output, dir.Path, g, new HardwareOptions(Sharing: sharing), kind, Array.Empty<float>(), 1000);
         Assert.Equal(sharing.ToString().ToLowerInvariant(), HardwareManifest.Load(Path.Combine(dir.Path, HardwareManifest.FileName)).Sharing);
     }
 

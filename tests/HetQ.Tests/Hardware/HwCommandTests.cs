@@ -5,12 +5,11 @@ using HetQ.Hardware;
 using HetQ.Nn;
 using HetQ.Nn.Layers;
 using HetQ.Tests.Cli;
-using Xunit.Abstractions;
 
 namespace HetQ.Tests.Hardware;
 
 [Collection("Console")]
-public class HwCommandTests(ITestOutputHelper output)
+public class HwCommandTests
 {
     [Fact]
     public void Hw_writes_the_design_and_hw_sim_finds_it_equal_to_the_emulator()
@@ -26,11 +25,7 @@ public class HwCommandTests(ITestOutputHelper output)
         Assert.Equal(18, r.GetProperty("input").GetProperty("bits").GetInt32());
         foreach (var f in new[] { "hetq_tiny.v", "manifest.json", "graph.json" }) Assert.True(File.Exists(Path.Combine(dir.File("hw"), f)), f);
 
-        if (Simulation.Unavailable(SimulatorKind.Icarus) is { } why)
-        {
-            output.WriteLine($"hw sim skipped: {why}");
-            return;
-        }
+        Requires.Simulator(SimulatorKind.Icarus);
         var csv = new StringBuilder();
         var rng = new Random(3);
         for (int i = 0; i < 60; i++)

@@ -4,7 +4,6 @@ using HetQ.Hardware;
 using HetQ.Nn;
 using HetQ.Search;
 using HetQ.Tests.Cli;
-using Xunit.Abstractions;
 
 namespace HetQ.Tests.Hardware;
 
@@ -108,11 +107,7 @@ public class ResourceModelTests(ITestOutputHelper output)
     [Trait("Category", "Slow")]
     public async Task The_estimate_of_the_small_CNN_is_within_25_percent_of_Yosys()
     {
-        if (ToolRunner.Find("yosys") is null)
-        {
-            output.WriteLine("skipped: yosys not found on PATH (Debian: apt-get install yosys)");
-            return;
-        }
+        Requires.Tool("yosys", "yosys");
         using var dir = new TempDir();
         var g = TestDesigns.Conv();
         var design = VerilogWriter.Write(g, new HardwareOptions());

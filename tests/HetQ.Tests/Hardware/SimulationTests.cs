@@ -1,6 +1,5 @@
 using HetQ.Hardware;
 using HetQ.Quantization;
-using Xunit.Abstractions;
 
 namespace HetQ.Tests.Hardware;
 
@@ -40,8 +39,7 @@ public class SimulationTests(ITestOutputHelper output)
     public async Task Every_pipelining_and_the_argmax_output_simulate_exactly(int? stages, bool argmax, Sharing sharing)
     {
         using var dir = new TempDir();
-        var r = await TestDesigns.Simulate(output, dir.Path, TestDesigns.Conv(), new HardwareOptions(stages, argmax, Sharing: sharing), SimulatorKind.Icarus, Array.Empty<float>(), 100);
-        if (r is null) return;
+        await TestDesigns.Simulate(output, dir.Path, TestDesigns.Conv(), new HardwareOptions(stages, argmax, Sharing: sharing), SimulatorKind.Icarus, Array.Empty<float>(), 100);
         var m = HardwareManifest.Load(Path.Combine(dir.Path, HardwareManifest.FileName));
         if (stages is int n) Assert.Equal(n, m.LatencyCycles);
         Assert.Equal(argmax ? 1 : 3, m.Output.Elements);
@@ -62,18 +60,14 @@ public class SimulationTests(ITestOutputHelper output)
         foreach (var g in new[] { TestDesigns.Modes(rounding, overflow, false), TestDesigns.Modes(rounding, overflow, true), TestDesigns.Coarse(rounding, overflow) })
         {
             using var dir = new TempDir();
-            if (await TestDesigns.Simulate(output, dir.Path, g, new HardwareOptions(), SimulatorKind.Icarus, TestDesigns.AllInputs(g), 0) is null) return;
+            await TestDesigns.Simulate(output, dir.Path, g, new HardwareOptions(), SimulatorKind.Icarus, TestDesigns.AllInputs(g), 0);
         }
     }
 
     [Fact]
     public async Task A_wrong_expected_value_is_reported_with_its_sample_and_output()
     {
-        if (Simulation.Unavailable(SimulatorKind.Icarus) is { } why)
-        {
-            output.WriteLine($"skipped: {why}");
-            return;
-        }
+        Requires.Simulator(SimulatorKind.Icarus);
         using var dir = new TempDir();
         var g = TestDesigns.Tiny();
         var design = VerilogWriter.Write(g, new HardwareOptions());

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using HetQ.Hardware;
-using Xunit.Abstractions;
 
 namespace HetQ.Tests.Hardware;
 

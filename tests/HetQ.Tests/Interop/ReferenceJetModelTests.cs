@@ -3,44 +3,35 @@ using HetQ.Interop;
 using HetQ.Nn;
 using HetQ.Tests.Data;
 using PureHDF;
-using Xunit.Abstractions;
 
 namespace HetQ.Tests.Interop;
 
 /// <summary>The hls4ml reference jet taggers of ../shared/data/models/keras, run on the 100 reference jets
-/// of ../shared/data/jets. Each test returns early, saying so, when the shared folder is absent.</summary>
+/// of ../shared/data/jets. Each test is skipped, saying so, when the shared folder is absent.</summary>
 public class ReferenceJetModelTests(ITestOutputHelper output)
 {
     private sealed record Jets(Tensor X, int[] Labels);
 
-    private Jets? LoadJets()
+    private static Jets LoadJets()
     {
-        string? f = SharedData.TryGetPath("data/jets/jets100_features.dat");
-        string? l = SharedData.TryGetPath("data/jets/jets100_labels_onehot.dat");
-        if (f is null || l is null) return null;
+        string f = Requires.Shared("data/jets/jets100_features.dat");
+        string l = Requires.Shared("data/jets/jets100_labels_onehot.dat");
         var d = JetsReader.ReadDat(f, l);
         return new Jets(new Tensor([d.Count, 16], d.Features), d.Labels);
-    }
-
-    private bool Absent(bool missing)
-    {
-        if (missing) output.WriteLine("skipped: the shared reference models and jets (../shared/data) are absent");
-        return missing;
     }
 
     [Fact]
     public void The_frozen_QKeras_jet_tagger_gives_QKeras_class_on_all_100_jets()
     {
-        string? json = SharedData.TryGetPath("data/models/keras/qkeras_3layer.json");
-        string? h5 = SharedData.TryGetPath("data/models/keras/qkeras_3layer_weights.h5");
-        string? expectedPath = SharedData.TryGetPath("data/jets/jets100_qkeras_3layer_softmax.dat");
+        string json = Requires.Shared("data/models/keras/qkeras_3layer.json");
+        string h5 = Requires.Shared("data/models/keras/qkeras_3layer_weights.h5");
+        string expectedPath = Requires.Shared("data/jets/jets100_qkeras_3layer_softmax.dat");
         var jets = LoadJets();
-        if (Absent(json is null || h5 is null || expectedPath is null || jets is null)) return;
-        var (model, _) = KerasImporter.Import(json!, h5!);
+        var (model, _) = KerasImporter.Import(json, h5);
         var graph = HetQ.Graph.Freezer.Freeze(model, "qkeras_3layer").Graph!;
         var emu = new HetQ.Emulation.Emulator(graph);
-        var values = emu.Values(emu.Run(jets!.X.Data));
-        var expected = KerasTestFiles.ReadMatrix(expectedPath!);
+        var values = emu.Values(emu.Run(jets.X.Data));
+        var expected = KerasTestFiles.ReadMatrix(expectedPath);
         int same = 0, correct = 0;
         for (int i = 0; i < 100; i++)
         {
@@ -56,13 +47,12 @@ public class ReferenceJetModelTests(ITestOutputHelper output)
     [Fact]
     public void The_QKeras_jet_tagger_reproduces_the_QKeras_softmax_on_100_jets_and_its_74_percent_accuracy()
     {
-        string? json = SharedData.TryGetPath("data/models/keras/qkeras_3layer.json");
-        string? h5 = SharedData.TryGetPath("data/models/keras/qkeras_3layer_weights.h5");
-        string? expectedPath = SharedData.TryGetPath("data/jets/jets100_qkeras_3layer_softmax.dat");
+        string json = Requires.Shared("data/models/keras/qkeras_3layer.json");
+        string h5 = Requires.Shared("data/models/keras/qkeras_3layer_weights.h5");
+        string expectedPath = Requires.Shared("data/jets/jets100_qkeras_3layer_softmax.dat");
         var jets = LoadJets();
-        if (Absent(json is null || h5 is null || expectedPath is null || jets is null)) return;
 
-        var imported = KerasImporter.Import(json!, h5!);
+        var imported = KerasImporter.Import(json, h5);
         var (model, meta) = imported;
         Assert.Equal([16], model.InputShape);
         Assert.Equal(5, meta.NumClasses);
@@ -72,8 +62,8 @@ public class ReferenceJetModelTests(ITestOutputHelper output)
         Assert.Equal("quantized_bits(6,0,0,alpha=1)", fc1.Bias!.Spec);
         Assert.Equal("quantized_relu(6,0)", model.Nodes[1].Layer.Quantizers!.Activation!.Spec);
 
-        var y = model.Forward(jets!.X, new ForwardContext { Training = false });
-        var expected = KerasTestFiles.ReadMatrix(expectedPath!);
+        var y = model.Forward(jets.X, new ForwardContext { Training = false });
+        var expected = KerasTestFiles.ReadMatrix(expectedPath);
         double maxError = 0;
         int correct = 0;
         for (int i = 0; i < 100; i++)
@@ -89,22 +79,21 @@ public class ReferenceJetModelTests(ITestOutputHelper output)
     [Fact]
     public void The_float_Keras_jet_tagger_matches_a_double_precision_forward_pass_over_its_HDF5_weights()
     {
-        string? json = SharedData.TryGetPath("data/models/keras/KERAS_3layer.json");
-        string? h5 = SharedData.TryGetPath("data/models/keras/KERAS_3layer_weights.h5");
+        string json = Requires.Shared("data/models/keras/KERAS_3layer.json");
+        string h5 = Requires.Shared("data/models/keras/KERAS_3layer_weights.h5");
         var jets = LoadJets();
-        if (Absent(json is null || h5 is null || jets is null)) return;
 
-        var (model, _) = KerasImporter.Import(json!, h5!);
+        var (model, _) = KerasImporter.Import(json, h5);
         Assert.Equal(["fc1_relu", "fc2_relu", "fc3_relu", "output_softmax"], model.Nodes.Select(n => n.Layer.Name));
         Assert.All(model.Nodes, n => Assert.Null(n.Layer.Quantizers));
 
         // The reference reads the weights on its own, straight from the file.
-        using var file = H5File.OpenRead(h5!);
+        using var file = H5File.OpenRead(h5);
         (float[] W, float[] B) Weights(string layer) =>
             (file.Group(layer).Dataset($"{layer}/kernel:0").Read<float[]>(), file.Group(layer).Dataset($"{layer}/bias:0").Read<float[]>());
         var layers = new[] { "fc1_relu", "fc2_relu", "fc3_relu", "output_softmax" }.Select(Weights).ToArray();
 
-        var y = model.Forward(jets!.X, new ForwardContext { Training = false });
+        var y = model.Forward(jets.X, new ForwardContext { Training = false });
         double maxError = 0;
         for (int i = 0; i < 100; i++)
         {
@@ -120,16 +109,15 @@ public class ReferenceJetModelTests(ITestOutputHelper output)
     [Fact]
     public void An_imported_model_saves_and_loads_with_bit_identical_outputs()
     {
-        string? json = SharedData.TryGetPath("data/models/keras/qkeras_3layer.json");
-        string? h5 = SharedData.TryGetPath("data/models/keras/qkeras_3layer_weights.h5");
+        string json = Requires.Shared("data/models/keras/qkeras_3layer.json");
+        string h5 = Requires.Shared("data/models/keras/qkeras_3layer_weights.h5");
         var jets = LoadJets();
-        if (Absent(json is null || h5 is null || jets is null)) return;
 
-        var (model, meta) = KerasImporter.Import(json!, h5!);
+        var (model, meta) = KerasImporter.Import(json, h5);
         using var dir = new TempDir();
         ModelIO.Save(model, meta, dir.File("m"));
         var (loaded, _) = ModelIO.Load(dir.File("m"));
-        var a = model.Forward(jets!.X, new ForwardContext()).Data.ToArray();
+        var a = model.Forward(jets.X, new ForwardContext()).Data.ToArray();
         var b = loaded.Forward(jets.X, new ForwardContext()).Data;
         Assert.Equal(a, b);
     }
@@ -137,16 +125,16 @@ public class ReferenceJetModelTests(ITestOutputHelper output)
     [Fact]
     public void The_jets100_example_data_config_gives_the_100_reference_jets_the_tagger_classifies_at_74_percent()
     {
-        string? json = SharedData.TryGetPath("data/models/keras/qkeras_3layer.json");
-        string? h5 = SharedData.TryGetPath("data/models/keras/qkeras_3layer_weights.h5");
-        if (Absent(json is null || h5 is null || LoadJets() is null)) return;
+        string json = Requires.Shared("data/models/keras/qkeras_3layer.json");
+        string h5 = Requires.Shared("data/models/keras/qkeras_3layer_weights.h5");
+        LoadJets();
 
         string example = Path.Combine(RepositoryRoot(), "examples", "jets100.json");
         using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(example));
         var splits = DatasetLoader.Load(DataConfig.Parse(doc.RootElement), Path.GetDirectoryName(example)!);
         Assert.Equal((0, 100), (splits.Train.Count, splits.Test.Count));
 
-        var (model, _) = KerasImporter.Import(json!, h5!);
+        var (model, _) = KerasImporter.Import(json, h5);
         var y = model.Forward(new Tensor([100, 16], splits.Test.Features), new ForwardContext());
         Assert.Equal(74, Enumerable.Range(0, 100).Count(i => KerasTestFiles.ArgMax(y.Row(i)) == splits.Test.Labels[i]));
     }

@@ -67,6 +67,17 @@ public class QuantizeCommandTests
     }
 
     [Fact]
+    public void Json_prints_quantized_values_exactly_not_as_float32_shortest_strings()
+    {
+        // -3331/512: float32's shortest string would be -6.5058594.
+        var (code, output, _) = Run("quantize", "ap_fixed<16,6>", "--values=-6.5058594,0.1", "--json");
+        Assert.Equal(0, code);
+        Assert.Equal(
+            "{\"spec\":\"ap_fixed<16,6,TRN,WRAP>\",\"values\":[-6.5058594,0.1],\"quantized\":[-6.505859375,0.099609375],\"type\":{\"signed\":true,\"width\":16,\"integer\":6}}",
+            output.Trim());
+    }
+
+    [Fact]
     public void Json_type_is_null_for_data_dependent_scales()
     {
         // quantized_bits(4,0,alpha='auto_po2') on [-0.6, 0.3]: scale 2^-4, z = [-7, 5] (see QuantizedBitsTests).

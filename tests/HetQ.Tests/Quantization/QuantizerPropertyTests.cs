@@ -98,12 +98,23 @@ public class QuantizerPropertyTests
         var q = QuantizerParser.Parse(spec);
         float[] x = Inputs().Take(3000).ToArray(), y = new float[x.Length];
         q.Forward(x, y);
-        if (q is IScaledQuantizer { IsAutoScaled: true })
+        if (q is IScaledQuantizer { IsAutoScaled: true } scaled)
         {
-            // Auto scales: each output is a channel scale times a level of the unscaled quantizer.
-            float[] scale = new float[1];
-            ((IScaledQuantizer)q).Forward(x, y, 1, scale);
-            Assert.True(float.IsFinite(scale[0]) && scale[0] >= 0);
+            // Auto scales: each output is the channel's scale times a level of the same quantizer with alpha=1,
+            // and both forward overloads and ComputeScale agree.
+            float[] scale = new float[1], again = new float[1], y1 = new float[x.Length];
+            scaled.Forward(x, y1, 1, scale);
+            Assert.Equal(y, y1);
+            scaled.ComputeScale(x, 1, again);
+            Assert.Equal(scale[0], again[0]);
+            Assert.True(float.IsFinite(scale[0]) && scale[0] > 0, $"scale {scale[0]}");
+            var unscaled = QuantizerParser.Parse(System.Text.RegularExpressions.Regex.Replace(spec, "alpha='auto(_po2)?'", "alpha=1"));
+            // QKeras's auto scale quantizes |x| and puts the sign back (tf.sign), even with keep_negative=False,
+            // so the magnitudes are the levels.
+            var levels = unscaled.Values!.Select(v => Math.Abs((float)v)).ToHashSet();
+            Assert.True(y.Select(Math.Abs).Distinct().Count() <= levels.Count, $"{y.Distinct().Count()} distinct outputs, {levels.Count} levels");
+            if (float.IsPow2(scale[0]))
+                Assert.All(y, v => Assert.True(levels.Contains(Math.Abs(v) / scale[0]), $"{v} / {scale[0]} is not a level of {unscaled.Spec}"));
             return;
         }
         for (int i = 0; i < x.Length; i++) Assert.Equal(q.Quantize(x[i]), y[i]);

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using HetQ.Search;
-using Xunit.Abstractions;
 
 namespace HetQ.Tests.Search;
 
@@ -159,12 +158,7 @@ public class SearchProcessTests(ITestOutputHelper output)
     [Fact]
     public void Several_workers_share_one_PostgreSQL_study_and_run_each_trial_once()
     {
-        string? conn = Environment.GetEnvironmentVariable("HETQ_TEST_POSTGRES");
-        if (conn is null)
-        {
-            output.WriteLine("skipped: HETQ_TEST_POSTGRES is not set (test.sh starts a PostgreSQL server on loopback and sets it)");
-            return;
-        }
+        string conn = Requires.Postgres();
         using var dir = new TempDir();
         string study = "workers-" + Guid.NewGuid().ToString("N")[..8];
         // Trials long enough (about a second each) that every worker has started before the study is done.
@@ -186,12 +180,7 @@ public class SearchProcessTests(ITestOutputHelper output)
     [Fact]
     public void Several_workers_share_one_PostgreSQL_hyperband_study_and_promote_each_trial_once()
     {
-        string? conn = Environment.GetEnvironmentVariable("HETQ_TEST_POSTGRES");
-        if (conn is null)
-        {
-            output.WriteLine("skipped: HETQ_TEST_POSTGRES is not set (test.sh starts a PostgreSQL server on loopback and sets it)");
-            return;
-        }
+        string conn = Requires.Postgres();
         using var dir = new TempDir();
         string study = "asha-" + Guid.NewGuid().ToString("N")[..8];
         SearchConfig(dir, conn, trials: 9, epochs: 8);
