@@ -62,7 +62,7 @@ public enum CostMetric
 }
 
 /// <summary>The configuration and study spelling of the search enums: the member's name in lower case.</summary>
-public static class SearchNames
+internal static class SearchNames
 {
     /// <summary>The lowercase name of <paramref name="value"/> ("tpe", "done", "ebops").</summary>
     public static string Name<T>(this T value) where T : struct, Enum => value.ToString().ToLowerInvariant();
