@@ -13,7 +13,7 @@ namespace HetQ.Tests.Graph;
 /// simulated as Verilog against the emulator.</summary>
 public class ClipOpTests(ITestOutputHelper output)
 {
-    private static Model ClipModel(string? clipQuantizer, float min = -1, float max = 1)
+    internal static Model ClipModel(string? clipQuantizer, float min = -1, float max = 1)
     {
         var model = Model.Build(new[] { 2 }, new List<(Layer, string[]?)>
         {

@@ -12,7 +12,8 @@ public class VerilogWriterTests
     public void Every_op_of_the_integer_graph_is_written_by_a_design_that_the_simulation_tests_cover()
     {
         var ops = typeof(Op).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(Op)) && !t.IsAbstract).Select(t => t.Name).Order();
-        var graphs = new[] { TestDesigns.Tiny(), TestDesigns.Conv(), TestDesigns.Modes(Rounding.RND, Overflow.SAT, true), TestDesigns.Coarse(Rounding.TRN, Overflow.WRAP) };
+        var graphs = new[] { TestDesigns.Tiny(), TestDesigns.Conv(), TestDesigns.Modes(Rounding.RND, Overflow.SAT, true), TestDesigns.Coarse(Rounding.TRN, Overflow.WRAP),
+            Freezer.Freeze(Graph.ClipOpTests.ClipModel("quantized_bits(4,1,alpha=1)"), "clip").Graph! };
         foreach (var g in graphs) Assert.NotEmpty(VerilogWriter.Write(g, new HardwareOptions()).TopText);
         Assert.Equal(ops, graphs.SelectMany(g => g.Nodes).Select(n => n.Op.GetType().Name).Distinct().Order());
     }
