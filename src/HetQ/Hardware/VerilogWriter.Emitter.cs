@@ -83,7 +83,7 @@ public static partial class VerilogWriter
             var t = node.Output;
             string shape = "[" + string.Join(",", t.Shape) + "]";
             string rq = node.Op.Accept(new Describer(node.Inputs.Select(k => _g.Nodes[k].Name).ToArray()));
-            return $"{OpName(node.Op)} {rq}; output {shape} of {t.Type}".Replace("  ", " ", StringComparison.Ordinal);
+            return $"{node.Op.Name} {rq}; output {shape} of {t.Type}".Replace("  ", " ", StringComparison.Ordinal);
         }
 
         /// <summary>The op's emitter for node <paramref name="Index"/>, its logic starting on level <paramref name="Start"/>.</summary>
@@ -137,7 +137,7 @@ public static partial class VerilogWriter
             for (int i = 1; i < Starts.Length; i++)
             {
                 string name = i < _g.Nodes.Count ? _g.Nodes[i].Name : "argmax";
-                string op = i < _g.Nodes.Count ? OpName(_g.Nodes[i].Op) : "argmax";
+                string op = i < _g.Nodes.Count ? _g.Nodes[i].Op.Name : "argmax";
                 layers.Add(new HardwareLayer(name, op, _net.StageOf(Starts[i]), _net.StageOf(Math.Max(Starts[i], Ends[i] - 1))));
             }
             int latency = _cuts.Length;

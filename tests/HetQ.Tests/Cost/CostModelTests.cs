@@ -1,6 +1,7 @@
 using System.Text.Json;
 using HetQ.Cost;
 using HetQ.Graph;
+using HetQ.Numerics;
 using HetQ.Quantization;
 
 namespace HetQ.Tests.Cost;
