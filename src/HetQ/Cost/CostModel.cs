@@ -85,6 +85,8 @@ public static partial class CostModel
         public Counts Visit(FlattenOp op) => new(null, 0, 0, false);
         public Counts Visit(AddOp op) => new(null, (long)(ins.Length - 1) * outputs, op.SumType.Width, true);
         public Counts Visit(RequantOp op) => new(null, 0, 0, true);
+        // Two comparisons per element (with each bound), at the input width.
+        public Counts Visit(ClipOp op) => new(null, 2L * outputs, input.Width, true);
 
         // Costed as a whole by ReconstructionErrorCost (it multiplies two variables), before this dispatch.
         public Counts Visit(ReconstructionErrorOp op) => throw new UnreachableException("the reconstruction error is costed by ReconstructionErrorCost");

@@ -111,10 +111,10 @@ public sealed partial class Emulator
             var node = g.Nodes[i];
             var inputs = node.Inputs;
             TensorType In(int j) => g.Nodes[inputs[j]].Output;
-            var rq = node.Op switch { WeightedOp w => w.Output, RequantOp r => r.Output, AvgPoolOp a => a.Output, AddOp a => a.Output, _ => null };
+            var rq = node.Op switch { WeightedOp w => w.Output, RequantOp r => r.Output, AvgPoolOp a => a.Output, AddOp a => a.Output, ClipOp c => c.Output, _ => null };
             if (rq?.Elements is { } el && el.Count != node.Output.Size)
                 throw new HetQException($"node '{node.Name}': {el.Count} element formats for {node.Output.Size} elements");
-            if (rq?.Elements is not null && node.Op is AvgPoolOp or AddOp)
+            if (rq?.Elements is not null && node.Op is AvgPoolOp or AddOp or ClipOp)
                 throw new HetQException($"node '{node.Name}': per-element formats on {node.Op.Name} are not supported");
             var kernel = CreateCore(g, node, inputs, In);
             kernel.Sizes = g.Nodes.Select(n => n.Output.Size).ToArray();
@@ -138,6 +138,7 @@ public sealed partial class Emulator
         public Kernel Visit(AddOp op) => new AddKernel(op, inputs, inputs.Select(j => g.Nodes[j].Output.Type).ToArray());
         public Kernel Visit(RequantOp op) => new RequantKernel(new Requantizer(op.Output, input(0).Type.FractionalBits), inputs[0], ElementRequantizer.For(op.Output, input(0).Type.FractionalBits));
         public Kernel Visit(ReconstructionErrorOp op) => new ReconstructionErrorKernel(op, inputs[0], input(0).Type, inputs[1], input(1).Type);
+        public Kernel Visit(ClipOp op) => new ClipKernel(op, new Requantizer(op.Output, input(0).Type.FractionalBits), inputs[0]);
     }
 
     /// <summary>Weights and biases shifted to the accumulator's fractional bits (products x·w then add without
@@ -174,6 +175,16 @@ public sealed partial class Emulator
                 return;
             }
             for (int i = 0; i < y.Length; i++) y[i] = rq.Apply(x[i]);
+        }
+    }
+
+    private sealed class ClipKernel(ClipOp op, Requantizer rq, int input) : Kernel
+    {
+        public override void Run(long[][] buf, int self, int s)
+        {
+            var x = At(buf, input, s);
+            var y = At(buf, self, s);
+            for (int i = 0; i < y.Length; i++) y[i] = rq.Apply(Math.Clamp(x[i], op.Lo, op.Hi));
         }
     }
 

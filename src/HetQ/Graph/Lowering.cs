@@ -112,6 +112,13 @@ internal static class Lowering
                 if (rq.Elements is not null || ins.Any(t => t.Elements is not null)) throw new LoweringException("add with per-element (learned) types is not supported yet");
                 return (new AddOp(sum, rq), new TensorType(layer.OutputShape, rq.Format?.Type ?? sum));
             }
+            case ActivationLayer { Activation.Kind: ActivationKind.HardTanh } a:
+            {
+                var rq = coding.Output(layer, new Activation(ActivationKind.Linear), ctx.Notes);
+                if (rq.Elements is not null || x!.Elements is not null) throw new LoweringException("clip with per-element (learned) types is not supported yet");
+                long lo = ClipBound(a.Activation.Min, x!.Type, "min"), hi = ClipBound(a.Activation.Max, x.Type, "max");
+                return (new ClipOp(lo, hi, rq), new TensorType(layer.OutputShape, rq.Format?.Type ?? x.Type));
+            }
             case ActivationLayer a:
             {
                 var rq = coding.Output(layer, a.Activation, ctx.Notes);
@@ -125,6 +132,17 @@ internal static class Lowering
             default:
                 throw new LoweringException("no integer op for this layer type");
         }
+    }
+
+    /// <summary>A clip bound as a raw code of the input type: outside the type's range it is the range's end (the
+    /// clamp does nothing there); inside, it must lie on the type's grid, or the clamp would leave the grid.</summary>
+    private static long ClipBound(float bound, FixedType type, string what)
+    {
+        double v = Math.ScaleB((double)bound, type.FractionalBits);
+        if (v <= type.MinRaw) return type.MinRaw;
+        if (v >= type.MaxRaw) return type.MaxRaw;
+        if (v != Math.Round(v)) throw new LoweringException($"the hard_tanh {what} {bound} is not a value of the input type {type}");
+        return (long)v;
     }
 
     private delegate Op WeightedFactory(long[] w, FixedType wt, long[]? b, FixedType? bt, FixedType acc, Requantization rq);

@@ -18,6 +18,7 @@ namespace HetQ.Graph;
 [JsonDerivedType(typeof(AddOp), AddOp.Tag)]
 [JsonDerivedType(typeof(RequantOp), RequantOp.Tag)]
 [JsonDerivedType(typeof(ReconstructionErrorOp), ReconstructionErrorOp.Tag)]
+[JsonDerivedType(typeof(ClipOp), ClipOp.Tag)]
 public abstract record Op
 {
     /// <summary>The op's name: its JSON discriminator, printed by freeze, estimate and the Verilog comments.</summary>
@@ -188,6 +189,17 @@ public sealed record RequantOp(Requantization Output) : Op
     public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
 }
 
+/// <summary>y = requant(min(max(x, Lo), Hi)) with Lo and Hi raw codes of the input's type (a hard_tanh or clip
+/// activation; the bounds lie on the input's grid, so the clamp is exact).</summary>
+public sealed record ClipOp(long Lo, long Hi, Requantization Output) : Op
+{
+    internal const string Tag = "clip";
+    /// <inheritdoc/>
+    [JsonIgnore] public override string Name => Tag;
+    /// <inheritdoc/>
+    public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
+}
+
 /// <summary>An autoencoder's anomaly score, one value per sample: Σ_i d_i² (<see cref="Squared"/>) or Σ_i |d_i| with
 /// d_i = x_i − y_i over its two inputs of equal size (the quantized graph input x and the reconstruction y), both
 /// aligned to <see cref="Frac"/> fractional bits; <see cref="ScoreType"/> (2·Frac or Frac fractional bits) holds every
@@ -225,4 +237,6 @@ public interface IOpVisitor<out T>
     T Visit(RequantOp op);
     /// <summary>Handles <see cref="ReconstructionErrorOp"/>.</summary>
     T Visit(ReconstructionErrorOp op);
+    /// <summary>Handles <see cref="ClipOp"/>.</summary>
+    T Visit(ClipOp op);
 }

@@ -101,6 +101,7 @@ public static partial class VerilogWriter
             public (Sig[], int) Visit(AddOp op) => E.Add(Index, op, Start);
             public (Sig[], int) Visit(RequantOp op) => E.Requant(Index, op, Start);
             public (Sig[], int) Visit(ReconstructionErrorOp op) => E.ReconstructionError(Index, op, Start);
+            public (Sig[], int) Visit(ClipOp op) => E.Clip(Index, op, Start);
         }
 
         /// <summary>The op's attributes for the layer's comment line.</summary>
@@ -116,6 +117,7 @@ public static partial class VerilogWriter
             public string Visit(AddOp a) => $"sum {a.SumType}{Requant(a.Output)}";
             public string Visit(RequantOp r) => Requant(r.Output).TrimStart(',', ' ');
             public string Visit(ReconstructionErrorOp r) => $"sum of {(r.Squared ? "squared" : "absolute")} differences of '{Inputs[0]}' and '{Inputs[1]}'";
+            public string Visit(ClipOp c) => $"codes {c.Lo}..{c.Hi}{Requant(c.Output)}";
         }
 
         private static string Requant(Requantization r) =>
@@ -291,6 +293,15 @@ public static partial class VerilogWriter
             var x = _values[node.Inputs[0]];
             int frac = _g.Nodes[node.Inputs[0]].Output.Type.FractionalBits;
             return (x.Select(v => Arithmetic.Requantize(_net, _prefixes[k], v, frac, r.Output, level)).ToArray(), level + Arithmetic.RequantizationLevels);
+        }
+
+        private (Sig[], int) Clip(int k, ClipOp c, int level)
+        {
+            var node = _g.Nodes[k];
+            var x = _values[node.Inputs[0]];
+            int frac = _g.Nodes[node.Inputs[0]].Output.Type.FractionalBits;
+            return (x.Select(v => Arithmetic.Requantize(_net, _prefixes[k], Arithmetic.Select(_net, _prefixes[k], v, c.Lo, c.Hi, true, level), frac, c.Output, level + 1)).ToArray(),
+                level + 1 + Arithmetic.RequantizationLevels);
         }
 
         private (Sig[], int) Argmax(int k, Sig[] outputs, int level)

@@ -95,6 +95,9 @@ internal sealed class ExactReference
             case ActivationKind.Relu:
                 for (int i = 0; i < y.Length; i++) y[i] = Math.Max(y[i], 0);
                 return y;
+            case ActivationKind.HardTanh:
+                for (int i = 0; i < y.Length; i++) y[i] = Math.Clamp(y[i], (double)a.Min, (double)a.Max);
+                return y;
             case ActivationKind.Sigmoid:
                 for (int i = 0; i < y.Length; i++) y[i] = 1 / (1 + Math.Exp(-y[i]));
                 return y;

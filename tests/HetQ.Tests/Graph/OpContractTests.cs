@@ -19,8 +19,8 @@ public class OpContractTests
     private static LayerQuantizers Q(string k, string b, string? a) =>
         new(QuantizerParser.Parse(k), QuantizerParser.Parse(b), a is null ? null : QuantizerParser.Parse(a));
 
-    /// <summary>A small autoencoder whose frozen graph holds every op (a requantization after the residual add, the
-    /// reconstruction error appended as an autoencoder's score).</summary>
+    /// <summary>A small autoencoder whose frozen graph holds every op (a requantization after the residual add, a hard_tanh
+    /// clip, the reconstruction error appended as an autoencoder's score).</summary>
     internal static IntegerGraph EveryOp()
     {
         var model = Model.Build(new[] { 4, 4, 1 }, new List<(Layer, string[]?)>
@@ -30,6 +30,7 @@ public class OpContractTests
             (new Conv(2, 2, new[] { 3, 3 }, new[] { 1, 1 }, Padding.Same) { Name = "c2", Quantizers = Q("quantized_bits(5,0,alpha=1)", "quantized_bits(6,1,alpha=1)", "quantized_bits(7,2,alpha=1)") }, null),
             (new Add { Name = "res", Quantizers = new LayerQuantizers(Activation: QuantizerParser.Parse("quantized_bits(7,2,alpha=1)")) }, new[] { "max", "c2" }),
             (new ActivationLayer(new Activation(ActivationKind.Relu)) { Name = "act", Quantizers = new LayerQuantizers(Activation: QuantizerParser.Parse("quantized_relu(6,2)")) }, null),
+            (new ActivationLayer(new Activation(ActivationKind.HardTanh)) { Name = "clip" }, null),
             (new DepthwiseConv2D(new[] { 2, 2 }, new[] { 1, 1 }, Padding.Same, 2, new Activation(ActivationKind.Relu)) { Name = "dw", Quantizers = Q("quantized_bits(4,0,alpha=1)", "quantized_bits(6,1,alpha=1)", "quantized_relu(6,2)") }, null),
             (new Pool(false, 2, new[] { 2, 2 }, null, Padding.Valid) { Name = "avg" }, null),
             (new Flatten { Name = "flat" }, null),
