@@ -113,7 +113,7 @@ public static class MainJob
             log($"== 2/6 heterogeneous quantization search ({trials} trials, TPE, EBOPs) with uniform baselines");
             var searchCfg = SearchConfig.Load(Path.Combine(dir, "search.json"));
             var job = new SearchJob(searchCfg, m => log("   " + m));
-            var result = job.Run(false, p => log($"   trial {p.Done}/{p.Total}: {p.Trial.Kind} val_acc {p.Trial.Accuracy:P1} ebops {p.Trial.Cost:N0}"), m => log("   " + m), cancel);
+            var result = job.Run(false, p => log($"   trial {p.Done}/{p.Total}: {p.Trial.KindName} val_acc {p.Trial.Accuracy:P1} ebops {p.Trial.Cost:N0}"), m => log("   " + m), cancel);
 
             log("== 3/6 learned bit widths from the float model (per weight, per input pixel, per activation; beta log ramp 1e-6 to 1e-4)");
             var learnedCfg = TrainConfig.Load(Path.Combine(dir, "learned.json"));
@@ -127,10 +127,10 @@ public static class MainJob
             double floatVal = job.FloatAccuracy;
             var rows = new List<ReportRow>();
             rows.Add(new ReportRow("float", "float32", floatResult.TestAccuracy, null, null, null, null, null, floatResult.ModelDirectory, floatVal));
-            var picks = result.Trials.Where(t => t.Kind != "search" && t.IsDone)
-                .Select(t => (Name: t.Kind["baseline:".Length..], Model: t.Model!, Quantization: Choice(t), Val: t.Accuracy, Hw: $"trial-{t.Number:D4}")).ToList();
+            var picks = result.Trials.Where(t => t.Kind == TrialKind.Baseline && t.IsDone)
+                .Select(t => (Name: t.Baseline!, Model: t.Model!, Quantization: Choice(t), Val: t.Accuracy, Hw: $"trial-{t.Number:D4}")).ToList();
             if (result.Best is { } best) picks.Add(($"searched, best score (trial {best.Number})", best.Model!, Choice(best), best.Accuracy, $"trial-{best.Number:D4}"));
-            var closest = result.Pareto.Where(t => t.Kind == "search" && t.Accuracy >= floatVal - 0.01).OrderBy(t => t.Cost).FirstOrDefault();
+            var closest = result.Pareto.Where(t => t.IsSearch && t.Accuracy >= floatVal - 0.01).OrderBy(t => t.Cost).FirstOrDefault();
             if (closest is not null && closest.Number != result.Best?.Number)
                 picks.Add(($"searched, cheapest within 1 validation point of float (trial {closest.Number})", closest.Model!, Choice(closest), closest.Accuracy, $"trial-{closest.Number:D4}"));
             // From the learned front: the cheapest epoch within 1 validation point of float (else the most accurate one).
@@ -210,7 +210,7 @@ public static class MainJob
         sb.Append("\nLUT (Yosys) is `synth_xilinx -family xcup -nodsp`; LUT (resource model) is HetQ's estimate from the integer graph "
                   + "(`hetq estimate --resources`, calibrated against Yosys); LUT levels are counted on the synthesized netlist; the latency in ns "
                   + "applies the Fmax model calibrated on ECP5 place and route to the worst stage's LUT levels and carry bits, so for Xilinx it is only indicative.\n");
-        sb.Append($"\nSearch: {search.Trials.Count} trials ({search.Trials.Count(t => t.State == "failed")} failed), metric {search.Metric}, reference cost (int8) {search.ReferenceCost:N0}; float validation accuracy {floatVal:P2}.\n\n");
+        sb.Append($"\nSearch: {search.Trials.Count} trials ({search.Trials.Count(t => t.State == TrialState.Failed)} failed), metric {search.Metric.Name()}, reference cost (int8) {search.ReferenceCost:N0}; float validation accuracy {floatVal:P2}.\n\n");
         sb.Append("![accuracy against EBOPs](search/pareto.png)\n\n");
         if (learnedPlot is not null)
             sb.Append("Learned bit widths: every epoch's (validation accuracy, EBOPs), the Pareto front kept as checkpoints in `learned/pareto/`; the chosen epoch is the cheapest within 1 validation point of float.\n\n")
