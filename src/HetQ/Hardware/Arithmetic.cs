@@ -259,6 +259,7 @@ internal static class Arithmetic
     /// <summary>Values of q outside [low, high] become the nearest bound (<paramref name="clampTo"/>) or zero.</summary>
     internal static Sig Select(Netlist net, string prefix, Sig q, BigInteger low, BigInteger high, bool clampTo, int level)
     {
+        if (q.IsConstant) return Sig.Constant(q.Lo < low ? (clampTo ? low : 0) : q.Lo > high ? (clampTo ? high : 0) : q.Lo);
         var x = net.At(q, level);
         BigInteger qlo = x.ValueLo, qhi = x.ValueHi;
         BigInteger lo = BigInteger.Max(qlo, low), hi = BigInteger.Min(qhi, high);

@@ -76,6 +76,16 @@ public class NetlistInterpreterTests
         Check(DigitsMlp(), new HardwareOptions(stages, Sharing: sharing), data.Features, 100);
     }
 
+    [Theory]
+    [InlineData(null, Sharing.Cse)]
+    [InlineData("quantized_bits(4,1,alpha=1)", Sharing.Cse)]
+    [InlineData("quantized_bits(4,1,alpha=1)", Sharing.None)]
+    public void The_netlist_of_a_clip_equals_the_emulator_on_every_input(string? quantizer, Sharing sharing)
+    {
+        var g = Freezer.Freeze(Graph.ClipOpTests.ClipModel(quantizer), "clip").Graph!;
+        Check(g, new HardwareOptions(Sharing: sharing), TestDesigns.AllInputs(g), 0);
+    }
+
     [Fact]
     public void A_netlist_that_disagrees_with_the_emulator_is_an_internal_error()
     {
