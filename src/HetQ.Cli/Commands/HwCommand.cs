@@ -147,7 +147,10 @@ internal static class HwCommand
                 features = test.Features.AsSpan(0, count * manifest.Input.Elements).ToArray();
             }
             else if (n == 0) throw new HetQException("nothing to simulate: give --data, --random N, or both");
-            var vectors = Testbench.Vectors(graph, manifest, features, n, parse.GetValue(seed), RebuiltNetlist(d, manifest, graph, asJsonOutput: parse.GetValue(json)));
+            var netlist = RebuiltNetlist(d, manifest, graph, asJsonOutput: parse.GetValue(json));
+            var vectors = Testbench.Vectors(graph, manifest, features, n, parse.GetValue(seed), netlist);
+            if (netlist is not null && !parse.GetValue(json))
+                Console.Error.WriteLine($"hw sim: the design's netlist, run in process, equals the emulator on all {vectors.Count} vectors");
             Simulation.Prepare(d, manifest, vectors);
             string which = parse.GetValue(simulator)!;
             var kinds = which == "both" ? new[] { SimulatorKind.Verilator, SimulatorKind.Icarus }
