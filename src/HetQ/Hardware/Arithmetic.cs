@@ -31,18 +31,99 @@ internal static class Arithmetic
 
     /// <summary>A node of an adder tree: its value is ±wire·2^Shift and equals Σ coefficient·wire over the leaf
     /// wires it covers (by origin), which gives exact bounds for independent inputs.</summary>
-    internal sealed record TreeNode(Sig Wire, bool Negated, Dictionary<int, (BigInteger Lo, BigInteger Hi, BigInteger Coef)> Leaves)
+    internal sealed record TreeNode(Sig Wire, bool Negated, LeafSet Leaves)
     {
-        public (BigInteger Lo, BigInteger Hi) Bounds()
+        public (BigInteger Lo, BigInteger Hi) Bounds() => (Leaves.Lo, Leaves.Hi);
+    }
+
+    /// <summary>The leaves of a tree node: per origin wire (in increasing order) its bounds and its coefficient, and the
+    /// node's exact bounds Σ min/max(coefficient · bound), kept with the set so that merging two sets costs one pass.</summary>
+    internal sealed class LeafSet
+    {
+        private readonly int[] _origin;
+        private readonly BigInteger[] _lo, _hi, _coef;
+
+        private LeafSet(int[] origin, BigInteger[] lo, BigInteger[] hi, BigInteger[] coef, BigInteger sumLo, BigInteger sumHi)
         {
-            BigInteger lo = 0, hi = 0;
-            foreach (var (l, h, c) in Leaves.Values)
+            (_origin, _lo, _hi, _coef, Lo, Hi) = (origin, lo, hi, coef, sumLo, sumHi);
+        }
+
+        public BigInteger Lo { get; }
+        public BigInteger Hi { get; }
+
+        public static LeafSet One(int origin, BigInteger lo, BigInteger hi, BigInteger coef)
+        {
+            var (a, b) = Contribution(lo, hi, coef);
+            return new LeafSet([origin], [lo], [hi], [coef], a, b);
+        }
+
+        private static (BigInteger Lo, BigInteger Hi) Contribution(BigInteger lo, BigInteger hi, BigInteger coef)
+        {
+            BigInteger a = coef * lo, b = coef * hi;
+            return a <= b ? (a, b) : (b, a);
+        }
+
+        /// <summary>Every coefficient times <paramref name="factor"/> (nonzero).</summary>
+        public LeafSet Scaled(BigInteger factor)
+        {
+            var coef = new BigInteger[_coef.Length];
+            for (int i = 0; i < coef.Length; i++) coef[i] = _coef[i] * factor;
+            var (lo, hi) = factor.Sign > 0 ? (Lo * factor, Hi * factor) : (Hi * factor, Lo * factor);
+            return new LeafSet(_origin, _lo, _hi, coef, lo, hi);
+        }
+
+        /// <summary>The leaves of a + b: coefficients of a shared origin added (dropped when they cancel).</summary>
+        public static LeafSet Sum(LeafSet a, LeafSet b)
+        {
+            int n = a._origin.Length + b._origin.Length;
+            var origin = new int[n];
+            var lo = new BigInteger[n];
+            var hi = new BigInteger[n];
+            var coef = new BigInteger[n];
+            BigInteger sumLo = a.Lo + b.Lo, sumHi = a.Hi + b.Hi;
+            int i = 0, j = 0, k = 0;
+            while (i < a._origin.Length || j < b._origin.Length)
             {
-                BigInteger a = c * l, b = c * h;
-                lo += BigInteger.Min(a, b);
-                hi += BigInteger.Max(a, b);
+                if (j == b._origin.Length || (i < a._origin.Length && a._origin[i] < b._origin[j]))
+                {
+                    (origin[k], lo[k], hi[k], coef[k]) = (a._origin[i], a._lo[i], a._hi[i], a._coef[i]);
+                    i++;
+                    k++;
+                }
+                else if (i == a._origin.Length || b._origin[j] < a._origin[i])
+                {
+                    (origin[k], lo[k], hi[k], coef[k]) = (b._origin[j], b._lo[j], b._hi[j], b._coef[j]);
+                    j++;
+                    k++;
+                }
+                else
+                {
+                    // the same wire in both: its contributions are replaced by that of the summed coefficient
+                    var (al, ah) = Contribution(a._lo[i], a._hi[i], a._coef[i]);
+                    var (bl, bh) = Contribution(b._lo[j], b._hi[j], b._coef[j]);
+                    BigInteger c = a._coef[i] + b._coef[j];
+                    sumLo -= al + bl;
+                    sumHi -= ah + bh;
+                    if (!c.IsZero)
+                    {
+                        var (cl, ch) = Contribution(b._lo[j], b._hi[j], c);
+                        sumLo += cl;
+                        sumHi += ch;
+                        (origin[k], lo[k], hi[k], coef[k]) = (b._origin[j], b._lo[j], b._hi[j], c);
+                        k++;
+                    }
+                    i++;
+                    j++;
+                }
             }
-            return (lo, hi);
+            if (k < n)
+            {
+                Array.Resize(ref origin, k);
+                Array.Resize(ref lo, k);
+                Array.Resize(ref hi, k);
+                Array.Resize(ref coef, k);
+            }
+            return new LeafSet(origin, lo, hi, coef, sumLo, sumHi);
         }
     }
 
@@ -64,8 +145,7 @@ internal static class Arithmetic
             {
                 int shift = t.X.Shift + t.Shift + k;
                 var coef = (BigInteger)d << shift;
-                nodes.Add(new TreeNode(t.X with { Shift = shift }, d < 0,
-                    new Dictionary<int, (BigInteger, BigInteger, BigInteger)> { [t.X.Origin] = (t.X.Lo, t.X.Hi, coef) }));
+                nodes.Add(new TreeNode(t.X with { Shift = shift }, d < 0, LeafSet.One(t.X.Origin, t.X.Lo, t.X.Hi, coef)));
             }
         }
         if (nodes.Count == 0) return (Sig.Constant(constant), level);
@@ -95,10 +175,7 @@ internal static class Arithmetic
     /// <summary>The adder a + b (either may be negated) on <paramref name="level"/>, sized from the exact bounds of the sum.</summary>
     internal static TreeNode Combine(Netlist net, string prefix, TreeNode a, TreeNode b, int level, char kind = 's')
     {
-        var leaves = new Dictionary<int, (BigInteger Lo, BigInteger Hi, BigInteger Coef)>(a.Leaves);
-        foreach (var (key, (l, h, c)) in b.Leaves)
-            leaves[key] = leaves.TryGetValue(key, out var e) ? (l, h, e.Coef + c) : (l, h, c);
-        foreach (var key in leaves.Where(p => p.Value.Coef.IsZero).Select(p => p.Key).ToList()) leaves.Remove(key);
+        var leaves = LeafSet.Sum(a.Leaves, b.Leaves);
         // Both negative: sum the magnitudes and stay negative; one negative: subtract it from the other.
         bool negated = a.Negated && b.Negated;
         var (first, second, subtract) = (a.Negated, b.Negated) switch

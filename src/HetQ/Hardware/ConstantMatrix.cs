@@ -285,7 +285,7 @@ internal static class ConstantMatrix
     {
         var nodes = new List<Arithmetic.TreeNode>(x.Count + d.Adders.Count);
         foreach (var v in x)
-            nodes.Add(new Arithmetic.TreeNode(v, false, new Dictionary<int, (BigInteger, BigInteger, BigInteger)> { [v.Origin] = (v.Lo, v.Hi, BigInteger.One << v.Shift) }));
+            nodes.Add(new Arithmetic.TreeNode(v, false, Arithmetic.LeafSet.One(v.Origin, v.Lo, v.Hi, BigInteger.One << v.Shift)));
         for (int k = 0; k < d.Adders.Count; k++)
         {
             var a = d.Adders[k];
@@ -324,9 +324,7 @@ internal static class ConstantMatrix
     /// <summary>sign · node · 2^shift as a tree term (the node's own value is never negated).</summary>
     private static Arithmetic.TreeNode Term(Arithmetic.TreeNode node, int shift, int sign)
     {
-        var leaves = new Dictionary<int, (BigInteger Lo, BigInteger Hi, BigInteger Coef)>(node.Leaves.Count);
-        foreach (var (key, (lo, hi, c)) in node.Leaves) leaves[key] = (lo, hi, sign * c << shift);
-        return new Arithmetic.TreeNode(node.Wire with { Shift = node.Wire.Shift + shift }, sign < 0, leaves);
+        return new Arithmetic.TreeNode(node.Wire with { Shift = node.Wire.Shift + shift }, sign < 0, node.Leaves.Scaled(sign * (BigInteger.One << shift)));
     }
 
     /// <summary>Each output's value as integer coefficients of the inputs (Σ over its terms), to check a decomposition.</summary>
