@@ -154,7 +154,8 @@ public sealed record DeviceFit(FpgaDevice Device, string Basis, IReadOnlyList<Re
                 "ff" => "FF", "dsp" => "DSP", "bram" => "BRAM", "io" => "I/O pins (ports + clock)", _ => r.Resource,
             };
             string pct = double.IsPositiveInfinity(r.Fraction) ? "-" : (100 * r.Fraction).ToString("F2", inv) + " %";
-            string verdict = r.Fits ? "fits" : string.Create(inv, $"OVER by {r.Overflow:N0} ({r.Fraction:F2}x the device)");
+            string verdict = r.Fits ? "fits"
+                : string.Create(inv, $"OVER by {r.Overflow:N0} ({(r.Available == 0 ? "the device has none" : $"{r.Fraction:F2}x the device")})");
             yield return string.Create(inv, $"  {name,-26} {r.Used,12:N0} / {r.Available,12:N0}  {pct,9}  {verdict}");
         }
         yield return Fits

@@ -70,6 +70,10 @@ public class DeviceTests
         Assert.Null(Pipeline.HardwareFlow.FitWarning(DeviceFit.Of(FpgaDevice.Lfe5u85f, r with { Lut = 10 }, m with { Input = m.Input with { Elements = 2 } })));
         Assert.Throws<HetQException>(() => DeviceFit.Of(FpgaDevice.Xcvu9p, r, m));
         Assert.Equal(double.PositiveInfinity, new ResourceUse("dsp", 2, 0).Fraction);
+        var ice = DeviceFit.Of(FpgaDevice.Ice40Hx8k, r with { Target = SynthesisTarget.Ice40, Lut = 10, Carry = 4, Dsp = 2, Bram = 0 }, m with { Input = m.Input with { Elements = 2 } });
+        Assert.Equal(10, ice.Resources.Single(x => x.Resource == "lut").Used);
+        Assert.Contains(ice.Describe(), l => l.Contains("OVER by 2 (the device has none)", StringComparison.Ordinal));
+        Assert.EndsWith("over on dsp", ice.Describe().Last());
         Assert.Equal(0, new ResourceUse("dsp", 0, 0).Fraction);
     }
 
