@@ -66,8 +66,8 @@ public class DeviceTests
         var lines = fit.Describe().ToList();
         Assert.Contains(lines, l => l.Contains("OVER by 360", StringComparison.Ordinal));
         Assert.EndsWith("over on lut, io", lines[^1]);
-        Assert.Contains("cannot fit the LFE5U-85F: lut 84,000 of 83,640, io 219 of 205", Pipeline.HardwareFlow.FitWarning(fit));
-        Assert.Null(Pipeline.HardwareFlow.FitWarning(DeviceFit.Of(FpgaDevice.Lfe5u85f, r with { Lut = 10 }, m with { Input = m.Input with { Elements = 2 } })));
+        Assert.Contains("cannot fit the LFE5U-85F: lut 84,000 of 83,640, io 219 of 205", global::HetQ.Pipeline.HardwareFlow.FitWarning(fit));
+        Assert.Null(global::HetQ.Pipeline.HardwareFlow.FitWarning(DeviceFit.Of(FpgaDevice.Lfe5u85f, r with { Lut = 10 }, m with { Input = m.Input with { Elements = 2 } })));
         Assert.Throws<HetQException>(() => DeviceFit.Of(FpgaDevice.Xcvu9p, r, m));
         Assert.Equal(double.PositiveInfinity, new ResourceUse("dsp", 2, 0).Fraction);
         var ice = DeviceFit.Of(FpgaDevice.Ice40Hx8k, r with { Target = SynthesisTarget.Ice40, Lut = 10, Carry = 4, Dsp = 2, Bram = 0 }, m with { Input = m.Input with { Elements = 2 } });
