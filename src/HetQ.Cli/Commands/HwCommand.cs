@@ -38,10 +38,11 @@ internal static class HwCommand
             Description = "refuse models with more constant weights than this (fully parallel logic grows with every weight; generation takes minutes past about 100 000)",
             DefaultValueFactory = _ => DefaultMaxWeights,
         };
+        var device = DeviceOption.Create("its resources are estimated (the resource model, as estimate --resources) and its ports counted; default none");
         var cmd = new Command("hw", "Write the frozen model as bit-exact, fully parallel, pipelined Verilog (DIR/*.v, DIR/manifest.json, DIR/graph.json); "
                                     + "`hw sim` simulates it against the emulator, `hw synth` synthesizes it with Yosys.")
         {
-            model, output, stages, argmax, top, input, sharing, json, maxWeights,
+            model, output, stages, argmax, top, input, sharing, json, maxWeights, device,
         };
         cmd.Subcommands.Add(SimCommand());
         cmd.Subcommands.Add(SynthCommand.Create());
@@ -56,14 +57,17 @@ internal static class HwCommand
                 throw new HetQException($"{dir}: the model has {graph.WeightCount:N0} constant weights, over --max-weights {limit:N0}; fully parallel logic for it "
                                         + "takes long to generate and far more than an FPGA holds (raise --max-weights to go on)");
             string topName = VerilogNames.Top(graph.Name, parse.GetValue(top));
+            var part = parse.GetValue(device) is { } deviceName ? FpgaDevice.Parse(deviceName) : null;
             if (graph.WeightCount > 20_000) Console.Error.WriteLine($"hw: writing the Verilog of {graph.WeightCount:N0} weights ...");
-            var design = VerilogWriter.Write(graph, new HardwareOptions(parse.GetValue(stages), parse.GetValue(argmax), topName,
-                parse.GetValue(sharing) == "none" ? Sharing.None : Sharing.Cse));
+            var options = new HardwareOptions(parse.GetValue(stages), parse.GetValue(argmax), topName,
+                parse.GetValue(sharing) == "none" ? Sharing.None : Sharing.Cse);
+            var design = VerilogWriter.Write(graph, options);
             outDir = design.Save(outDir, tmp => graph.Save(Path.Combine(tmp, GraphFile)), "--out", dir);
             var d = design.Manifest;
+            var fit = part is null ? null : DeviceFit.Of(part, ResourceModel.Estimate(graph, part.Family, options), (d.Input.Bits, d.Output.Bits));
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
+                Console.WriteLine(DeviceOption.Json(new
                 {
                     design = Path.GetFullPath(outDir),
                     top = d.Top,
@@ -78,13 +82,14 @@ internal static class HwCommand
                     levels = d.Levels,
                     register_bits = d.RegisterBits,
                     sharing = d.Sharing,
-                }));
+                }, fit));
                 return 0;
             }
             Console.WriteLine($"top module   {d.Top} ({string.Join(", ", d.Files)})");
             Console.WriteLine($"input  {d.Input.Name,-5} {d.Input.Elements} x {d.Input.Type} ({d.Input.Bits} bits)");
             Console.WriteLine($"output {d.Output.Name,-5} {(d.Argmax ? "argmax index" : $"{d.Output.Elements} x {d.Output.Type}")} ({d.Output.Bits} bits)");
             Console.WriteLine($"latency      {d.LatencyCycles} clock cycles ({d.Pipelining} pipelining, {d.Levels} levels of logic, {d.RegisterBits} register bits), II = 1; partial sums shared: {d.Sharing}");
+            DeviceOption.Print(fit);
             foreach (var note in graph.Notes) Console.WriteLine($"note: {note}");
             Console.WriteLine($"design written to {Path.GetFullPath(outDir)}");
             return 0;
