@@ -39,9 +39,15 @@ public static partial class Simulation
         return missing.Count == 0 ? null : $"{string.Join(" and ", missing)} not found on PATH (Debian: apt-get install {(kind == SimulatorKind.Verilator ? "verilator" : "iverilog")})";
     }
 
-    /// <summary>Writes the testbench and vectors into DIR/sim.</summary>
-    public static void Prepare(string designDirectory, HardwareManifest manifest, SimulationVectors vectors) =>
-        Testbench.Write(Path.Combine(designDirectory, Folder), manifest, vectors);
+    /// <summary>Writes the testbench and vectors into DIR/sim (for a streaming design, its stimulus with the gaps that
+    /// <paramref name="seed"/> draws: <see cref="StreamingTestbench"/>).</summary>
+    public static void Prepare(string designDirectory, HardwareManifest manifest, SimulationVectors vectors, int seed = 1)
+    {
+        ArgumentNullException.ThrowIfNull(manifest);
+        string dir = Path.Combine(designDirectory, Folder);
+        if (manifest.IsStreaming) StreamingTestbench.Write(dir, manifest, vectors, StreamingTestbench.Schedule(manifest, vectors, seed));
+        else Testbench.Write(dir, manifest, vectors);
+    }
 
     /// <summary>Builds and runs the testbench of <paramref name="designDirectory"/> with one simulator; each tool run is
     /// limited to <paramref name="timeout"/>.</summary>

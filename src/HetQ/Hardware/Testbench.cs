@@ -34,7 +34,8 @@ public static class Testbench
     internal static SimulationVectors Vectors(IntegerGraph graph, HardwareManifest manifest, ReadOnlySpan<float> features, int random, int seed, Netlist? netlist)
     {
         var v = Compute(graph, manifest, features, random, seed);
-        if (netlist is not null) Check(netlist, manifest, v);
+        if (netlist is not null && manifest.IsStreaming) StreamingTestbench.Check(netlist, manifest, v, StreamingTestbench.Schedule(manifest, v, seed));
+        else if (netlist is not null) Check(netlist, manifest, v);
         return v;
     }
 

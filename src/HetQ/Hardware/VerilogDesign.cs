@@ -11,7 +11,14 @@ namespace HetQ.Hardware;
 /// <param name="Sharing">How the sums of each constant weight matrix (dense, convolution) are built: partial sums shared
 /// across its outputs (<see cref="Sharing.Cse"/>, the default) or each output on its own.</param>
 /// <param name="SharingDepth">Adder levels that sharing may add to a layer's plain adder trees (0: the same depth).</param>
-public sealed record HardwareOptions(int? Stages = null, bool Argmax = false, string? Top = null, Sharing Sharing = Sharing.Cse, int SharingDepth = 0);
+/// <param name="Io">How the input arrives: the whole vector every clock (<see cref="HardwareIo.Parallel"/>) or an image one
+/// pixel per clock (<see cref="HardwareIo.Stream"/>, hls4ml's io_stream; see <see cref="VerilogWriter"/>).</param>
+public sealed record HardwareOptions(int? Stages = null, bool Argmax = false, string? Top = null, Sharing Sharing = Sharing.Cse, int SharingDepth = 0,
+    HardwareIo Io = HardwareIo.Parallel);
+
+/// <summary>The design's input interface, named as hls4ml's IOType: every input element every clock, or one pixel (all
+/// its channels) per clock with a valid signal.</summary>
+public enum HardwareIo { Parallel, Stream }
 
 /// <summary>One generated file.</summary>
 public sealed record VerilogFile(string Name, string Text);
@@ -26,12 +33,24 @@ public sealed record HardwarePort(string Name, int Elements, string Type, int El
 /// <summary>A layer of the design and the clock cycles (counted from the input) its logic works in.</summary>
 public sealed record HardwareLayer(string Name, string Op, int FirstCycle, int LastCycle);
 
-/// <summary>What the generated design is: ports, latency and pipelining; saved as manifest.json beside the Verilog.</summary>
+/// <summary>What the generated design is: ports, latency and pipelining; saved as manifest.json beside the Verilog.
+/// <see cref="Io"/> is "stream" for a streaming design (absent: parallel), whose <see cref="Image"/> is [H, W, C], whose
+/// input port carries one pixel and whose <see cref="InitiationInterval"/> counts pixel clocks per image.</summary>
 public sealed record HardwareManifest(
     string Top, string Clock, IReadOnlyList<string> Files, HardwarePort Input, HardwarePort Output, bool Argmax,
     int LatencyCycles, int Stages, string Pipelining, int InitiationInterval, int Levels, long RegisterBits,
-    IReadOnlyList<HardwareLayer> Layers, string GraphName, string Sharing = "none")
+    IReadOnlyList<HardwareLayer> Layers, string GraphName, string Sharing = "none",
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Io = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<int>? Image = null)
 {
+    public const string Streaming = "stream";
+
+    /// <summary>Whether the design takes its input one pixel per clock (ports rst, in_valid, out_valid besides clk, x, y).</summary>
+    [JsonIgnore] public bool IsStreaming => Io == Streaming;
+
+    /// <summary>Input elements of one sample: the port's elements, or for a streaming design the image's H·W·C.</summary>
+    [JsonIgnore] public int SampleElements => IsStreaming && Image is { Count: 3 } i ? i[0] * i[1] * i[2] : Input.Elements;
+
     public const string Format = "hetq-hardware";
     public const string FileName = "manifest.json";
 
@@ -83,6 +102,9 @@ public sealed record HardwareManifest(
         if (LatencyCycles is < 0 or > 1_000_000) throw new HetQException($"{file}: design.latency_cycles must be 0 to 1000000, given {LatencyCycles}");
         if (Stages < 0 || Levels < 0 || RegisterBits < 0) throw new HetQException($"{file}: design.stages, levels and register_bits must not be negative");
         if (InitiationInterval < 1) throw new HetQException($"{file}: design.initiation_interval must be 1 or more");
+        if (Io is not (null or "parallel" or Streaming)) throw new HetQException($"{file}: design.io must be \"parallel\" or \"stream\"");
+        if (IsStreaming && (Image is not { Count: 3 } im || im.Any(v => v is < 1 or > 1 << 16) || (long)im[0] * im[1] * im[2] > 1 << 24 || im[2] != Input.Elements))
+            throw new HetQException($"{file}: design.image must be [height, width, channels] (1 to 65536 each, channels equal to design.input.elements) for a streaming design");
         foreach (var t in new[] { GraphName, Pipelining, Sharing })
             if (!Nn.Names.IsText(t)) throw new HetQException($"{file}: design.graph_name, pipelining and sharing must be printable text");
         foreach (var l in Layers ?? Array.Empty<HardwareLayer>())

@@ -20,6 +20,7 @@ public static partial class VerilogWriter
     public static VerilogDesign Write(IntegerGraph graph, HardwareOptions options)
     {
         Validate(graph, options);
+        if (options.Io == HardwareIo.Stream) return WriteStreaming(graph, options);
         string top = options.Top ?? "hetq_" + Identifier(graph.Name);
         if (!IdentifierPattern().IsMatch(top)) throw new HetQException($"top module name '{top}' is not a Verilog identifier");
         var (probe, decompositions) = Probe(graph, options);
@@ -57,6 +58,7 @@ public static partial class VerilogWriter
     internal static Netlist Build(IntegerGraph graph, HardwareOptions options)
     {
         Validate(graph, options);
+        if (options.Io == HardwareIo.Stream) return WriteStreaming(graph, options).Netlist!;
         var (probe, decompositions) = Probe(graph, options);
         var (cuts, _) = Cuts(probe, options, probe.Ends.Max());
         if (cuts.Length == 0) return probe.Netlist;
@@ -75,6 +77,8 @@ public static partial class VerilogWriter
         ArgumentNullException.ThrowIfNull(options);
         if (options.SharingDepth is < 0 or > 32) throw new HetQException($"sharing depth must be 0 to 32 extra adder levels, given {options.SharingDepth}");
         if (options.Stages is < 0) throw new HetQException($"stages must be 0 or more, given {options.Stages}");
+        if (options.Io == HardwareIo.Stream && options.Stages is not null)
+            throw new HetQException("--stages with --io stream: a streaming design has no pipeline stages to place in this version (leave --stages out)");
         if (options.Argmax && graph.Output.Output.Size < 2)
             throw new HetQException($"argmax needs at least 2 outputs; '{graph.Output.Name}' has {graph.Output.Output.Size}");
     }

@@ -1,0 +1,125 @@
+using HetQ.Graph;
+using HetQ.Hardware;
+using HetQ.Nn;
+using HetQ.Nn.Layers;
+using HetQ.Numerics;
+using HetQ.Quantization;
+
+namespace HetQ.Tests.Hardware;
+
+/// <summary>The streaming design (--io stream): input → Conv2D 'valid' → Flatten → dense layers, one pixel per clock
+/// with random gaps in in_valid; its netlist (in process) and its Verilog (Verilator, Icarus) give the emulator's
+/// outputs on every image.</summary>
+public class StreamingDesignTests(ITestOutputHelper output)
+{
+    private static LayerQuantizers Q(string k, string b, string? a) =>
+        new(QuantizerParser.Parse(k), QuantizerParser.Parse(b), a is null ? null : QuantizerParser.Parse(a));
+
+    /// <summary>A small untrained CNN on <paramref name="h"/> x <paramref name="w"/> x <paramref name="c"/> images: a
+    /// KH x KW 'valid' convolution of 3 filters with ReLU, flatten, dense 4 with ReLU, dense 3.</summary>
+    internal static IntegerGraph Cnn(int h, int w, int c, int kh, int kw, Padding padding = Padding.Valid, int stride = 1)
+    {
+        var model = Model.Build(new[] { h, w, c }, new List<(Layer, string[]?)>
+        {
+            (new Conv(2, 3, new[] { kh, kw }, new[] { stride, stride }, padding, new Activation(ActivationKind.Relu)) { Name = "conv", Quantizers = Q("quantized_bits(4,0,alpha=1)", "quantized_bits(5,0,alpha=1)", "quantized_relu(5,2)") }, null),
+            (new Flatten { Name = "flat" }, null),
+            (new Dense(4, new Activation(ActivationKind.Relu)) { Name = "hidden", Quantizers = Q("quantized_bits(5,0,alpha=1)", "quantized_bits(6,1,alpha=1)", "quantized_relu(6,2)") }, null),
+            (new Dense(3) { Name = "out", Quantizers = Q("quantized_bits(6,1,alpha=1)", "quantized_bits(8,3,alpha=1)", null) }, null),
+        }, 7);
+        model.InputQuantizer = new FakeQuantizer(QuantizerParser.Parse("ap_fixed<6,2,RND_CONV,SAT>"));
+        var r = Freezer.Freeze(model, $"stream_{h}x{w}x{c}_k{kh}x{kw}");
+        Assert.True(r.Graph is not null, string.Join("; ", r.Problems));
+        return r.Graph!;
+    }
+
+    public static TheoryData<int, int, int, int, int, bool> Shapes => new()
+    {
+        { 6, 6, 1, 3, 3, false },
+        { 8, 8, 1, 3, 3, true },
+        { 5, 7, 2, 2, 3, false },
+        { 4, 4, 1, 1, 1, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public void The_streaming_netlist_equals_the_emulator_on_every_image_with_gaps_in_in_valid(int h, int w, int c, int kh, int kw, bool argmax)
+    {
+        var g = Cnn(h, w, c, kh, kw);
+        var design = VerilogWriter.Write(g, new HardwareOptions(Argmax: argmax, Io: HardwareIo.Stream));
+        var m = design.Manifest;
+        Assert.True(m.IsStreaming);
+        Assert.Equal(new[] { h, w, c }, m.Image);
+        Assert.Equal(c, m.Input.Elements);
+        Assert.Equal(h * w, m.InitiationInterval);
+        Assert.Equal(1, m.LatencyCycles);
+        var vectors = Testbench.Vectors(g, m, ReadOnlySpan<float>.Empty, 60, 3);
+        var stimulus = StreamingTestbench.Schedule(m, vectors, 3);
+        Assert.True(stimulus.Valid.Count(v => !v) > 60, "the stimulus has gaps in in_valid");
+        Assert.Equal(60, StreamingTestbench.Check(design.Netlist!, m, vectors, stimulus));
+        output.WriteLine($"{g.Name}: 60 images, {stimulus.Cycles} clocks, 0 mismatches; {m.RegisterBits} register bits, {m.Levels} levels");
+    }
+
+    [Fact]
+    public void The_check_finds_a_wrong_expected_output()
+    {
+        var g = Cnn(6, 6, 1, 3, 3);
+        var design = VerilogWriter.Write(g, new HardwareOptions(Io: HardwareIo.Stream));
+        var v = Testbench.Vectors(g, design.Manifest, ReadOnlySpan<float>.Empty, 8, 1);
+        var bad = v with { Expected = (long[])v.Expected.Clone() };
+        bad.Expected[5 * 3 + 1] ^= 1;
+        var e = Assert.Throws<NetlistMismatchException>(() => StreamingTestbench.Check(design.Netlist!, design.Manifest, bad, StreamingTestbench.Schedule(design.Manifest, bad, 1)));
+        Assert.Contains("output 1 of image 5", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_streaming_header_and_manifest_document_ports_and_timing()
+    {
+        var design = VerilogWriter.Write(Cnn(8, 8, 1, 3, 3), new HardwareOptions(Io: HardwareIo.Stream));
+        string v = design.TopText;
+        foreach (var port in new[] { "input wire clk,", "input wire [0:0] rst,", "input wire [0:0] in_valid,", "input wire [5:0] x,", "output wire [0:0] out_valid,", $"output wire [{design.Manifest.Output.Bits - 1}:0] y" })
+            Assert.Contains(port, v, StringComparison.Ordinal);
+        Assert.Contains("Initiation interval 64 clock cycles per image", v, StringComparison.Ordinal);
+        string json = design.Manifest.ToJson();
+        Assert.Contains("\"io\": \"stream\"", json, StringComparison.Ordinal);
+        Assert.Contains("\"initiation_interval\": 64", json, StringComparison.Ordinal);
+        using var dir = new TempDir();
+        dir.Write("manifest.json", json);
+        var back = HardwareManifest.Load(dir.File("manifest.json"));
+        Assert.True(back.IsStreaming);
+        Assert.Equal(64, back.SampleElements);
+        // a parallel design's manifest has no io field (readers take it as parallel)
+        Assert.DoesNotContain("\"io\"", VerilogWriter.Write(Cnn(8, 8, 1, 3, 3), new HardwareOptions()).Manifest.ToJson(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Graphs_the_streaming_writer_does_not_take_are_refused_naming_the_layer()
+    {
+        var same = Assert.Throws<HetQException>(() => VerilogWriter.Write(Cnn(6, 6, 1, 3, 3, Padding.Same), new HardwareOptions(Io: HardwareIo.Stream)));
+        Assert.Contains("layer 'conv'", same.Message, StringComparison.Ordinal);
+        Assert.Contains("'same'", same.Message, StringComparison.Ordinal);
+        var strided = Assert.Throws<HetQException>(() => VerilogWriter.Write(Cnn(7, 7, 1, 3, 3, Padding.Valid, 2), new HardwareOptions(Io: HardwareIo.Stream)));
+        Assert.Contains("stride 2x2", strided.Message, StringComparison.Ordinal);
+        var pooled = Assert.Throws<HetQException>(() => VerilogWriter.Write(TestDesigns.Conv(), new HardwareOptions(Io: HardwareIo.Stream)));
+        Assert.Contains("layer '", pooled.Message, StringComparison.Ordinal);
+        var dense = Assert.Throws<HetQException>(() => VerilogWriter.Write(TestDesigns.Tiny(), new HardwareOptions(Io: HardwareIo.Stream)));
+        Assert.Contains("Conv2D", dense.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(SimulatorKind.Verilator)]
+    [InlineData(SimulatorKind.Icarus)]
+    public async Task The_streaming_Verilog_equals_the_emulator_on_every_image(SimulatorKind kind)
+    {
+        Requires.Simulator(kind);
+        var g = Cnn(8, 8, 1, 3, 3);
+        var design = VerilogWriter.Write(g, new HardwareOptions(Io: HardwareIo.Stream));
+        using var dir = new TempDir();
+        design.Save(dir.Path);
+        var vectors = Testbench.Vectors(g, design.Manifest, ReadOnlySpan<float>.Empty, 100, 2, design.Netlist);
+        Simulation.Prepare(dir.Path, design.Manifest, vectors, 2);
+        var r = await Simulation.RunAsync(dir.Path, design.Manifest, kind, TimeSpan.FromMinutes(3));
+        output.WriteLine($"{g.Name} ({kind}): {r.Vectors} images, {r.Mismatches} mismatches, build {r.BuildSeconds:F2} s, run {r.RunSeconds:F2} s");
+        Assert.True(r.Mismatches == 0, $"{kind}: {r.Mismatches} mismatches, first {r.FirstMismatch}; see {r.Log}");
+        Assert.Equal(100, r.Vectors);
+    }
+}
