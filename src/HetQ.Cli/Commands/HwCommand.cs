@@ -38,11 +38,19 @@ internal static class HwCommand
             Description = "refuse models with more constant weights than this (fully parallel logic grows with every weight; generation takes minutes past about 100 000)",
             DefaultValueFactory = _ => DefaultMaxWeights,
         };
+        var io = new Option<string>("--io")
+        {
+            Description = "how the input arrives (hls4ml's IOType): parallel, the whole vector every clock; stream, an image one pixel "
+                          + "(all its channels) per clock with in_valid, rst and out_valid ports (this version streams input -> Conv2D "
+                          + "'valid' stride 1 -> Flatten -> Dense ...); auto streams a model with a convolution when it can, else writes it parallel. Default: parallel",
+            DefaultValueFactory = _ => "parallel",
+        };
+        io.AcceptOnlyFromAmong("parallel", "stream", "auto");
         var device = DeviceOption.Create("its resources are estimated (the resource model, as estimate --resources) and its ports counted; default none");
-        var cmd = new Command("hw", "Write the frozen model as bit-exact, fully parallel, pipelined Verilog (DIR/*.v, DIR/manifest.json, DIR/graph.json); "
+        var cmd = new Command("hw", "Write the frozen model as bit-exact Verilog, fully parallel and pipelined or (--io stream) one pixel per clock (DIR/*.v, DIR/manifest.json, DIR/graph.json); "
                                     + "`hw sim` simulates it against the emulator, `hw synth` synthesizes it with Yosys.")
         {
-            model, output, stages, argmax, top, input, sharing, json, maxWeights, device,
+            model, output, stages, argmax, top, input, sharing, json, maxWeights, io, device,
         };
         cmd.Subcommands.Add(SimCommand());
         cmd.Subcommands.Add(SynthCommand.Create());
@@ -59,8 +67,11 @@ internal static class HwCommand
             string topName = VerilogNames.Top(graph.Name, parse.GetValue(top));
             var part = parse.GetValue(device) is { } deviceName ? FpgaDevice.Parse(deviceName) : null;
             if (graph.WeightCount > 20_000) Console.Error.WriteLine($"hw: writing the Verilog of {graph.WeightCount:N0} weights ...");
+            var mode = Io(parse.GetValue(io)!, graph);
+            if (mode == HardwareIo.Stream && part is not null)
+                throw new HetQException("--device with --io stream: the resource model does not cover streaming designs yet (leave --device out, or use --io parallel)");
             var options = new HardwareOptions(parse.GetValue(stages), parse.GetValue(argmax), topName,
-                parse.GetValue(sharing) == "none" ? Sharing.None : Sharing.Cse);
+                parse.GetValue(sharing) == "none" ? Sharing.None : Sharing.Cse, Io: mode);
             var design = VerilogWriter.Write(graph, options);
             outDir = design.Save(outDir, tmp => graph.Save(Path.Combine(tmp, GraphFile)), "--out", dir);
             var d = design.Manifest;
@@ -82,10 +93,22 @@ internal static class HwCommand
                     levels = d.Levels,
                     register_bits = d.RegisterBits,
                     sharing = d.Sharing,
+                    io = d.IsStreaming ? "stream" : "parallel",
+                    image = d.Image,
                 }, fit));
                 return 0;
             }
             Console.WriteLine($"top module   {d.Top} ({string.Join(", ", d.Files)})");
+            if (d.IsStreaming)
+            {
+                Console.WriteLine($"io           stream: a {string.Join("x", d.Image!)} image one pixel per clock ({VerilogWriter.InValidPort}), synchronous {VerilogWriter.ResetPort}, {VerilogWriter.OutValidPort} with the outputs");
+                Console.WriteLine($"input  {d.Input.Name,-5} one pixel: {d.Input.Elements} x {d.Input.Type} ({d.Input.Bits} bits)");
+                Console.WriteLine($"output {d.Output.Name,-5} {(d.Argmax ? "argmax index" : $"{d.Output.Elements} x {d.Output.Type}")} ({d.Output.Bits} bits)");
+                Console.WriteLine($"timing       initiation interval {d.InitiationInterval} clock cycles per image; latency {d.LatencyCycles} clock cycle after the last pixel ({d.Levels} levels of logic, {d.RegisterBits} register bits); partial sums shared: {d.Sharing}");
+                foreach (var note in graph.Notes) Console.WriteLine($"note: {note}");
+                Console.WriteLine($"design written to {Path.GetFullPath(outDir)}");
+                return 0;
+            }
             Console.WriteLine($"input  {d.Input.Name,-5} {d.Input.Elements} x {d.Input.Type} ({d.Input.Bits} bits)");
             Console.WriteLine($"output {d.Output.Name,-5} {(d.Argmax ? "argmax index" : $"{d.Output.Elements} x {d.Output.Type}")} ({d.Output.Bits} bits)");
             Console.WriteLine($"latency      {d.LatencyCycles} clock cycles ({d.Pipelining} pipelining, {d.Levels} levels of logic, {d.RegisterBits} register bits), II = 1; partial sums shared: {d.Sharing}");
@@ -97,13 +120,31 @@ internal static class HwCommand
         return cmd;
     }
 
+    /// <summary>The design's io for --io: auto streams a graph with a convolution or pooling layer when the streaming
+    /// writer takes it, and otherwise says on stderr why it writes it parallel.</summary>
+    private static HardwareIo Io(string option, IntegerGraph graph)
+    {
+        if (option == "stream") return HardwareIo.Stream;
+        if (option == "parallel") return HardwareIo.Parallel;
+        bool spatial = graph.Nodes.Any(n => n.Op is ConvOp or DepthwiseConvOp or MaxPoolOp or AvgPoolOp);
+        if (!spatial) return HardwareIo.Parallel;
+        if (VerilogWriter.StreamingProblem(graph) is { } why)
+        {
+            Console.Error.WriteLine($"hw: --io auto writes a parallel design: {why}");
+            return HardwareIo.Parallel;
+        }
+        return HardwareIo.Stream;
+    }
+
     /// <summary>The netlist of the design in <paramref name="dir"/>, written again from its graph with the manifest's
     /// options, so that its vectors are checked in process before they are written; null (with a note) when the Verilog
     /// in the directory is not what HetQ writes for that graph (edited by hand, or written with other options).</summary>
     private static Netlist? RebuiltNetlist(string dir, HardwareManifest m, IntegerGraph graph, bool asJsonOutput)
     {
-        int? stages = m.Pipelining switch { "layer" => null, "none" => 0, _ => m.Stages };
-        var design = VerilogWriter.Write(graph, new HardwareOptions(stages, m.Argmax, m.Top, m.Sharing == "none" ? Sharing.None : Sharing.Cse));
+        int? stages = m.IsStreaming ? null : m.Pipelining switch { "layer" => null, "none" => 0, _ => m.Stages };
+        HardwareIo io = m.IsStreaming ? HardwareIo.Stream : HardwareIo.Parallel;
+        if (io == HardwareIo.Stream && VerilogWriter.StreamingProblem(graph) is not null) return null;
+        var design = VerilogWriter.Write(graph, new HardwareOptions(stages, m.Argmax, m.Top, m.Sharing == "none" ? Sharing.None : Sharing.Cse, Io: io));
         string file = Path.Combine(dir, m.Files[0]);
         if (design.Files.Count == 1 && File.Exists(file) && File.ReadAllText(file) == design.TopText && design.Manifest.LatencyCycles == m.LatencyCycles)
             return design.Netlist;
@@ -122,12 +163,12 @@ internal static class HwCommand
         var data = new Option<string?>("--data") { Description = "a data-set or training configuration (JSON); its test samples are the input vectors" };
         var simulator = new Option<string>("--simulator") { Description = "verilator, icarus or both", DefaultValueFactory = _ => "verilator" };
         simulator.AcceptOnlyFromAmong("verilator", "icarus", "both");
-        var random = new Option<int>("--random") { Description = "add N random input vectors over the input type's whole range, its minimum and maximum codes first" };
+        var random = new Option<int>("--random") { Description = "add N random input vectors (images, for a streaming design) over the input type's whole range, its minimum and maximum codes first" };
         var limit = new Option<int?>("--limit") { Description = "use only the first N test samples" };
         var seed = new Option<int>("--seed") { Description = "seed of the random vectors", DefaultValueFactory = _ => 1 };
         var timeout = new Option<double>("--timeout") { Description = "seconds each simulator step may take", DefaultValueFactory = _ => 600 };
         var json = new Option<bool>("--json") { Description = "print one JSON object: vectors, mismatches, simulator, results per simulator" };
-        var cmd = new Command("sim", "Simulate the design on input vectors and compare every output with the emulator's; the testbench, vectors, commands and logs go to DIR/sim.")
+        var cmd = new Command("sim", "Simulate the design on input vectors (a streaming design: whole images pixel by pixel, with random gaps in in_valid) and compare every output with the emulator's; the testbench, vectors, commands and logs go to DIR/sim.")
         {
             dir, data, simulator, random, limit, seed, timeout, json,
         };
@@ -146,17 +187,18 @@ internal static class HwCommand
             if (parse.GetValue(data) is { } dataFile)
             {
                 var test = EvalJob.LoadData(dataFile).Test;
-                if (Numerics.Tensor.Size(test.SampleShape) != manifest.Input.Elements)
-                    throw new HetQException($"{dataFile}: samples of shape [{string.Join(",", test.SampleShape)}] do not fit the design's {manifest.Input.Elements} inputs");
+                if (Numerics.Tensor.Size(test.SampleShape) != manifest.SampleElements)
+                    throw new HetQException($"{dataFile}: samples of shape [{string.Join(",", test.SampleShape)}] do not fit the design's {manifest.SampleElements} inputs");
                 int count = Math.Min(test.Count, parse.GetValue(limit) ?? int.MaxValue);
-                features = test.Features.AsSpan(0, count * manifest.Input.Elements).ToArray();
+                features = test.Features.AsSpan(0, count * manifest.SampleElements).ToArray();
             }
             else if (n == 0) throw new HetQException("nothing to simulate: give --data, --random N, or both");
             var netlist = RebuiltNetlist(d, manifest, graph, asJsonOutput: parse.GetValue(json));
             var vectors = Testbench.Vectors(graph, manifest, features, n, parse.GetValue(seed), netlist);
+            string unit = manifest.IsStreaming ? "images" : "vectors";
             if (netlist is not null && !parse.GetValue(json))
-                Console.Error.WriteLine($"hw sim: the design's netlist, run in process, equals the emulator on all {vectors.Count} vectors");
-            Simulation.Prepare(d, manifest, vectors);
+                Console.Error.WriteLine($"hw sim: the design's netlist, run in process, equals the emulator on all {vectors.Count} {unit}");
+            Simulation.Prepare(d, manifest, vectors, parse.GetValue(seed));
             string which = parse.GetValue(simulator)!;
             var kinds = which == "both" ? new[] { SimulatorKind.Verilator, SimulatorKind.Icarus }
                 : new[] { which == "icarus" ? SimulatorKind.Icarus : SimulatorKind.Verilator };
@@ -164,7 +206,7 @@ internal static class HwCommand
             var results = new List<SimulationResult>();
             foreach (var k in kinds)
             {
-                if (!asJson) Console.Error.WriteLine($"{k.ToString().ToLowerInvariant()}: building and running {vectors.Count} vectors ...");
+                if (!asJson) Console.Error.WriteLine($"{k.ToString().ToLowerInvariant()}: building and running {vectors.Count} {unit} ...");
                 results.Add(await Simulation.RunAsync(d, manifest, k, TimeSpan.FromSeconds(parse.GetValue(timeout)), cancel));
             }
             int mismatches = results.Max(r => r.Mismatches);
@@ -174,6 +216,7 @@ internal static class HwCommand
                 {
                     vectors = vectors.Count,
                     mismatches,
+                    io = manifest.IsStreaming ? "stream" : "parallel",
                     simulator = which,
                     first_mismatch = results.Select(r => r.FirstMismatch).FirstOrDefault(f => f is not null) is { } f ? Mismatch(f) : null,
                     results = results.Select(r => new
@@ -193,11 +236,11 @@ internal static class HwCommand
             {
                 string name = r.Simulator.ToString().ToLowerInvariant();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{name,-10} {r.Vectors} vectors, {r.Mismatches} mismatches (build {r.BuildSeconds:F2} s, run {r.RunSeconds:F2} s); log {r.Log}"));
+                    $"{name,-10} {r.Vectors} {unit}, {r.Mismatches} mismatches (build {r.BuildSeconds:F2} s, run {r.RunSeconds:F2} s); log {r.Log}"));
                 if (r.FirstMismatch is { } fm) Console.WriteLine($"{"",-10} first mismatch: {fm}");
             }
             Console.WriteLine(mismatches == 0
-                ? $"the Verilog equals the emulator on all {vectors.Count} vectors"
+                ? $"the Verilog equals the emulator on all {vectors.Count} {unit}"
                 : $"MISMATCH: the Verilog differs from the emulator");
             return mismatches == 0 ? 0 : 1;
         });
@@ -209,8 +252,8 @@ internal static class HwCommand
     internal static void CheckAgrees(HardwareManifest m, IntegerGraph g, string dir)
     {
         int outputs = m.Argmax ? 1 : g.Output.Output.Size;
-        if (m.Input.Elements != g.Input.Output.Size || m.Output.Elements != outputs)
-            throw new HetQException($"{dir}: manifest.json ({m.Input.Elements} inputs, {m.Output.Elements} outputs) and {GraphFile} ({g.Input.Output.Size} inputs, {outputs} outputs) "
+        if (m.SampleElements != g.Input.Output.Size || m.Output.Elements != outputs)
+            throw new HetQException($"{dir}: manifest.json ({m.SampleElements} inputs, {m.Output.Elements} outputs) and {GraphFile} ({g.Input.Output.Size} inputs, {outputs} outputs) "
                                     + "are not the same design; write it again with hetq hw");
         foreach (var f in m.Files)
             if (!Files.SafeOutput.IsRegular(Path.Combine(dir, f))) throw new HetQException($"{Path.Combine(dir, f)}: design file missing (or not a regular file)");

@@ -49,6 +49,32 @@ public static partial class VerilogWriter
         return new VerilogDesign(manifest, new[] { new VerilogFile(top + ".v", text.ToString()) }) { Netlist = emitter.Netlist };
     }
 
+    /// <summary>Why <paramref name="graph"/> has no streaming design in this version (one line naming the layer), or null
+    /// when it has: input → Conv2D ('valid', stride 1) → Flatten → dense layers (and element-wise requantizations).</summary>
+    public static string? StreamingProblem(IntegerGraph graph)
+    {
+        ArgumentNullException.ThrowIfNull(graph);
+        var nodes = graph.Nodes;
+        for (int i = 1; i < nodes.Count; i++)
+            if (nodes[i].Inputs is not [var only] || only != i - 1)
+                return $"layer '{nodes[i].Name}': --io stream takes a chain of layers (input, conv2d, flatten, dense ...) in this version; use --io parallel";
+        if (((InputOp)nodes[0].Op).Elements is not null)
+            return $"layer '{nodes[0].Name}': --io stream does not take learned per-element input widths yet; use --io parallel";
+        if (nodes.Count < 3 || nodes[1].Op is not ConvOp c)
+            return $"layer '{(nodes.Count > 1 ? nodes[1].Name : nodes[0].Name)}': --io stream needs a Conv2D as the first layer in this version; use --io parallel";
+        var win = c.Window;
+        if (win.SH != 1 || win.SW != 1 || !win.IsUnpadded)
+            return $"layer '{nodes[1].Name}': --io stream takes convolutions with padding 'valid' and stride 1 in this version (given stride {win.SH}x{win.SW}{(win.IsUnpadded ? "" : ", padding 'same'")}); use --io parallel";
+        if (c.Output.Elements is not null)
+            return $"layer '{nodes[1].Name}': --io stream does not take learned per-element widths in a convolution yet; use --io parallel";
+        if (nodes[2].Op is not FlattenOp)
+            return $"layer '{nodes[2].Name}': --io stream takes only Flatten after the convolution in this version ({nodes[2].Op.Name} given); use --io parallel";
+        for (int i = 3; i < nodes.Count; i++)
+            if (nodes[i].Op is not (DenseOp or RequantOp or ClipOp))
+                return $"layer '{nodes[i].Name}': --io stream takes only dense layers after flatten in this version ({nodes[i].Op.Name} given); use --io parallel";
+        return null;
+    }
+
     private static void WriteStreamHeader(IndentedTextWriter w, IntegerGraph g, HardwareManifest m, GraphNode conv)
     {
         var im = m.Image!;
@@ -71,24 +97,10 @@ public static partial class VerilogWriter
         /// form is refused with one line naming the layer.</summary>
         public GraphNode EmitStream()
         {
+            if (StreamingProblem(_g) is { } problem) throw new HetQException(problem);
             var nodes = _g.Nodes;
-            for (int i = 1; i < nodes.Count; i++)
-                if (nodes[i].Inputs is not [var only] || only != i - 1)
-                    throw new HetQException($"layer '{nodes[i].Name}': --io stream takes a chain of layers (input, conv2d, flatten, dense ...) in this version; use --io parallel");
-            if (((InputOp)nodes[0].Op).Elements is not null)
-                throw new HetQException($"layer '{nodes[0].Name}': --io stream does not take learned per-element input widths yet; use --io parallel");
-            if (nodes.Count < 3 || nodes[1].Op is not ConvOp c)
-                throw new HetQException($"layer '{(nodes.Count > 1 ? nodes[1].Name : nodes[0].Name)}': --io stream needs a Conv2D as the first layer in this version; use --io parallel");
+            var c = (ConvOp)nodes[1].Op;
             var win = c.Window;
-            if (win.SH != 1 || win.SW != 1 || !win.IsUnpadded)
-                throw new HetQException($"layer '{nodes[1].Name}': --io stream takes convolutions with padding 'valid' and stride 1 in this version (given stride {win.SH}x{win.SW}{(win.IsUnpadded ? "" : ", padding 'same'")}); use --io parallel");
-            if (c.Output.Elements is not null)
-                throw new HetQException($"layer '{nodes[1].Name}': --io stream does not take learned per-element widths in a convolution yet; use --io parallel");
-            if (nodes[2].Op is not FlattenOp)
-                throw new HetQException($"layer '{nodes[2].Name}': --io stream takes only Flatten after the convolution in this version ({nodes[2].Op.Name} given); use --io parallel");
-            for (int i = 3; i < nodes.Count; i++)
-                if (nodes[i].Op is not (DenseOp or RequantOp or ClipOp))
-                    throw new HetQException($"layer '{nodes[i].Name}': --io stream takes only dense layers after flatten in this version ({nodes[i].Op.Name} given); use --io parallel");
 
             // control: the pixel's column and row, the conv's valid positions, the image's last pixel
             int h = win.InH, wd = win.InW, ch = win.Channels;

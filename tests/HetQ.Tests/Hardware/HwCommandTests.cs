@@ -65,3 +65,51 @@ public class HwCommandTests
         Assert.Contains("not exactly representable", err);
     }
 }
+
+/// <summary>`hetq hw --io stream|auto` and `hw sim` of a streaming design (the command line of
+/// <see cref="StreamingDesignTests"/>).</summary>
+[Collection("Console")]
+public class HwStreamCommandTests
+{
+    [Fact]
+    public void Hw_io_stream_writes_a_streaming_design_and_hw_sim_counts_images()
+    {
+        using var dir = new TempDir();
+        string model = dir.File("cnn");
+        ModelIO.Save(StreamingDesignTests.CnnModel(6, 6, 1, 3, 3), new ModelMetadata("cnn", 3), model);
+        var (code, stdout, err) = CliRunner.Run("hw", model, "--out", dir.File("hw"), "--io", "stream", "--json");
+        Assert.True(code == 0, err + stdout);
+        var r = JsonDocument.Parse(stdout.Trim()).RootElement;
+        Assert.Equal("stream", r.GetProperty("io").GetString());
+        Assert.Equal(36, r.GetProperty("initiation_interval").GetInt32());
+        Assert.Equal(1, r.GetProperty("latency_cycles").GetInt32());
+        Assert.Equal(6, r.GetProperty("input").GetProperty("bits").GetInt32());
+
+        // auto streams it too; a dense model stays parallel; --device and --stages are refused with --io stream
+        (code, stdout, err) = CliRunner.Run("hw", model, "--out", dir.File("auto"), "--io", "auto", "--json");
+        Assert.True(code == 0, err + stdout);
+        Assert.Equal("stream", JsonDocument.Parse(stdout.Trim()).RootElement.GetProperty("io").GetString());
+        (code, _, err) = CliRunner.Run("hw", model, "--out", dir.File("dev"), "--io", "stream", "--device", "xcvu9p");
+        Assert.Equal(2, code);
+        Assert.Contains("--device with --io stream", err);
+        Assert.False(Directory.Exists(dir.File("dev")));
+        string tiny = dir.File("tiny");
+        ModelIO.Save(Graph.GoldenGraphTests.Tiny(), new ModelMetadata("tiny", 2), tiny);
+        (code, _, err) = CliRunner.Run("hw", tiny, "--out", dir.File("t"), "--io", "stream");
+        Assert.Equal(2, code);
+        Assert.Contains("layer '", err);
+        Assert.Contains("Conv2D", err);
+
+        Requires.Simulator(SimulatorKind.Icarus);
+        (code, stdout, err) = CliRunner.Run("hw", "sim", dir.File("hw"), "--random", "30", "--simulator", "icarus", "--json");
+        Assert.True(code == 0, err + stdout);
+        r = JsonDocument.Parse(stdout.Trim()).RootElement;
+        Assert.Equal(30, r.GetProperty("vectors").GetInt32());
+        Assert.Equal(0, r.GetProperty("mismatches").GetInt32());
+        Assert.Equal("stream", r.GetProperty("io").GetString());
+        (code, stdout, err) = CliRunner.Run("hw", "sim", dir.File("hw"), "--random", "5", "--simulator", "icarus");
+        Assert.Equal(0, code);
+        Assert.Contains("equals the emulator on all 5 images", stdout);
+        Assert.Contains("netlist, run in process, equals the emulator on all 5 images", err);
+    }
+}

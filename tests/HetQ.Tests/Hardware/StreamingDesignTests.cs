@@ -19,6 +19,13 @@ public class StreamingDesignTests(ITestOutputHelper output)
     /// KH x KW 'valid' convolution of 3 filters with ReLU, flatten, dense 4 with ReLU, dense 3.</summary>
     internal static IntegerGraph Cnn(int h, int w, int c, int kh, int kw, Padding padding = Padding.Valid, int stride = 1)
     {
+        var r = Freezer.Freeze(CnnModel(h, w, c, kh, kw, padding, stride), $"stream_{h}x{w}x{c}_k{kh}x{kw}");
+        Assert.True(r.Graph is not null, string.Join("; ", r.Problems));
+        return r.Graph!;
+    }
+
+    internal static Model CnnModel(int h, int w, int c, int kh, int kw, Padding padding = Padding.Valid, int stride = 1)
+    {
         var model = Model.Build(new[] { h, w, c }, new List<(Layer, string[]?)>
         {
             (new Conv(2, 3, new[] { kh, kw }, new[] { stride, stride }, padding, new Activation(ActivationKind.Relu)) { Name = "conv", Quantizers = Q("quantized_bits(4,0,alpha=1)", "quantized_bits(5,0,alpha=1)", "quantized_relu(5,2)") }, null),
@@ -27,9 +34,7 @@ public class StreamingDesignTests(ITestOutputHelper output)
             (new Dense(3) { Name = "out", Quantizers = Q("quantized_bits(6,1,alpha=1)", "quantized_bits(8,3,alpha=1)", null) }, null),
         }, 7);
         model.InputQuantizer = new FakeQuantizer(QuantizerParser.Parse("ap_fixed<6,2,RND_CONV,SAT>"));
-        var r = Freezer.Freeze(model, $"stream_{h}x{w}x{c}_k{kh}x{kw}");
-        Assert.True(r.Graph is not null, string.Join("; ", r.Problems));
-        return r.Graph!;
+        return model;
     }
 
     public static TheoryData<int, int, int, int, int, bool> Shapes => new()
