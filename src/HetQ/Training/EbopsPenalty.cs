@@ -1,6 +1,7 @@
 using HetQ.Cost;
 using HetQ.Nn;
 using HetQ.Nn.Layers;
+using HetQ.Numerics;
 using HetQ.Quantization;
 
 namespace HetQ.Training;
@@ -101,14 +102,15 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
         for (int i = 0; i < model.Nodes.Count; i++)
         {
             var layer = model.Nodes[i].Layer;
-            var (kernel, g, ch, cols) = layer switch
+            var (kernel, g, cols) = layer switch
             {
-                Dense d => (d.Kernel, new ConvGeometry(1, 1, 1, 1, 1, 1, 1, 1, 0, 0), d.Kernel.Shape[0], d.Kernel.Shape[1]),
-                Conv c => (c.Kernel, c.Geometry, c.Kernel.Shape[^2], c.Filters),
-                DepthwiseConv2D w => (w.Kernel, w.Geometry, w.Kernel.Shape[^2], w.DepthMultiplier),
-                _ => (null, default, 0, 0),
+                Dense d => (d.Kernel, Window.Dense(d.Kernel.Shape[0]), d.Kernel.Shape[1]),
+                Conv c => (c.Kernel, c.Geometry, c.Filters),
+                DepthwiseConv2D w => (w.Kernel, w.Geometry, w.DepthMultiplier),
+                _ => (null, null, 0),
             };
-            if (kernel?.Quantizer?.Learned is not { } kq) continue;
+            if (kernel?.Quantizer?.Learned is not { } kq || g is null) continue;
+            int ch = g.Channels;
             var (iq, width) = Source(model, model.Nodes[i].Inputs[0]);
             if (iq is null && width == 0) continue;
             int inputs = g.InH * g.InW * ch;
@@ -122,7 +124,7 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
     // Rows r = tap·ch + k of the kernel (tap = ky·KW + kx) hold the cols weights that input channel k meets at that tap:
     // the output channels of a convolution, the multiplier's channels of a depthwise one, the units of a dense layer
     // (a 1x1 window over one position).
-    private static double Layer(Parameter kernel, LearnedQuantizer kq, ConvGeometry g, int ch, int cols, LearnedQuantizer? iq, int[] ba,
+    private static double Layer(Parameter kernel, LearnedQuantizer kq, Window g, int ch, int cols, LearnedQuantizer? iq, int[] ba,
         float beta, bool gradient)
     {
         int rows = g.KH * g.KW * ch;
