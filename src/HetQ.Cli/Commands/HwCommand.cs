@@ -101,7 +101,7 @@ internal static class HwCommand
             Console.WriteLine($"top module   {d.Top} ({string.Join(", ", d.Files)})");
             if (d.IsStreaming)
             {
-                Console.WriteLine($"io           stream: a {string.Join("x", d.Image!)} image one pixel per clock ({VerilogWriter.InValidPort}), synchronous {VerilogWriter.ResetPort}, {VerilogWriter.OutValidPort} with the outputs");
+                Console.WriteLine($"io           stream: an image of {string.Join("x", d.Image!)} one pixel per clock ({VerilogWriter.InValidPort}), synchronous {VerilogWriter.ResetPort}, {VerilogWriter.OutValidPort} with the outputs");
                 Console.WriteLine($"input  {d.Input.Name,-5} one pixel: {d.Input.Elements} x {d.Input.Type} ({d.Input.Bits} bits)");
                 Console.WriteLine($"output {d.Output.Name,-5} {(d.Argmax ? "argmax index" : $"{d.Output.Elements} x {d.Output.Type}")} ({d.Output.Bits} bits)");
                 Console.WriteLine($"timing       initiation interval {d.InitiationInterval} clock cycles per image; latency {d.LatencyCycles} clock cycle after the last pixel ({d.Levels} levels of logic, {d.RegisterBits} register bits); partial sums shared: {d.Sharing}");
