@@ -33,8 +33,7 @@ public static class KerasImporter
         ArgumentNullException.ThrowIfNull(modelPath);
         var warnings = new List<string>();
         string ext = Path.GetExtension(modelPath).ToLowerInvariant();
-        if (ext == ".keras")
-            throw new HetQException($"{modelPath}: Keras 3 .keras archives are not supported; save with Keras 2 (model.to_json() and model.save_weights(\"w.h5\"), or model.save(\"m.h5\"))");
+        if (ext == ".keras") return ImportArchive(modelPath, weightsPath, warnings);
         Model model;
         if (ext is ".h5" or ".hdf5")
         {
@@ -64,6 +63,31 @@ public static class KerasImporter
         return new KerasImport(model, meta, warnings);
     }
 
+    /// <summary>A Keras 3 archive: config.json through <see cref="Keras3Graph"/>, weights from its model.weights.h5 (or,
+    /// given, a Keras 3 <c>.weights.h5</c> of <c>model.save_weights</c>).</summary>
+    private static KerasImport ImportArchive(string modelPath, string? weightsPath, List<string> warnings)
+    {
+        var (json, version, h5) = KerasArchive.Open(modelPath);
+        using (h5)
+        {
+            if (version is not null && !version.StartsWith('3'))
+                warnings.Add($"the archive was written by Keras {version}; HetQ reads the Keras 3 layout");
+            var (graph, order) = Keras3Graph.Parse(json, $"{modelPath}: config.json", version ?? "3");
+            var (model, plans) = Build(graph, $"{modelPath}: config.json", warnings);
+            if (weightsPath is null)
+            {
+                KerasArchive.Load(h5, $"{modelPath}: model.weights.h5", model, plans, order);
+            }
+            else
+            {
+                using var w = KerasWeights.Open(weightsPath);
+                KerasArchive.Load(w, weightsPath, model, plans, order);
+            }
+            var meta = new ModelMetadata(Path.GetFileNameWithoutExtension(modelPath), Numerics.Tensor.Size(model.OutputShape));
+            return new KerasImport(model, meta, warnings);
+        }
+    }
+
     private static void LoadWeights(string weightsPath, Model model, IReadOnlyList<LayerPlan> plans)
     {
         using var h5 = KerasWeights.Open(weightsPath);
@@ -84,9 +108,11 @@ public static class KerasImporter
     }
 
     /// <summary>The architecture alone: parses the Keras JSON, maps every layer and builds the model.</summary>
-    internal static (Model Model, IReadOnlyList<LayerPlan> Plans) Build(string json, string source, List<string> warnings)
+    internal static (Model Model, IReadOnlyList<LayerPlan> Plans) Build(string json, string source, List<string> warnings) =>
+        Build(KerasGraph.Parse(json, source), source, warnings);
+
+    private static (Model Model, IReadOnlyList<LayerPlan> Plans) Build(KerasGraph graph, string source, List<string> warnings)
     {
-        var graph = KerasGraph.Parse(json, source);
         var mapper = new KerasLayerMapper(source, warnings);
         var plans = graph.Layers.Select(mapper.Map).ToList();
         var layers = new List<(Layer Layer, string[]? Inputs)>();

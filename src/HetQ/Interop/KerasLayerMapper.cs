@@ -32,6 +32,7 @@ internal sealed class KerasLayerMapper(string source, List<string> warnings)
     {
         string where = $"{source}: layer '{k.Name}' ({k.ClassName})";
         var c = k.Config;
+        Keras3Settings(k, where);
         var spec = new JsonObject { ["name"] = k.Name };
         if (k.Inputs.Length > 0) spec["inputs"] = new JsonArray(k.Inputs.Select(i => (JsonNode)i).ToArray());
         string[] weights = [];
@@ -115,6 +116,26 @@ internal sealed class KerasLayerMapper(string source, List<string> warnings)
         if (dropped.Count > 0)
             warnings.Add($"layer '{k.Name}' ({k.ClassName}): {string.Join(", ", dropped)} not imported (they act only in training)");
         return new LayerPlan(k, spec, weights, axis);
+    }
+
+    /// <summary>Keras 3 settings that change what a layer computes: a LoRA adapter, int8/float8 quantization
+    /// (quantization_config or a quantized dtype policy), and HGQ2's layers, which share QKeras's class names.</summary>
+    private void Keras3Settings(KerasLayer k, string where)
+    {
+        var c = k.Config;
+        if (k.Module is { } module && (module == "hgq" || module.StartsWith("hgq.", StringComparison.Ordinal)))
+            throw new HetQException($"{where}: HGQ2 layer (module {module}) is not supported by this importer");
+        if (c.Has("lora_rank")) throw new HetQException($"{where}: lora_rank {c.Raw("lora_rank")!.Value.GetRawText()} is not supported (merge the LoRA weights first)");
+        if (c.Has("quantization_config")) throw new HetQException($"{where}: Keras quantization (quantization_config) is not supported; import the float model and use hetq ptq, or QKeras layers");
+        string? policy = c.Raw("dtype") is { } d
+            ? d.ValueKind == System.Text.Json.JsonValueKind.String ? d.GetString()
+            : d.ValueKind == System.Text.Json.JsonValueKind.Object && d.TryGetProperty("config", out var dc) && dc.ValueKind == System.Text.Json.JsonValueKind.Object
+              && dc.TryGetProperty("name", out var dn) && dn.ValueKind == System.Text.Json.JsonValueKind.String ? dn.GetString() : null
+            : null;
+        if (policy is not null && (policy.StartsWith("int", StringComparison.Ordinal) || policy.StartsWith("float8", StringComparison.Ordinal)))
+            throw new HetQException($"{where}: dtype policy '{policy}' (Keras's own quantization) is not supported; import the float model and use hetq ptq");
+        if (policy is "mixed_float16" or "mixed_bfloat16" or "float16" or "bfloat16")
+            warnings.Add($"layer '{k.Name}' ({k.ClassName}): dtype policy '{policy}' is imported as float32 arithmetic");
     }
 
     private static string[] Biased(JsonSpec c, JsonObject spec, string kernel)

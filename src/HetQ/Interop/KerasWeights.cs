@@ -87,7 +87,7 @@ internal static class KerasWeights
         return last == "depthwise_kernel" ? "kernel" : last;
     }
 
-    private static float[] Read(IH5Group g, string path, int[] shape, string where)
+    internal static float[] Read(IH5Group g, string path, int[] shape, string where)
     {
         IH5Dataset ds;
         try
