@@ -6,12 +6,20 @@ namespace HetQ.Interop;
 /// <summary>How one Keras layer becomes a HetQ layer: its HetQ spec (the JSON a model.json holds), the
 /// parameters (by HetQ role: kernel, bias, gamma, ...) that the weights file must provide, and for batch
 /// normalization the Keras axis to check against the built shape (null: the last axis).</summary>
-internal sealed record LayerPlan(KerasLayer Keras, JsonObject Spec, string[] Weights, int? ChannelAxis = null);
+/// <see cref="External"/> marks a layer whose variables are read elsewhere (an HGQ FixedPointQuantizer's bit widths).
+internal sealed record LayerPlan(KerasLayer Keras, JsonObject Spec, string[] Weights, int? ChannelAxis = null, bool External = false);
+
+/// <summary>What an HGQ proxy model adds to the mapping: the quantizer spec of each FixedPointQuantizer layer (null: not
+/// yet known, the layer passes its input through), and per-weight quantizers on kernels and biases that have none.</summary>
+internal sealed record HgqMapping(IReadOnlyDictionary<string, string?> QuantizerSpecs)
+{
+    public const string WeightSpec = "learned_fixed(role=weight,granularity=element,init=0,min=-16,max=32)";
+}
 
 /// <summary>Maps Keras 2 / QKeras layer configs to HetQ layer specs. Settings that change what a layer
 /// computes and that HetQ lacks are errors; settings that act only in training (constraints, bias and
 /// activity regularizers) are dropped with a warning.</summary>
-internal sealed class KerasLayerMapper(string source, List<string> warnings)
+internal sealed class KerasLayerMapper(string source, List<string> warnings, HgqMapping? hgq = null)
 {
     /// <summary>The Keras class names HetQ imports (InputLayer gives the input shape).</summary>
     public static readonly string[] Supported =
@@ -37,6 +45,16 @@ internal sealed class KerasLayerMapper(string source, List<string> warnings)
         if (k.Inputs.Length > 0) spec["inputs"] = new JsonArray(k.Inputs.Select(i => (JsonNode)i).ToArray());
         string[] weights = [];
         int? axis = null;
+        if (HgqProxy.IsQuantizer(k.ClassName))
+        {
+            if (hgq is null) throw new HetQException($"{where}: an HGQ FixedPointQuantizer needs its weights file (its bit widths are variables)");
+            spec["type"] = "activation";
+            spec["activation"] = "linear";
+            if (hgq.QuantizerSpecs.GetValueOrDefault(k.Name) is { } qs) spec["activation_quantizer"] = qs;
+            return new LayerPlan(k, spec, [], External: true);
+        }
+        if (HgqProxy.IsHgqLayer(k.ClassName))
+            throw new HetQException($"{where}: an HGQ training layer; convert the model with HGQ's to_proxy_model(model) and import the saved proxy");
         switch (k.ClassName)
         {
             case "Dense" or "QDense":
@@ -162,10 +180,16 @@ internal sealed class KerasLayerMapper(string source, List<string> warnings)
         if (KerasValues.Regularizer(c, key, where) is { } r) spec["kernel_regularizer"] = r;
     }
 
-    private static void Quantizers(JsonSpec c, JsonObject spec, string kernelKey, string where)
+    private void Quantizers(JsonSpec c, JsonObject spec, string kernelKey, string where)
     {
         if (KerasValues.Quantizer(c, kernelKey, where) is { } kq) spec["kernel_quantizer"] = kq;
         if (KerasValues.Quantizer(c, "bias_quantizer", where) is { } bq) spec["bias_quantizer"] = bq;
+        // An HGQ proxy's kernels and biases hold quantized values: each weight keeps the fractional bits it needs.
+        if (hgq is not null)
+        {
+            if (!spec.ContainsKey("kernel_quantizer")) spec["kernel_quantizer"] = HgqMapping.WeightSpec;
+            if (!spec.ContainsKey("bias_quantizer")) spec["bias_quantizer"] = HgqMapping.WeightSpec;
+        }
     }
 
     /// <summary>kernel_size or pool_size, strides, padding, dilation 1, channels last.</summary>
