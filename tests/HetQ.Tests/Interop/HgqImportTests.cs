@@ -47,6 +47,20 @@ public class HgqImportTests(ITestOutputHelper output)
         output.WriteLine($"{name}: {n} samples equal to the HGQ reference (fake-quant and emulated)");
     }
 
+    [Theory]
+    [InlineData("hgq_proxy_sat", HetQ.Hardware.SimulatorKind.Verilator)]
+    [InlineData("hgq_proxy_wrap", HetQ.Hardware.SimulatorKind.Icarus)]
+    public async Task The_imported_proxy_in_Verilog_equals_the_emulator_on_the_reference_inputs_and_random_vectors(string name, HetQ.Hardware.SimulatorKind kind)
+    {
+        Requires.Simulator(kind);
+        using var dir = new TempDir();
+        var (model, _) = KerasImporter.Import(File(name + ".h5"));
+        var freeze = HetQ.Graph.Freezer.Freeze(model, name);
+        Assert.True(freeze.Graph is not null, string.Join("; ", freeze.Problems));
+        var (x, _, _) = Read(name);
+        await HetQ.Tests.Hardware.TestDesigns.Simulate(output, dir.File("hw"), freeze.Graph!, new HetQ.Hardware.HardwareOptions(), kind, x, 500);
+    }
+
     [Fact]
     public void The_imported_proxy_saves_and_loads_with_its_widths()
     {
