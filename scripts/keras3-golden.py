@@ -65,17 +65,18 @@ class Builder:
         self.functional = functional
         self.layers = []  # (entry, [arrays])
 
-    def add(self, cls, config, weights=(), module="keras.layers", registered=None, inputs=None, input_shape=None):
+    def add(self, cls, config, weights=(), module="keras.layers", registered=None, inputs=None, input_shape=None, sub=None):
         entry = obj(module, cls, config, registered)
         if input_shape is not None:
             entry["build_config"] = {"input_shape": input_shape}
         if self.functional:
             entry["name"] = config["name"]
             entry["inbound_nodes"] = [] if inputs is None else [{"args": inputs, "kwargs": {}}]
-        self.layers.append((entry, [np.asarray(w, dtype=np.float32) for w in weights]))
+        keep = lambda w: np.asarray(w) if np.asarray(w).dtype in (np.uint8, np.uint32) else np.asarray(w, dtype=np.float32)
+        self.layers.append((entry, [keep(w) for w in weights], {k: [keep(w) for w in v] for k, v in (sub or {}).items()}))
 
     def write(self, name, model_name, inputs=None, outputs=None):
-        layers = [e for e, _ in self.layers]
+        layers = [e for e, _, _ in self.layers]
         if self.functional:
             config = {"name": model_name, "trainable": True, "layers": layers, "input_layers": inputs, "output_layers": outputs}
             model = obj("keras.src.models.functional", "Functional", config, None, build_config={"input_shape": None}, compile_config=None)
@@ -87,7 +88,7 @@ class Builder:
         h5 = io.BytesIO()
         with h5py.File(h5, "w") as f:
             used = {}
-            for entry, weights in saved:
+            for entry, weights, sub in saved:
                 s = snake(entry["class_name"])
                 if s in used:
                     used[s] += 1
@@ -97,6 +98,14 @@ class Builder:
                 g = f.create_group(f"layers/{s}").create_group("vars")
                 for i, w in enumerate(weights):
                     g[str(i)] = w
+                for path, ws in sub.items():  # a sublayer (an attribute of the layer) and its own sublayers
+                    parts = path.split("/")
+                    for d in range(1, len(parts) + 1):
+                        grp = f"layers/{s}/" + "/".join(parts[:d])
+                        if grp + "/vars" not in f:
+                            f.create_group(grp + "/vars")
+                    for i, w in enumerate(ws):
+                        f[f"layers/{s}/{path}/vars/{i}"] = w
             f.create_group("vars")
         with zipfile.ZipFile(os.path.join(OUT, name + ".keras"), "w") as z:
             stamp = (2026, 12, 2, 5, 0, 0)  # fixed entry times: the archives are byte-stable
@@ -276,10 +285,104 @@ def qkeras_sequential():
     save_golden("qkeras3_mlp", x, h @ quantized_bits(k2, 6, 0) + quantized_bits(b2, 6, 0))
 
 
+# ---- HGQ2 (calad0i/HGQ2): QDense with kq / bq / iq quantizers, a standalone Quantizer ----
+# Layout of an HGQ2 layer's variables, from HGQ2's source and Keras 3's saving_lib (HGQ2 is not installable here):
+# QDense's own variables kernel, bias, beta, ebops at P/vars; each Quantizer sublayer (attributes kq, bq, iq) at
+# P/<attr>/vars (none) and its internal FixedPointQuantizerKBI/KIF at P/<attr>/quantizer/vars: trainable variables first
+# (kbi: b, then i unless WRAP; kif: i unless WRAP, then f), then the others (k as uint8, i when WRAP, the WRAP decay speed).
+# Semantics (HGQ2 FixedPointQuantizerBase.call and the quantizers package's FixedPointQuantizer.forward): bit widths
+# rounded half to even; i = max(i, -f); SAT / SAT_SYM clip before rounding, WRAP wraps after; 0 where k + i + f <= 0;
+# a WRAP weight quantizer with RND only rounds.
+
+def hgq2_q(x, k, i, f, rnd, sat, weight=False):
+    k, i, f = (np.round(np.asarray(v, dtype=np.float64)) for v in (k, i, f))
+    live = (k + i + f) > 0
+    i = np.maximum(i, -f)
+    x = np.asarray(x, dtype=np.float64)
+    if sat != "WRAP":
+        hi = 2.0 ** i - 2.0 ** -f
+        lo = -k * 2.0 ** i if sat == "SAT" else -k * hi
+        x = np.clip(x, lo, hi)
+    s = x * 2.0 ** f
+    x = (np.floor(s + 0.5) if rnd == "RND" else np.floor(s)) / 2.0 ** f
+    if sat == "WRAP" and not (weight and rnd == "RND"):
+        bias = k * 2.0 ** (i + k - 1)
+        x = np.mod(x + bias, 2.0 ** (i + k)) - bias
+    return np.where(live, x, 0.0)
+
+
+def qconf(q_type, place, rnd, sat):
+    return obj("hgq.quantizer.config", "QuantizerConfig", {"q_type": q_type, "place": place, "round_mode": rnd, "overflow_mode": sat,
+                                                           "homogeneous_axis": [0] if place == "datalane" else [], "heterogeneous_axis": None,
+                                                           "bw_mapper": None, "trainable": True, "is_weight": place == "weight"},
+               "hgq>QuantizerConfig")
+
+
+def kbi_vars(k, b, i, wrap):  # trainable first: b (and i unless WRAP); then k (uint8), i when WRAP, the decay speed
+    k = np.asarray(k, dtype=np.uint8)
+    return [b, k, i, np.float32(0.01)] if wrap else [b, i, k]
+
+
+def kif_vars(k, i, f, wrap):
+    k = np.asarray(k, dtype=np.uint8)
+    return [f, k, i, np.float32(0.01)] if wrap else [i, f, k]
+
+
+def hgq2_sequential():
+    b = Builder(False)
+    rng2 = np.random.default_rng(11)
+    n_in, n_h, n_out = 6, 8, 3
+    k1, b1 = w(n_in, n_h, scale=0.9), w(n_h, scale=0.4)
+    k2, b2 = w(n_h, n_out, scale=0.9), w(n_out, scale=0.4)
+    # iq of layer 1: kif, RND, WRAP, per element (with a batch axis of 1); fractional bit widths as training leaves them
+    iq1 = (rng2.integers(0, 2, (1, n_in)), rng2.integers(0, 3, (1, n_in)) + 0.4, rng2.integers(1, 6, (1, n_in)) - 0.3)
+    iq1[2][0, 3] = -2.0  # k + i + f <= 0 for one element: always 0
+    iq1[1][0, 3] = 0.0
+    iq1[0][0, 3] = 0
+    kq1 = (np.ones((n_in, n_h)), rng2.integers(1, 7, (n_in, n_h)) + 0.5, rng2.integers(-1, 1, (n_in, n_h)).astype(float))  # k, b, i (kbi)
+    kq1[1][0, 0] = 0.0
+    bq1 = (np.ones(n_h), rng2.integers(3, 8, n_h).astype(float), np.zeros(n_h))
+    iq2 = (np.zeros((1, n_h)), rng2.integers(0, 3, (1, n_h)).astype(float), rng2.integers(1, 5, (1, n_h)).astype(float))  # after ReLU: unsigned
+    kq2 = (np.ones((n_h, n_out)), rng2.integers(2, 7, (n_h, n_out)).astype(float), np.zeros((n_h, n_out)))
+    bq2 = (np.ones(n_out), np.full(n_out, 6.0), np.ones(n_out))
+    oq = (np.ones((1, n_out)), np.array([[1.0, 2.0, 0.0]]), np.array([[3.0, 2.0, 4.0]]))
+    f32 = lambda t: tuple(np.asarray(v, dtype=np.float32) for v in t)
+    iq1, kq1, bq1, iq2, kq2, bq2, oq = map(f32, (iq1, kq1, bq1, iq2, kq2, bq2, oq))
+
+    def qdense(name, units, act, iq_conf, kq_conf, bq_conf, input_shape):
+        c = dense_config(name, units, act)
+        c.update({"kq_conf": kq_conf, "iq_conf": iq_conf, "bq_conf": bq_conf, "parallelization_factor": -1, "enable_ebops": True,
+                  "beta0": init("Constant", value=1e-5), "enable_oq": False, "enable_iq": True, "oq_conf": None, "ebops_factor": 1.0})
+        return c
+
+    b.add("InputLayer", input_config("input_layer", [n_in]))
+    b.add("QDense", qdense("q_dense", n_h, "relu", qconf("kif", "datalane", "RND", "WRAP"), qconf("kbi", "weight", "RND", "SAT_SYM"),
+                           qconf("kbi", "bias", "RND", "WRAP"), [None, n_in]),
+          [k1, b1, np.float32(1e-5), np.uint32(0)], module="hgq.layers.core.dense", registered="hgq>QDense", input_shape=[None, n_in],
+          sub={"bq": [], "bq/quantizer": kbi_vars(bq1[0], bq1[1], bq1[2], True), "iq": [], "iq/quantizer": kif_vars(*iq1, True),
+               "kq": [], "kq/quantizer": kbi_vars(*kq1, False)})
+    b.add("QDense", qdense("q_dense_1", n_out, "linear", qconf("kif", "datalane", "TRN", "SAT"), qconf("kbi", "weight", "RND", "SAT_SYM"),
+                           qconf("kbi", "bias", "RND", "WRAP"), [None, n_h]),
+          [k2, b2, np.float32(1e-5), np.uint32(0)], module="hgq.layers.core.dense", registered="hgq>QDense", input_shape=[None, n_h],
+          sub={"bq": [], "bq/quantizer": kbi_vars(bq2[0], bq2[1], bq2[2], True), "iq": [], "iq/quantizer": kif_vars(*iq2, False),
+               "kq": [], "kq/quantizer": kbi_vars(*kq2, False)})
+    b.add("Quantizer", {"name": "quantizer", "trainable": True, "dtype": DTYPE, "config": qconf("kif", "datalane", "RND", "WRAP")},
+          module="hgq.quantizer.quantizer", registered="hgq>Quantizer", sub={"quantizer": kif_vars(*oq, True)})
+    b.write("hgq2_mlp", "sequential")
+    x = (rng2.normal(size=(64, n_in)) * 3).astype(np.float32)
+    kbi = lambda t: (t[0], t[2], np.round(t[1]) - np.round(t[2]))  # (k, b, i) -> (k, i, f)
+    h = hgq2_q(x, *iq1, "RND", "WRAP")
+    h = h @ hgq2_q(k1, *kbi(kq1), "RND", "SAT_SYM", weight=True) + hgq2_q(b1, *kbi(bq1), "RND", "WRAP")
+    h = hgq2_q(np.maximum(h, 0), *iq2, "TRN", "SAT")
+    h = h @ hgq2_q(k2, *kbi(kq2), "RND", "SAT_SYM", weight=True) + hgq2_q(b2, *kbi(bq2), "RND", "WRAP")
+    save_golden("hgq2_mlp", x, hgq2_q(h, *oq, "RND", "WRAP"))
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     sequential_mlp()
     functional_cnn()
     conv1d_sequential()
     qkeras_sequential()
+    hgq2_sequential()
     print("wrote", sorted(os.listdir(OUT)))

@@ -24,7 +24,7 @@ internal sealed record HgqFormat(int[] K, int[] B, int[] I, string Rounding, str
 /// quantizers at the fewest fractional bits that hold each value exactly. What cannot be mapped exactly is an error.</summary>
 internal static class HgqProxy
 {
-    public static bool IsQuantizer(string className) => className is "FixedPointQuantizer" or "HGQ>FixedPointQuantizer";
+    public static bool IsQuantizer(string className) => className is "FixedPointQuantizer" or "HGQ>FixedPointQuantizer" or Hgq2Layers.QuantizerClass;
 
     /// <summary>HGQ's trainable layers (HDense, HQuantize, ...) are not proxies: they must be converted first.</summary>
     public static bool IsHgqLayer(string className) =>
@@ -55,7 +55,7 @@ internal static class HgqProxy
             {
                 string name = names.FirstOrDefault(n => KerasWeights.Role(n) == role)
                     ?? throw new HetQException($"{where}: no '{role}' variable (weight_names: {string.Join(", ", names)})");
-                return Broadcast(ReadInts(g.Dataset(name), $"{where}: {role}"), g.Dataset(name).Space.Dimensions, shape, $"{where}: {role}");
+                return Broadcast(ReadInts(g.Dataset(name), $"{where}: {role}"), g.Dataset(name).Space.Dimensions, shape, true, $"{where}: {role}");
             }
             string rnd = q.Config.String("RND", "TRN"), sat = q.Config.String("SAT", "WRAP");
             formats[q.Name] = new HgqFormat(Var("keep_negative"), Var("bits"), Var("integers"), rnd, sat);
@@ -72,10 +72,11 @@ internal static class HgqProxy
         throw new HetQException($"{where}: {ds.Type.Class} of {ds.Type.Size} bytes; HGQ writes int8");
     }
 
-    /// <summary>NumPy broadcasting of a bit-width array (HGQ keeps a leading batch axis of 1) to the sample shape.</summary>
-    private static int[] Broadcast(int[] values, ulong[] dims, int[] shape, string where)
+    /// <summary>NumPy broadcasting of a bit-width array to the sample shape (with <paramref name="batchAxis"/>, the array
+    /// has a leading batch axis of 1, as HGQ keeps for activations).</summary>
+    internal static int[] Broadcast(int[] values, ulong[] dims, int[] shape, bool batchAxis, string where)
     {
-        var full = new[] { 1 }.Concat(shape).ToArray();
+        var full = batchAxis ? new[] { 1 }.Concat(shape).ToArray() : shape;
         if (dims.Length > full.Length) throw new HetQException($"{where}: shape [{string.Join(",", dims)}] does not fit the tensor [{string.Join(",", shape)}]");
         var d = Enumerable.Repeat(1L, full.Length - dims.Length).Concat(dims.Select(v => (long)v)).ToArray();
         for (int a = 0; a < full.Length; a++)
@@ -85,7 +86,7 @@ internal static class HgqProxy
         for (int e = 0; e < size; e++)
         {
             int rem = e, src = 0, stride = 1;
-            for (int a = full.Length - 1; a >= 1; a--)
+            for (int a = full.Length - 1; a >= (batchAxis ? 1 : 0); a--)
             {
                 int idx = rem % full[a];
                 rem /= full[a];

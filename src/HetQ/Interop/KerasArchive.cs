@@ -124,10 +124,14 @@ internal static partial class KerasArchive
             var layers = model.Nodes.ToDictionary(n => n.Layer.Name, n => n.Layer, StringComparer.Ordinal);
             foreach (var plan in plans)
             {
+                if (plan.External) continue;
                 string where = $"{file}: layer '{plan.Keras.Name}' ({plan.Keras.ClassName})";
                 string path = paths[plan.Keras.Name];
                 var vars = Vars(h5, path);
                 int count = vars is null ? 0 : Count(vars);
+                // HGQ2 layers keep their EBOPs penalty state (beta, ebops) after the weights.
+                bool hgq2 = Hgq2Layers.IsHgq2(plan.Keras);
+                if (hgq2 && count >= plan.Weights.Length) count = plan.Weights.Length;
                 if (count != plan.Weights.Length)
                 {
                     string had = vars is null ? $"no group '{path}/vars'" : $"{count} variables in '{path}/vars'";

@@ -88,15 +88,18 @@ public static class KerasImporter
             if (version is not null && !version.StartsWith('3'))
                 warnings.Add($"the archive was written by Keras {version}; HetQ reads the Keras 3 layout");
             var (graph, order) = Keras3Graph.Parse(json, $"{modelPath}: config.json", version ?? "3");
-            var (model, plans) = Build(graph, $"{modelPath}: config.json", warnings);
-            if (weightsPath is null)
+            using var other = weightsPath is null ? null : KerasWeights.Open(weightsPath);
+            var weights = other ?? h5;
+            string file = weightsPath ?? $"{modelPath}: model.weights.h5";
+            Model model;
+            if (graph.Layers.Any(Hgq2Layers.IsHgq2))
             {
-                KerasArchive.Load(h5, $"{modelPath}: model.weights.h5", model, plans, order);
+                model = Hgq2Layers.Build(graph, order, weights, file, $"{modelPath}: config.json", warnings);
             }
             else
             {
-                using var w = KerasWeights.Open(weightsPath);
-                KerasArchive.Load(w, weightsPath, model, plans, order);
+                (model, var plans) = Build(graph, $"{modelPath}: config.json", warnings);
+                KerasArchive.Load(weights, file, model, plans, order);
             }
             var meta = new ModelMetadata(Path.GetFileNameWithoutExtension(modelPath), Numerics.Tensor.Size(model.OutputShape));
             return new KerasImport(model, meta, warnings);
@@ -113,10 +116,19 @@ public static class KerasImporter
         return model;
     }
 
-    /// <summary>An HGQ proxy: a FixedPointQuantizer on the model input becomes the input quantizer; the others become
-    /// quantizing activation layers. The bit widths are read first (they decide each quantizer's spec), then the model
-    /// is built, its weights loaded, and every per-element quantizer given its formats.</summary>
-    private static Model BuildProxy(KerasGraph graph, string source, PureHDF.VOL.Native.NativeFile h5, string weightsPath, List<string> warnings)
+    /// <summary>An HGQ proxy: its FixedPointQuantizers' bit widths come from the Keras 2 weights file.</summary>
+    private static Model BuildProxy(KerasGraph graph, string source, PureHDF.VOL.Native.NativeFile h5, string weightsPath, List<string> warnings) =>
+        BuildQuantized(graph, source, warnings, weightsPath,
+            (quantizers, shapeOf) => HgqProxy.ReadFormats(h5, weightsPath, quantizers, shapeOf),
+            (model, plans, external) => LoadWeights(h5, weightsPath, model, plans, external));
+
+    /// <summary>A model with HGQ quantizing layers (<see cref="HgqProxy.IsQuantizer"/>): one on the model input becomes the
+    /// input quantizer; the others quantizing activation layers. The bit widths are read first (they decide each
+    /// quantizer's spec), then the model is built, its weights loaded (<paramref name="loadWeights"/>, which may also
+    /// quantize them), and every per-element quantizer given its formats; weights keep the fractional bits they need.</summary>
+    internal static Model BuildQuantized(KerasGraph graph, string source, List<string> warnings, string weightsPath,
+        Func<IReadOnlyList<KerasLayer>, Func<KerasLayer, int[]>, Dictionary<string, HgqFormat>> readFormats,
+        Action<Model, IReadOnlyList<LayerPlan>, IReadOnlySet<string>> loadWeights)
     {
         var layers = graph.Layers.ToList();
         KerasLayer? inputQ = null;
@@ -137,7 +149,7 @@ public static class KerasImporter
         Dictionary<string, HgqFormat> formats;
         try
         {
-            formats = HgqProxy.ReadFormats(h5, weightsPath, quantizers, q => q == inputQ ? graph.InputShape : shapeOf[q.Name]);
+            formats = readFormats(quantizers, q => q == inputQ ? graph.InputShape : shapeOf[q.Name]);
         }
         catch (Exception e) when (e is not HetQException && e is not OutOfMemoryException)
         {
@@ -147,7 +159,7 @@ public static class KerasImporter
         var specs = quantizers.ToDictionary(q => q.Name, q => (string?)HgqProxy.Spec(formats[q.Name], Where(q)), StringComparer.Ordinal);
         // Pass 2: the model with its quantizers; then the weights, and the formats of every per-element quantizer.
         var (model, plans) = Build(graph, source, warnings, new HgqMapping(specs));
-        LoadWeights(h5, weightsPath, model, plans, inputQ is null ? null : new HashSet<string>([inputQ.Name], StringComparer.Ordinal));
+        loadWeights(model, plans, inputQ is null ? new HashSet<string>() : new HashSet<string>([inputQ.Name], StringComparer.Ordinal));
         if (inputQ is not null)
         {
             model.InputQuantizer = Quantization.FakeQuantizer.For(Quantization.QuantizerParser.Parse(specs[inputQ.Name]!), "input", model.InputShape);
@@ -165,7 +177,7 @@ public static class KerasImporter
                 frac.CopyTo(wq.FracBits!.Value, 0);
             }
         }
-        warnings.Add($"HGQ proxy: {quantizers.Count} FixedPointQuantizer layers imported ({quantizers.Count(q => !formats[q.Name].Uniform)} with per-element widths)");
+        warnings.Add($"HGQ: {quantizers.Count} quantizers imported ({quantizers.Count(q => !formats[q.Name].Uniform)} with per-element widths)");
         return model;
     }
 
@@ -186,7 +198,7 @@ public static class KerasImporter
     internal static (Model Model, IReadOnlyList<LayerPlan> Plans) Build(string json, string source, List<string> warnings) =>
         Build(KerasGraph.Parse(json, source), source, warnings);
 
-    private static (Model Model, IReadOnlyList<LayerPlan> Plans) Build(KerasGraph graph, string source, List<string> warnings, HgqMapping? hgq = null)
+    internal static (Model Model, IReadOnlyList<LayerPlan> Plans) Build(KerasGraph graph, string source, List<string> warnings, HgqMapping? hgq = null)
     {
         var mapper = new KerasLayerMapper(source, warnings, hgq);
         var plans = graph.Layers.Select(mapper.Map).ToList();

@@ -40,7 +40,6 @@ internal sealed class KerasLayerMapper(string source, List<string> warnings, Hgq
     {
         string where = $"{source}: layer '{k.Name}' ({k.ClassName})";
         var c = k.Config;
-        Keras3Settings(k, where);
         var spec = new JsonObject { ["name"] = k.Name };
         if (k.Inputs.Length > 0) spec["inputs"] = new JsonArray(k.Inputs.Select(i => (JsonNode)i).ToArray());
         string[] weights = [];
@@ -55,6 +54,7 @@ internal sealed class KerasLayerMapper(string source, List<string> warnings, Hgq
         }
         if (HgqProxy.IsHgqLayer(k.ClassName))
             throw new HetQException($"{where}: an HGQ training layer; convert the model with HGQ's to_proxy_model(model) and import the saved proxy");
+        Keras3Settings(k, where);
         switch (k.ClassName)
         {
             case "Dense" or "QDense":
@@ -141,8 +141,8 @@ internal sealed class KerasLayerMapper(string source, List<string> warnings, Hgq
     private void Keras3Settings(KerasLayer k, string where)
     {
         var c = k.Config;
-        if (k.Module is { } module && (module == "hgq" || module.StartsWith("hgq.", StringComparison.Ordinal)))
-            throw new HetQException($"{where}: HGQ2 layer (module {module}) is not supported by this importer");
+        if (hgq is null && k.Module is { } module && (module == "hgq" || module.StartsWith("hgq.", StringComparison.Ordinal)))
+            throw new HetQException($"{where}: HGQ2 layer (module {module}) is not supported (HetQ maps HGQ2's QDense, QConv1D, QConv2D and Quantizer)");
         if (c.Has("lora_rank")) throw new HetQException($"{where}: lora_rank {c.Raw("lora_rank")!.Value.GetRawText()} is not supported (merge the LoRA weights first)");
         if (c.Has("quantization_config")) throw new HetQException($"{where}: Keras quantization (quantization_config) is not supported; import the float model and use hetq ptq, or QKeras layers");
         string? policy = c.Raw("dtype") is { } d

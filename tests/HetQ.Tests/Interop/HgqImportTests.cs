@@ -28,7 +28,7 @@ public class HgqImportTests(ITestOutputHelper output)
     {
         var import = KerasImporter.Import(File(name + ".h5"));
         var model = import.Model;
-        Assert.Contains(import.Warnings, w => w.Contains("4 FixedPointQuantizer layers imported (3 with per-element widths)", StringComparison.Ordinal));
+        Assert.Contains(import.Warnings, w => w.Contains("HGQ: 4 quantizers imported (3 with per-element widths)", StringComparison.Ordinal));
         // The input quantizer is per element; the uniform TRN quantizer before the ReLU is an ap_fixed type.
         Assert.NotNull(model.InputQuantizer!.Learned);
         var d1q = model.Nodes.Single(n => n.Layer.Name == "d1_quantizer").Layer;

@@ -69,6 +69,50 @@ public class Keras3ImportTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void An_HGQ2_model_maps_its_quantizers_per_element_and_emulates_HGQ2s_semantics_bit_for_bit()
+    {
+        var import = KerasImporter.Import(File("hgq2_mlp.keras"));
+        var model = import.Model;
+        Assert.Contains(import.Warnings, w => w.Contains("HGQ: 3 quantizers imported (3 with per-element widths)", StringComparison.Ordinal));
+        Assert.NotNull(model.InputQuantizer!.Learned); // q_dense's input quantizer
+        Assert.Equal(["q_dense", "q_dense_1_iq", "q_dense_1", "quantizer"], model.Nodes.Select(n => n.Layer.Name).ToArray());
+        var g = Read("hgq2_mlp");
+        var y = Forward(model, g.Input, g.Samples);
+        Assert.Equal(g.Output, y); // fixed-point codes: equal, not close
+        var freeze = HetQ.Graph.Freezer.Freeze(model, "hgq2");
+        Assert.True(freeze.Graph is not null, string.Join("; ", freeze.Problems));
+        var emu = new HetQ.Emulation.Emulator(freeze.Graph!);
+        Assert.Equal(g.Output, emu.Values(emu.Run(g.Input)));
+        var data = new Dataset("hgq2", model.InputShape, g.Input, new int[g.Samples], 3);
+        Assert.Equal(0, EvalJob.Run(model, "hgq2", data).Mismatches);
+        output.WriteLine($"hgq2_mlp: {g.Samples} samples equal to the HGQ2 reference (fake-quant and emulated)");
+    }
+
+    [Fact]
+    public async Task The_imported_HGQ2_model_in_Verilog_equals_the_emulator()
+    {
+        Requires.Simulator(HetQ.Hardware.SimulatorKind.Icarus);
+        using var dir = new TempDir();
+        var (model, _) = KerasImporter.Import(File("hgq2_mlp.keras"));
+        var freeze = HetQ.Graph.Freezer.Freeze(model, "hgq2");
+        Assert.True(freeze.Graph is not null, string.Join("; ", freeze.Problems));
+        await HetQ.Tests.Hardware.TestDesigns.Simulate(output, dir.File("hw"), freeze.Graph!, new HetQ.Hardware.HardwareOptions(),
+            HetQ.Hardware.SimulatorKind.Icarus, Read("hgq2_mlp").Input, 500);
+    }
+
+    [Fact]
+    public void An_HGQ2_quantizer_with_no_exact_HetQ_form_is_an_error_naming_the_layer()
+    {
+        using var dir = new TempDir();
+        string sym = Variant(dir, "hgq2_mlp", c => c.Replace("\"round_mode\": \"TRN\", \"overflow_mode\": \"SAT\"", "\"round_mode\": \"TRN\", \"overflow_mode\": \"SAT_SYM\"", StringComparison.Ordinal));
+        var e = Assert.Throws<HetQException>(() => KerasImporter.Import(sym));
+        Assert.Contains("layer 'q_dense_1_iq'", e.Message);
+        Assert.Contains("overflow SAT_SYM cannot be mapped exactly", e.Message);
+        string einsum = Variant(dir, "hgq2_mlp", c => c.Replace("\"class_name\": \"QDense\"", "\"class_name\": \"QEinsumDense\"", StringComparison.Ordinal));
+        Assert.Contains("layer 'q_dense' (QEinsumDense): HGQ2 layer (module hgq.layers.core.dense) is not supported", Assert.Throws<HetQException>(() => KerasImporter.Import(einsum)).Message);
+    }
+
+    [Fact]
     public void Weights_are_found_by_class_and_count_not_by_layer_name()
     {
         Assert.Equal("q_dense", KerasArchive.SnakeCase("QDense"));
