@@ -19,7 +19,7 @@ config.json texts (for example a Conv2D / MaxPooling2D / BatchNormalization Sequ
 Golden outputs: a float64 NumPy forward pass of each model (QKeras quantizers written out: quantized_bits with
 alpha=1 and quantized_relu as QKeras defines them, rounding half to even as tf.round).
 Each model NAME gives NAME.keras and NAME.json: {"input": [...], "output": [...]}, input channels last.
-Run: OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/keras3-golden.py
+Run: OPENBLAS_NUM_THREADS=1 /usr/bin/python3 scripts/keras3-golden.py (Debian packages python3-numpy and python3-h5py)
 """
 import io
 import json
