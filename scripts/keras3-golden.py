@@ -378,6 +378,45 @@ def hgq2_sequential():
     save_golden("hgq2_mlp", x, hgq2_q(h, *oq, "RND", "WRAP"))
 
 
+def hgq2_functional():
+    """A Functional HGQ2 model: QConv2D (relu) -> Flatten -> QDense; the dense input quantizer sits after the Flatten."""
+    b = Builder(True)
+    rng3 = np.random.default_rng(13)
+    kc, bc = w(3, 3, 2, 3, scale=0.9), w(3, scale=0.4)
+    kd, bd = w(48, 4, scale=0.5), w(4, scale=0.4)
+    f32 = lambda t: tuple(np.asarray(v, dtype=np.float32) for v in t)
+    iqc = f32((rng3.integers(0, 2, (1, 6, 6, 2)), rng3.integers(0, 3, (1, 6, 6, 2)), rng3.integers(1, 5, (1, 6, 6, 2))))  # kif, SAT
+    kqc = f32((np.ones((3, 3, 2, 3)), rng3.integers(1, 6, (3, 3, 2, 3)) + 0.5, np.zeros((3, 3, 2, 3))))  # kbi, SAT_SYM
+    bqc = f32((np.ones(3), np.full(3, 5.0), np.zeros(3)))
+    iqd = f32((np.zeros((1, 48)), rng3.integers(0, 3, (1, 48)), rng3.integers(0, 4, (1, 48))))  # after ReLU: unsigned, TRN, WRAP
+    kqd = f32((np.ones((48, 4)), rng3.integers(0, 5, (48, 4)).astype(float), np.zeros((48, 4))))
+    bqd = f32((np.ones(4), np.full(4, 6.0), np.ones(4)))
+    extra = {"parallelization_factor": -1, "enable_ebops": True, "beta0": init("Constant", value=1e-5), "enable_oq": False, "enable_iq": True,
+             "oq_conf": None, "ebops_factor": 1.0}
+    conv = {"name": "q_conv2d", "trainable": True, "dtype": DTYPE, "filters": 3, "kernel_size": [3, 3], "strides": [1, 1], "padding": "valid",
+            "data_format": "channels_last", "dilation_rate": [1, 1], "groups": 1, "activation": "relu", "use_bias": True,
+            "kernel_initializer": init("GlorotUniform", seed=None), "bias_initializer": init("Zeros"), "kernel_regularizer": None,
+            "bias_regularizer": None, "activity_regularizer": None, "kernel_constraint": None, "bias_constraint": None,
+            "kq_conf": qconf("kbi", "weight", "RND", "SAT_SYM"), "iq_conf": qconf("kif", "datalane", "RND", "SAT"), "bq_conf": qconf("kbi", "bias", "RND", "WRAP"), **extra}
+    dense = dense_config("q_dense", 4)
+    dense.update({"kq_conf": qconf("kbi", "weight", "RND", "SAT_SYM"), "iq_conf": qconf("kif", "datalane", "TRN", "WRAP"), "bq_conf": qconf("kbi", "bias", "RND", "WRAP"), **extra})
+    b.add("InputLayer", input_config("input_layer", [6, 6, 2]))
+    b.add("QConv2D", conv, [kc, bc, np.float32(1e-5), np.uint32(0)], module="hgq.layers.conv", registered="hgq>QConv2D",
+          inputs=[tensor([None, 6, 6, 2], "input_layer")], input_shape=[None, 6, 6, 2],
+          sub={"bq": [], "bq/quantizer": kbi_vars(*bqc, True), "iq": [], "iq/quantizer": kif_vars(*iqc, False), "kq": [], "kq/quantizer": kbi_vars(*kqc, False)})
+    b.add("Flatten", {"name": "flatten", "trainable": True, "dtype": DTYPE, "data_format": "channels_last"}, inputs=[tensor([None, 4, 4, 3], "q_conv2d")])
+    b.add("QDense", dense, [kd, bd, np.float32(1e-5), np.uint32(0)], module="hgq.layers.core.dense", registered="hgq>QDense",
+          inputs=[tensor([None, 48], "flatten")], input_shape=[None, 48],
+          sub={"bq": [], "bq/quantizer": kbi_vars(*bqd, True), "iq": [], "iq/quantizer": kif_vars(*iqd, True), "kq": [], "kq/quantizer": kbi_vars(*kqd, False)})
+    b.write("hgq2_cnn", "functional", inputs=[["input_layer", 0, 0]], outputs=[["q_dense", 0, 0]])
+    x = (rng3.normal(size=(32, 6, 6, 2)) * 2).astype(np.float32)
+    kbi = lambda t: (t[0], t[2], np.round(t[1]) - np.round(t[2]))
+    h = hgq2_q(x, *iqc, "RND", "SAT")
+    h = np.maximum(conv2d(h, hgq2_q(kc, *kbi(kqc), "RND", "SAT_SYM", weight=True), hgq2_q(bc, *kbi(bqc), "RND", "WRAP"), "valid"), 0)
+    h = hgq2_q(h.reshape(32, -1), *iqd, "TRN", "WRAP")
+    save_golden("hgq2_cnn", x, h @ hgq2_q(kd, *kbi(kqd), "RND", "SAT_SYM", weight=True) + hgq2_q(bd, *kbi(bqd), "RND", "WRAP"))
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     sequential_mlp()
@@ -385,4 +424,5 @@ if __name__ == "__main__":
     conv1d_sequential()
     qkeras_sequential()
     hgq2_sequential()
+    hgq2_functional()
     print("wrote", sorted(os.listdir(OUT)))

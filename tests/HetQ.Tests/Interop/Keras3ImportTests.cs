@@ -89,15 +89,32 @@ public class Keras3ImportTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task The_imported_HGQ2_model_in_Verilog_equals_the_emulator()
+    public void A_functional_HGQ2_CNN_gets_its_dense_input_quantizer_after_the_flatten_and_emulates_exactly()
+    {
+        var (model, _) = KerasImporter.Import(File("hgq2_cnn.keras"));
+        Assert.NotNull(model.InputQuantizer!.Learned); // q_conv2d's input quantizer, per element over [6, 6, 2]
+        Assert.Equal(["q_conv2d", "flatten", "q_dense_iq", "q_dense"], model.Nodes.Select(n => n.Layer.Name).ToArray());
+        Assert.Equal([1], model.Nodes[2].Inputs);
+        var g = Read("hgq2_cnn");
+        Assert.Equal(g.Output, Forward(model, g.Input, g.Samples));
+        var freeze = HetQ.Graph.Freezer.Freeze(model, "hgq2_cnn");
+        Assert.True(freeze.Graph is not null, string.Join("; ", freeze.Problems));
+        var emu = new HetQ.Emulation.Emulator(freeze.Graph!);
+        Assert.Equal(g.Output, emu.Values(emu.Run(g.Input)));
+    }
+
+    [Theory]
+    [InlineData("hgq2_mlp")]
+    [InlineData("hgq2_cnn")]
+    public async Task The_imported_HGQ2_model_in_Verilog_equals_the_emulator(string name)
     {
         Requires.Simulator(HetQ.Hardware.SimulatorKind.Icarus);
         using var dir = new TempDir();
-        var (model, _) = KerasImporter.Import(File("hgq2_mlp.keras"));
+        var (model, _) = KerasImporter.Import(File(name + ".keras"));
         var freeze = HetQ.Graph.Freezer.Freeze(model, "hgq2");
         Assert.True(freeze.Graph is not null, string.Join("; ", freeze.Problems));
         await HetQ.Tests.Hardware.TestDesigns.Simulate(output, dir.File("hw"), freeze.Graph!, new HetQ.Hardware.HardwareOptions(),
-            HetQ.Hardware.SimulatorKind.Icarus, Read("hgq2_mlp").Input, 500);
+            HetQ.Hardware.SimulatorKind.Icarus, Read(name).Input, 500);
     }
 
     [Fact]
