@@ -4,6 +4,7 @@ using HetQ.Data;
 using HetQ.Interop;
 using HetQ.Nn;
 using HetQ.Training;
+using PureHDF;
 
 namespace HetQ.Tests.Interop;
 
@@ -127,6 +128,34 @@ public class Keras3ImportTests(ITestOutputHelper output)
         Assert.Contains("overflow SAT_SYM cannot be mapped exactly", e.Message);
         string einsum = Variant(dir, "hgq2_mlp", c => c.Replace("\"class_name\": \"QDense\"", "\"class_name\": \"QEinsumDense\"", StringComparison.Ordinal));
         Assert.Contains("layer 'q_dense' (QEinsumDense): HGQ2 layer (module hgq.layers.core.dense) is not supported", Assert.Throws<HetQException>(() => KerasImporter.Import(einsum)).Message);
+    }
+
+    [Fact]
+    public void Separate_weights_in_Keras_2_13s_checkpoint_layout_load_through_weights()
+    {
+        using var dir = new TempDir();
+        // The archive's own weights, rewritten as a .weights.h5 under _layer_checkpoint_dependencies (Keras 2.13).
+        var (_, _, h5) = KerasArchive.Open(File("keras3_mlp.keras"));
+        var root = new PureHDF.H5Group();
+        using (h5)
+        {
+            foreach (string layer in new[] { "dense", "dense_1" })
+            {
+                var vars = new PureHDF.H5Group();
+                for (int i = 0; i < 2; i++)
+                {
+                    var ds = h5.Group("layers").Group(layer).Group("vars").Dataset(i.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                    vars[i.ToString(System.Globalization.CultureInfo.InvariantCulture)] = new PureHDF.H5Dataset(ds.Read<float[]>(), fileDims: ds.Space.Dimensions);
+                }
+                root[layer] = new PureHDF.H5Group { ["vars"] = vars };
+            }
+        }
+        string weights = dir.File("model.weights.h5");
+        new PureHDF.H5File { ["_layer_checkpoint_dependencies"] = root }.Write(weights);
+        var (model, _) = KerasImporter.Import(File("keras3_mlp.keras"), weights);
+        var g = Read("keras3_mlp");
+        var (reference, _) = KerasImporter.Import(File("keras3_mlp.keras"));
+        Assert.Equal(Forward(reference, g.Input, g.Samples), Forward(model, g.Input, g.Samples));
     }
 
     [Fact]
