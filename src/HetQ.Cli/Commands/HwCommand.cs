@@ -38,10 +38,11 @@ internal static class HwCommand
             Description = "refuse models with more constant weights than this (fully parallel logic grows with every weight; generation takes minutes past about 100 000)",
             DefaultValueFactory = _ => DefaultMaxWeights,
         };
+        var device = DeviceOption.Create("its resources are estimated (the resource model, as estimate --resources) and its ports counted; default none");
         var cmd = new Command("hw", "Write the frozen model as bit-exact, fully parallel, pipelined Verilog (DIR/*.v, DIR/manifest.json, DIR/graph.json); "
                                     + "`hw sim` simulates it against the emulator, `hw synth` synthesizes it with Yosys.")
         {
-            model, output, stages, argmax, top, input, sharing, json, maxWeights,
+            model, output, stages, argmax, top, input, sharing, json, maxWeights, device,
         };
         cmd.Subcommands.Add(SimCommand());
         cmd.Subcommands.Add(SynthCommand.Create());
@@ -56,14 +57,17 @@ internal static class HwCommand
                 throw new HetQException($"{dir}: the model has {graph.WeightCount:N0} constant weights, over --max-weights {limit:N0}; fully parallel logic for it "
                                         + "takes long to generate and far more than an FPGA holds (raise --max-weights to go on)");
             string topName = VerilogNames.Top(graph.Name, parse.GetValue(top));
+            var part = parse.GetValue(device) is { } deviceName ? FpgaDevice.Parse(deviceName) : null;
             if (graph.WeightCount > 20_000) Console.Error.WriteLine($"hw: writing the Verilog of {graph.WeightCount:N0} weights ...");
-            var design = VerilogWriter.Write(graph, new HardwareOptions(parse.GetValue(stages), parse.GetValue(argmax), topName,
-                parse.GetValue(sharing) == "none" ? Sharing.None : Sharing.Cse));
+            var options = new HardwareOptions(parse.GetValue(stages), parse.GetValue(argmax), topName,
+                parse.GetValue(sharing) == "none" ? Sharing.None : Sharing.Cse);
+            var design = VerilogWriter.Write(graph, options);
             outDir = design.Save(outDir, tmp => graph.Save(Path.Combine(tmp, GraphFile)), "--out", dir);
             var d = design.Manifest;
+            var fit = part is null ? null : DeviceFit.Of(part, ResourceModel.Estimate(graph, part.Family, options), (d.Input.Bits, d.Output.Bits));
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
+                Console.WriteLine(DeviceOption.Json(new
                 {
                     design = Path.GetFullPath(outDir),
                     top = d.Top,
@@ -78,18 +82,33 @@ internal static class HwCommand
                     levels = d.Levels,
                     register_bits = d.RegisterBits,
                     sharing = d.Sharing,
-                }));
+                }, fit));
                 return 0;
             }
             Console.WriteLine($"top module   {d.Top} ({string.Join(", ", d.Files)})");
             Console.WriteLine($"input  {d.Input.Name,-5} {d.Input.Elements} x {d.Input.Type} ({d.Input.Bits} bits)");
             Console.WriteLine($"output {d.Output.Name,-5} {(d.Argmax ? "argmax index" : $"{d.Output.Elements} x {d.Output.Type}")} ({d.Output.Bits} bits)");
             Console.WriteLine($"latency      {d.LatencyCycles} clock cycles ({d.Pipelining} pipelining, {d.Levels} levels of logic, {d.RegisterBits} register bits), II = 1; partial sums shared: {d.Sharing}");
+            DeviceOption.Print(fit);
             foreach (var note in graph.Notes) Console.WriteLine($"note: {note}");
             Console.WriteLine($"design written to {Path.GetFullPath(outDir)}");
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>The netlist of the design in <paramref name="dir"/>, written again from its graph with the manifest's
+    /// options, so that its vectors are checked in process before they are written; null (with a note) when the Verilog
+    /// in the directory is not what HetQ writes for that graph (edited by hand, or written with other options).</summary>
+    private static Netlist? RebuiltNetlist(string dir, HardwareManifest m, IntegerGraph graph, bool asJsonOutput)
+    {
+        int? stages = m.Pipelining switch { "layer" => null, "none" => 0, _ => m.Stages };
+        var design = VerilogWriter.Write(graph, new HardwareOptions(stages, m.Argmax, m.Top, m.Sharing == "none" ? Sharing.None : Sharing.Cse));
+        string file = Path.Combine(dir, m.Files[0]);
+        if (design.Files.Count == 1 && File.Exists(file) && File.ReadAllText(file) == design.TopText && design.Manifest.LatencyCycles == m.LatencyCycles)
+            return design.Netlist;
+        if (!asJsonOutput) Console.Error.WriteLine($"hw sim: note: {file} is not the Verilog HetQ writes for {GraphFile} with the manifest's options; the in-process netlist check is skipped");
+        return null;
     }
 
     private static object Port(HardwarePort p) => new
@@ -133,7 +152,10 @@ internal static class HwCommand
                 features = test.Features.AsSpan(0, count * manifest.Input.Elements).ToArray();
             }
             else if (n == 0) throw new HetQException("nothing to simulate: give --data, --random N, or both");
-            var vectors = Testbench.Vectors(graph, manifest, features, n, parse.GetValue(seed));
+            var netlist = RebuiltNetlist(d, manifest, graph, asJsonOutput: parse.GetValue(json));
+            var vectors = Testbench.Vectors(graph, manifest, features, n, parse.GetValue(seed), netlist);
+            if (netlist is not null && !parse.GetValue(json))
+                Console.Error.WriteLine($"hw sim: the design's netlist, run in process, equals the emulator on all {vectors.Count} vectors");
             Simulation.Prepare(d, manifest, vectors);
             string which = parse.GetValue(simulator)!;
             var kinds = which == "both" ? new[] { SimulatorKind.Verilator, SimulatorKind.Icarus }

@@ -20,7 +20,8 @@ public static class HardwareFlow
         var m = design.Manifest;
         log($"Verilog: {m.Top}, latency {m.LatencyCycles} cycles, {m.Levels} logic levels, II = 1");
         var test = EvalJob.LoadData(dataFile).Test;
-        var vectors = Testbench.Vectors(graph, m, test.Features, random);
+        var vectors = Testbench.Vectors(graph, m, test.Features, random, 1, design.Netlist);
+        log($"netlist interpreter: {vectors.Count} vectors, 0 mismatches with the emulator");
         Simulation.Prepare(outputDirectory, m, vectors);
         var used = new List<string>();
         int mismatches = 0;
@@ -38,7 +39,11 @@ public static class HardwareFlow
         }
         int? lut = null, ff = null, carry = null, dsp = null, levels = null;
         double? fmax = null;
-        long lutEstimate = ResourceModel.Estimate(graph, SynthesisTarget.Xilinx).Lut;
+        var estimate = ResourceModel.Estimate(graph, SynthesisTarget.Xilinx);
+        long lutEstimate = estimate.Lut;
+        // The flow synthesizes for Xilinx UltraScale+; the VU9P is the part trigger designs are sized against.
+        var fit = DeviceFit.Of(FpgaDevice.Xcvu9p, estimate, (m.Input.Bits, m.Output.Bits));
+        if (FitWarning(fit) is { } warning) log(warning);
         string? note = used.Count == 0 ? "no simulator installed (apt-get install verilator iverilog)" : null;
         if (Hardware.ToolRunner.Find("yosys") is null) note = (note is null ? "" : note + "; ") + "yosys not installed: no synthesis";
         else
@@ -60,4 +65,10 @@ public static class HardwareFlow
         }
         return new HardwareNumbers(vectors.Count, mismatches, used.Count == 0 ? "none" : string.Join("+", used), lut, ff, carry, dsp, m.LatencyCycles, note, lutEstimate, levels, fmax);
     }
+
+    /// <summary>The main job's warning before it synthesizes a design whose estimate does not fit the device, or null.</summary>
+    internal static string? FitWarning(DeviceFit fit) => fit.Fits ? null
+        : $"warning: the design cannot fit the {fit.Device.Part}: "
+          + string.Join(", ", fit.Resources.Where(r => !r.Fits).Select(r => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{r.Resource} {r.Used:N0} of {r.Available:N0}")))
+          + $" ({fit.Basis}); synthesizing anyway";
 }
