@@ -64,7 +64,7 @@ internal static class EstimateCommand
         string carry = e.Target switch { HetQ.Hardware.SynthesisTarget.Xilinx => "CARRY4", HetQ.Hardware.SynthesisTarget.Ecp5 => "CCU2C", _ => "SB_CARRY" };
         if (json)
         {
-            Console.WriteLine(System.Text.Json.JsonSerializer.Serialize(new
+            Console.WriteLine(CliJson.Serialize(new
             {
                 model = name, target, kind = "estimate", lut = e.Lut, ff = e.Ff, carry = e.Carry, dsp = e.Dsp,
                 resource_model = e.Model, milliseconds = Math.Round(ms, 2), features = e.Features,

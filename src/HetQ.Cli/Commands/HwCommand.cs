@@ -9,15 +9,40 @@ using HetQ.Training;
 
 namespace HetQ.Cli.Commands;
 
-/// <summary>`hetq hw MODEL --out DIR [--stages N] [--argmax] [--json]`, with the verbs `hw sim` and `hw synth`.</summary>
+/// <summary>`hetq hw write MODEL [--out DIR] ...`, `hetq hw sim DIR ...` and `hetq hw synth DIR ...`; the old spellings
+/// `hetq hw MODEL ...` and `hetq hw MODEL sim DIR ...` still work (<see cref="Alias"/>).</summary>
 internal static class HwCommand
 {
+    /// <summary>The verbs of `hetq hw`.</summary>
+    internal static readonly string[] Verbs = ["write", "sim", "synth"];
+
+    /// <summary>Rewrites the old spellings to the verbs, silently (scripts that read stderr keep working): `hw MODEL ...` is
+    /// `hw write MODEL ...`; `hw MODEL sim|synth DIR ...` (MODEL was never used there) is `hw sim|synth DIR ...`. Other command
+    /// lines are returned as given.</summary>
+    internal static string[] Alias(string[] args)
+    {
+        if (args.Length < 2 || args[0] != "hw" || Verbs.Contains(args[1]) || args[1] is "--help" or "-h" or "-?" or "/?" or "/h") return args;
+        if (args.Length >= 3 && !args[1].StartsWith('-') && args[2] is "sim" or "synth")
+            return ["hw", .. args[2..]];
+        return ["hw", "write", .. args[1..]];
+    }
+
+    public static Command Create()
+    {
+        var cmd = new Command("hw", "Hardware: `hw write` writes the frozen model as bit-exact, fully parallel, pipelined Verilog; `hw sim` simulates a design "
+                                    + "against the emulator (Verilator, Icarus); `hw synth` synthesizes it with Yosys (and places and routes with nextpnr).");
+        cmd.Subcommands.Add(WriteCommand());
+        cmd.Subcommands.Add(SimCommand());
+        cmd.Subcommands.Add(SynthCommand.Create());
+        return cmd;
+    }
+
     public const string GraphFile = "graph.json";
 
     /// <summary>The default of --max-weights.</summary>
     public const long DefaultMaxWeights = 200_000;
 
-    public static Command Create()
+    private static Command WriteCommand()
     {
         var model = new Argument<string>("model") { Description = "model directory (from hetq train, hetq quantize or hetq import)" };
         var output = new Option<string?>("--out") { Description = "design directory to write (default MODEL/hw)" };
@@ -38,13 +63,11 @@ internal static class HwCommand
             Description = "refuse models with more constant weights than this (fully parallel logic grows with every weight; generation takes minutes past about 100 000)",
             DefaultValueFactory = _ => DefaultMaxWeights,
         };
-        var cmd = new Command("hw", "Write the frozen model as bit-exact, fully parallel, pipelined Verilog (DIR/*.v, DIR/manifest.json, DIR/graph.json); "
-                                    + "`hw sim` simulates it against the emulator, `hw synth` synthesizes it with Yosys.")
+        var cmd = new Command("write", "Freeze the model and write it as bit-exact, fully parallel, pipelined Verilog (DIR/*.v, DIR/manifest.json, DIR/graph.json); "
+                                       + "then `hetq hw sim DIR` simulates it against the emulator and `hetq hw synth DIR` synthesizes it.")
         {
             model, output, stages, argmax, top, input, sharing, json, maxWeights,
         };
-        cmd.Subcommands.Add(SimCommand());
-        cmd.Subcommands.Add(SynthCommand.Create());
         cmd.SetAction(parse =>
         {
             string dir = parse.GetValue(model)!;
@@ -63,7 +86,7 @@ internal static class HwCommand
             var d = design.Manifest;
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
+                Console.WriteLine(CliJson.Serialize(new
                 {
                     design = Path.GetFullPath(outDir),
                     top = d.Top,
@@ -148,7 +171,7 @@ internal static class HwCommand
             int mismatches = results.Max(r => r.Mismatches);
             if (asJson)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
+                Console.WriteLine(CliJson.Serialize(new
                 {
                     vectors = vectors.Count,
                     mismatches,
@@ -165,7 +188,7 @@ internal static class HwCommand
                         log = r.Log,
                     }),
                 }));
-                return mismatches == 0 ? 0 : 1;
+                return mismatches == 0 ? ExitCodes.Ok : ExitCodes.CheckFailed;
             }
             foreach (var r in results)
             {
@@ -177,7 +200,7 @@ internal static class HwCommand
             Console.WriteLine(mismatches == 0
                 ? $"the Verilog equals the emulator on all {vectors.Count} vectors"
                 : $"MISMATCH: the Verilog differs from the emulator");
-            return mismatches == 0 ? 0 : 1;
+            return mismatches == 0 ? ExitCodes.Ok : ExitCodes.CheckFailed;
         });
         return cmd;
     }

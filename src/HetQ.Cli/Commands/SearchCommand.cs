@@ -29,7 +29,7 @@ internal static class SearchCommand
             var r = job.Run(parse.GetValue(worker), p => progress.WriteLine(Format(p, cfg.Metric)), m => progress.WriteLine(m), cancel);
             if (asJson)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
+                Console.WriteLine(CliJson.Serialize(new
                 {
                     trials = r.Trials.Count,
                     done = r.Trials.Count(t => t.IsDone),

@@ -45,7 +45,7 @@ internal static class SynthCommand
             r = r with { FmaxMhz = tm.FmaxMhz, FmaxSource = tm.FmaxSource };
             if (asJson)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
+                Console.WriteLine(CliJson.Serialize(new
                 {
                     target = Synthesis.Name(t),
                     lut = r.Lut,

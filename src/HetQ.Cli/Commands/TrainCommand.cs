@@ -11,7 +11,7 @@ internal static class TrainCommand
     public static Command Create()
     {
         var config = new Argument<string>("config") { Description = "training configuration (JSON): data, model, loss, optimizer, schedule, epochs; see the README" };
-        var output = new Option<string?>("--out") { Description = "model directory to write (default: the config's \"output\", else runs/<name>)" };
+        var output = new Option<string?>("--out") { Description = "model directory to write, relative to the current directory (default: the config's \"output\", relative to the config file, else runs/<name>)" };
         var epochs = new Option<int?>("--epochs") { Description = "override the configured number of epochs" };
         var json = new Option<bool>("--json") { Description = "progress to stderr; the last line on stdout is one JSON object with the results" };
         var cmd = new Command("train", "Train a model from a configuration file and save it to a model directory.") { config, output, epochs, json };
@@ -63,7 +63,7 @@ internal static class TrainCommand
                     o["baselines"] = result.Baselines?.Select(b => new { label = b.Label, model = b.Model, val_accuracy = b.ValAccuracy, test_accuracy = b.TestAccuracy, ebops = b.Ebops }).ToList();
                     o["pareto_plot"] = result.ParetoPlot;
                 }
-                Console.WriteLine(JsonSerializer.Serialize(o));
+                Console.WriteLine(CliJson.Serialize(o));
             }
             else
             {
