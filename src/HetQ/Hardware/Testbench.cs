@@ -51,7 +51,11 @@ public static class Testbench
             }
         int count = x.Length / n;
         var inputs = new long[x.Length];
-        for (int i = 0; i < x.Length; i++) inputs[i] = FixedPoint.ToRaw(x[i], format.Type, format.Rounding, format.Overflow);
+        // The codes the emulator's input stage gives: with learned widths each element through its own format, then
+        // onto the common type (the port carries common-type codes).
+        var elements = ((InputOp)graph.Input.Op).Elements is null ? null : new ElementInputQuantizer((InputOp)graph.Input.Op);
+        for (int i = 0; i < x.Length; i++)
+            inputs[i] = elements is not null ? elements.Apply(i % n, x[i]) : FixedPoint.ToRaw(x[i], format.Type, format.Rounding, format.Overflow);
         var outputs = emulator.Run(x);
         if (manifest.Argmax)
         {

@@ -119,7 +119,9 @@ public static partial class VerilogWriter
         }
 
         private static string Requant(Requantization r) =>
-            (r.Relu ? ", relu" : "") + (r.Format is { } f ? $", requantized to {f}" : "");
+            (r.Relu ? ", relu" : "") + (r.Format is { } f ? r.Elements is { } el
+                ? $", requantized per element (learned widths, {el.Count(x => x is null)} of {el.Count} pruned) onto {f}"
+                : $", requantized to {f}" : "");
 
         public HardwareManifest Manifest(string top, string pipelining, int depth)
         {
@@ -155,8 +157,21 @@ public static partial class VerilogWriter
         {
             var t = node.Output.Type;
             var xs = new Sig[node.Output.Size];
+            var elements = ((InputOp)node.Op).Elements;
             for (int i = 0; i < xs.Length; i++)
-                xs[i] = _net.PortSlice($"{_prefixes[0]}_x{i.ToString(CultureInfo.InvariantCulture)}", InputPort, i * t.Width, t.Width, t.Signed);
+            {
+                string name = $"{_prefixes[0]}_x{i.ToString(CultureInfo.InvariantCulture)}";
+                if (elements is null)
+                {
+                    xs[i] = _net.PortSlice(name, InputPort, i * t.Width, t.Width, t.Signed);
+                    continue;
+                }
+                // Learned widths: element i arrives as its own code shifted onto the common type (low bits zero, high
+                // bits its sign), so only its own bits are wired; a pruned element is 0.
+                if (elements[i] is not { } f) { xs[i] = Sig.Constant(0); continue; }
+                int shift = ElementShift(0, t.FractionalBits, f);
+                xs[i] = _net.PortSlice(name, InputPort, i * t.Width + shift, f.Type.Width, f.Type.Signed) with { Shift = shift };
+            }
             return (xs, 0);
         }
 
@@ -169,13 +184,14 @@ public static partial class VerilogWriter
             if (_o.Sharing == Sharing.Cse)
             {
                 var bias = Enumerable.Range(0, d.Out).Select(j => Bias(k, d.Bias, d.BiasType, d.AccType, j)).ToArray();
-                Matrix(k, x, d.In, d.Out, (i, j) => d.Weights[i * d.Out + j], shift, bias, d.AccType.FractionalBits, d.Output, level, y, 0, ref end);
+                var live = LiveColumns(d.Output, d.Out);
+                Matrix(k, x, d.In, d.Out, (i, j) => live[j] ? d.Weights[i * d.Out + j] : 0, shift, bias, d.AccType.FractionalBits, d.Output, level, y, 0, ref end);
                 return (y, end);
             }
             for (int j = 0; j < d.Out; j++)
             {
                 var terms = Enumerable.Range(0, d.In).Select(i => new Term(x[i], d.Weights[i * d.Out + j], shift));
-                y[j] = Neuron(k, terms, Bias(k, d.Bias, d.BiasType, d.AccType, j), d.AccType.FractionalBits, d.Output, level, ref end);
+                y[j] = Neuron(k, terms, Bias(k, d.Bias, d.BiasType, d.AccType, j), d.AccType.FractionalBits, d.Output, j, level, ref end);
             }
             return (y, end);
         }
@@ -190,13 +206,14 @@ public static partial class VerilogWriter
             {
                 // Every window position multiplies the same matrix (taps x channels by filters); taps in the padding are zero.
                 var bias = Enumerable.Range(0, f).Select(j => Bias(k, c.Bias, c.BiasType, c.AccType, j)).ToArray();
+                var live = LiveColumns(c.Output, f);
                 for (int oy = 0; oy < g.OutH; oy++)
                     for (int ox = 0; ox < g.OutW; ox++)
                     {
                         var rows = new Sig[g.KH * g.KW * ch];
                         foreach (var (iy, ix, ky, kx) in g.Taps(oy, ox))
                             for (int ci = 0; ci < ch; ci++) rows[(ky * g.KW + kx) * ch + ci] = x[(iy * g.InW + ix) * ch + ci];
-                        Matrix(k, rows, rows.Length, f, (r, j) => c.Weights[r * f + j],
+                        Matrix(k, rows, rows.Length, f, (r, j) => live[j] ? c.Weights[r * f + j] : 0,
                             shift, bias, c.AccType.FractionalBits, c.Output, level, y, (oy * g.OutW + ox) * f, ref end);
                     }
                 return (y, end);
@@ -209,7 +226,7 @@ public static partial class VerilogWriter
                         foreach (var (iy, ix, ky, kx) in g.Taps(oy, ox))
                             for (int ci = 0; ci < ch; ci++)
                                 terms.Add(new Term(x[(iy * g.InW + ix) * ch + ci], c.Weights[((ky * g.KW + kx) * ch + ci) * f + j], shift));
-                        y[(oy * g.OutW + ox) * f + j] = Neuron(k, terms, Bias(k, c.Bias, c.BiasType, c.AccType, j), c.AccType.FractionalBits, c.Output, level, ref end);
+                        y[(oy * g.OutW + ox) * f + j] = Neuron(k, terms, Bias(k, c.Bias, c.BiasType, c.AccType, j), c.AccType.FractionalBits, c.Output, (oy * g.OutW + ox) * f + j, level, ref end);
                     }
             return (y, end);
         }
@@ -227,7 +244,7 @@ public static partial class VerilogWriter
                         {
                             int j = ci * m + mi;
                             var terms = g.Taps(oy, ox).Select(t => new Term(x[(t.Y * g.InW + t.X) * ch + ci], d.Weights[(t.KY * g.KW + t.KX) * oc + j], shift));
-                            y[(oy * g.OutW + ox) * oc + j] = Neuron(k, terms, Bias(k, d.Bias, d.BiasType, d.AccType, j), d.AccType.FractionalBits, d.Output, level, ref end);
+                            y[(oy * g.OutW + ox) * oc + j] = Neuron(k, terms, Bias(k, d.Bias, d.BiasType, d.AccType, j), d.AccType.FractionalBits, d.Output, (oy * g.OutW + ox) * oc + j, level, ref end);
                         }
             return (y, end);
         }
@@ -265,7 +282,7 @@ public static partial class VerilogWriter
                         for (int ky = 0; ky < g.KH; ky++)
                             for (int kx = 0; kx < g.KW; kx++)
                                 terms.Add(new Term(x[((oy * g.SH + ky) * g.InW + ox * g.SW + kx) * ch + c], 1, 0));
-                        y[(oy * g.OutW + ox) * ch + c] = Neuron(k, terms, 0, a.SumType.FractionalBits, a.Output, level, ref end);
+                        y[(oy * g.OutW + ox) * ch + c] = Neuron(k, terms, 0, a.SumType.FractionalBits, a.Output, (oy * g.OutW + ox) * ch + c, level, ref end);
                     }
             return (y, end);
         }
@@ -280,7 +297,7 @@ public static partial class VerilogWriter
             for (int e = 0; e < y.Length; e++)
             {
                 var terms = node.Inputs.Select((i, n) => new Term(_values[i][e], 1, shifts[n]));
-                y[e] = Neuron(k, terms, 0, a.SumType.FractionalBits, a.Output, level, ref end);
+                y[e] = Neuron(k, terms, 0, a.SumType.FractionalBits, a.Output, e, level, ref end);
             }
             return (y, end);
         }
@@ -290,7 +307,7 @@ public static partial class VerilogWriter
             var node = _g.Nodes[k];
             var x = _values[node.Inputs[0]];
             int frac = _g.Nodes[node.Inputs[0]].Output.Type.FractionalBits;
-            return (x.Select(v => Arithmetic.Requantize(_net, _prefixes[k], v, frac, r.Output, level)).ToArray(), level + Arithmetic.RequantizationLevels);
+            return (x.Select((v, e) => Requantize(k, v, frac, r.Output, e, level)).ToArray(), level + Arithmetic.RequantizationLevels);
         }
 
         private (Sig[], int) Argmax(int k, Sig[] outputs, int level)
@@ -333,15 +350,49 @@ public static partial class VerilogWriter
             for (int j = 0; j < cols; j++)
             {
                 end = Math.Max(end, sums[j].OutputLevel + Arithmetic.RequantizationLevels);
-                y[offset + j] = Arithmetic.Requantize(_net, _prefixes[k], sums[j].Sum, frac, rq, sums[j].OutputLevel);
+                y[offset + j] = Requantize(k, sums[j].Sum, frac, rq, offset + j, sums[j].OutputLevel);
             }
         }
 
-        private Sig Neuron(int k, IEnumerable<Term> terms, BigInteger bias, int frac, Requantization rq, int level, ref int end)
+        private Sig Neuron(int k, IEnumerable<Term> terms, BigInteger bias, int frac, Requantization rq, int element, int level, ref int end)
         {
+            if (rq.Elements is { } el && el[element] is null) return Sig.Constant(0);
             var (sum, outLevel) = Arithmetic.Sum(_net, _prefixes[k], terms, bias, level);
             end = Math.Max(end, outLevel + Arithmetic.RequantizationLevels);
-            return Arithmetic.Requantize(_net, _prefixes[k], sum, frac, rq, outLevel);
+            return Requantize(k, sum, frac, rq, element, outLevel);
+        }
+
+        /// <summary>Output element <paramref name="element"/> of node <paramref name="k"/> requantized as the emulator's
+        /// <see cref="Emulation.ElementRequantizer"/> does: with learned (per-element) types through its own format, its
+        /// code then standing, exactly, for a code of the tensor's common type (a left shift, so free); a pruned
+        /// element is the constant 0.</summary>
+        private Sig Requantize(int k, Sig v, int frac, Requantization rq, int element, int level)
+        {
+            if (rq.Elements is null) return Arithmetic.Requantize(_net, _prefixes[k], v, frac, rq, level);
+            if (rq.Elements[element] is not { } f) return Sig.Constant(0);
+            var common = rq.Format ?? throw new HetQException($"node '{_g.Nodes[k].Name}': per-element requantization needs a common format");
+            int shift = ElementShift(k, common.Type.FractionalBits, f);
+            var q = Arithmetic.Requantize(_net, _prefixes[k], v, frac, rq with { Format = f, Elements = null }, level);
+            return q.IsConstant ? Sig.Constant(q.Lo << shift) : q with { Shift = q.Shift + shift };
+        }
+
+        /// <summary>How far an element's code moves left onto its tensor's common type (never right: the common type has
+        /// the finest step).</summary>
+        private int ElementShift(int k, int commonFrac, FixedFormat element)
+        {
+            int shift = commonFrac - element.Type.FractionalBits;
+            if (shift < 0) throw new HetQException($"node '{_g.Nodes[k].Name}': an element type {element.Type} has a finer step than the tensor's common type");
+            return shift;
+        }
+
+        /// <summary>For each of the <paramref name="cols"/> output channels, whether any output element of it is kept: a
+        /// channel pruned at every position (learned width 0) gets no logic.</summary>
+        private static bool[] LiveColumns(Requantization rq, int cols)
+        {
+            var live = new bool[cols];
+            if (rq.Elements is not { } el) { Array.Fill(live, true); return live; }
+            for (int e = 0; e < el.Count; e++) if (el[e] is not null) live[e % cols] = true;
+            return live;
         }
 
         /// <summary>The left shift that brings a product x·w to the accumulator's fractional bits.</summary>

@@ -20,10 +20,6 @@ public static partial class VerilogWriter
     public static VerilogDesign Write(IntegerGraph graph, HardwareOptions options)
     {
         Validate(graph, options);
-        // Per-element (learned) types need per-element requantization in the emitted logic, which the writer does not
-        // have yet: refuse rather than write logic that differs from the emulator.
-        if (graph.HasElementTypes)
-            throw new HetQException($"graph '{graph.Name}' has per-element (learned) fixed-point types: the Verilog writer does not support them yet");
         string top = options.Top ?? "hetq_" + Identifier(graph.Name);
         if (!IdentifierPattern().IsMatch(top)) throw new HetQException($"top module name '{top}' is not a Verilog identifier");
         var (probe, decompositions) = Probe(graph, options);

@@ -1,0 +1,102 @@
+using HetQ.Data;
+using HetQ.Emulation;
+using HetQ.Graph;
+using HetQ.Nn;
+using HetQ.Hardware;
+using HetQ.Quantization;
+using HetQ.Training;
+
+namespace HetQ.Tests.Hardware;
+
+/// <summary>Learned (per-element) fixed-point types in hardware: every wire its own width, pruned elements and
+/// channels without logic, and the simulated design equal to the emulator on every vector.</summary>
+public class LearnedWidthHardwareTests(ITestOutputHelper output)
+{
+    private const string Config = """
+    {
+      "name": "learned-hw", "seed": 5,
+      "data": { "name": "digits", "validation_fraction": 0.1, "test_fraction": 0.2 },
+      "model": { INPUT"layers": [ LAYERS ] },
+      "optimizer": { "type": "adam", "learning_rate": 0.003 },
+      "epochs": 4, "batch_size": 32,
+      "bitwidths": {
+        "input": { "granularity": "element", "init": 3 },
+        "kernel": { "granularity": "weight", "init": 4 },
+        "bias": { "granularity": "channel", "init": 6 },
+        "activation": { "granularity": "AGRAN", "init": 3 },
+        "beta": { "schedule": "constant", "start": 3e-5 }
+      }
+    }
+    """;
+
+    private const string Mlp = """{ "type": "dense", "units": 24, "activation": "relu", "name": "fc1" }, { "type": "dense", "units": 10, "name": "out" }""";
+
+    /// <summary>Trains a few epochs with learned widths and returns the last front model's graph and the test split.</summary>
+    private static (IntegerGraph Graph, Dataset Test) Learned(TempDir dir, string layers, string activation)
+    {
+        var cfg = TrainConfig.Load(dir.Write("learned.json", Config.Replace("LAYERS", layers).Replace("AGRAN", activation)
+            .Replace("INPUT", layers.Contains("conv2d", StringComparison.Ordinal) ? "\"input_shape\": [8, 8, 1], " : "")));
+        var r = TrainJob.Run(cfg, dir.File("model"));
+        var best = r.Pareto!.OrderByDescending(p => p.ValAccuracy).First();
+        var (m, meta) = ModelIO.Load(best.Model);
+        var frozen = Freezer.Freeze(m, meta.Name);
+        Assert.True(frozen.Graph is not null, string.Join("; ", frozen.Problems));
+        Assert.True(frozen.Graph!.HasElementTypes);
+        return (frozen.Graph, DatasetLoader.Load(cfg.Data, cfg.BaseDirectory).Test);
+    }
+
+    [Theory]
+    [InlineData(SimulatorKind.Verilator, Sharing.Cse, "element")]
+    [InlineData(SimulatorKind.Icarus, Sharing.Cse, "channel")]
+    [InlineData(SimulatorKind.Icarus, Sharing.None, "element")]
+    public async Task A_learned_width_MLP_simulates_exactly_on_the_test_set_and_random_vectors(SimulatorKind kind, Sharing sharing, string activation)
+    {
+        Requires.Simulator(kind);
+        using var dir = new TempDir();
+        var (g, test) = Learned(dir, Mlp, activation);
+        await TestDesigns.Simulate(output, dir.File("hw"), g, new HardwareOptions(Sharing: sharing), kind, test.Features, 300);
+    }
+
+    [Fact]
+    public async Task A_learned_width_CNN_simulates_exactly()
+    {
+        Requires.Simulator(SimulatorKind.Verilator);
+        using var dir = new TempDir();
+        const string cnn = """{ "type": "conv2d", "filters": 4, "kernel_size": [3, 3], "activation": "relu", "name": "c1" }, { "type": "flatten", "name": "flat" }, { "type": "dense", "units": 10, "name": "out" }""";
+        var (g, test) = Learned(dir, cnn, "element");
+        await TestDesigns.Simulate(output, dir.File("hw"), g, new HardwareOptions(), SimulatorKind.Verilator, test.Features, 100);
+    }
+
+    [Fact]
+    public async Task Pruned_inputs_and_narrow_elements_are_wired_with_their_own_widths()
+    {
+        // Input element 0 has 2 bits on a 4-bit common type, element 1 is pruned, element 2 uses the common type.
+        var input = new FixedFormat(new FixedType(false, 4, 0), Rounding.RND, Overflow.SAT);
+        FixedFormat?[] inputs = [new FixedFormat(new FixedType(false, 2, 0), Rounding.RND, Overflow.SAT), null, input];
+        // Outputs: element 0 requantized to 3 bits with 1 fractional bit, element 1 pruned, element 2 on the common type.
+        var common = new FixedFormat(new FixedType(true, 8, 4), Rounding.RND, Overflow.SAT);
+        FixedFormat?[] outputs = [new FixedFormat(new FixedType(true, 3, 2), Rounding.TRN, Overflow.WRAP), null, common];
+        var dense = new DenseOp(3, 3, [3, 1, -2, 5, 7, 4, -6, 0, 3], new FixedType(true, 4, 4), [1, -3, 2], new FixedType(true, 4, 4),
+            new FixedType(true, 12, 8), new Requantization(false, common, outputs));
+        var g = new IntegerGraph("elements", [
+            new GraphNode("input", new InputOp(input, inputs), [], new TensorType([3], input.Type, inputs.Select(f => f?.Type).ToArray())),
+            new GraphNode("fc", dense, [0], new TensorType([3], common.Type, outputs.Select(f => f?.Type).ToArray()))], []);
+        var design = VerilogWriter.Write(g, new HardwareOptions());
+        string v = design.Files[0].Text;
+        // Only element 0's two bits and element 2's four bits of the input port are read; element 1's never are.
+        // (element 0's code sits two places up on the common type: bits [3:2]; element 2 is bits [11:8])
+        Assert.Contains("= x[3:2];", v, StringComparison.Ordinal);
+        Assert.Contains("= x[11:8];", v, StringComparison.Ordinal);
+        Assert.DoesNotContain("x[7:4]", v, StringComparison.Ordinal);
+        Assert.DoesNotContain("x[3:0]", v, StringComparison.Ordinal);
+        Assert.Contains("per element", v, StringComparison.Ordinal);
+        foreach (var kind in new[] { SimulatorKind.Icarus, SimulatorKind.Verilator })
+        {
+            using var dir = new TempDir();
+            await TestDesigns.Simulate(output, dir.Path, g, new HardwareOptions(), kind, TestDesigns.AllInputs(g), 200);
+        }
+        // Output element 1 is the constant 0 on every input.
+        var y = new Emulator(g).Run(TestDesigns.AllInputs(g));
+        for (int s = 1; s < y.Length; s += 3) Assert.Equal(0, y[s]);
+    }
+}
