@@ -63,10 +63,11 @@ internal static class HwCommand
             Description = "refuse models with more constant weights than this (fully parallel logic grows with every weight; generation takes minutes past about 100 000)",
             DefaultValueFactory = _ => DefaultMaxWeights,
         };
+        var progressOption = CliProgress.Option();
         var cmd = new Command("write", "Freeze the model and write it as bit-exact, fully parallel, pipelined Verilog (DIR/*.v, DIR/manifest.json, DIR/graph.json); "
                                        + "then `hetq hw sim DIR` simulates it against the emulator and `hetq hw synth DIR` synthesizes it.")
         {
-            model, output, stages, argmax, top, input, sharing, json, maxWeights,
+            model, output, stages, argmax, top, input, sharing, json, maxWeights, progressOption,
         };
         cmd.SetAction(parse =>
         {
@@ -79,10 +80,16 @@ internal static class HwCommand
                 throw new HetQException($"{dir}: the model has {graph.WeightCount:N0} constant weights, over --max-weights {limit:N0}; fully parallel logic for it "
                                         + "takes long to generate and far more than an FPGA holds (raise --max-weights to go on)");
             string topName = VerilogNames.Top(graph.Name, parse.GetValue(top));
-            if (graph.WeightCount > 20_000) Console.Error.WriteLine($"hw: writing the Verilog of {graph.WeightCount:N0} weights ...");
-            var design = VerilogWriter.Write(graph, new HardwareOptions(parse.GetValue(stages), parse.GetValue(argmax), topName,
-                parse.GetValue(sharing) == "none" ? Sharing.None : Sharing.Cse));
-            outDir = design.Save(outDir, tmp => graph.Save(Path.Combine(tmp, GraphFile)), "--out", dir);
+            var progress = CliProgress.Steps(parse.GetValue(json), parse.GetValue(progressOption));
+            VerilogDesign design;
+            // a large model takes a while: say so once it runs past 2 s, then every 10 s, and the time it took
+            using (var step = progress?.QuietStep($"hw write: the Verilog of {graph.WeightCount:N0} weights", TimeSpan.FromSeconds(2)))
+            {
+                design = VerilogWriter.Write(graph, new HardwareOptions(parse.GetValue(stages), parse.GetValue(argmax), topName,
+                    parse.GetValue(sharing) == "none" ? Sharing.None : Sharing.Cse));
+                outDir = design.Save(outDir, tmp => graph.Save(Path.Combine(tmp, GraphFile)), "--out", dir);
+                step?.Done();
+            }
             var d = design.Manifest;
             if (parse.GetValue(json))
             {
@@ -131,9 +138,10 @@ internal static class HwCommand
         var seed = new Option<int>("--seed") { Description = "seed of the random vectors", DefaultValueFactory = _ => 1 };
         var timeout = new Option<double>("--timeout") { Description = "seconds each simulator step may take", DefaultValueFactory = _ => 600 };
         var json = new Option<bool>("--json") { Description = "print one JSON object: vectors, mismatches, simulator, results per simulator" };
+        var progressOption = CliProgress.Option();
         var cmd = new Command("sim", "Simulate the design on input vectors and compare every output with the emulator's; the testbench, vectors, commands and logs go to DIR/sim.")
         {
-            dir, data, simulator, random, limit, seed, timeout, json,
+            dir, data, simulator, random, limit, seed, timeout, json, progressOption,
         };
         cmd.SetAction(async (parse, cancel) =>
         {
@@ -163,11 +171,9 @@ internal static class HwCommand
                 : new[] { which == "icarus" ? SimulatorKind.Icarus : SimulatorKind.Verilator };
             bool asJson = parse.GetValue(json);
             var results = new List<SimulationResult>();
+            var progress = CliProgress.Steps(asJson, parse.GetValue(progressOption));
             foreach (var k in kinds)
-            {
-                if (!asJson) Console.Error.WriteLine($"{k.ToString().ToLowerInvariant()}: building and running {vectors.Count} vectors ...");
-                results.Add(await Simulation.RunAsync(d, manifest, k, TimeSpan.FromSeconds(parse.GetValue(timeout)), cancel));
-            }
+                results.Add(await Simulation.RunAsync(d, manifest, k, TimeSpan.FromSeconds(parse.GetValue(timeout)), cancel, progress));
             int mismatches = results.Max(r => r.Mismatches);
             if (asJson)
             {
