@@ -1,5 +1,6 @@
 using HetQ.Nn;
 using HetQ.Nn.Layers;
+using HetQ.Numerics;
 
 namespace HetQ.Bench;
 
@@ -20,9 +21,9 @@ internal static class CnnWorkloads
         (Conv2(8), null), (Pool2(), null), (Conv2(16), null), (Pool2(), null), (new Flatten(), null), (new Dense(10), null),
     }, seed);
 
-    private static Conv Conv2(int filters) => new(2, filters, new[] { 3, 3 }, new[] { 1, 1 }, "valid", new Activation(ActivationKind.Relu));
+    private static Conv Conv2(int filters) => new(2, filters, new[] { 3, 3 }, new[] { 1, 1 }, Padding.Valid, new Activation(ActivationKind.Relu));
 
-    private static Pool Pool2() => new(true, 2, new[] { 2, 2 }, null, "valid");
+    private static Pool Pool2() => new(true, 2, new[] { 2, 2 }, null, Padding.Valid);
 
     /// <summary>Multiply-add FLOPs (2 per MAC) of one training step per sample: forward, weight gradient and
     /// input gradient of every conv and dense layer (no input gradient for the first layer).</summary>

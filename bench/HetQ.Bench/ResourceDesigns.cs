@@ -1,6 +1,7 @@
 using HetQ.Graph;
 using HetQ.Nn;
 using HetQ.Nn.Layers;
+using HetQ.Numerics;
 using HetQ.Quantization;
 
 namespace HetQ.Bench;
@@ -101,9 +102,9 @@ internal static class ResourceDesigns
             new(QuantizerParser.Parse(k), QuantizerParser.Parse(b), a is null ? null : QuantizerParser.Parse(a));
         var model = Model.Build(new[] { size, size, channels }, new List<(HetQ.Nn.Layer, string[]?)>
         {
-            (new Conv(2, filters, new[] { 3, 3 }, new[] { 1, 1 }, "valid", new Activation(ActivationKind.Relu))
+            (new Conv(2, filters, new[] { 3, 3 }, new[] { 1, 1 }, Padding.Valid, new Activation(ActivationKind.Relu))
                 { Name = "conv", Quantizers = Q("quantized_bits(5,0,alpha=1)", "quantized_bits(6,1,alpha=1)", "quantized_relu(5,2)") }, null),
-            (new Pool(max, 2, new[] { 2, 2 }, new[] { 2, 2 }, "valid") { Name = "pool" }, null),
+            (new Pool(max, 2, new[] { 2, 2 }, new[] { 2, 2 }, Padding.Valid) { Name = "pool" }, null),
             (new Flatten { Name = "flat" }, null),
             (new Dense(classes) { Name = "out", Quantizers = Q("quantized_bits(6,1,alpha=1)", "quantized_bits(8,3,alpha=1)", "quantized_bits(8,3,alpha=1)") }, null),
         }, seed);

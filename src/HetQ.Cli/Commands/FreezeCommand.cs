@@ -33,13 +33,11 @@ internal static class FreezeCommand
             }
             Console.WriteLine($"{"node",-16}{"op",-16}{"shape",-14}{"type",-22}");
             foreach (var n in graph.Nodes)
-                Console.WriteLine($"{n.Name,-16}{OpName(n.Op),-16}{"[" + string.Join(",", n.Output.Shape) + "]",-14}{n.Output.Type,-22}");
+                Console.WriteLine($"{n.Name,-16}{n.Op.Name,-16}{"[" + string.Join(",", n.Output.Shape) + "]",-14}{n.Output.Type,-22}");
             foreach (var note in graph.Notes) Console.WriteLine($"note: {note}");
             Console.WriteLine($"integer graph written to {Path.GetFullPath(file)}");
             return 0;
         });
         return cmd;
     }
-
-    internal static string OpName(Op op) => op.GetType().Name.Replace("Op", "", StringComparison.Ordinal).ToLowerInvariant();
 }

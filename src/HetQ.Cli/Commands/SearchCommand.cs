@@ -33,8 +33,8 @@ internal static class SearchCommand
                 {
                     trials = r.Trials.Count,
                     done = r.Trials.Count(t => t.IsDone),
-                    failed = r.Trials.Count(t => t.State == "failed"),
-                    metric = r.Metric,
+                    failed = r.Trials.Count(t => t.State == TrialState.Failed),
+                    metric = r.Metric.Name(),
                     reference_cost = r.ReferenceCost,
                     float_accuracy = r.FloatAccuracy,
                     best = r.Best is null ? null : Describe(r.Best, r.BestModel),
@@ -45,8 +45,8 @@ internal static class SearchCommand
                 return Task.FromResult(0);
             }
             Console.WriteLine();
-            StudyCommand.PrintTable(r.Trials, r.Metric, top: 10);
-            if (r.Best is { } b) Console.WriteLine($"best: trial {b.Number}, validation accuracy {b.Accuracy:P2}, {r.Metric} {b.Cost:N0} (reference {r.ReferenceCost:N0}); model {r.BestModel}");
+            StudyCommand.PrintTable(r.Trials, r.Metric.Name(), top: 10);
+            if (r.Best is { } b) Console.WriteLine($"best: trial {b.Number}, validation accuracy {b.Accuracy:P2}, {r.Metric.Name()} {b.Cost:N0} (reference {r.ReferenceCost:N0}); model {r.BestModel}");
             Console.WriteLine($"Pareto front: {r.Pareto.Count} trials; plot {r.Plot}");
             return Task.FromResult(0);
         });
@@ -56,7 +56,7 @@ internal static class SearchCommand
     internal static object Describe(TrialRecord t, string? model) => new
     {
         trial = t.Number,
-        kind = t.Kind,
+        kind = t.KindName,
         rung = t.Rung,
         parent = t.Parent,
         accuracy = t.Accuracy,
@@ -68,14 +68,14 @@ internal static class SearchCommand
     };
 
     private static string Budget(SearchConfig cfg) => cfg.Hyperband is { } h
-        ? $"{cfg.Trials} configurations, hyperband ({cfg.Sampler}) epochs {string.Join("/", Enumerable.Range(0, h.MaxRung + 1).Select(h.Epochs))}, eta {h.Eta}, {h.Brackets} bracket(s)"
-        : $"{cfg.Trials} trials of {cfg.Epochs} epochs ({cfg.Strategy})";
+        ? $"{cfg.Trials} configurations, hyperband ({cfg.Sampler.Name()}) epochs {string.Join("/", Enumerable.Range(0, h.MaxRung + 1).Select(h.Epochs))}, eta {h.Eta}, {h.Brackets} bracket(s)"
+        : $"{cfg.Trials} trials of {cfg.Epochs} epochs ({cfg.Strategy.Name()})";
 
-    private static string Format(SearchProgress p, string metric)
+    private static string Format(SearchProgress p, CostMetric metric)
     {
         var t = p.Trial;
-        string what = t.State == "done" ? $"val_acc {t.Accuracy:P2}  {metric} {t.Cost:N0}  score {t.Score:F4}" : $"{t.State}: {t.Error}";
+        string what = t.IsDone ? $"val_acc {t.Accuracy:P2}  {metric.Name()} {t.Cost:N0}  score {t.Score:F4}" : $"{t.State.Name()}: {t.Error}";
         string best = p.Best is { } b ? $"best {b.Score:F4} (trial {b.Number})" : "best -";
-        return $"trial {p.Done}/{p.Total} [#{t.Number} {t.Kind}{(t.Parent is { } parent ? $" rung {t.Rung} from #{parent}" : t.Rung > 0 ? $" rung {t.Rung}" : "")}] {what} | {best} | {p.SecondsPerTrial:F0} s/trial, ETA {p.EtaSeconds / 60:F1} min";
+        return $"trial {p.Done}/{p.Total} [#{t.Number} {t.KindName}{(t.Parent is { } parent ? $" rung {t.Rung} from #{parent}" : t.Rung > 0 ? $" rung {t.Rung}" : "")}] {what} | {best} | {p.SecondsPerTrial:F0} s/trial, ETA {p.EtaSeconds / 60:F1} min";
     }
 }

@@ -29,7 +29,7 @@ internal static class StudyCommand
                 Console.WriteLine(CliJson.Serialize(trials.Select(t => SearchCommand.Describe(t, t.Model))));
                 return 0;
             }
-            Console.WriteLine($"study '{studyName}' in {store.Location}: {trials.Count} trials, {trials.Count(t => t.IsDone)} done, {trials.Count(t => t.State == "failed")} failed, {trials.Count(t => t.State is "running" or "queued")} running or queued");
+            Console.WriteLine($"study '{studyName}' in {store.Location}: {trials.Count} trials, {trials.Count(t => t.IsDone)} done, {trials.Count(t => t.State == TrialState.Failed)} failed, {trials.Count(t => t.State is TrialState.Running or TrialState.Queued)} running or queued");
             PrintTable(trials, "cost", top: int.MaxValue);
             return 0;
         });
@@ -56,8 +56,8 @@ internal static class StudyCommand
         foreach (var t in rows)
         {
             string q = string.Join(" ", t.Choice.Select(kv => $"{kv.Key}={kv.Value}"));
-            string kind = t.Parent is { } parent ? $"{t.Kind} r{t.Rung}<#{parent}" : t.Rung > 0 ? $"{t.Kind} r{t.Rung}" : t.Kind;
-            Console.WriteLine($"{t.Number,6} {kind,-22} {t.State,-8} {(t.Accuracy is { } a ? a.ToString("P2") : "-"),8} {(t.Cost is { } c ? c.ToString("N0") : "-"),14} {(t.Score is { } s ? s.ToString("F4") : "-"),8}  {q}");
+            string kind = t.Parent is { } parent ? $"{t.KindName} r{t.Rung}<#{parent}" : t.Rung > 0 ? $"{t.KindName} r{t.Rung}" : t.KindName;
+            Console.WriteLine($"{t.Number,6} {kind,-22} {t.State.Name(),-8} {(t.Accuracy is { } a ? a.ToString("P2") : "-"),8} {(t.Cost is { } c ? c.ToString("N0") : "-"),14} {(t.Score is { } s ? s.ToString("F4") : "-"),8}  {q}");
             if (t.Error is { } e) Console.WriteLine($"{"",6} {e}");
         }
     }

@@ -19,7 +19,7 @@ public static partial class CostModel
         double energy = n * AdditionEnergy(e, diff, floatBits) + (n - 1) * AdditionEnergy(e, r.ScoreType.Width, floatBits)
             + multiplications * (floatBits is null ? e.Multiply(diff, diff) : floatBits <= 16 ? e.Fp16Mul : e.Fp32Mul);
         long outBits = (long)node.Output.Size * r.ScoreType.Width;
-        return new LayerCost(node.Name, OpName(node.Op), inputType, null, r.ScoreType.ToString(), 0, 0, 0, outBits,
+        return new LayerCost(node.Name, node.Op.Name, inputType, null, r.ScoreType.ToString(), 0, 0, 0, outBits,
             multiplications, additions, bops, bops, r.Squared ? MultiplierKind.Fixed : MultiplierKind.None, energy, 0, activationEnergy);
     }
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using HetQ.Graph;
 using HetQ.Nn;
+using HetQ.Numerics;
 using HetQ.Quantization;
 
 namespace HetQ.Cost;
@@ -49,32 +50,49 @@ public static partial class CostModel
             : Enumerable.Range(0, node.Output.Size).Sum(e => (long)node.Output.ElementWidth(e));
         double activationEnergy = ActivationEnergy(graph, index, e, p);
 
-        if ((ins.Length > 0 ? WeightedLayer.Of(node.Op, ins[0]) : WeightedLayer.Of(node.Op, input)) is { } w)
+        if (node.Op is ReconstructionErrorOp r) return ReconstructionErrorCost(node, r, ins, inputType, e, floatBits, activationEnergy);
+
+        var c = node.Op.Accept(new Counter(ins, input, node.Output.Size));
+        if (c.Weighted is { } w)
         {
             var kind = floatBits is null ? w.Multiplier : MultiplierKind.Float;
             double mul = MultiplicationEnergy(e, kind, input.Width, w.WeightType.Width, w.DistinctWeights, floatBits);
             double add = AdditionEnergy(e, w.AccType.Width, floatBits);
             double parameterEnergy = p.Access(e, w.KernelBits, p.Weights, io: false) + p.Access(e, w.BiasBits, p.Weights, io: false);
-            return new LayerCost(node.Name, OpName(node.Op), inputType, w.WeightType.ToString(), outType.ToString(),
+            return new LayerCost(node.Name, node.Op.Name, inputType, w.WeightType.ToString(), outType.ToString(),
                 w.Parameters, w.ZeroWeights, w.ParameterBits, outBits, w.Multiplications, w.Additions, w.Bops, w.Ebops, kind,
                 w.Multiplications * mul + w.Additions * add, parameterEnergy, activationEnergy);
         }
+        long bits = c.MovesData ? outBits : 0;
+        return new LayerCost(node.Name, node.Op.Name, inputType, null, outType.ToString(), 0, 0, 0, bits, 0, c.Additions, 0, 0,
+            MultiplierKind.None, c.Additions * AdditionEnergy(e, c.AdditionWidth, floatBits), 0, activationEnergy);
+    }
 
-        if (node.Op is ReconstructionErrorOp r) return ReconstructionErrorCost(node, r, ins, inputType, e, floatBits, activationEnergy);
+    /// <summary>What one op costs before energies: a weighted layer's counts, or additions (comparisons count as
+    /// additions) at a width, and whether its output is a tensor of its own (a flatten's is its input's).</summary>
+    private readonly record struct Counts(WeightedLayer? Weighted, long Additions, int AdditionWidth, bool MovesData);
 
-        var (additions, width, bits) = node.Op switch
-        {
-            InputOp => (0L, 0, outBits),
-            FlattenOp => (0L, 0, 0L),
-            RequantOp => (0L, 0, outBits),
-            // A comparator is a subtractor: window − 1 comparisons per output, at the input width.
-            MaxPoolOp m => (WindowAdditions(m.Window), input.Width, outBits),
-            AvgPoolOp a => (WindowAdditions(a.Window), a.SumType.Width, outBits),
-            AddOp a => ((long)(ins.Length - 1) * node.Output.Size, a.SumType.Width, outBits),
-            _ => throw new UnreachableException($"no cost for op {node.Op.GetType().Name}"),
-        };
-        return new LayerCost(node.Name, OpName(node.Op), inputType, null, outType.ToString(), 0, 0, 0, bits, 0, additions, 0, 0,
-            MultiplierKind.None, additions * AdditionEnergy(e, width, floatBits), 0, activationEnergy);
+    /// <summary>The counts of each op: the one dispatch of the cost model over ops.</summary>
+    private sealed class Counter(TensorType[] ins, FixedType input, int outputs) : IOpVisitor<Counts>
+    {
+        public Counts Visit(InputOp op) => new(null, 0, 0, true);
+        public Counts Visit(DenseOp op) => Weighted(op);
+        public Counts Visit(ConvOp op) => Weighted(op);
+        public Counts Visit(DepthwiseConvOp op) => Weighted(op);
+        // A comparator is a subtractor: window − 1 comparisons per output, at the input width.
+        public Counts Visit(MaxPoolOp op) => new(null, WindowAdditions(op.Window), input.Width, true);
+        public Counts Visit(AvgPoolOp op) => new(null, WindowAdditions(op.Window), op.SumType.Width, true);
+        public Counts Visit(FlattenOp op) => new(null, 0, 0, false);
+        public Counts Visit(AddOp op) => new(null, (long)(ins.Length - 1) * outputs, op.SumType.Width, true);
+        public Counts Visit(RequantOp op) => new(null, 0, 0, true);
+        // Two comparisons per element (with each bound), at the input width.
+        public Counts Visit(ClipOp op) => new(null, 2L * outputs, input.Width, true);
+
+        // Costed as a whole by ReconstructionErrorCost (it multiplies two variables), before this dispatch.
+        public Counts Visit(ReconstructionErrorOp op) => throw new UnreachableException("the reconstruction error is costed by ReconstructionErrorCost");
+
+        // Per-element input types (learned bit widths) weight each product's EBOPs by its input element's width.
+        private Counts Weighted(WeightedOp op) => new(WeightedLayer.Of(op, ins[0]), 0, 0, true);
     }
 
     /// <summary>(valid taps − 1) per output position and channel.</summary>
@@ -82,14 +100,11 @@ public static partial class CostModel
     {
         long adds = 0;
         for (int oy = 0; oy < g.OutH; oy++)
-        {
-            int rows = Math.Min(g.InH, oy * g.SH - g.PadTop + g.KH) - Math.Max(0, oy * g.SH - g.PadTop);
             for (int ox = 0; ox < g.OutW; ox++)
             {
-                int cols = Math.Min(g.InW, ox * g.SW - g.PadLeft + g.KW) - Math.Max(0, ox * g.SW - g.PadLeft);
-                adds += Math.Max((long)rows * cols - 1, 0);
+                var (y0, y1, x0, x1) = g.Clip(oy, ox);
+                adds += Math.Max((long)(y1 - y0) * (x1 - x0) - 1, 0);
             }
-        }
         return adds * g.Channels;
     }
 
@@ -132,19 +147,4 @@ public static partial class CostModel
             energy += p.Access(e, (long)node.Output.Size * node.Output.Type.Width, p.Activations, io: isOutput);
         return energy;
     }
-
-    internal static string OpName(Op op) => op switch
-    {
-        InputOp => "input",
-        DenseOp => "dense",
-        ConvOp => "conv",
-        DepthwiseConvOp => "depthwise_conv",
-        MaxPoolOp => "max_pool",
-        AvgPoolOp => "avg_pool",
-        FlattenOp => "flatten",
-        AddOp => "add",
-        RequantOp => "requant",
-        ReconstructionErrorOp => "reconstruction_error",
-        _ => throw new UnreachableException($"no name for op {op.GetType().Name}"),
-    };
 }

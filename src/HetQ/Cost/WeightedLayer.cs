@@ -1,5 +1,6 @@
 using System.Numerics;
 using HetQ.Graph;
+using HetQ.Numerics;
 using HetQ.Quantization;
 
 namespace HetQ.Cost;
@@ -35,12 +36,16 @@ internal sealed class WeightedLayer
         return 64 - BitOperations.LeadingZeroCount(m);
     }
 
-    /// <summary>As <see cref="Of(Op, FixedType)"/>; with per-element input types (learned bit widths) the EBOPs multiply
-    /// each weight's significant bits by the width of the input element it multiplies (0 for a pruned element).</summary>
-    public static WeightedLayer? Of(Op op, TensorType input)
+    /// <summary>The counts of a weighted op whose input elements all have type <paramref name="input"/>.</summary>
+    public static WeightedLayer Of(WeightedOp op, FixedType input) =>
+        Create(op.Geometry, op.OutChannels, op.Weights, op.WeightType, op.Bias, op.BiasType, op.AccType, input, op.Codes);
+
+    /// <summary>As <see cref="Of(WeightedOp, FixedType)"/>; with per-element input types (learned bit widths) the EBOPs
+    /// multiply each weight's significant bits by the width of the input element it multiplies (0 for a pruned element).</summary>
+    public static WeightedLayer Of(WeightedOp op, TensorType input)
     {
         var w = Of(op, input.Type);
-        if (w is null || input.Elements is null) return w;
+        if (input.Elements is null) return w;
         return new WeightedLayer
         {
             Parameters = w.Parameters, ZeroWeights = w.ZeroWeights, ParameterBits = w.ParameterBits, KernelBits = w.KernelBits,
@@ -49,94 +54,35 @@ internal sealed class WeightedLayer
         };
     }
 
-    // Σ over every product of the kernel's significant bits times its input element's width.
-    private static long ElementEbops(Op op, TensorType input)
+    // Σ over every product of the kernel's significant bits times its input element's width: the bits each (tap, input
+    // channel) multiplies, summed over the outputs once, then weighted by the element each tap of each position reads.
+    private static long ElementEbops(WeightedOp op, TensorType input)
     {
+        var g = op.Geometry;
+        int ch = g.Channels;
+        var bits = new long[g.TapCount, ch];
+        for (int t = 0; t < g.TapCount; t++)
+            for (int o = 0; o < op.OutChannels; o++)
+                foreach (var (k, code) in op.Codes(t, o)) bits[t, k] += SignificantBits(code);
         long total = 0;
-        switch (op)
-        {
-            case DenseOp d:
-                for (int i = 0; i < d.In; i++)
-                {
-                    int wa = input.ElementWidth(i);
-                    if (wa == 0) continue;
-                    long bits = 0;
-                    for (int j = 0; j < d.Out; j++) bits += SignificantBits(d.Weights[i * d.Out + j]);
-                    total += bits * wa;
-                }
-                return total;
-            case ConvOp c:
-            {
-                var g = c.Window;
-                int ch = g.Channels, f = c.Filters;
-                var rowBits = new long[g.KH * g.KW * ch];
-                for (int r = 0; r < rowBits.Length; r++)
-                    for (int j = 0; j < f; j++) rowBits[r] += SignificantBits(c.Weights[r * f + j]);
-                for (int oy = 0; oy < g.OutH; oy++)
-                    for (int ox = 0; ox < g.OutW; ox++)
-                        foreach (var (y, x, ky, kx) in g.Taps(oy, ox))
-                            for (int k = 0; k < ch; k++)
-                                total += rowBits[(ky * g.KW + kx) * ch + k] * input.ElementWidth((y * g.InW + x) * ch + k);
-                return total;
-            }
-            case DepthwiseConvOp w:
-            {
-                var g = w.Window;
-                int ch = g.Channels, m = w.Multiplier;
-                for (int oy = 0; oy < g.OutH; oy++)
-                    for (int ox = 0; ox < g.OutW; ox++)
-                        foreach (var (y, x, ky, kx) in g.Taps(oy, ox))
-                            for (int k = 0; k < ch; k++)
-                            {
-                                long bits = 0;
-                                for (int j = 0; j < m; j++) bits += SignificantBits(w.Weights[(ky * g.KW + kx) * ch * m + k * m + j]);
-                                total += bits * input.ElementWidth((y * g.InW + x) * ch + k);
-                            }
-                return total;
-            }
-            default:
-                return 0;
-        }
-    }
-
-    public static WeightedLayer? Of(Op op, FixedType input)
-    {
-        return op switch
-        {
-            DenseOp d => Create(new Window(1, 1, d.In, 1, 1, 1, 1, 0, 0, 1, 1), d.Out, d.Weights, d.WeightType, d.Bias, d.BiasType, d.AccType, input,
-                (tap, o) => Column(d.Weights, d.In, d.Out, o)),
-            ConvOp c => Create(c.Window, c.Filters, c.Weights, c.WeightType, c.Bias, c.BiasType, c.AccType, input,
-                (tap, o) => Strided(c.Weights, tap * c.Window.Channels * c.Filters + o, c.Window.Channels, c.Filters)),
-            DepthwiseConvOp w => Create(w.Window, w.Window.Channels * w.Multiplier, w.Weights, w.WeightType, w.Bias, w.BiasType, w.AccType, input,
-                (tap, o) => [w.Weights[tap * w.Window.Channels * w.Multiplier + o]]),
-            _ => null,
-        };
-    }
-
-    private static long[] Column(long[] w, int rows, int cols, int j)
-    {
-        var c = new long[rows];
-        for (int i = 0; i < rows; i++) c[i] = w[i * cols + j];
-        return c;
-    }
-
-    private static long[] Strided(long[] w, int start, int count, int stride)
-    {
-        var c = new long[count];
-        for (int i = 0; i < count; i++) c[i] = w[start + i * stride];
-        return c;
+        for (int oy = 0; oy < g.OutH; oy++)
+            for (int ox = 0; ox < g.OutW; ox++)
+                foreach (var (y, x, ky, kx) in g.Taps(oy, ox))
+                    for (int k = 0; k < ch; k++)
+                        total += bits[ky * g.KW + kx, k] * input.ElementWidth((y * g.InW + x) * ch + k);
+        return total;
     }
 
     // codes(t, o): the weight codes that output channel o multiplies at kernel tap t (t = ky·KW + kx).
     private static WeightedLayer Create(Window g, int outChannels, long[] weights, FixedType wt, long[]? bias, FixedType? bt, FixedType acc,
-        FixedType input, Func<int, int, long[]> codes)
+        FixedType input, Func<int, int, IEnumerable<(int InChannel, long Code)>> codes)
     {
         int taps = g.KH * g.KW;
         var nonZero = new long[taps, outChannels];
         var bits = new long[taps, outChannels];
         for (int t = 0; t < taps; t++)
             for (int o = 0; o < outChannels; o++)
-                foreach (long c in codes(t, o))
+                foreach (var (_, c) in codes(t, o))
                 {
                     if (c == 0) continue;
                     nonZero[t, o]++;

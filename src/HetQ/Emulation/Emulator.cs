@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using HetQ.Graph;
+using HetQ.Numerics;
 using HetQ.Quantization;
 
 namespace HetQ.Emulation;
@@ -110,33 +111,34 @@ public sealed partial class Emulator
             var node = g.Nodes[i];
             var inputs = node.Inputs;
             TensorType In(int j) => g.Nodes[inputs[j]].Output;
-            var rq = node.Op switch { DenseOp d => d.Output, ConvOp c => c.Output, DepthwiseConvOp d => d.Output, RequantOp r => r.Output, AvgPoolOp a => a.Output, AddOp a => a.Output, _ => null };
+            var rq = node.Op switch { WeightedOp w => w.Output, RequantOp r => r.Output, AvgPoolOp a => a.Output, AddOp a => a.Output, ClipOp c => c.Output, _ => null };
             if (rq?.Elements is { } el && el.Count != node.Output.Size)
                 throw new HetQException($"node '{node.Name}': {el.Count} element formats for {node.Output.Size} elements");
-            if (rq?.Elements is not null && node.Op is AvgPoolOp or AddOp)
-                throw new HetQException($"node '{node.Name}': per-element formats on {node.Op.GetType().Name} are not supported");
+            if (rq?.Elements is not null && node.Op is AvgPoolOp or AddOp or ClipOp)
+                throw new HetQException($"node '{node.Name}': per-element formats on {node.Op.Name} are not supported");
             var kernel = CreateCore(g, node, inputs, In);
             kernel.Sizes = g.Nodes.Select(n => n.Output.Size).ToArray();
             return kernel;
         }
 
-        private static Kernel CreateCore(IntegerGraph g, GraphNode node, int[] inputs, Func<int, TensorType> In)
-        {
-            return node.Op switch
-            {
-                InputOp => new Nop(),
-                DenseOp d => new DenseKernel(d, inputs[0], In(0).Type),
-                ConvOp c => new ConvKernel(c, inputs[0], In(0).Type),
-                DepthwiseConvOp d => new DepthwiseKernel(d, inputs[0], In(0).Type),
-                MaxPoolOp m => new MaxPoolKernel(m.Window, inputs[0]),
-                AvgPoolOp a => new AvgPoolKernel(a, inputs[0]),
-                FlattenOp => new CopyKernel(inputs[0]),
-                AddOp a => new AddKernel(a, inputs, inputs.Select(j => g.Nodes[j].Output.Type).ToArray()),
-                RequantOp r => new RequantKernel(new Requantizer(r.Output, In(0).Type.FractionalBits), inputs[0], ElementRequantizer.For(r.Output, In(0).Type.FractionalBits)),
-                ReconstructionErrorOp r => new ReconstructionErrorKernel(r, inputs[0], In(0).Type, inputs[1], In(1).Type),
-                _ => throw new HetQException($"node '{node.Name}': no emulation for op {node.Op.GetType().Name}"),
-            };
-        }
+        private static Kernel CreateCore(IntegerGraph g, GraphNode node, int[] inputs, Func<int, TensorType> In) =>
+            node.Op.Accept(new Factory(g, inputs, In));
+    }
+
+    /// <summary>The kernel of each op: the one dispatch of the emulator over ops.</summary>
+    private sealed class Factory(IntegerGraph g, int[] inputs, Func<int, TensorType> input) : IOpVisitor<Kernel>
+    {
+        public Kernel Visit(InputOp op) => new Nop();
+        public Kernel Visit(DenseOp op) => new DenseKernel(op, inputs[0], input(0).Type);
+        public Kernel Visit(ConvOp op) => new ConvKernel(op, inputs[0], input(0).Type);
+        public Kernel Visit(DepthwiseConvOp op) => new DepthwiseKernel(op, inputs[0], input(0).Type);
+        public Kernel Visit(MaxPoolOp op) => new MaxPoolKernel(op.Window, inputs[0]);
+        public Kernel Visit(AvgPoolOp op) => new AvgPoolKernel(op, inputs[0]);
+        public Kernel Visit(FlattenOp op) => new CopyKernel(inputs[0]);
+        public Kernel Visit(AddOp op) => new AddKernel(op, inputs, inputs.Select(j => g.Nodes[j].Output.Type).ToArray());
+        public Kernel Visit(RequantOp op) => new RequantKernel(new Requantizer(op.Output, input(0).Type.FractionalBits), inputs[0], ElementRequantizer.For(op.Output, input(0).Type.FractionalBits));
+        public Kernel Visit(ReconstructionErrorOp op) => new ReconstructionErrorKernel(op, inputs[0], input(0).Type, inputs[1], input(1).Type);
+        public Kernel Visit(ClipOp op) => new ClipKernel(op, new Requantizer(op.Output, input(0).Type.FractionalBits), inputs[0]);
     }
 
     /// <summary>Weights and biases shifted to the accumulator's fractional bits (products x·w then add without
@@ -173,6 +175,16 @@ public sealed partial class Emulator
                 return;
             }
             for (int i = 0; i < y.Length; i++) y[i] = rq.Apply(x[i]);
+        }
+    }
+
+    private sealed class ClipKernel(ClipOp op, Requantizer rq, int input) : Kernel
+    {
+        public override void Run(long[][] buf, int self, int s)
+        {
+            var x = At(buf, input, s);
+            var y = At(buf, self, s);
+            for (int i = 0; i < y.Length; i++) y[i] = rq.Apply(Math.Clamp(x[i], op.Lo, op.Hi));
         }
     }
 
@@ -261,17 +273,21 @@ public sealed partial class Emulator
         }
     }
 
+    /// <summary>Convolution: at each output position, the taps inside the input (<see cref="Window.TapTable"/>, built
+    /// once) times the kernel's [C, F] slice of each tap.</summary>
     private sealed class ConvKernel : Kernel
     {
-        private readonly ConvOp _op;
-        private readonly int _input;
+        private readonly int _input, _c, _f;
         private readonly long[] _w, _b;
+        private readonly (int Pixel, int Tap)[][] _taps;
         private readonly Requantizer _rq;
 
         public ConvKernel(ConvOp c, int input, FixedType inType)
         {
-            _op = c;
             _input = input;
+            _c = c.Window.Channels;
+            _f = c.Filters;
+            _taps = c.Window.TapTable();
             (_w, _b, _rq) = Aligned(c.Weights, c.WeightType, c.Bias, c.BiasType, c.AccType, c.Output, inType, c.Filters);
             _erq = ElementRequantizer.For(c.Output, c.AccType.FractionalBits);
         }
@@ -282,48 +298,41 @@ public sealed partial class Emulator
         {
             var x = At(buf, _input, s);
             var y = At(buf, self, s);
-            var g = _op.Window;
-            int f = _op.Filters, c = g.Channels;
+            int f = _f, c = _c;
             Span<long> acc = stackalloc long[f];
-            for (int oy = 0; oy < g.OutH; oy++)
-                for (int ox = 0; ox < g.OutW; ox++)
+            for (int p = 0; p < _taps.Length; p++)
+            {
+                _b.AsSpan().CopyTo(acc);
+                foreach (var (pixel, tap) in _taps[p])
                 {
-                    _b.AsSpan().CopyTo(acc);
-                    for (int ky = 0; ky < g.KH; ky++)
+                    int xo = pixel * c, wo = tap * c * f;
+                    for (int ci = 0; ci < c; ci++)
                     {
-                        int iy = oy * g.SH + ky - g.PadTop;
-                        if (iy < 0 || iy >= g.InH) continue;
-                        for (int kx = 0; kx < g.KW; kx++)
-                        {
-                            int ix = ox * g.SW + kx - g.PadLeft;
-                            if (ix < 0 || ix >= g.InW) continue;
-                            int xo = (iy * g.InW + ix) * c, wo = (ky * g.KW + kx) * c * f;
-                            for (int ci = 0; ci < c; ci++)
-                            {
-                                long xv = x[xo + ci];
-                                if (xv == 0) continue;
-                                for (int j = 0; j < f; j++) acc[j] += xv * _w[wo + ci * f + j];
-                            }
-                        }
+                        long xv = x[xo + ci];
+                        if (xv == 0) continue;
+                        for (int j = 0; j < f; j++) acc[j] += xv * _w[wo + ci * f + j];
                     }
-                    int yo = (oy * g.OutW + ox) * f;
-                    for (int j = 0; j < f; j++) y[yo + j] = _erq is not null ? _erq.Apply(yo + j, acc[j]) : _rq.Apply(acc[j]);
                 }
+                int yo = p * f;
+                for (int j = 0; j < f; j++) y[yo + j] = _erq is not null ? _erq.Apply(yo + j, acc[j]) : _rq.Apply(acc[j]);
+            }
         }
     }
 
     private sealed class DepthwiseKernel : Kernel
     {
-        private readonly DepthwiseConvOp _op;
-        private readonly int _input;
+        private readonly int _input, _c, _m;
         private readonly long[] _w, _b;
+        private readonly (int Pixel, int Tap)[][] _taps;
         private readonly Requantizer _rq;
 
         public DepthwiseKernel(DepthwiseConvOp d, int input, FixedType inType)
         {
-            _op = d;
             _input = input;
-            (_w, _b, _rq) = Aligned(d.Weights, d.WeightType, d.Bias, d.BiasType, d.AccType, d.Output, inType, d.Window.Channels * d.Multiplier);
+            _c = d.Window.Channels;
+            _m = d.Multiplier;
+            _taps = d.Window.TapTable();
+            (_w, _b, _rq) = Aligned(d.Weights, d.WeightType, d.Bias, d.BiasType, d.AccType, d.Output, inType, d.OutChannels);
             _erq = ElementRequantizer.For(d.Output, d.AccType.FractionalBits);
         }
 
@@ -333,29 +342,20 @@ public sealed partial class Emulator
         {
             var x = At(buf, _input, s);
             var y = At(buf, self, s);
-            var g = _op.Window;
-            int c = g.Channels, m = _op.Multiplier, oc = c * m;
+            int c = _c, m = _m, oc = c * m;
             Span<long> acc = stackalloc long[oc];
-            for (int oy = 0; oy < g.OutH; oy++)
-                for (int ox = 0; ox < g.OutW; ox++)
+            for (int p = 0; p < _taps.Length; p++)
+            {
+                _b.AsSpan().CopyTo(acc);
+                foreach (var (pixel, tap) in _taps[p])
                 {
-                    _b.AsSpan().CopyTo(acc);
-                    for (int ky = 0; ky < g.KH; ky++)
-                    {
-                        int iy = oy * g.SH + ky - g.PadTop;
-                        if (iy < 0 || iy >= g.InH) continue;
-                        for (int kx = 0; kx < g.KW; kx++)
-                        {
-                            int ix = ox * g.SW + kx - g.PadLeft;
-                            if (ix < 0 || ix >= g.InW) continue;
-                            int xo = (iy * g.InW + ix) * c, wo = (ky * g.KW + kx) * oc;
-                            for (int ci = 0; ci < c; ci++)
-                                for (int mi = 0; mi < m; mi++) acc[ci * m + mi] += x[xo + ci] * _w[wo + ci * m + mi];
-                        }
-                    }
-                    int yo = (oy * g.OutW + ox) * oc;
-                    for (int j = 0; j < oc; j++) y[yo + j] = _erq is not null ? _erq.Apply(yo + j, acc[j]) : _rq.Apply(acc[j]);
+                    int xo = pixel * c, wo = tap * oc;
+                    for (int ci = 0; ci < c; ci++)
+                        for (int mi = 0; mi < m; mi++) acc[ci * m + mi] += x[xo + ci] * _w[wo + ci * m + mi];
                 }
+                int yo = p * oc;
+                for (int j = 0; j < oc; j++) y[yo + j] = _erq is not null ? _erq.Apply(yo + j, acc[j]) : _rq.Apply(acc[j]);
+            }
         }
     }
 
@@ -369,8 +369,7 @@ public sealed partial class Emulator
             for (int oy = 0; oy < g.OutH; oy++)
                 for (int ox = 0; ox < g.OutW; ox++)
                 {
-                    int y0 = Math.Max(0, oy * g.SH - g.PadTop), y1 = Math.Min(g.InH, oy * g.SH - g.PadTop + g.KH);
-                    int x0 = Math.Max(0, ox * g.SW - g.PadLeft), x1 = Math.Min(g.InW, ox * g.SW - g.PadLeft + g.KW);
+                    var (y0, y1, x0, x1) = g.Clip(oy, ox);
                     for (int ch = 0; ch < c; ch++)
                     {
                         long best = long.MinValue;
@@ -382,6 +381,7 @@ public sealed partial class Emulator
         }
     }
 
+    /// <summary>Average pooling: the sum over the window (never padded: the freezer refuses padding), requantized.</summary>
     private sealed class AvgPoolKernel(AvgPoolOp op, int input) : Kernel
     {
         private readonly Requantizer _rq = new(op.Output, op.SumType.FractionalBits);
@@ -394,13 +394,16 @@ public sealed partial class Emulator
             int c = g.Channels;
             for (int oy = 0; oy < g.OutH; oy++)
                 for (int ox = 0; ox < g.OutW; ox++)
+                {
+                    var (y0, y1, x0, x1) = g.Clip(oy, ox);
                     for (int ch = 0; ch < c; ch++)
                     {
                         long sum = 0;
-                        for (int ky = 0; ky < g.KH; ky++)
-                            for (int kx = 0; kx < g.KW; kx++) sum += x[((oy * g.SH + ky) * g.InW + ox * g.SW + kx) * c + ch];
+                        for (int iy = y0; iy < y1; iy++)
+                            for (int ix = x0; ix < x1; ix++) sum += x[(iy * g.InW + ix) * c + ch];
                         y[(oy * g.OutW + ox) * c + ch] = _rq.Apply(sum);
                     }
+                }
         }
     }
 

@@ -1,23 +1,29 @@
 using System.Text.Json.Serialization;
+using HetQ.Numerics;
 using HetQ.Quantization;
 
 namespace HetQ.Graph;
 
 /// <summary>An operation of the frozen integer graph. Every op is defined by its integer emulation
-/// (<see cref="Emulation.Emulator"/>); cost models and the Verilog writer read the same records.</summary>
+/// (<see cref="Emulation.Emulator"/>); cost models and the Verilog writer read the same records. Each op's
+/// <see cref="Name"/> is its JSON discriminator, the one name every command prints.</summary>
 [JsonPolymorphic(TypeDiscriminatorPropertyName = "op")]
-[JsonDerivedType(typeof(InputOp), "input")]
-[JsonDerivedType(typeof(DenseOp), "dense")]
-[JsonDerivedType(typeof(ConvOp), "conv")]
-[JsonDerivedType(typeof(DepthwiseConvOp), "depthwise_conv")]
-[JsonDerivedType(typeof(MaxPoolOp), "max_pool")]
-[JsonDerivedType(typeof(AvgPoolOp), "avg_pool")]
-[JsonDerivedType(typeof(FlattenOp), "flatten")]
-[JsonDerivedType(typeof(AddOp), "add")]
-[JsonDerivedType(typeof(RequantOp), "requant")]
-[JsonDerivedType(typeof(ReconstructionErrorOp), "reconstruction_error")]
+[JsonDerivedType(typeof(InputOp), InputOp.Tag)]
+[JsonDerivedType(typeof(DenseOp), DenseOp.Tag)]
+[JsonDerivedType(typeof(ConvOp), ConvOp.Tag)]
+[JsonDerivedType(typeof(DepthwiseConvOp), DepthwiseConvOp.Tag)]
+[JsonDerivedType(typeof(MaxPoolOp), MaxPoolOp.Tag)]
+[JsonDerivedType(typeof(AvgPoolOp), AvgPoolOp.Tag)]
+[JsonDerivedType(typeof(FlattenOp), FlattenOp.Tag)]
+[JsonDerivedType(typeof(AddOp), AddOp.Tag)]
+[JsonDerivedType(typeof(RequantOp), RequantOp.Tag)]
+[JsonDerivedType(typeof(ReconstructionErrorOp), ReconstructionErrorOp.Tag)]
+[JsonDerivedType(typeof(ClipOp), ClipOp.Tag)]
 public abstract record Op
 {
+    /// <summary>The op's name: its JSON discriminator, printed by freeze, estimate and the Verilog comments.</summary>
+    [JsonIgnore] public abstract string Name { get; }
+
     /// <summary>Dispatches to the visitor's method for this op: every consumer of the graph (emulation, cost,
     /// hardware) implements <see cref="IOpVisitor{T}"/>, so an op it does not handle does not compile.</summary>
     public abstract T Accept<T>(IOpVisitor<T> visitor);
@@ -27,6 +33,9 @@ public abstract record Op
 /// With <see cref="Elements"/> element e is quantized to its own format (null: always 0) and stored as a code of <see cref="Format"/>.</summary>
 public sealed record InputOp(FixedFormat Format, IReadOnlyList<FixedFormat?>? Elements = null) : Op
 {
+    internal const string Tag = "input";
+    /// <inheritdoc/>
+    [JsonIgnore] public override string Name => Tag;
     /// <inheritdoc/>
     public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
 }
@@ -35,50 +44,97 @@ public sealed record InputOp(FixedFormat Format, IReadOnlyList<FixedFormat?>? El
 /// <see cref="Format"/> with its rounding and overflow; without a format the accumulator is the output.
 /// With <see cref="Elements"/> (learned bit widths) output element e is requantized to its own format (null: always 0)
 /// and the code is then re-expressed, exactly, on <see cref="Format"/> (the finest step and widest range of them).</summary>
-public sealed record Requantization(bool Relu, FixedFormat? Format, IReadOnlyList<FixedFormat?>? Elements = null);
+public sealed record Requantization(bool Relu, FixedFormat? Format, IReadOnlyList<FixedFormat?>? Elements = null)
+{
+    /// <summary>True when the accumulator is the output unchanged (no ReLU, no format, no per-element formats).</summary>
+    [JsonIgnore] public bool IsIdentity => !Relu && Format is null && Elements is null;
+}
+
+/// <summary>The three weighted ops (dense, convolution, depthwise convolution) as one shape: at every output position
+/// of <see cref="Geometry"/>, output channel o sums requant(Σ x·w + b[o]) over the kernel taps inside the input, with
+/// weights as raw codes of <see cref="WeightType"/> and an accumulator of <see cref="AccType"/>.</summary>
+public abstract record WeightedOp : Op
+{
+    /// <summary>Raw weight codes, in the layout of the op.</summary>
+    public abstract long[] Weights { get; init; }
+    /// <summary>The type of the weight codes.</summary>
+    public abstract FixedType WeightType { get; init; }
+    /// <summary>Raw bias codes, one per output channel, or none.</summary>
+    public abstract long[]? Bias { get; init; }
+    /// <summary>The type of the bias codes.</summary>
+    public abstract FixedType? BiasType { get; init; }
+    /// <summary>The accumulator's type (inferred so that nothing overflows).</summary>
+    public abstract FixedType AccType { get; init; }
+    /// <summary>How the accumulator becomes the output.</summary>
+    public abstract Requantization Output { get; init; }
+    /// <summary>The window the op slides (a dense layer: one position, one tap).</summary>
+    [JsonIgnore] public abstract Window Geometry { get; }
+    /// <summary>Output channels at each position.</summary>
+    [JsonIgnore] public abstract int OutChannels { get; }
+
+    /// <summary>The weight codes that output channel <paramref name="output"/> multiplies at kernel tap
+    /// <paramref name="tap"/> (ky·KW + kx), with the input channel each one reads.</summary>
+    public abstract IEnumerable<(int InChannel, long Code)> Codes(int tap, int output);
+}
 
 /// <summary>y[j] = requant(Σ_i x[i]·W[i,j] + b[j]); weights [in, out] as raw codes of <see cref="WeightType"/>;
 /// the accumulator has <see cref="AccType"/> (inferred so that nothing overflows).</summary>
 public sealed record DenseOp(int In, int Out, long[] Weights, FixedType WeightType, long[]? Bias, FixedType? BiasType,
-    FixedType AccType, Requantization Output) : Op
+    FixedType AccType, Requantization Output) : WeightedOp
 {
+    internal const string Tag = "dense";
+    /// <inheritdoc/>
+    [JsonIgnore] public override string Name => Tag;
+    /// <inheritdoc/>
+    [JsonIgnore] public override Window Geometry => Window.Dense(In);
+    /// <inheritdoc/>
+    [JsonIgnore] public override int OutChannels => Out;
+    /// <inheritdoc/>
+    public override IEnumerable<(int InChannel, long Code)> Codes(int tap, int output)
+    {
+        for (int i = 0; i < In; i++) yield return (i, Weights[i * Out + output]);
+    }
     /// <inheritdoc/>
     public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
 }
 
-/// <summary>Window geometry over a channels-last input (1D ops use InH = KH = SH = 1).</summary>
-public sealed record Window(int InH, int InW, int Channels, int KH, int KW, int SH, int SW, int PadTop, int PadLeft, int OutH, int OutW)
-{
-    /// <summary>The input positions (y, x) and kernel taps (ky, kx) of output (oy, ox) that lie inside the input
-    /// (taps in the padding are left out).</summary>
-    public IEnumerable<(int Y, int X, int KY, int KX)> Taps(int oy, int ox)
-    {
-        for (int ky = 0; ky < KH; ky++)
-        {
-            int iy = oy * SH + ky - PadTop;
-            if (iy < 0 || iy >= InH) continue;
-            for (int kx = 0; kx < KW; kx++)
-            {
-                int ix = ox * SW + kx - PadLeft;
-                if (ix < 0 || ix >= InW) continue;
-                yield return (iy, ix, ky, kx);
-            }
-        }
-    }
-}
-
 /// <summary>Convolution: kernel [KH, KW, C, F] raw codes; same accumulation and requantization as dense.</summary>
 public sealed record ConvOp(Window Window, int Filters, long[] Weights, FixedType WeightType, long[]? Bias, FixedType? BiasType,
-    FixedType AccType, Requantization Output) : Op
+    FixedType AccType, Requantization Output) : WeightedOp
 {
+    internal const string Tag = "conv";
+    /// <inheritdoc/>
+    [JsonIgnore] public override string Name => Tag;
+    /// <inheritdoc/>
+    [JsonIgnore] public override Window Geometry => Window;
+    /// <inheritdoc/>
+    [JsonIgnore] public override int OutChannels => Filters;
+    /// <inheritdoc/>
+    public override IEnumerable<(int InChannel, long Code)> Codes(int tap, int output)
+    {
+        int c = Window.Channels;
+        for (int i = 0; i < c; i++) yield return (i, Weights[(tap * c + i) * Filters + output]);
+    }
     /// <inheritdoc/>
     public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
 }
 
 /// <summary>Depthwise convolution: kernel [KH, KW, C, M]; output channel c·M + m sees input channel c.</summary>
 public sealed record DepthwiseConvOp(Window Window, int Multiplier, long[] Weights, FixedType WeightType, long[]? Bias, FixedType? BiasType,
-    FixedType AccType, Requantization Output) : Op
+    FixedType AccType, Requantization Output) : WeightedOp
 {
+    internal const string Tag = "depthwise_conv";
+    /// <inheritdoc/>
+    [JsonIgnore] public override string Name => Tag;
+    /// <inheritdoc/>
+    [JsonIgnore] public override Window Geometry => Window;
+    /// <inheritdoc/>
+    [JsonIgnore] public override int OutChannels => Window.Channels * Multiplier;
+    /// <inheritdoc/>
+    public override IEnumerable<(int InChannel, long Code)> Codes(int tap, int output)
+    {
+        yield return (output / Multiplier, Weights[tap * OutChannels + output]);
+    }
     /// <inheritdoc/>
     public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
 }
@@ -86,6 +142,9 @@ public sealed record DepthwiseConvOp(Window Window, int Multiplier, long[] Weigh
 /// <summary>Maximum over each window (padding never wins); the type is unchanged.</summary>
 public sealed record MaxPoolOp(Window Window) : Op
 {
+    internal const string Tag = "max_pool";
+    /// <inheritdoc/>
+    [JsonIgnore] public override string Name => Tag;
     /// <inheritdoc/>
     public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
 }
@@ -93,6 +152,9 @@ public sealed record MaxPoolOp(Window Window) : Op
 /// <summary>Average over windows of 2^k elements without padding: the sum read with k more fractional bits, then requantized.</summary>
 public sealed record AvgPoolOp(Window Window, FixedType SumType, Requantization Output) : Op
 {
+    internal const string Tag = "avg_pool";
+    /// <inheritdoc/>
+    [JsonIgnore] public override string Name => Tag;
     /// <inheritdoc/>
     public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
 }
@@ -100,6 +162,9 @@ public sealed record AvgPoolOp(Window Window, FixedType SumType, Requantization 
 /// <summary>Row-major reshape to one axis; codes unchanged.</summary>
 public sealed record FlattenOp : Op
 {
+    internal const string Tag = "flatten";
+    /// <inheritdoc/>
+    [JsonIgnore] public override string Name => Tag;
     /// <inheritdoc/>
     public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
 }
@@ -107,6 +172,9 @@ public sealed record FlattenOp : Op
 /// <summary>Sum of the inputs aligned to the finest fractional step (<see cref="SumType"/>), then requantized.</summary>
 public sealed record AddOp(FixedType SumType, Requantization Output) : Op
 {
+    internal const string Tag = "add";
+    /// <inheritdoc/>
+    [JsonIgnore] public override string Name => Tag;
     /// <inheritdoc/>
     public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
 }
@@ -114,6 +182,20 @@ public sealed record AddOp(FixedType SumType, Requantization Output) : Op
 /// <summary>ReLU and/or requantization of one input (an activation layer, a QActivation).</summary>
 public sealed record RequantOp(Requantization Output) : Op
 {
+    internal const string Tag = "requant";
+    /// <inheritdoc/>
+    [JsonIgnore] public override string Name => Tag;
+    /// <inheritdoc/>
+    public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
+}
+
+/// <summary>y = requant(min(max(x, Lo), Hi)) with Lo and Hi raw codes of the input's type (a hard_tanh or clip
+/// activation; the bounds lie on the input's grid, so the clamp is exact).</summary>
+public sealed record ClipOp(long Lo, long Hi, Requantization Output) : Op
+{
+    internal const string Tag = "clip";
+    /// <inheritdoc/>
+    [JsonIgnore] public override string Name => Tag;
     /// <inheritdoc/>
     public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
 }
@@ -124,6 +206,9 @@ public sealed record RequantOp(Requantization Output) : Op
 /// possible sum, so nothing overflows. Built by <see cref="ReconstructionError.Append"/>.</summary>
 public sealed record ReconstructionErrorOp(bool Squared, int Frac, FixedType ScoreType) : Op
 {
+    internal const string Tag = "reconstruction_error";
+    /// <inheritdoc/>
+    [JsonIgnore] public override string Name => Tag;
     /// <inheritdoc/>
     public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
 }
@@ -152,4 +237,6 @@ public interface IOpVisitor<out T>
     T Visit(RequantOp op);
     /// <summary>Handles <see cref="ReconstructionErrorOp"/>.</summary>
     T Visit(ReconstructionErrorOp op);
+    /// <summary>Handles <see cref="ClipOp"/>.</summary>
+    T Visit(ClipOp op);
 }

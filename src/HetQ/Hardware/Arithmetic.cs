@@ -280,7 +280,7 @@ internal static class Arithmetic
     }
 
     /// <summary>Values of q outside [low, high] become the nearest bound (<paramref name="clampTo"/>) or zero.</summary>
-    private static Sig Select(Netlist net, string prefix, Sig q, BigInteger low, BigInteger high, bool clampTo, int level)
+    internal static Sig Select(Netlist net, string prefix, Sig q, BigInteger low, BigInteger high, bool clampTo, int level)
     {
         var x = net.At(q, level);
         BigInteger qlo = x.ValueLo, qhi = x.ValueHi;

@@ -83,7 +83,7 @@ public static partial class VerilogWriter
             var t = node.Output;
             string shape = "[" + string.Join(",", t.Shape) + "]";
             string rq = node.Op.Accept(new Describer(node.Inputs.Select(k => _g.Nodes[k].Name).ToArray()));
-            return $"{OpName(node.Op)} {rq}; output {shape} of {t.Type}".Replace("  ", " ", StringComparison.Ordinal);
+            return $"{node.Op.Name} {rq}; output {shape} of {t.Type}".Replace("  ", " ", StringComparison.Ordinal);
         }
 
         /// <summary>The op's emitter for node <paramref name="Index"/>, its logic starting on level <paramref name="Start"/>.</summary>
@@ -101,6 +101,7 @@ public static partial class VerilogWriter
             public (Sig[], int) Visit(AddOp op) => E.Add(Index, op, Start);
             public (Sig[], int) Visit(RequantOp op) => E.Requant(Index, op, Start);
             public (Sig[], int) Visit(ReconstructionErrorOp op) => E.ReconstructionError(Index, op, Start);
+            public (Sig[], int) Visit(ClipOp op) => E.Clip(Index, op, Start);
         }
 
         /// <summary>The op's attributes for the layer's comment line.</summary>
@@ -116,6 +117,7 @@ public static partial class VerilogWriter
             public string Visit(AddOp a) => $"sum {a.SumType}{Requant(a.Output)}";
             public string Visit(RequantOp r) => Requant(r.Output).TrimStart(',', ' ');
             public string Visit(ReconstructionErrorOp r) => $"sum of {(r.Squared ? "squared" : "absolute")} differences of '{Inputs[0]}' and '{Inputs[1]}'";
+            public string Visit(ClipOp c) => $"codes {c.Lo}..{c.Hi}{Requant(c.Output)}";
         }
 
         private static string Requant(Requantization r) =>
@@ -139,7 +141,7 @@ public static partial class VerilogWriter
             for (int i = 1; i < Starts.Length; i++)
             {
                 string name = i < _g.Nodes.Count ? _g.Nodes[i].Name : "argmax";
-                string op = i < _g.Nodes.Count ? OpName(_g.Nodes[i].Op) : "argmax";
+                string op = i < _g.Nodes.Count ? _g.Nodes[i].Op.Name : "argmax";
                 layers.Add(new HardwareLayer(name, op, _net.StageOf(Starts[i]), _net.StageOf(Math.Max(Starts[i], Ends[i] - 1))));
             }
             int latency = _cuts.Length;
@@ -308,6 +310,15 @@ public static partial class VerilogWriter
             var x = _values[node.Inputs[0]];
             int frac = _g.Nodes[node.Inputs[0]].Output.Type.FractionalBits;
             return (x.Select((v, e) => Requantize(k, v, frac, r.Output, e, level)).ToArray(), level + Arithmetic.RequantizationLevels);
+        }
+
+        private (Sig[], int) Clip(int k, ClipOp c, int level)
+        {
+            var node = _g.Nodes[k];
+            var x = _values[node.Inputs[0]];
+            int frac = _g.Nodes[node.Inputs[0]].Output.Type.FractionalBits;
+            return (x.Select(v => Arithmetic.Requantize(_net, _prefixes[k], Arithmetic.Select(_net, _prefixes[k], v, c.Lo, c.Hi, true, level), frac, c.Output, level + 1)).ToArray(),
+                level + 1 + Arithmetic.RequantizationLevels);
         }
 
         private (Sig[], int) Argmax(int k, Sig[] outputs, int level)

@@ -124,13 +124,4 @@ public static partial class VerilogWriter
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
     private static partial Regex IdentifierPattern();
-
-    internal static string OpName(Op op) => op switch
-    {
-        DepthwiseConvOp => "depthwise_conv",
-        MaxPoolOp => "max_pool",
-        AvgPoolOp => "avg_pool",
-        ReconstructionErrorOp => "reconstruction_error",
-        _ => op.GetType().Name.Replace("Op", "", StringComparison.Ordinal).ToLowerInvariant(),
-    };
 }

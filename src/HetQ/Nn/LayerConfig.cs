@@ -1,5 +1,6 @@
 using System.Text.Json;
 using HetQ.Nn.Layers;
+using HetQ.Numerics;
 
 namespace HetQ.Nn;
 
@@ -26,15 +27,15 @@ public static class LayerConfig
                 Initializer(s), ReadRegularizer(s)),
             "conv1d" or "conv2d" => CreateConv(s, type == "conv1d" ? 1 : 2),
             "depthwise_conv2d" => new DepthwiseConv2D(s.Ints("kernel_size", 2) ?? throw s.Error("kernel_size", "is required"),
-                s.Ints("strides", 2) ?? new[] { 1, 1 }, s.String("padding", "valid"), s.Int("depth_multiplier", 1), ReadActivation(s),
+                s.Ints("strides", 2) ?? new[] { 1, 1 }, ReadPadding(s), s.Int("depth_multiplier", 1), ReadActivation(s),
                 s.Bool("use_bias", true), Initializer(s), ReadRegularizer(s)),
             "batch_norm" or "batchnormalization" or "batch_normalization" => new BatchNorm(s.Double("momentum", 0.99), s.Double("epsilon", 1e-3)),
             "activation" => new ActivationLayer(Activation.Parse(s.RequireString("activation"), s)),
             "relu" or "leaky_relu" or "hard_tanh" or "sigmoid" or "tanh" or "softmax" or "linear" => new ActivationLayer(Activation.Parse(type, s)),
             "max_pool1d" or "avg_pool1d" => new Pool(type.StartsWith("max", StringComparison.Ordinal), 1,
-                s.Ints("pool_size", 1) ?? new[] { 2 }, s.Ints("strides", 1), s.String("padding", "valid")),
+                s.Ints("pool_size", 1) ?? new[] { 2 }, s.Ints("strides", 1), ReadPadding(s)),
             "max_pool2d" or "avg_pool2d" => new Pool(type.StartsWith("max", StringComparison.Ordinal), 2,
-                s.Ints("pool_size", 2) ?? new[] { 2, 2 }, s.Ints("strides", 2), s.String("padding", "valid")),
+                s.Ints("pool_size", 2) ?? new[] { 2, 2 }, s.Ints("strides", 2), ReadPadding(s)),
             "global_avg_pool" or "global_average_pooling" => new GlobalAveragePool(),
             "flatten" => new Flatten(),
             "dropout" => new Dropout(s.Double("rate") ?? throw s.Error("rate", "is required")),
@@ -101,8 +102,19 @@ public static class LayerConfig
     {
         int[] ks = s.Ints("kernel_size", rank) ?? throw s.Error("kernel_size", "is required");
         return new Conv(rank, s.RequireInt("filters"), ks, s.Ints("strides", rank) ?? Enumerable.Repeat(1, rank).ToArray(),
-            s.String("padding", "valid"), ReadActivation(s), s.Bool("use_bias", true), Initializer(s), ReadRegularizer(s));
+            ReadPadding(s), ReadActivation(s), s.Bool("use_bias", true), Initializer(s), ReadRegularizer(s));
     }
+
+    /// <summary>The "padding" key: "valid" (the default) or "same".</summary>
+    public static Padding ReadPadding(JsonSpec s) => s.String("padding", "valid") switch
+    {
+        "valid" => Padding.Valid,
+        "same" => Padding.Same,
+        var p => throw s.Error("padding", $"must be 'valid' or 'same', given '{p}'"),
+    };
+
+    /// <summary>The Keras spelling of <paramref name="padding"/>.</summary>
+    public static string PaddingName(Padding padding) => padding == Padding.Same ? "same" : "valid";
 
     private static string Initializer(JsonSpec s)
     {

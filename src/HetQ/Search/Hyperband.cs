@@ -67,11 +67,11 @@ public sealed record Hyperband(int MinEpochs, int MaxEpochs, int Eta, int Bracke
         return total;
     }
 
-    /// <summary>The next promotion among the trials (only those of kind "search" take part), or null when none is due.
+    /// <summary>The next promotion among the trials (only search trials take part), or null when none is due.
     /// A trial's bracket is the rung of the configuration it descends from.</summary>
     public StudyStore.Proposal? Promotion(IReadOnlyList<TrialRecord> trials)
     {
-        var search = trials.Where(t => t.Kind == "search").ToList();
+        var search = trials.Where(t => t.IsSearch).ToList();
         var byNumber = search.ToDictionary(t => t.Number);
         var promoted = search.Where(t => t.Parent is not null).Select(t => t.Parent!.Value).ToHashSet();
         int BracketOfTrial(TrialRecord t)
@@ -82,7 +82,7 @@ public sealed record Hyperband(int MinEpochs, int MaxEpochs, int Eta, int Bracke
         for (int k = MaxRung - 1; k >= 0; k--)
         {
             TrialRecord? best = null;
-            foreach (var group in search.Where(t => t.Rung == k && t.State is "done" or "failed").GroupBy(BracketOfTrial))
+            foreach (var group in search.Where(t => t.Rung == k && t.IsFinished).GroupBy(BracketOfTrial))
             {
                 // Failed trials count in n (they finished the rung) and rank last.
                 var ranked = group.OrderByDescending(t => t.IsDone && t.Score is not null ? t.Score!.Value : double.NegativeInfinity).ThenBy(t => t.Number).ToList();
@@ -91,7 +91,7 @@ public sealed record Hyperband(int MinEpochs, int MaxEpochs, int Eta, int Bracke
                 if (candidate is not null && (best is null || candidate.Score > best.Score || (candidate.Score == best.Score && candidate.Number < best.Number)))
                     best = candidate;
             }
-            if (best is not null) return new StudyStore.Proposal("search", best.Choice, k + 1, best.Number);
+            if (best is not null) return new StudyStore.Proposal(best.Choice, k + 1, best.Number);
         }
         return null;
     }

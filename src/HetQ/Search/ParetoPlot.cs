@@ -3,7 +3,7 @@ namespace HetQ.Search;
 /// <summary>The accuracy-against-cost plot of a study (PNG): every trial, the Pareto front, baselines and the best trial marked.</summary>
 public static class ParetoPlot
 {
-    public static void Write(string file, IReadOnlyList<TrialRecord> trials, IReadOnlyList<TrialRecord> front, TrialRecord? best, string metric, string title,
+    public static void Write(string file, IReadOnlyList<TrialRecord> trials, IReadOnlyList<TrialRecord> front, TrialRecord? best, CostMetric metric, string title,
         double? floatAccuracy = null)
     {
         var plt = new ScottPlot.Plot();
@@ -13,7 +13,7 @@ public static class ParetoPlot
             line.LegendText = $"float model ({100 * fa:F1} %)";
             line.LinePattern = ScottPlot.LinePattern.Dashed;
         }
-        var search = trials.Where(t => t.Kind == "search").ToList();
+        var search = trials.Where(t => t.IsSearch).ToList();
         if (search.Count > 0)
         {
             var s = plt.Add.ScatterPoints(search.Select(t => t.Cost!.Value).ToArray(), search.Select(t => 100 * t.Accuracy!.Value).ToArray());
@@ -27,17 +27,17 @@ public static class ParetoPlot
             f.LineWidth = 2;
             f.MarkerSize = 0;
         }
-        foreach (var b in trials.Where(t => t.Kind.StartsWith("baseline:", StringComparison.Ordinal)))
+        foreach (var b in trials.Where(t => t.Kind == TrialKind.Baseline))
         {
             var m = plt.Add.Marker(b.Cost!.Value, 100 * b.Accuracy!.Value, ScottPlot.MarkerShape.FilledDiamond, 12);
-            m.LegendText = b.Kind["baseline:".Length..];
+            m.LegendText = b.Baseline ?? "";
         }
         if (best is not null)
         {
             var m = plt.Add.Marker(best.Cost!.Value, 100 * best.Accuracy!.Value, ScottPlot.MarkerShape.OpenCircle, 18);
             m.LegendText = $"best (trial {best.Number})";
         }
-        plt.Axes.Bottom.Label.Text = metric + (metric == "energy" ? " (pJ)" : "");
+        plt.Axes.Bottom.Label.Text = metric.Name() + (metric == CostMetric.Energy ? " (pJ)" : "");
         plt.Axes.Left.Label.Text = "validation accuracy (%)";
         plt.Title(title);
         plt.ShowLegend(ScottPlot.Alignment.LowerRight);

@@ -20,16 +20,16 @@ public sealed class SearchConfig
     public required int Epochs { get; init; }
     /// <summary>Learning rate of the trials' fine-tuning (default: the training configuration's).</summary>
     public double? LearningRate { get; init; }
-    public required string Strategy { get; init; }
+    public required SearchStrategy Strategy { get; init; }
     /// <summary>Strategy "hyperband": its budgets; <see cref="Strategy"/> then names the sampler of new configurations in <see cref="Sampler"/>.</summary>
     public Hyperband? Hyperband { get; init; }
-    /// <summary>The sampler of new configurations under Hyperband ("tpe" or "random"); otherwise the strategy itself.</summary>
-    public string Sampler { get; init; } = "tpe";
+    /// <summary>The sampler of new configurations under Hyperband (tpe or random); otherwise the strategy itself.</summary>
+    public SearchStrategy Sampler { get; init; } = SearchStrategy.Tpe;
     public required int StartupTrials { get; init; }
     public required int Seed { get; init; }
     public required JsonSpec? Space { get; init; }
-    public required string Objective { get; init; }
-    public required string Metric { get; init; }
+    public required ObjectiveKind Objective { get; init; }
+    public required CostMetric Metric { get; init; }
     /// <summary>The task and the quality metric trials are judged by: the training configuration's task, with the
     /// objective's "quality" (e.g. signal_efficiency) when given.</summary>
     public ModelTask Task { get; init; } = ModelTask.Classification;
@@ -42,9 +42,6 @@ public sealed class SearchConfig
     public double HeartbeatTimeout { get; init; } = 600;
     public required string Json { get; init; }
 
-    public static readonly string[] Strategies = { "random", "tpe", "blocks", "hyperband" };
-    /// <summary>Cost metrics: those of <see cref="Cost.CostReport.Metric"/>, and "lut" (the resource model's Xilinx LUT estimate).</summary>
-    public static readonly string[] Metrics = { "ebops", "bits", "energy", "bops", "lut" };
 
     public static SearchConfig Load(string file)
     {
@@ -54,28 +51,32 @@ public sealed class SearchConfig
         string name = s.String("name") ?? Path.GetFileNameWithoutExtension(file);
         var train = TrainConfig.Load(Resolve(s.RequireString("train")));
         var strategy = s.ObjectOrType("strategy");
-        string type = strategy?.String("type") ?? "tpe";
-        if (!Strategies.Contains(type)) throw (strategy ?? s).Error("type", $"unknown strategy '{type}' (known: {string.Join(", ", Strategies)})");
+        string typeName = strategy?.String("type") ?? "tpe";
+        var type = SearchNames.Parse<SearchStrategy>(typeName)
+            ?? throw (strategy ?? s).Error("type", $"unknown strategy '{typeName}' (known: {SearchNames.Known<SearchStrategy>()})");
         int startup = strategy?.Int("startup_trials") ?? 8;
         int seed = strategy?.Int("seed") ?? 1;
         Hyperband? hyperband = null;
-        string sampler = type;
-        if (type == "hyperband")
+        var sampler = type;
+        if (type == SearchStrategy.Hyperband)
         {
             hyperband = Search.Hyperband.Create(strategy!.Int("min_epochs", 1), strategy.Int("max_epochs", 9), strategy.Int("eta", 3), strategy.Int("brackets", 1),
                 (key, what) => strategy.Error(key, what));
-            sampler = strategy.String("sampler") ?? "tpe";
-            if (sampler is not ("tpe" or "random")) throw strategy.Error("sampler", $"must be 'tpe' or 'random', given '{sampler}'");
+            string samplerName = strategy.String("sampler") ?? "tpe";
+            sampler = SearchNames.Parse<SearchStrategy>(samplerName) is { } sm and (SearchStrategy.Tpe or SearchStrategy.Random)
+                ? sm : throw strategy.Error("sampler", $"must be 'tpe' or 'random', given '{samplerName}'");
         }
         strategy?.RejectUnknown();
         var objective = s.ObjectOrType("objective");
-        string objType = objective?.String("type") ?? "forgiving";
-        if (objType is not ("forgiving" or "pareto" or "floor")) throw objective!.Error("type", $"must be 'forgiving', 'pareto' or 'floor', given '{objType}'");
+        string objName = objective?.String("type") ?? "forgiving";
+        var objType = SearchNames.Parse<ObjectiveKind>(objName)
+            ?? throw objective!.Error("type", $"must be 'forgiving', 'pareto' or 'floor', given '{objName}'");
         double maxDrop = objective?.Double("max_drop") ?? 1;
         if (maxDrop < 0) throw objective!.Error("max_drop", $"must be 0 or more (accuracy points), given {maxDrop}");
-        if (objType != "floor" && objective?.Has("max_drop") == true) throw objective.Error("max_drop", "applies only to the objective type 'floor'");
-        string metric = objective?.String("metric") ?? "ebops";
-        if (!Metrics.Contains(metric)) throw objective!.Error("metric", $"unknown cost metric '{metric}' (known: {string.Join(", ", Metrics)})");
+        if (objType != ObjectiveKind.Floor && objective?.Has("max_drop") == true) throw objective.Error("max_drop", "applies only to the objective type 'floor'");
+        string metricName = objective?.String("metric") ?? "ebops";
+        var metric = SearchNames.Parse<CostMetric>(metricName)
+            ?? throw objective!.Error("metric", $"unknown cost metric '{metricName}' (known: {SearchNames.Known<CostMetric>()})");
         var task = train.Task;
         if (objective?.String("quality") is { } quality)
         {

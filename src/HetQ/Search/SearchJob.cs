@@ -13,7 +13,7 @@ public sealed record SearchProgress(TrialRecord Trial, int Done, int Total, Tria
 
 /// <summary>The outcome of a search: every trial, the best one by score, the Pareto front, and where things were written.</summary>
 public sealed record SearchResult(IReadOnlyList<TrialRecord> Trials, TrialRecord? Best, IReadOnlyList<TrialRecord> Pareto, double ReferenceCost,
-    string Metric, string? BestModel, string? Plot, double Seconds, double FloatAccuracy);
+    CostMetric Metric, string? BestModel, string? Plot, double Seconds, double FloatAccuracy);
 
 /// <summary>Runs trials of a search until the study has all its trials: each trial starts from the float model's
 /// weights, takes its quantizers from the sampler, fine-tunes with quantization-aware training, is evaluated on the
@@ -70,7 +70,7 @@ public sealed class SearchJob
     }
 
     private IReadOnlyList<(string, IReadOnlyDictionary<string, string>)> Baselines() =>
-        _cfg.Baselines.Select(b => ("baseline:" + b.Name, (IReadOnlyDictionary<string, string>)_space.Dimensions.ToDictionary(d => d.Name, d => d.Role switch
+        _cfg.Baselines.Select(b => (b.Name, (IReadOnlyDictionary<string, string>)_space.Dimensions.ToDictionary(d => d.Name, d => d.Role switch
         {
             "kernel" => b.Kernel,
             "bias" => b.Bias ?? b.Kernel,
@@ -93,8 +93,8 @@ public sealed class SearchJob
         string id = StudyStore.WorkerId();
         ISampler sampler = _cfg.Sampler switch
         {
-            "random" => new RandomSampler(),
-            "blocks" => new BlockSampler(new TpeSampler(Math.Min(_cfg.StartupTrials, Math.Max(2, _cfg.Trials / Math.Max(1, _space.Dimensions.Select(d => d.Block).Distinct().Count()) / 2))), _cfg.Trials),
+            SearchStrategy.Random => new RandomSampler(),
+            SearchStrategy.Blocks => new BlockSampler(new TpeSampler(Math.Min(_cfg.StartupTrials, Math.Max(2, _cfg.Trials / Math.Max(1, _space.Dimensions.Select(d => d.Block).Distinct().Count()) / 2))), _cfg.Trials),
             _ => new TpeSampler(_cfg.StartupTrials),
         };
         var durations = new List<double>();
@@ -105,13 +105,13 @@ public sealed class SearchJob
                 if (_cfg.Hyperband?.Promotion(all) is { } promotion) return promotion;
                 if (!canCreate) return null;
                 var rng = new Random(Numerics.Seeds.Derive(_cfg.Seed, all.Count));
-                int rung = _cfg.Hyperband?.BracketOf(all.Count(t => t.Kind == "search" && t.Parent is null)) ?? 0;
-                return new StudyStore.Proposal("search", Untried(sampler, _space, _cfg.Hyperband is null ? Finished(all) : History(all), all, rng), rung);
+                int rung = _cfg.Hyperband?.BracketOf(all.Count(t => t.IsSearch && t.Parent is null)) ?? 0;
+                return new StudyStore.Proposal(Untried(sampler, _space, _cfg.Hyperband is null ? Finished(all) : History(all), all, rng), rung);
             });
             if (trial is null)
             {
                 var all = store.Trials();
-                if (!worker || all.All(t => t.State is "done" or "failed")) break;
+                if (!worker || all.All(t => t.IsFinished)) break;
                 Thread.Sleep(1000);
                 continue;
             }
@@ -121,7 +121,7 @@ public sealed class SearchJob
             store.Complete(trial.Number, id, outcome.State, outcome.Accuracy, outcome.Cost, outcome.Score, outcome.Metrics, outcome.Model, outcome.Error, t0.Elapsed.TotalSeconds);
             durations.Add(t0.Elapsed.TotalSeconds);
             var now = store.Trials();
-            int done = now.Count(t => t.State is "done" or "failed");
+            int done = now.Count(t => t.IsFinished);
             // Under Hyperband the count is an estimate (ASHA may promote more): never less than the trials so far.
             int total = Math.Max((_cfg.Hyperband?.ExpectedTrials(_cfg.Trials) ?? _cfg.Trials) + _cfg.Baselines.Count, now.Count);
             double per = durations.Average();
@@ -132,9 +132,16 @@ public sealed class SearchJob
     }
 
     /// <summary>The configured cost metric of a frozen graph: one of the cost model's (from <paramref name="report"/>),
-    /// or "lut", the resource model's Xilinx LUT estimate of its Verilog.</summary>
-    private double Cost(IntegerGraph graph, CostReport report) =>
-        _cfg.Metric == "lut" ? Hardware.ResourceModel.Estimate(graph).Lut : report.Metric(_cfg.Metric);
+    /// or lut, the resource model's Xilinx LUT estimate of its Verilog.</summary>
+    private double Cost(IntegerGraph graph, CostReport report) => _cfg.Metric switch
+    {
+        CostMetric.Lut => Hardware.ResourceModel.Estimate(graph).Lut,
+        CostMetric.Bits => report.Total.ParameterBits,
+        CostMetric.Energy => report.Total.Energy,
+        CostMetric.Ebops => report.Total.Ebops,
+        CostMetric.Bops => report.Total.Bops,
+        _ => throw new System.Diagnostics.UnreachableException(),
+    };
 
     /// <summary>The sampler's proposal unless a search trial (finished, failed or still running) already has that
     /// configuration: then it proposes again (50 tries), then uniform random draws look for an untried one (1000 tries);
@@ -144,7 +151,7 @@ public sealed class SearchJob
     {
         static string Key(IEnumerable<KeyValuePair<string, string>> c) =>
             string.Join("\u0001", c.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value));
-        var tried = all.Where(t => t.Kind == "search").Select(t => Key(t.Choice)).ToHashSet(StringComparer.Ordinal);
+        var tried = all.Where(t => t.IsSearch).Select(t => Key(t.Choice)).ToHashSet(StringComparer.Ordinal);
         var first = sampler.Propose(space, history, rng);
         if (!tried.Contains(Key(first))) return first;
         for (int i = 0; i < 50; i++)
@@ -163,7 +170,7 @@ public sealed class SearchJob
 
     /// <summary>The finished search trials with a score (baselines and failed trials left out).</summary>
     private static IEnumerable<TrialRecord> Scored(IEnumerable<TrialRecord> trials) =>
-        trials.Where(t => t.IsDone && t.Score is not null && t.Kind == "search");
+        trials.Where(t => t.IsDone && t.Score is not null && t.IsSearch);
 
     /// <summary>What the sampler learns from: every scored search trial.</summary>
     private static List<Observation> Finished(IReadOnlyList<TrialRecord> all) =>
@@ -181,14 +188,14 @@ public sealed class SearchJob
     private static TrialRecord? BestOf(IEnumerable<TrialRecord> trials) =>
         Scored(trials).OrderByDescending(t => t.Score).FirstOrDefault();
 
-    private sealed record Outcome(string State, double? Accuracy, double? Cost, double? Score, string? Metrics, string? Model, string? Error);
+    private sealed record Outcome(TrialState State, double? Accuracy, double? Cost, double? Score, string? Metrics, string? Model, string? Error);
 
     private Outcome RunTrial(TrialRecord trial, StudyStore store)
     {
         var model = BaseModel(trial.Choice);
         _space.Apply(model, trial.Choice);
         int? hyperbandEpochs = null, totalEpochs = null;
-        if (_cfg.Hyperband is { } hb && trial.Kind == "search")
+        if (_cfg.Hyperband is { } hb && trial.IsSearch)
         {
             var all = store.Trials();
             hyperbandEpochs = hb.EpochsToTrain(trial, all);
@@ -205,7 +212,7 @@ public sealed class SearchJob
         var loss = Loss.Create(t.LossSpec);
         var optimizer = Optimizer.Create(t.OptimizerSpec);
         if (_cfg.LearningRate is { } lr) optimizer.LearningRate = lr;
-        int epochs = hyperbandEpochs ?? _cfg.Baselines.FirstOrDefault(b => "baseline:" + b.Name == trial.Kind)?.Epochs ?? _cfg.Epochs;
+        int epochs = hyperbandEpochs ?? _cfg.Baselines.FirstOrDefault(b => trial.Kind == TrialKind.Baseline && b.Name == trial.Baseline)?.Epochs ?? _cfg.Epochs;
         var options = new TrainOptions(Math.Max(1, epochs), t.BatchSize, Numerics.Seeds.Derive(t.Seed, trial.Number), t.Threads, t.ClipNorm, t.ClipValue, Schedule.Create(null));
         double valAcc, testAcc, valMetric, testMetric;
         using (var trainer = new Trainer(model, loss, optimizer, options))
@@ -222,12 +229,12 @@ public sealed class SearchJob
         var freeze = Freezer.Freeze(model, $"{_cfg.Name}-{trial.Number}");
         if (freeze.Graph is not null) freeze = freeze with { Graph = ReconstructionError.ForTask(freeze.Graph, _cfg.Task) };
         if (freeze.Graph is null)
-            return new Outcome("failed", valAcc, null, null, JsonSerializer.Serialize(new { val_accuracy = valAcc, test_accuracy = testAcc }), dir,
+            return new Outcome(TrialState.Failed, valAcc, null, null, JsonSerializer.Serialize(new { val_accuracy = valAcc, test_accuracy = testAcc }), dir,
                 "not exactly representable: " + string.Join("; ", freeze.Problems));
         freeze.Graph.Save(Path.Combine(dir, "graph.json"));
         var report = CostModel.Estimate(freeze.Graph);
         double cost = Cost(freeze.Graph, report);
-        double score = _cfg.Objective == "floor"
+        double score = _cfg.Objective == ObjectiveKind.Floor
             ? new FloorObjective(_cfg.Forgiving, _quality.Floor(_cfg.MaxDrop)).Score(valAcc, _reference, cost)
             : _cfg.Forgiving.Score(valAcc, _reference, cost);
         var values = new Dictionary<string, object>
@@ -247,7 +254,7 @@ public sealed class SearchJob
         values["bops"] = report.Metric("bops");
         values["energy"] = report.Metric("energy");
         var metrics = JsonSerializer.Serialize(values);
-        return new Outcome("done", valAcc, cost, score, metrics, dir, null);
+        return new Outcome(TrialState.Done, valAcc, cost, score, metrics, dir, null);
     }
 
     /// <summary>The task's metric of outputs of <paramref name="data"/>.</summary>
@@ -261,8 +268,8 @@ public sealed class SearchJob
     private SearchResult Finish(IReadOnlyList<TrialRecord> trials, double seconds)
     {
         var done = trials.Where(t => t.IsDone && t.Cost is not null).ToList();
-        var best = _cfg.Objective == "pareto"
-            ? Pareto.Front(done.Where(t => t.Kind == "search"), t => t.Accuracy!.Value, t => t.Cost!.Value).LastOrDefault()
+        var best = _cfg.Objective == ObjectiveKind.Pareto
+            ? Pareto.Front(done.Where(t => t.IsSearch), t => t.Accuracy!.Value, t => t.Cost!.Value).LastOrDefault()
             : BestOf(trials);
         var front = Pareto.Front(done, t => t.Accuracy!.Value, t => t.Cost!.Value);
         string? bestDir = null, plot = null;
@@ -278,7 +285,7 @@ public sealed class SearchJob
             {
                 plot = Path.GetFullPath(Path.Combine(_cfg.Output, "pareto.png"));
                 string tmp = plot + $".tmp-{Environment.ProcessId}.png";
-                ParetoPlot.Write(tmp, done, front, best, _cfg.Metric, $"{_cfg.Name}: validation accuracy against {_cfg.Metric}", _floatAccuracy);
+                ParetoPlot.Write(tmp, done, front, best, _cfg.Metric, $"{_cfg.Name}: validation accuracy against {_cfg.Metric.Name()}", _floatAccuracy);
                 File.Move(tmp, plot, overwrite: true);
             }
         }

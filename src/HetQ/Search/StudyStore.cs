@@ -4,12 +4,19 @@ using System.Text.Json;
 namespace HetQ.Search;
 
 /// <summary>A trial as stored: its configuration, state, metrics and where its model is. Under Hyperband,
-/// <see cref="Rung"/> is its budget level and <see cref="Parent"/> the trial it continues training (null for a new configuration).</summary>
-public sealed record TrialRecord(int Number, string Kind, IReadOnlyDictionary<string, string> Choice, string State, string? Worker,
+/// <see cref="Rung"/> is its budget level and <see cref="Parent"/> the trial it continues training (null for a new configuration);
+/// a baseline trial has its <see cref="Baseline"/> name.</summary>
+public sealed record TrialRecord(int Number, TrialKind Kind, IReadOnlyDictionary<string, string> Choice, TrialState State, string? Worker,
     double? Accuracy, double? Cost, double? Score, string? Metrics, string? Model, string? Error, double? Seconds, int Attempts,
-    int Rung = 0, int? Parent = null)
+    int Rung = 0, int? Parent = null, string? Baseline = null)
 {
-    public bool IsDone => State == "done";
+    public bool IsDone => State == TrialState.Done;
+    /// <summary>True once the trial has finished, with or without a score.</summary>
+    public bool IsFinished => State is TrialState.Done or TrialState.Failed;
+    /// <summary>True for a trial the search proposed (not a baseline).</summary>
+    public bool IsSearch => Kind == TrialKind.Search;
+    /// <summary>The kind as the study stores and prints it: "search", or "baseline:" and the baseline's name.</summary>
+    public string KindName => StudyStore.KindText(Kind, Baseline);
 }
 
 /// <summary>The study database: every trial, claimed by one worker at a time. SQLite (a file, one machine) or
@@ -17,8 +24,17 @@ public sealed record TrialRecord(int Number, string Kind, IReadOnlyDictionary<st
 /// transaction, heartbeats while it runs it, and a trial whose worker died is queued again.</summary>
 public abstract class StudyStore : IDisposable
 {
-    /// <summary>A trial to create: a new configuration (no parent), or a promotion of <c>Parent</c> to <c>Rung</c>.</summary>
-    public sealed record Proposal(string Kind, IReadOnlyDictionary<string, string> Choice, int Rung = 0, int? Parent = null);
+    /// <summary>A search trial to create: a new configuration (no parent), or a promotion of <c>Parent</c> to <c>Rung</c>.</summary>
+    public sealed record Proposal(IReadOnlyDictionary<string, string> Choice, int Rung = 0, int? Parent = null);
+
+    /// <summary>The kind column: "search", or "baseline:" and the baseline's name.</summary>
+    internal static string KindText(TrialKind kind, string? baseline) => kind == TrialKind.Search ? "search" : "baseline:" + baseline;
+
+    private static (TrialKind Kind, string? Baseline) ParseKind(string text) =>
+        text.StartsWith("baseline:", StringComparison.Ordinal) ? (TrialKind.Baseline, text["baseline:".Length..]) : (TrialKind.Search, null);
+
+    private static TrialState ParseState(string text) =>
+        SearchNames.Parse<TrialState>(text) ?? throw new HetQException($"study: unknown trial state '{text}'");
 
     public string Study { get; }
     public string Location { get; }
@@ -104,7 +120,7 @@ public abstract class StudyStore : IDisposable
     }
 
     /// <summary>Queues baseline trials (fixed configurations) once, as the first trial numbers.</summary>
-    public void QueueBaselines(IReadOnlyList<(string Kind, IReadOnlyDictionary<string, string> Choice)> baselines)
+    public void QueueBaselines(IReadOnlyList<(string Name, IReadOnlyDictionary<string, string> Choice)> baselines)
     {
         using var c = Connect();
         using var t = c.BeginTransaction();
@@ -117,7 +133,7 @@ public abstract class StudyStore : IDisposable
             }
         for (int i = 0; i < baselines.Count; i++)
             Exec(c, t, "INSERT INTO trials (study, number, kind, choice, state, attempts) VALUES (@s, @n, @k, @c, 'queued', 0)",
-                ("@s", Study), ("@n", i), ("@k", baselines[i].Kind), ("@c", JsonSerializer.Serialize(baselines[i].Choice)));
+                ("@s", Study), ("@n", i), ("@k", KindText(TrialKind.Baseline, baselines[i].Name)), ("@c", JsonSerializer.Serialize(baselines[i].Choice)));
         t.Commit();
     }
 
@@ -125,13 +141,8 @@ public abstract class StudyStore : IDisposable
     /// create a new one from <paramref name="propose"/> while fewer than <paramref name="maxTrials"/> exist.
     /// Null when the study is complete (or everything left is running elsewhere).</summary>
     public TrialRecord? ClaimOrCreate(string worker, int maxTrials, double timeoutSeconds,
-        Func<IReadOnlyList<TrialRecord>, (string Kind, IReadOnlyDictionary<string, string> Choice)> propose) =>
-        ClaimOrCreate(worker, maxTrials, timeoutSeconds, (all, canCreate) =>
-        {
-            if (!canCreate) return null;
-            var (kind, choice) = propose(all);
-            return new Proposal(kind, choice);
-        });
+        Func<IReadOnlyList<TrialRecord>, IReadOnlyDictionary<string, string>> propose) =>
+        ClaimOrCreate(worker, maxTrials, timeoutSeconds, (all, canCreate) => canCreate ? new Proposal(propose(all)) : null);
 
     /// <summary>As above, with proposals that may also promote a finished trial (Hyperband): <paramref name="propose"/>
     /// gets every trial and whether a new configuration may still be created (fewer than <paramref name="maxTrials"/>
@@ -144,7 +155,7 @@ public abstract class StudyStore : IDisposable
         BeginExclusive(c, t);
         double now = Now();
         var all = Trials(c, t);
-        foreach (var r in all.Where(r => r.State == "running" && (IsDead(r.Worker) || Heartbeat(c, t, r.Number) < now - timeoutSeconds)))
+        foreach (var r in all.Where(r => r.State == TrialState.Running && (IsDead(r.Worker) || Heartbeat(c, t, r.Number) < now - timeoutSeconds)))
             Exec(c, t, "UPDATE trials SET state = 'queued', worker = NULL WHERE study = @s AND number = @n AND state = 'running'", ("@s", Study), ("@n", r.Number));
         TrialRecord? claimed = null;
         using (var cmd = Command(c, t, $"SELECT number FROM trials WHERE study = @s AND state = 'queued' ORDER BY number LIMIT 1{ClaimSuffix}", ("@s", Study)))
@@ -160,9 +171,9 @@ public abstract class StudyStore : IDisposable
             int number = all.Count == 0 ? 0 : all.Max(r => r.Number) + 1;
             Exec(c, t, @"INSERT INTO trials (study, number, kind, choice, state, worker, heartbeat, attempts, rung, parent)
                 VALUES (@s, @n, @k, @c, 'running', @w, @h, 1, @r, @p)",
-                ("@s", Study), ("@n", number), ("@k", p.Kind), ("@c", JsonSerializer.Serialize(p.Choice)), ("@w", worker), ("@h", now),
+                ("@s", Study), ("@n", number), ("@k", KindText(TrialKind.Search, null)), ("@c", JsonSerializer.Serialize(p.Choice)), ("@w", worker), ("@h", now),
                 ("@r", p.Rung), ("@p", p.Parent));
-            claimed = new TrialRecord(number, p.Kind, p.Choice, "running", worker, null, null, null, null, null, null, null, 1, p.Rung, p.Parent);
+            claimed = new TrialRecord(number, TrialKind.Search, p.Choice, TrialState.Running, worker, null, null, null, null, null, null, null, 1, p.Rung, p.Parent);
         }
         t.Commit();
         return claimed;
@@ -176,12 +187,12 @@ public abstract class StudyStore : IDisposable
     }
 
     /// <summary>Records a finished trial; false when the trial was meanwhile given to another worker (this result is then dropped).</summary>
-    public bool Complete(int number, string worker, string state, double? accuracy, double? cost, double? score, string? metrics, string? model, string? error, double seconds)
+    public bool Complete(int number, string worker, TrialState state, double? accuracy, double? cost, double? score, string? metrics, string? model, string? error, double seconds)
     {
         using var c = Connect();
         using var cmd = Command(c, null, @"UPDATE trials SET state = @st, accuracy = @a, cost = @c, score = @sc, metrics = @m, model = @mo, error = @e, seconds = @sec
             WHERE study = @s AND number = @n AND worker = @w AND state = 'running'",
-            ("@st", state), ("@a", accuracy), ("@c", cost), ("@sc", score), ("@m", metrics), ("@mo", model), ("@e", error), ("@sec", seconds),
+            ("@st", state.Name()), ("@a", accuracy), ("@c", cost), ("@sc", score), ("@m", metrics), ("@mo", model), ("@e", error), ("@sec", seconds),
             ("@s", Study), ("@n", number), ("@w", worker));
         return cmd.ExecuteNonQuery() == 1;
     }
@@ -236,9 +247,12 @@ public abstract class StudyStore : IDisposable
         using var cmd = Command(c, t, "SELECT number, kind, choice, state, worker, accuracy, cost, score, metrics, model, error, seconds, attempts, rung, parent FROM trials WHERE study = @s ORDER BY number", ("@s", Study));
         using var r = cmd.ExecuteReader();
         while (r.Read())
-            list.Add(new TrialRecord(Convert.ToInt32(r.GetValue(0)), r.GetString(1), JsonSerializer.Deserialize<Dictionary<string, string>>(r.GetString(2))!,
-                r.GetString(3), r.IsDBNull(4) ? null : r.GetString(4), D(r, 5), D(r, 6), D(r, 7), S(r, 8), S(r, 9), S(r, 10), D(r, 11), Convert.ToInt32(r.GetValue(12)),
-                Convert.ToInt32(r.GetValue(13)), r.IsDBNull(14) ? null : Convert.ToInt32(r.GetValue(14))));
+        {
+            var (kind, baseline) = ParseKind(r.GetString(1));
+            list.Add(new TrialRecord(Convert.ToInt32(r.GetValue(0)), kind, JsonSerializer.Deserialize<Dictionary<string, string>>(r.GetString(2))!,
+                ParseState(r.GetString(3)), r.IsDBNull(4) ? null : r.GetString(4), D(r, 5), D(r, 6), D(r, 7), S(r, 8), S(r, 9), S(r, 10), D(r, 11), Convert.ToInt32(r.GetValue(12)),
+                Convert.ToInt32(r.GetValue(13)), r.IsDBNull(14) ? null : Convert.ToInt32(r.GetValue(14)), baseline));
+        }
         return list;
     }
 

@@ -95,6 +95,9 @@ internal sealed class ExactReference
             case ActivationKind.Relu:
                 for (int i = 0; i < y.Length; i++) y[i] = Math.Max(y[i], 0);
                 return y;
+            case ActivationKind.HardTanh:
+                for (int i = 0; i < y.Length; i++) y[i] = Math.Clamp(y[i], (double)a.Min, (double)a.Max);
+                return y;
             case ActivationKind.Sigmoid:
                 for (int i = 0; i < y.Length; i++) y[i] = 1 / (1 + Math.Exp(-y[i]));
                 return y;
@@ -133,7 +136,7 @@ internal sealed class ExactReference
                 for (int o = 0; o < f; o++)
                 {
                     double acc = c.Bias is null ? 0 : c.Bias.Effective[o];
-                    foreach (var (iy, ix, ky, kx) in Taps(g, oy, ox))
+                    foreach (var (iy, ix, ky, kx) in g.Taps(oy, ox))
                         for (int ch = 0; ch < cin; ch++)
                             acc += x[(iy * g.InW + ix) * cin + ch] * w[((ky * g.KW + kx) * cin + ch) * f + o];
                     y[(oy * g.OutW + ox) * f + o] = acc;
@@ -153,7 +156,7 @@ internal sealed class ExactReference
                 {
                     double acc = dw.Bias is null ? 0 : dw.Bias.Effective[o];
                     int ch = o / m;
-                    foreach (var (iy, ix, ky, kx) in Taps(g, oy, ox))
+                    foreach (var (iy, ix, ky, kx) in g.Taps(oy, ox))
                         acc += x[(iy * g.InW + ix) * c + ch] * w[(ky * g.KW + kx) * outC + o];
                     y[(oy * g.OutW + ox) * outC + o] = acc;
                 }
@@ -170,7 +173,7 @@ internal sealed class ExactReference
                 for (int ch = 0; ch < c; ch++)
                 {
                     double acc = p.IsMax ? double.NegativeInfinity : 0;
-                    foreach (var (iy, ix, _, _) in Taps(g, oy, ox))
+                    foreach (var (iy, ix, _, _) in g.Taps(oy, ox))
                     {
                         double v = x[(iy * g.InW + ix) * c + ch];
                         acc = p.IsMax ? Math.Max(acc, v) : acc + v;
@@ -197,19 +200,5 @@ internal sealed class ExactReference
         for (int k = 1; k < ins.Length; k++)
             for (int i = 0; i < y.Length; i++) y[i] += ins[k][i];
         return y;
-    }
-
-    private static IEnumerable<(int Y, int X, int KY, int KX)> Taps(ConvGeometry g, int oy, int ox)
-    {
-        for (int ky = 0; ky < g.KH; ky++)
-        {
-            int iy = oy * g.SH + ky - g.PadTop;
-            if (iy < 0 || iy >= g.InH) continue;
-            for (int kx = 0; kx < g.KW; kx++)
-            {
-                int ix = ox * g.SW + kx - g.PadLeft;
-                if (ix >= 0 && ix < g.InW) yield return (iy, ix, ky, kx);
-            }
-        }
     }
 }

@@ -13,17 +13,21 @@ public class RunCommandTests
         Assert.Contains("| float |", report);
         Assert.Contains("| uniform 8-bit QAT |", report);
         Assert.Contains("searched, best score", report);
+        Assert.Contains("| learned widths, ", report);
+        Assert.True(File.Exists(Path.Combine(dir.File("main"), "learned", "pareto.png")));
         Assert.True(File.Exists(Path.Combine(dir.File("main"), "search", "pareto.png")));
         // every quantized row was emulated with 0 mismatches against the fake-quantized model
-        foreach (var line in report.Split('\n').Where(l => l.StartsWith("| uniform", StringComparison.Ordinal) || l.StartsWith("| searched", StringComparison.Ordinal)))
+        foreach (var line in report.Split('\n').Where(l => l.StartsWith("| uniform", StringComparison.Ordinal) || l.StartsWith("| searched", StringComparison.Ordinal) || l.StartsWith("| learned", StringComparison.Ordinal)))
         {
-            Assert.Equal("0", line.Split('|')[6].Trim());
+            Assert.EndsWith("%", line.Split('|')[2].Trim()); // validation accuracy beside the test accuracy
+            Assert.Equal("0", line.Split('|')[7].Trim());
             // the hardware did not run, so its columns say so instead of showing figures
-            Assert.Equal("not run", line.Split('|')[7].Trim());
             Assert.Equal("not run", line.Split('|')[8].Trim());
+            Assert.Equal("not run", line.Split('|')[9].Trim());
         }
         Assert.Contains("hardware not run (--no-hardware)", report);
         Assert.DoesNotContain("(none)", report);
+        Assert.DoesNotContain("Headline", report); // no LUT figure without hardware
 
         (code, stdout, stderr) = CliRunner.Run("study", "show", Path.Combine(dir.File("main"), "study.sqlite"));
         Assert.True(code == 0, stderr);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using HetQ.Cost;
 using HetQ.Graph;
+using HetQ.Numerics;
 using HetQ.Quantization;
 
 namespace HetQ.Tests.Cost;
@@ -184,6 +185,7 @@ public class CostModelTests
             new("fc", new DenseOp(2, 2, [1, -2, 3, 0], wt, null, null, acc, rq), [5], new TensorType([2], t)),
             new("act", new RequantOp(new Requantization(true, f)), [5], new TensorType([2], t)),
             new("sum", new AddOp(new FixedType(true, 9, 4), rq), [6, 7], new TensorType([2], t)),
+            new("clip", new ClipOp(-8, 8, rq), [8], new TensorType([2], t)),
             new("score", new ReconstructionErrorOp(true, 5, ReconstructionError.Type(t, t, 2, true, "every-op").Type), [7, 8],
                 new TensorType([1], ReconstructionError.Type(t, t, 2, true, "every-op").Type)),
         ], []);
@@ -199,6 +201,7 @@ public class CostModelTests
         Assert.Equal(g.Nodes.Select(n => n.Name), r.Layers.Select(l => l.Name));
         var by = r.Layers.ToDictionary(l => l.Name);
         Assert.Equal(4 * 3 * 2, by["max"].Additions);   // 4 windows of 4: 3 comparisons, 2 channels
+        Assert.Equal(2 * 2, by["clip"].Additions);      // two comparisons per element
         Assert.Equal(3 * 2, by["avg"].Additions);       // one window of 4: 3 additions, 2 channels
         Assert.Equal(2 + 1, by["score"].Additions);     // 2 differences, 1 addition
         Assert.Equal(2, by["score"].Multiplications);   // 2 squares of differences of magnitude at most 255 (8 bits)

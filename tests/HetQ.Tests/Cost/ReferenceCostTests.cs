@@ -2,6 +2,7 @@ using HetQ.Cost;
 using HetQ.Graph;
 using HetQ.Nn;
 using HetQ.Nn.Layers;
+using HetQ.Numerics;
 
 namespace HetQ.Tests.Cost;
 
@@ -80,10 +81,10 @@ public class ReferenceCostTests
         // Batch norm, tanh, a conv with padding, max pooling and a dense on a rank-2 input: none of them freezes.
         var model = Model.Build([8, 8, 1], new List<(Layer, string[]?)>
         {
-            (new Conv(2, 4, [3, 3], [1, 1], "same") { Name = "c1" }, null),
+            (new Conv(2, 4, [3, 3], [1, 1], Padding.Same) { Name = "c1" }, null),
             (new BatchNorm { Name = "bn" }, null),
             (new ActivationLayer(new Activation(ActivationKind.Tanh)) { Name = "tanh" }, null),
-            (new Pool(true, 2, [2, 2], null, "valid") { Name = "pool" }, null),
+            (new Pool(true, 2, [2, 2], null, Padding.Valid) { Name = "pool" }, null),
             (new GlobalAveragePool { Name = "gap" }, null),
             (new Dense(3) { Name = "out" }, null),
         }, 2);

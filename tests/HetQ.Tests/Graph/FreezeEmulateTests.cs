@@ -3,6 +3,7 @@ using HetQ.Emulation;
 using HetQ.Graph;
 using HetQ.Nn;
 using HetQ.Nn.Layers;
+using HetQ.Numerics;
 using HetQ.Quantization;
 using HetQ.Training;
 
@@ -59,12 +60,12 @@ public class FreezeEmulateTests
         var act = QuantizerParser.Parse("quantized_bits(8,2,alpha=1)");
         var model = Model.Build(new[] { 8, 8, 1 }, new List<(Layer, string[]?)>
         {
-            (new Conv(2, 4, new[] { 3, 3 }, new[] { 1, 1 }, "same", new Activation(ActivationKind.Relu)) { Name = "c1", Quantizers = Q("quantized_bits(6,0,alpha=1)", "quantized_bits(6,0,alpha=1)", "quantized_relu(6,2)") }, null),
-            (new Conv(2, 4, new[] { 3, 3 }, new[] { 1, 1 }, "same") { Name = "c2", Quantizers = Q("quantized_bits(5,0,alpha=1)", "quantized_bits(6,1,alpha=1)", "quantized_bits(8,2,alpha=1)") }, null),
+            (new Conv(2, 4, new[] { 3, 3 }, new[] { 1, 1 }, Padding.Same, new Activation(ActivationKind.Relu)) { Name = "c1", Quantizers = Q("quantized_bits(6,0,alpha=1)", "quantized_bits(6,0,alpha=1)", "quantized_relu(6,2)") }, null),
+            (new Conv(2, 4, new[] { 3, 3 }, new[] { 1, 1 }, Padding.Same) { Name = "c2", Quantizers = Q("quantized_bits(5,0,alpha=1)", "quantized_bits(6,1,alpha=1)", "quantized_bits(8,2,alpha=1)") }, null),
             (new Add { Name = "res", Quantizers = new LayerQuantizers(Activation: act) }, new[] { "c1", "c2" }),
-            (new DepthwiseConv2D(new[] { 3, 3 }, new[] { 2, 2 }, "same", 2, new Activation(ActivationKind.Relu)) { Name = "dw", Quantizers = Q("quantized_bits(4,0,alpha=1)", "quantized_bits(6,1,alpha=1)", "quantized_relu(6,2)") }, null),
-            (new Pool(true, 2, new[] { 2, 2 }, null, "valid") { Name = "max" }, null),
-            (new Pool(false, 2, new[] { 2, 2 }, null, "valid") { Name = "avg" }, null),
+            (new DepthwiseConv2D(new[] { 3, 3 }, new[] { 2, 2 }, Padding.Same, 2, new Activation(ActivationKind.Relu)) { Name = "dw", Quantizers = Q("quantized_bits(4,0,alpha=1)", "quantized_bits(6,1,alpha=1)", "quantized_relu(6,2)") }, null),
+            (new Pool(true, 2, new[] { 2, 2 }, null, Padding.Valid) { Name = "max" }, null),
+            (new Pool(false, 2, new[] { 2, 2 }, null, Padding.Valid) { Name = "avg" }, null),
             (new Flatten { Name = "flat" }, null),
             (new Dropout(0.1) { Name = "drop" }, null),
             (new Dense(3) { Name = "out", Quantizers = Q("quantized_bits(8,1,alpha=1)", "quantized_bits(8,3,alpha=1)", null) }, null),

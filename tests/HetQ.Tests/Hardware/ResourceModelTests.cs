@@ -2,6 +2,7 @@ using System.Text.Json;
 using HetQ.Graph;
 using HetQ.Hardware;
 using HetQ.Nn;
+using HetQ.Search;
 using HetQ.Tests.Cli;
 
 namespace HetQ.Tests.Hardware;
@@ -177,7 +178,7 @@ public class ResourceModelTests(ITestOutputHelper output)
         var job = new HetQ.Search.SearchJob(HetQ.Search.SearchConfig.Load(cfg));
         Assert.True(job.ReferenceCost > 0);
         var result = job.Run();
-        Assert.Equal("lut", result.Metric);
+        Assert.Equal(CostMetric.Lut, result.Metric);
         var done = result.Trials.Where(t => t.IsDone).ToList();
         Assert.Equal(2, done.Count);
         foreach (var t in done)

@@ -2,6 +2,7 @@ using HetQ.Graph;
 using HetQ.Hardware;
 using HetQ.Nn;
 using HetQ.Nn.Layers;
+using HetQ.Numerics;
 using HetQ.Quantization;
 
 namespace HetQ.Tests.Hardware;
@@ -21,12 +22,12 @@ internal static class TestDesigns
     {
         var model = Model.Build(new[] { 4, 4, 1 }, new List<(Layer, string[]?)>
         {
-            (new Conv(2, 2, new[] { 3, 3 }, new[] { 1, 1 }, "same", new Activation(ActivationKind.Relu)) { Name = "c1", Quantizers = Q("quantized_bits(4,0,alpha=1)", "quantized_bits(5,0,alpha=1)", "quantized_relu(5,2)") }, null),
-            (new Pool(true, 2, new[] { 3, 3 }, new[] { 2, 2 }, "same") { Name = "max" }, null),
-            (new Conv(2, 2, new[] { 3, 3 }, new[] { 1, 1 }, "same") { Name = "c2", Quantizers = Q("quantized_bits(5,0,alpha=1)", "quantized_bits(6,1,alpha=1)", "quantized_bits(7,2,alpha=1)") }, null),
+            (new Conv(2, 2, new[] { 3, 3 }, new[] { 1, 1 }, Padding.Same, new Activation(ActivationKind.Relu)) { Name = "c1", Quantizers = Q("quantized_bits(4,0,alpha=1)", "quantized_bits(5,0,alpha=1)", "quantized_relu(5,2)") }, null),
+            (new Pool(true, 2, new[] { 3, 3 }, new[] { 2, 2 }, Padding.Same) { Name = "max" }, null),
+            (new Conv(2, 2, new[] { 3, 3 }, new[] { 1, 1 }, Padding.Same) { Name = "c2", Quantizers = Q("quantized_bits(5,0,alpha=1)", "quantized_bits(6,1,alpha=1)", "quantized_bits(7,2,alpha=1)") }, null),
             (new Add { Name = "res", Quantizers = new LayerQuantizers(Activation: QuantizerParser.Parse("quantized_bits(7,2,alpha=1)")) }, new[] { "max", "c2" }),
-            (new DepthwiseConv2D(new[] { 2, 2 }, new[] { 1, 1 }, "same", 2, new Activation(ActivationKind.Relu)) { Name = "dw", Quantizers = Q("quantized_bits(4,0,alpha=1)", "quantized_bits(6,1,alpha=1)", "quantized_relu(6,2)") }, null),
-            (new Pool(false, 2, new[] { 2, 2 }, null, "valid") { Name = "avg" }, null),
+            (new DepthwiseConv2D(new[] { 2, 2 }, new[] { 1, 1 }, Padding.Same, 2, new Activation(ActivationKind.Relu)) { Name = "dw", Quantizers = Q("quantized_bits(4,0,alpha=1)", "quantized_bits(6,1,alpha=1)", "quantized_relu(6,2)") }, null),
+            (new Pool(false, 2, new[] { 2, 2 }, null, Padding.Valid) { Name = "avg" }, null),
             (new Flatten { Name = "flat" }, null),
             (new Dense(3) { Name = "out", Quantizers = Q("quantized_bits(6,1,alpha=1)", "quantized_bits(8,3,alpha=1)", null) }, null),
         }, 5);

@@ -13,7 +13,8 @@ public class VerilogWriterTests
     {
         var ops = typeof(Op).Assembly.GetTypes().Where(t => t.IsSubclassOf(typeof(Op)) && !t.IsAbstract).Select(t => t.Name).Order();
         var graphs = new[] { TestDesigns.Tiny(), TestDesigns.Conv(), TestDesigns.Modes(Rounding.RND, Overflow.SAT, true), TestDesigns.Coarse(Rounding.TRN, Overflow.WRAP),
-            ReconstructionErrorTests.Autoencoder("quantized_bits(7,2,alpha=1)", HetQ.Nn.ScoreNorm.L2) };
+            ReconstructionErrorTests.Autoencoder("quantized_bits(7,2,alpha=1)", HetQ.Nn.ScoreNorm.L2),
+            Freezer.Freeze(Graph.ClipOpTests.ClipModel("quantized_bits(4,1,alpha=1)"), "clip").Graph! };
         foreach (var g in graphs) Assert.NotEmpty(VerilogWriter.Write(g, new HardwareOptions()).TopText);
         Assert.Equal(ops, graphs.SelectMany(g => g.Nodes).Select(n => n.Op.GetType().Name).Distinct().Order());
     }

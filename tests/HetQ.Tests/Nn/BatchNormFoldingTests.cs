@@ -2,6 +2,7 @@ using HetQ.Data;
 using HetQ.Graph;
 using HetQ.Nn;
 using HetQ.Nn.Layers;
+using HetQ.Numerics;
 using HetQ.Quantization;
 using HetQ.Training;
 
@@ -14,7 +15,7 @@ public class BatchNormFoldingTests
         var q = quantized ? new LayerQuantizers(QuantizerParser.Parse("quantized_bits(8,2,alpha=1)"), QuantizerParser.Parse("quantized_bits(8,3,alpha=1)")) : null;
         var model = Model.Build(new[] { 8, 8, 1 }, new List<(Layer, string[]?)>
         {
-            (new Conv(2, 4, new[] { 3, 3 }, new[] { 1, 1 }, "valid") { Name = "conv", Quantizers = q }, null),
+            (new Conv(2, 4, new[] { 3, 3 }, new[] { 1, 1 }, Padding.Valid) { Name = "conv", Quantizers = q }, null),
             (new BatchNorm() { Name = "bn1" }, null),
             (new ActivationLayer(new Activation(ActivationKind.Relu)) { Name = "act1", Quantizers = quantized ? new LayerQuantizers(Activation: QuantizerParser.Parse("quantized_relu(8,3)")) : null }, null),
             (new Flatten(), null),

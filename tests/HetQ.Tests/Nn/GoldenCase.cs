@@ -1,6 +1,7 @@
 using System.Text.Json;
 using HetQ.Nn;
 using HetQ.Nn.Layers;
+using HetQ.Numerics;
 
 namespace HetQ.Tests.Nn;
 
@@ -39,6 +40,8 @@ public sealed class GoldenCase
     private int[] Ints(string key) => Config.GetProperty(key).EnumerateArray().Select(x => x.GetInt32()).ToArray();
     private bool Bool(string key, bool fallback) => Config.TryGetProperty(key, out var v) ? v.GetBoolean() : fallback;
 
+    private Padding Pad() => Config.GetProperty("padding").GetString() == "same" ? Padding.Same : Padding.Valid;
+
     /// <summary>Our layer for the file's PyTorch/Keras layer, before Build.</summary>
     public Layer CreateLayer()
     {
@@ -46,13 +49,13 @@ public sealed class GoldenCase
         return type switch
         {
             "Dense" => new Dense(Config.GetProperty("units").GetInt32(), useBias: Bool("use_bias", true)),
-            "Conv1D" => new Conv(1, Config.GetProperty("filters").GetInt32(), Ints("kernel_size"), Ints("strides"), Config.GetProperty("padding").GetString()!, useBias: Bool("use_bias", true)),
-            "Conv2D" => new Conv(2, Config.GetProperty("filters").GetInt32(), Ints("kernel_size"), Ints("strides"), Config.GetProperty("padding").GetString()!, useBias: Bool("use_bias", true)),
-            "DepthwiseConv2D" => new DepthwiseConv2D(Ints("kernel_size"), Ints("strides"), Config.GetProperty("padding").GetString()!, Config.GetProperty("depth_multiplier").GetInt32(), useBias: Bool("use_bias", true)),
+            "Conv1D" => new Conv(1, Config.GetProperty("filters").GetInt32(), Ints("kernel_size"), Ints("strides"), Pad(), useBias: Bool("use_bias", true)),
+            "Conv2D" => new Conv(2, Config.GetProperty("filters").GetInt32(), Ints("kernel_size"), Ints("strides"), Pad(), useBias: Bool("use_bias", true)),
+            "DepthwiseConv2D" => new DepthwiseConv2D(Ints("kernel_size"), Ints("strides"), Pad(), Config.GetProperty("depth_multiplier").GetInt32(), useBias: Bool("use_bias", true)),
             "BatchNormalization" => new BatchNorm(Config.GetProperty("momentum").GetDouble(), Config.GetProperty("epsilon").GetDouble()),
             "Activation" => new ActivationLayer(ParseActivation()),
             "MaxPool1D" or "AvgPool1D" or "MaxPool2D" or "AvgPool2D" => new Pool(type.StartsWith("Max", StringComparison.Ordinal), type.EndsWith("1D", StringComparison.Ordinal) ? 1 : 2,
-                Ints("pool_size"), Ints("strides"), Config.GetProperty("padding").GetString()!),
+                Ints("pool_size"), Ints("strides"), Pad()),
             "GlobalAveragePool1D" or "GlobalAveragePool2D" => new GlobalAveragePool(),
             "Flatten" => new Flatten(),
             "Add" => new Add(),

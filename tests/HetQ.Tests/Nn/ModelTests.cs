@@ -1,6 +1,7 @@
 using HetQ.Data;
 using HetQ.Nn;
 using HetQ.Nn.Layers;
+using HetQ.Numerics;
 
 namespace HetQ.Tests.Nn;
 
@@ -10,13 +11,13 @@ public class ModelTests
     {
         var layers = new List<(Layer, string[]?)>
         {
-            (new Conv(2, 4, new[] { 3, 3 }, new[] { 1, 1 }, "same", new Activation(ActivationKind.Relu)) { Name = "c1" }, null),
+            (new Conv(2, 4, new[] { 3, 3 }, new[] { 1, 1 }, Padding.Same, new Activation(ActivationKind.Relu)) { Name = "c1" }, null),
             (new BatchNorm() { Name = "bn" }, null),
-            (new Conv(2, 4, new[] { 3, 3 }, new[] { 1, 1 }, "same") { Name = "c2" }, null),
+            (new Conv(2, 4, new[] { 3, 3 }, new[] { 1, 1 }, Padding.Same) { Name = "c2" }, null),
             (new Add() { Name = "res" }, new[] { "c1", "c2" }),
             (new ActivationLayer(new Activation(ActivationKind.LeakyRelu, 0.1f)) { Name = "act" }, null),
-            (new DepthwiseConv2D(new[] { 3, 3 }, new[] { 2, 2 }, "same", 2) { Name = "dw" }, null),
-            (new Pool(false, 2, new[] { 2, 2 }, null, "valid") { Name = "pool" }, null),
+            (new DepthwiseConv2D(new[] { 3, 3 }, new[] { 2, 2 }, Padding.Same, 2) { Name = "dw" }, null),
+            (new Pool(false, 2, new[] { 2, 2 }, null, Padding.Valid) { Name = "pool" }, null),
             (new Flatten(), null),
             (new Dropout(0.25), null),
             (new Dense(3, new Activation(ActivationKind.Softmax)) { Name = "out" }, null),

@@ -66,7 +66,7 @@ public sealed class GuardTests
     private static string Key(IReadOnlyDictionary<string, string> c) => string.Join(",", c.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => kv.Key + "=" + kv.Value));
 
     private static TrialRecord Trial(int n, IReadOnlyDictionary<string, string> choice) =>
-        new(n, "search", choice, "done", null, 0.5, 1, 0.5, null, null, null, 1, 1, 0, null);
+        new(n, TrialKind.Search, choice, TrialState.Done, null, 0.5, 1, 0.5, null, null, null, 1, 1, 0, null);
 
     [Theory]
     [InlineData("fc1", true)]

@@ -7,7 +7,7 @@ public class HyperbandTests
     private static Hyperband Hb(int min, int max, int eta, int brackets = 1) =>
         Hyperband.Create(min, max, eta, brackets, (k, w) => new HetQException($"{k}: {w}"));
 
-    private static TrialRecord T(int n, int rung, double? score, int? parent = null, string state = "done", string kind = "search") =>
+    private static TrialRecord T(int n, int rung, double? score, int? parent = null, TrialState state = TrialState.Done, TrialKind kind = TrialKind.Search) =>
         new(n, kind, new Dictionary<string, string> { ["x"] = n.ToString() }, state, null, score, 1, score, null, null, null, 1, 1, rung, parent);
 
     [Fact]
@@ -52,17 +52,17 @@ public class HyperbandTests
     public void The_best_of_the_top_fraction_is_promoted_once_and_higher_rungs_go_first()
     {
         var hb = Hb(1, 9, 3);
-        var trials = new List<TrialRecord> { T(0, 0, 0.99, kind: "baseline:x"), T(1, 0, 0.5), T(2, 0, 0.9), T(3, 0, 0.7) };
+        var trials = new List<TrialRecord> { T(0, 0, 0.99, kind: TrialKind.Baseline), T(1, 0, 0.5), T(2, 0, 0.9), T(3, 0, 0.7) };
         var p = hb.Promotion(trials)!;
         Assert.Equal((1, (int?)2), (p.Rung, p.Parent));                 // top ⌊3/3⌋ = 1: trial 2; the baseline takes no part
         Assert.Equal(trials[2].Choice, p.Choice);
-        trials.Add(T(4, 1, null, parent: 2, state: "running"));
+        trials.Add(T(4, 1, null, parent: 2, state: TrialState.Running));
         Assert.Null(hb.Promotion(trials));                              // trial 2 is promoted already; 3 trials allow only one
         trials.Add(T(5, 0, 0.8));
-        trials.Add(T(6, 0, null, state: "failed"));                     // counts in n, never promoted
+        trials.Add(T(6, 0, null, state: TrialState.Failed));                     // counts in n, never promoted
         trials.Add(T(7, 0, 0.1));
         Assert.Equal(5, hb.Promotion(trials)!.Parent);                  // 6 finished: top 2 are 2 and 5
-        trials.Add(T(8, 1, null, parent: 5, state: "running"));
+        trials.Add(T(8, 1, null, parent: 5, state: TrialState.Running));
         Assert.Null(hb.Promotion(trials));
         // Three finished at rung 1: the best of them goes to rung 2 before anything at rung 0.
         trials[4] = T(4, 1, 0.6, parent: 2);
@@ -71,7 +71,7 @@ public class HyperbandTests
         trials.AddRange(new[] { T(10, 0, 0.85), T(11, 0, 0.2), T(12, 0, 0.3) });
         var top = hb.Promotion(trials)!;
         Assert.Equal((2, (int?)8), (top.Rung, top.Parent));
-        trials.Add(T(13, 2, null, parent: 8, state: "running"));
+        trials.Add(T(13, 2, null, parent: 8, state: TrialState.Running));
         Assert.Equal((1, (int?)10), (hb.Promotion(trials)!.Rung, hb.Promotion(trials)!.Parent)); // 9 at rung 0: top 3 = 2, 10, 5
     }
 
@@ -95,11 +95,11 @@ public class HyperbandTests
         store.Initialize("{}");
         int created = 0;
         while (store.ClaimOrCreate("w:1", 9, 60, (all, canCreate) =>
-               hb.Promotion(all) ?? (canCreate ? new StudyStore.Proposal("search", new Dictionary<string, string> { ["x"] = (created++).ToString() }) : null)) is { } t)
+               hb.Promotion(all) ?? (canCreate ? new StudyStore.Proposal(new Dictionary<string, string> { ["x"] = (created++).ToString() }) : null)) is { } t)
         {
             // Score: a fixed function of the configuration, growing with the rung (longer training).
             double score = (int.Parse(t.Choice["x"]) * 37 % 9) / 10.0 + t.Rung;
-            Assert.True(store.Complete(t.Number, "w:1", "done", score, 1, score, null, null, null, 0));
+            Assert.True(store.Complete(t.Number, "w:1", TrialState.Done, score, 1, score, null, null, null, 0));
         }
         var trials = store.Trials();
         Assert.Equal(9, trials.Count(t => t.Parent is null));

@@ -74,7 +74,7 @@ public class SearchProcessTests(ITestOutputHelper output)
             first.WaitForExit();
             IReadOnlyList<TrialRecord> before;
             using (var s = StudyStore.Open(db, "s")) before = s.Trials();
-            if (before.SingleOrDefault(t => t.State == "running") is { } killed) return (before, killed);
+            if (before.SingleOrDefault(t => t.State == TrialState.Running) is { } killed) return (before, killed);
         }
         Assert.Fail("five kills all landed between two trials");
         throw new InvalidOperationException();
@@ -101,7 +101,7 @@ public class SearchProcessTests(ITestOutputHelper output)
         using var dir = new TempDir();
         string db = dir.File("study.sqlite");
         string cfg = SearchConfig(dir, db, trials: 6, epochs: 12);
-        var (before, killed) = KillWhileRunning(dir, db, cfg, all => all.Count(t => t.IsDone) >= 2 && all.Any(t => t.State == "running"));
+        var (before, killed) = KillWhileRunning(dir, db, cfg, all => all.Count(t => t.IsDone) >= 2 && all.Any(t => t.State == TrialState.Running));
         var doneBefore = before.Where(t => t.IsDone).ToList();
         output.WriteLine($"killed with {doneBefore.Count} done, trial {killed.Number} running");
 
@@ -111,7 +111,7 @@ public class SearchProcessTests(ITestOutputHelper output)
         using var store = StudyStore.Open(db, "s");
         var after = store.Trials();
         Assert.Equal(7, after.Count); // 6 trials + 1 baseline, no more
-        Assert.All(after, t => Assert.True(t.State is "done" or "failed", $"trial {t.Number} is {t.State}"));
+        Assert.All(after, t => Assert.True(t.IsFinished, $"trial {t.Number} is {t.State}"));
         Assert.Equal(after.Count, after.Select(t => t.Number).Distinct().Count());
         foreach (var d in doneBefore)
         {
@@ -132,7 +132,7 @@ public class SearchProcessTests(ITestOutputHelper output)
         // Rungs of 8, 24 and 72 epochs: promoted trials continue from their parent's weights.
         File.WriteAllText(cfg, File.ReadAllText(cfg).Replace("\"strategy\": { \"type\": \"tpe\", \"startup_trials\": 3 }",
             "\"strategy\": { \"type\": \"hyperband\", \"min_epochs\": 8, \"max_epochs\": 72, \"eta\": 3, \"sampler\": \"random\" }"));
-        var (before, killed) = KillWhileRunning(dir, db, cfg, all => all.Any(t => t.Parent is not null && t.State == "running"));
+        var (before, killed) = KillWhileRunning(dir, db, cfg, all => all.Any(t => t.Parent is not null && t.State == TrialState.Running));
         var doneBefore = before.Where(t => t.IsDone).ToList();
         output.WriteLine($"killed with {doneBefore.Count} done, trial {killed.Number} (rung {killed.Rung}, from #{killed.Parent}) running");
 
@@ -141,8 +141,8 @@ public class SearchProcessTests(ITestOutputHelper output)
         Assert.Equal(0, second.ExitCode);
         using var store = StudyStore.Open(db, "s");
         var after = store.Trials();
-        Assert.All(after, t => Assert.True(t.State is "done" or "failed", $"trial {t.Number} is {t.State}"));
-        Assert.Equal(9, after.Count(t => t.Kind == "search" && t.Parent is null));
+        Assert.All(after, t => Assert.True(t.IsFinished, $"trial {t.Number} is {t.State}"));
+        Assert.Equal(9, after.Count(t => t.IsSearch && t.Parent is null));
         var parents = after.Where(t => t.Parent is not null).Select(t => t.Parent!.Value).ToList();
         Assert.Equal(parents.Count, parents.Distinct().Count()); // no promotion twice
         foreach (var d in doneBefore)
@@ -155,7 +155,7 @@ public class SearchProcessTests(ITestOutputHelper output)
         Assert.Equal(2, rerun.Attempts);
         Assert.Equal((killed.Rung, killed.Parent), (rerun.Rung, rerun.Parent));
         // Every trial reports the epochs its rung stands for: 8, 24 or 72 in all.
-        foreach (var t in after.Where(t => t.Kind == "search" && t.IsDone))
+        foreach (var t in after.Where(t => t.IsSearch && t.IsDone))
             Assert.Contains($"\"epochs\":{new[] { 8, 24, 72 }[t.Rung]},", t.Metrics);
         Assert.Null(new Hyperband(8, 72, 3, 1).Promotion(after));
     }
@@ -176,7 +176,7 @@ public class SearchProcessTests(ITestOutputHelper output)
         var trials = store.Trials();
         Assert.Equal(10, trials.Count);
         Assert.All(trials, t => Assert.Equal(1, t.Attempts));
-        Assert.All(trials, t => Assert.True(t.State is "done" or "failed"));
+        Assert.All(trials, t => Assert.True(t.IsFinished));
         int distinctWorkers = trials.Select(t => t.Worker).Distinct().Count();
         output.WriteLine($"{distinctWorkers} workers ran the {trials.Count} trials");
         Assert.True(distinctWorkers >= 2, $"only {distinctWorkers} worker(s) ran trials");
@@ -197,9 +197,9 @@ public class SearchProcessTests(ITestOutputHelper output)
         Assert.All(workers, w => Assert.True(w.ExitCode == 0, $"a worker exited with {w.ExitCode}: {ErrorsOf(w)}"));
         using var store = StudyStore.Open(conn, study);
         var trials = store.Trials();
-        Assert.Equal(9, trials.Count(t => t.Kind == "search" && t.Parent is null));
+        Assert.Equal(9, trials.Count(t => t.IsSearch && t.Parent is null));
         Assert.All(trials, t => Assert.Equal(1, t.Attempts));
-        Assert.All(trials, t => Assert.True(t.State is "done" or "failed"));
+        Assert.All(trials, t => Assert.True(t.IsFinished));
         var parents = trials.Where(t => t.Parent is not null).Select(t => t.Parent!.Value).ToList();
         Assert.NotEmpty(parents);
         Assert.Equal(parents.Count, parents.Distinct().Count());

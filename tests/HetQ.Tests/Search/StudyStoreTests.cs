@@ -4,7 +4,7 @@ namespace HetQ.Tests.Search;
 
 public class StudyStoreTests
 {
-    private static (string, IReadOnlyDictionary<string, string>) Proposal(int i) => ("search", new Dictionary<string, string> { ["x"] = i.ToString() });
+    private static IReadOnlyDictionary<string, string> Proposal(int i) => new Dictionary<string, string> { ["x"] = i.ToString() };
 
     [Fact]
     public void Trials_are_claimed_once_and_the_study_completes()
@@ -12,16 +12,18 @@ public class StudyStoreTests
         using var dir = new TempDir();
         using var store = StudyStore.Open(dir.File("s.sqlite"), "s");
         store.Initialize("{}");
-        store.QueueBaselines(new[] { ("baseline:a", (IReadOnlyDictionary<string, string>)new Dictionary<string, string> { ["x"] = "b" }) });
+        store.QueueBaselines(new[] { ("a", (IReadOnlyDictionary<string, string>)new Dictionary<string, string> { ["x"] = "b" }) });
         var seen = new List<int>();
         while (store.ClaimOrCreate("w:1", 4, 60, all => Proposal(all.Count)) is { } t)
         {
             seen.Add(t.Number);
-            Assert.True(store.Complete(t.Number, "w:1", "done", 0.5, 10, 0.5, null, null, null, 0.1));
+            Assert.True(store.Complete(t.Number, "w:1", TrialState.Done, 0.5, 10, 0.5, null, null, null, 0.1));
         }
         Assert.Equal(new[] { 0, 1, 2, 3 }, seen);
         var trials = store.Trials();
-        Assert.Equal("baseline:a", trials[0].Kind);
+        Assert.Equal(TrialKind.Baseline, trials[0].Kind);
+        Assert.Equal("a", trials[0].Baseline);
+        Assert.Equal("baseline:a", trials[0].KindName);
         Assert.All(trials, t => Assert.Equal(1, t.Attempts));
     }
 
@@ -36,8 +38,8 @@ public class StudyStoreTests
         var again = store.ClaimOrCreate("me:1", 2, timeoutSeconds: 0.0, all => Proposal(1))!;
         Assert.Equal(t.Number, again.Number);
         Assert.Equal(2, again.Attempts);
-        Assert.False(store.Complete(t.Number, "otherhost:123", "done", 1, 1, 1, null, null, null, 1));
-        Assert.True(store.Complete(t.Number, "me:1", "done", 1, 1, 1, null, null, null, 1));
+        Assert.False(store.Complete(t.Number, "otherhost:123", TrialState.Done, 1, 1, 1, null, null, null, 1));
+        Assert.True(store.Complete(t.Number, "me:1", TrialState.Done, 1, 1, 1, null, null, null, 1));
     }
 
     [Fact]

@@ -107,8 +107,8 @@ public class WidthFactorsTests
         }
         """);
         var r = new SearchJob(SearchConfig.Load(cfg)).Run();
-        var baseline = r.Trials.Single(t => t.Kind.StartsWith("baseline:"));
-        var half = r.Trials.Single(t => t.Kind == "search");
+        var baseline = r.Trials.Single(t => t.Kind == TrialKind.Baseline);
+        var half = r.Trials.Single(t => t.IsSearch);
         Assert.True(half.IsDone, half.Error);
         Assert.Equal("0.5", half.Choice["fc1/width"]);
         var model = ModelIO.Load(half.Model!).Model;

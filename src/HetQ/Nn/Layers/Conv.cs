@@ -12,7 +12,7 @@ public sealed class Conv : UnaryLayer
     public int Filters { get; }
     public int[] KernelSize { get; }
     public int[] Strides { get; }
-    public string Padding { get; }
+    public Padding Padding { get; }
     public bool UseBias { get; }
     public Activation Activation { get; }
     public string KernelInitializer { get; }
@@ -20,12 +20,12 @@ public sealed class Conv : UnaryLayer
     public Parameter Kernel { get; private set; } = null!;
     public Parameter? Bias { get; private set; }
     public bool NeedsInputGradient { get; set; } = true;
-    internal ConvGeometry Geometry { get; private set; }
+    internal Window Geometry { get; private set; } = null!;
 
     private float[]? _cols, _gradCols;
     private Tensor? _y, _gradPre, _gradIn;
 
-    public Conv(int rank, int filters, int[] kernelSize, int[] strides, string padding, Activation activation = default,
+    public Conv(int rank, int filters, int[] kernelSize, int[] strides, Padding padding, Activation activation = default,
         bool useBias = true, string kernelInitializer = "glorot_uniform", Regularizer? kernelRegularizer = null)
     {
         if (rank is not (1 or 2)) throw new ArgumentOutOfRangeException(nameof(rank));
@@ -50,8 +50,8 @@ public sealed class Conv : UnaryLayer
     {
         if (s.Length != Rank + 1) throw ShapeError($"expects a rank-{Rank + 1} sample shape ({(Rank == 1 ? "length, channels" : "height, width, channels")})");
         Geometry = Rank == 1
-            ? ConvGeometry.Create(1, s[0], 1, KernelSize[0], 1, Strides[0], Padding, Name)
-            : ConvGeometry.Create(s[0], s[1], KernelSize[0], KernelSize[1], Strides[0], Strides[1], Padding, Name);
+            ? Window.Create(1, s[0], s[^1], 1, KernelSize[0], 1, Strides[0], Padding, Name)
+            : Window.Create(s[0], s[1], s[^1], KernelSize[0], KernelSize[1], Strides[0], Strides[1], Padding, Name);
         int[] kshape = Rank == 1 ? new[] { KernelSize[0], s[^1], Filters } : new[] { KernelSize[0], KernelSize[1], s[^1], Filters };
         Kernel = new Parameter($"{Name}/kernel", kshape) { Regularizer = KernelRegularizer };
         Initializers.Fill(KernelInitializer, Kernel.Value, kshape, rng);
@@ -99,7 +99,7 @@ public sealed class Conv : UnaryLayer
 
     /// <summary>cols[row, (ky, kx, c)] = x[b, iy, ix, c] (zero outside the input): one copy per kernel row where the
     /// window lies inside the input (KW·C contiguous floats), element-wise at the borders.</summary>
-    internal static unsafe void Im2Col(ReadOnlySpan<float> x, int n, int c, ConvGeometry g, Span<float> cols)
+    internal static unsafe void Im2Col(ReadOnlySpan<float> x, int n, int c, Window g, Span<float> cols)
     {
         int patch = g.KH * g.KW * c, run = g.KW * c;
         if (cols.Length < (long)n * g.OutH * g.OutW * patch || x.Length < (long)n * g.InH * g.InW * c)
@@ -143,7 +143,7 @@ public sealed class Conv : UnaryLayer
     }
 
     /// <summary>The adjoint of <see cref="Im2Col"/>: x[b, iy, ix, c] += cols[row, (ky, kx, c)], in the same fixed order.</summary>
-    internal static void Col2Im(ReadOnlySpan<float> cols, int n, int c, ConvGeometry g, Span<float> x)
+    internal static void Col2Im(ReadOnlySpan<float> cols, int n, int c, Window g, Span<float> x)
     {
         int patch = g.KH * g.KW * c, run = g.KW * c;
         int row = 0;
@@ -190,7 +190,7 @@ public sealed class Conv : UnaryLayer
         w.WriteNumber("filters", Filters);
         LayerConfig.WriteInts(w, "kernel_size", KernelSize);
         LayerConfig.WriteInts(w, "strides", Strides);
-        w.WriteString("padding", Padding);
+        w.WriteString("padding", LayerConfig.PaddingName(Padding));
         LayerConfig.WriteActivation(w, Activation);
         w.WriteBoolean("use_bias", UseBias);
         w.WriteString("kernel_initializer", KernelInitializer);

@@ -9,7 +9,7 @@ public sealed class DepthwiseConv2D : UnaryLayer
 {
     public int[] KernelSize { get; }
     public int[] Strides { get; }
-    public string Padding { get; }
+    public Padding Padding { get; }
     public int DepthMultiplier { get; }
     public bool UseBias { get; }
     public Activation Activation { get; }
@@ -17,11 +17,12 @@ public sealed class DepthwiseConv2D : UnaryLayer
     public Regularizer? KernelRegularizer { get; }
     public Parameter Kernel { get; private set; } = null!;
     public Parameter? Bias { get; private set; }
-    internal ConvGeometry Geometry { get; private set; }
+    internal Window Geometry { get; private set; } = null!;
+    private (int Pixel, int Tap)[][] _taps = [];
 
     private Tensor? _y, _gradPre, _gradIn;
 
-    public DepthwiseConv2D(int[] kernelSize, int[] strides, string padding, int depthMultiplier = 1, Activation activation = default,
+    public DepthwiseConv2D(int[] kernelSize, int[] strides, Padding padding, int depthMultiplier = 1, Activation activation = default,
         bool useBias = true, string kernelInitializer = "glorot_uniform", Regularizer? kernelRegularizer = null)
     {
         if (depthMultiplier <= 0) throw new HetQException($"depthwise_conv2d: depth_multiplier must be positive, given {depthMultiplier}");
@@ -43,7 +44,8 @@ public sealed class DepthwiseConv2D : UnaryLayer
     protected override int[] Build(int[] s, Random rng)
     {
         if (s.Length != 3) throw ShapeError("expects a sample shape [height, width, channels]");
-        Geometry = ConvGeometry.Create(s[0], s[1], KernelSize[0], KernelSize[1], Strides[0], Strides[1], Padding, Name);
+        Geometry = Window.Create(s[0], s[1], s[2], KernelSize[0], KernelSize[1], Strides[0], Strides[1], Padding, Name);
+        _taps = Geometry.TapTable();
         var kshape = new[] { KernelSize[0], KernelSize[1], s[2], DepthMultiplier };
         Kernel = new Parameter($"{Name}/kernel", kshape) { Regularizer = KernelRegularizer };
         Initializers.Fill(KernelInitializer, Kernel.Value, kshape, rng);
@@ -58,28 +60,20 @@ public sealed class DepthwiseConv2D : UnaryLayer
         int c = C, m = DepthMultiplier, oc = OutC;
         var y = Ensure(ref _y, n, OutputShape);
         float[] k = Kernel.Effective, xd = x.Data, yd = y.Data;
+        int pixels = g.InH * g.InW;
         for (int b = 0; b < n; b++)
-            for (int oy = 0; oy < g.OutH; oy++)
-                for (int ox = 0; ox < g.OutW; ox++)
+            for (int p = 0; p < _taps.Length; p++)
+            {
+                int yo = (b * _taps.Length + p) * oc;
+                for (int j = 0; j < oc; j++) yd[yo + j] = Bias is null ? 0f : Bias.Effective[j];
+                foreach (var (pixel, tap) in _taps[p])
                 {
-                    int yo = ((b * g.OutH + oy) * g.OutW + ox) * oc;
-                    for (int j = 0; j < oc; j++) yd[yo + j] = Bias is null ? 0f : Bias.Effective[j];
-                    for (int ky = 0; ky < g.KH; ky++)
-                    {
-                        int iy = oy * g.SH + ky - g.PadTop;
-                        if (iy < 0 || iy >= g.InH) continue;
-                        for (int kx = 0; kx < g.KW; kx++)
-                        {
-                            int ix = ox * g.SW + kx - g.PadLeft;
-                            if (ix < 0 || ix >= g.InW) continue;
-                            int xo = ((b * g.InH + iy) * g.InW + ix) * c;
-                            int ko = (ky * g.KW + kx) * c * m;
-                            for (int ci = 0; ci < c; ci++)
-                                for (int mi = 0; mi < m; mi++)
-                                    yd[yo + ci * m + mi] += xd[xo + ci] * k[ko + ci * m + mi];
-                        }
-                    }
+                    int xo = (b * pixels + pixel) * c, ko = tap * oc;
+                    for (int ci = 0; ci < c; ci++)
+                        for (int mi = 0; mi < m; mi++)
+                            yd[yo + ci * m + mi] += xd[xo + ci] * k[ko + ci * m + mi];
                 }
+            }
         Activation.Apply(yd, oc);
         return y;
     }
@@ -99,32 +93,24 @@ public sealed class DepthwiseConv2D : UnaryLayer
         var gx = Ensure(ref _gradIn, n, InputShapes[0]);
         Array.Clear(gx.Data);
         float[] k = Kernel.Effective, kg = Kernel.Grad, xd = x.Data, gyd = gy.Data, gxd = gx.Data;
+        int pixels = g.InH * g.InW;
         for (int b = 0; b < n; b++)
-            for (int oy = 0; oy < g.OutH; oy++)
-                for (int ox = 0; ox < g.OutW; ox++)
+            for (int p = 0; p < _taps.Length; p++)
+            {
+                int yo = (b * _taps.Length + p) * oc;
+                if (Bias is not null) for (int j = 0; j < oc; j++) Bias.Grad[j] += gyd[yo + j];
+                foreach (var (pixel, tap) in _taps[p])
                 {
-                    int yo = ((b * g.OutH + oy) * g.OutW + ox) * oc;
-                    if (Bias is not null) for (int j = 0; j < oc; j++) Bias.Grad[j] += gyd[yo + j];
-                    for (int ky = 0; ky < g.KH; ky++)
-                    {
-                        int iy = oy * g.SH + ky - g.PadTop;
-                        if (iy < 0 || iy >= g.InH) continue;
-                        for (int kx = 0; kx < g.KW; kx++)
+                    int xo = (b * pixels + pixel) * c, ko = tap * oc;
+                    for (int ci = 0; ci < c; ci++)
+                        for (int mi = 0; mi < m; mi++)
                         {
-                            int ix = ox * g.SW + kx - g.PadLeft;
-                            if (ix < 0 || ix >= g.InW) continue;
-                            int xo = ((b * g.InH + iy) * g.InW + ix) * c;
-                            int ko = (ky * g.KW + kx) * c * m;
-                            for (int ci = 0; ci < c; ci++)
-                                for (int mi = 0; mi < m; mi++)
-                                {
-                                    float gv = gyd[yo + ci * m + mi];
-                                    kg[ko + ci * m + mi] += xd[xo + ci] * gv;
-                                    gxd[xo + ci] += k[ko + ci * m + mi] * gv;
-                                }
+                            float gv = gyd[yo + ci * m + mi];
+                            kg[ko + ci * m + mi] += xd[xo + ci] * gv;
+                            gxd[xo + ci] += k[ko + ci * m + mi] * gv;
                         }
-                    }
                 }
+            }
         return gx;
     }
 
@@ -132,6 +118,7 @@ public sealed class DepthwiseConv2D : UnaryLayer
     {
         var c = CopyBuildTo(new DepthwiseConv2D(KernelSize, Strides, Padding, DepthMultiplier, Activation, UseBias, KernelInitializer, KernelRegularizer));
         c.Geometry = Geometry;
+        c._taps = _taps;
         c.Kernel = Kernel.ShareForWorker();
         c.Bias = Bias?.ShareForWorker();
         return c;
@@ -141,7 +128,7 @@ public sealed class DepthwiseConv2D : UnaryLayer
     {
         LayerConfig.WriteInts(w, "kernel_size", KernelSize);
         LayerConfig.WriteInts(w, "strides", Strides);
-        w.WriteString("padding", Padding);
+        w.WriteString("padding", LayerConfig.PaddingName(Padding));
         w.WriteNumber("depth_multiplier", DepthMultiplier);
         LayerConfig.WriteActivation(w, Activation);
         w.WriteBoolean("use_bias", UseBias);

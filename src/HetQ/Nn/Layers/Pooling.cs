@@ -12,13 +12,13 @@ public sealed class Pool : UnaryLayer
     public int Rank { get; }
     public int[] PoolSize { get; }
     public int[] Strides { get; }
-    public string Padding { get; }
-    internal ConvGeometry Geometry { get; private set; }
+    public Padding Padding { get; }
+    internal Window Geometry { get; private set; } = null!;
 
     private Tensor? _y, _gradIn;
     private int[] _argmax = Array.Empty<int>();
 
-    public Pool(bool isMax, int rank, int[] poolSize, int[]? strides, string padding)
+    public Pool(bool isMax, int rank, int[] poolSize, int[]? strides, Padding padding)
     {
         IsMax = isMax;
         Rank = rank;
@@ -33,8 +33,8 @@ public sealed class Pool : UnaryLayer
     {
         if (s.Length != Rank + 1) throw ShapeError($"expects a rank-{Rank + 1} sample shape");
         Geometry = Rank == 1
-            ? ConvGeometry.Create(1, s[0], 1, PoolSize[0], 1, Strides[0], Padding, Name)
-            : ConvGeometry.Create(s[0], s[1], PoolSize[0], PoolSize[1], Strides[0], Strides[1], Padding, Name);
+            ? Window.Create(1, s[0], s[^1], 1, PoolSize[0], 1, Strides[0], Padding, Name)
+            : Window.Create(s[0], s[1], s[^1], PoolSize[0], PoolSize[1], Strides[0], Strides[1], Padding, Name);
         return Rank == 1 ? new[] { Geometry.OutW, s[^1] } : new[] { Geometry.OutH, Geometry.OutW, s[^1] };
     }
 
@@ -103,8 +103,7 @@ public sealed class Pool : UnaryLayer
                 for (int ox = 0; ox < g.OutW; ox++)
                 {
                     int yo = ((b * g.OutH + oy) * g.OutW + ox) * c;
-                    int y0 = Math.Max(0, oy * g.SH - g.PadTop), y1 = Math.Min(g.InH, oy * g.SH - g.PadTop + g.KH);
-                    int x0 = Math.Max(0, ox * g.SW - g.PadLeft), x1 = Math.Min(g.InW, ox * g.SW - g.PadLeft + g.KW);
+                    var (y0, y1, x0, x1) = g.Clip(oy, ox);
                     for (int ch = 0; ch < c; ch++)
                     {
                         float sum = 0;
@@ -132,8 +131,7 @@ public sealed class Pool : UnaryLayer
                 for (int ox = 0; ox < g.OutW; ox++)
                 {
                     int yo = ((b * g.OutH + oy) * g.OutW + ox) * c;
-                    int y0 = Math.Max(0, oy * g.SH - g.PadTop), y1 = Math.Min(g.InH, oy * g.SH - g.PadTop + g.KH);
-                    int x0 = Math.Max(0, ox * g.SW - g.PadLeft), x1 = Math.Min(g.InW, ox * g.SW - g.PadLeft + g.KW);
+                    var (y0, y1, x0, x1) = g.Clip(oy, ox);
                     float inv = 1f / ((y1 - y0) * (x1 - x0));
                     for (int iy = y0; iy < y1; iy++)
                         for (int ix = x0; ix < x1; ix++)
@@ -156,7 +154,7 @@ public sealed class Pool : UnaryLayer
     {
         LayerConfig.WriteInts(w, "pool_size", PoolSize);
         LayerConfig.WriteInts(w, "strides", Strides);
-        w.WriteString("padding", Padding);
+        w.WriteString("padding", LayerConfig.PaddingName(Padding));
     }
 }
 
