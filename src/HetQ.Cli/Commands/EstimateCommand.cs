@@ -24,21 +24,23 @@ internal static class EstimateCommand
         target.AcceptOnlyFromAmong("xilinx", "ecp5", "ice40");
         var progressOption = CliProgress.Option();
         var stages = new Option<int?>("--stages") { Description = "with --resources: register stages of the design (as hetq hw --stages; default one after each layer)" };
+        var device = DeviceOption.Create("with --resources: sets the family; default none for xilinx (no fit), the flow's part for ecp5 and ice40");
         weights.AcceptOnlyFromAmong(Memories);
         activations.AcceptOnlyFromAmong(Memories);
         var cmd = new Command("estimate", "Cost of a quantized model, layer by layer: parameter and activation bits, multiplications and additions, BOPs, EBOPs and energy (QTools's Horowitz 45 nm model); with --resources, an estimate of the LUTs, FFs and carry cells of its Verilog design instead.")
         {
-            model, json, input, weights, activations, resources, target, stages, progressOption,
+            model, json, input, weights, activations, resources, target, stages, device, progressOption,
         };
         cmd.SetAction(parse =>
         {
-            if (!parse.GetValue(resources) && (parse.GetResult(target) is { Implicit: false } || parse.GetValue(stages) is not null))
-                throw new HetQException("--target and --stages apply to the resource estimate: add --resources");
+            if (!parse.GetValue(resources) && (parse.GetResult(target) is { Implicit: false } || parse.GetValue(stages) is not null || parse.GetValue(device) is not null))
+                throw new HetQException("--target, --stages and --device apply to the resource estimate: add --resources");
             string dir = parse.GetValue(model)!;
             var graph = Freezer.FreezeDirectory(dir, parse.GetValue(input) is { } t ? FixedFormat.Parse(t) : null);
             if (parse.GetValue(resources))
             {
-                var family = Enum.Parse<HetQ.Hardware.SynthesisTarget>(parse.GetValue(target)!, ignoreCase: true);
+                var (family, part) = HetQ.Hardware.FpgaDevice.Resolve(Enum.Parse<HetQ.Hardware.SynthesisTarget>(parse.GetValue(target)!, ignoreCase: true),
+                    parse.GetResult(target) is { Implicit: false }, parse.GetValue(device));
                 var sw = System.Diagnostics.Stopwatch.StartNew();
                 HetQ.Hardware.ResourceEstimate e;
                 using (var step = CliProgress.Steps(parse.GetValue(json), parse.GetValue(progressOption))
@@ -48,7 +50,8 @@ internal static class EstimateCommand
                     step?.Done();
                 }
                 double ms = sw.Elapsed.TotalMilliseconds;
-                PrintResources(graph.Name, e, ms, parse.GetValue(json));
+                var fit = part is null ? null : HetQ.Hardware.DeviceFit.Of(part, e, HetQ.Hardware.DeviceFit.PortBits(graph, argmax: false));
+                PrintResources(graph.Name, e, ms, parse.GetValue(json), fit);
                 return 0;
             }
             var placement = new Placement(Parse(parse.GetValue(weights)!), Parse(parse.GetValue(activations)!));
@@ -65,21 +68,22 @@ internal static class EstimateCommand
         return cmd;
     }
 
-    private static void PrintResources(string name, HetQ.Hardware.ResourceEstimate e, double ms, bool json)
+    private static void PrintResources(string name, HetQ.Hardware.ResourceEstimate e, double ms, bool json, HetQ.Hardware.DeviceFit? fit)
     {
         string target = HetQ.Hardware.Synthesis.Name(e.Target);
         string carry = e.Target switch { HetQ.Hardware.SynthesisTarget.Xilinx => "CARRY4", HetQ.Hardware.SynthesisTarget.Ecp5 => "CCU2C", _ => "SB_CARRY" };
         if (json)
         {
-            Console.WriteLine(CliJson.Serialize(new
+            Console.WriteLine(DeviceOption.Json(new
             {
                 model = name, target, kind = "estimate", lut = e.Lut, ff = e.Ff, carry = e.Carry, dsp = e.Dsp,
                 resource_model = e.Model, milliseconds = Math.Round(ms, 2), features = e.Features,
-            }));
+            }, fit));
             return;
         }
         Console.WriteLine($"resources of {name} for {target} (estimate, not synthesis): {e.Lut} LUT, {e.Ff} FF, {e.Carry} {carry}, {e.Dsp} DSP");
         Console.WriteLine($"model: {e.Model}; computed in {ms.ToString("F1", CultureInfo.InvariantCulture)} ms; hetq hw synth measures it");
+        DeviceOption.Print(fit);
     }
 
     private static Memory Parse(string name) => Enum.Parse<Memory>(name, ignoreCase: true);

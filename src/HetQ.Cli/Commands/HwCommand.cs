@@ -64,10 +64,11 @@ internal static class HwCommand
             DefaultValueFactory = _ => DefaultMaxWeights,
         };
         var progressOption = CliProgress.Option();
+        var device = DeviceOption.Create("its resources are estimated (the resource model, as estimate --resources) and its ports counted; default none");
         var cmd = new Command("write", "Freeze the model and write it as bit-exact, fully parallel, pipelined Verilog (DIR/*.v, DIR/manifest.json, DIR/graph.json); "
                                        + "then `hetq hw sim DIR` simulates it against the emulator and `hetq hw synth DIR` synthesizes it.")
         {
-            model, output, stages, argmax, top, input, sharing, json, maxWeights, progressOption,
+            model, output, stages, argmax, top, input, sharing, json, maxWeights, device, progressOption,
         };
         cmd.SetAction(parse =>
         {
@@ -80,20 +81,23 @@ internal static class HwCommand
                 throw new HetQException($"{dir}: the model has {graph.WeightCount:N0} constant weights, over --max-weights {limit:N0}; fully parallel logic for it "
                                         + "takes long to generate and far more than an FPGA holds (raise --max-weights to go on)");
             string topName = VerilogNames.Top(graph.Name, parse.GetValue(top));
+            var part = parse.GetValue(device) is { } deviceName ? FpgaDevice.Parse(deviceName) : null;
+            var options = new HardwareOptions(parse.GetValue(stages), parse.GetValue(argmax), topName,
+                parse.GetValue(sharing) == "none" ? Sharing.None : Sharing.Cse);
             var progress = CliProgress.Steps(parse.GetValue(json), parse.GetValue(progressOption));
             VerilogDesign design;
             // a large model takes a while: say so once it runs past 2 s, then every 10 s, and the time it took
             using (var step = progress?.QuietStep($"hw write: the Verilog of {graph.WeightCount:N0} weights", TimeSpan.FromSeconds(2)))
             {
-                design = VerilogWriter.Write(graph, new HardwareOptions(parse.GetValue(stages), parse.GetValue(argmax), topName,
-                    parse.GetValue(sharing) == "none" ? Sharing.None : Sharing.Cse));
+                design = VerilogWriter.Write(graph, options);
                 outDir = design.Save(outDir, tmp => graph.Save(Path.Combine(tmp, GraphFile)), "--out", dir);
                 step?.Done();
             }
             var d = design.Manifest;
+            var fit = part is null ? null : DeviceFit.Of(part, ResourceModel.Estimate(graph, part.Family, options), (d.Input.Bits, d.Output.Bits));
             if (parse.GetValue(json))
             {
-                Console.WriteLine(CliJson.Serialize(new
+                Console.WriteLine(DeviceOption.Json(new
                 {
                     design = Path.GetFullPath(outDir),
                     top = d.Top,
@@ -108,13 +112,14 @@ internal static class HwCommand
                     levels = d.Levels,
                     register_bits = d.RegisterBits,
                     sharing = d.Sharing,
-                }));
+                }, fit));
                 return 0;
             }
             Console.WriteLine($"top module   {d.Top} ({string.Join(", ", d.Files)})");
             Console.WriteLine($"input  {d.Input.Name,-5} {d.Input.Elements} x {d.Input.Type} ({d.Input.Bits} bits)");
             Console.WriteLine($"output {d.Output.Name,-5} {(d.Argmax ? "argmax index" : $"{d.Output.Elements} x {d.Output.Type}")} ({d.Output.Bits} bits)");
             Console.WriteLine($"latency      {d.LatencyCycles} clock cycles ({d.Pipelining} pipelining, {d.Levels} levels of logic, {d.RegisterBits} register bits), II = 1; partial sums shared: {d.Sharing}");
+            DeviceOption.Print(fit);
             foreach (var note in graph.Notes) Console.WriteLine($"note: {note}");
             Console.WriteLine($"design written to {Path.GetFullPath(outDir)}");
             return 0;

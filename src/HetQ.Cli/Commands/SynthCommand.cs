@@ -17,6 +17,7 @@ internal static class SynthCommand
         var noPnr = new Option<bool>("--no-pnr") { Description = "do not place and route: Fmax from the calibrated estimate" };
         var pnrTimeout = new Option<double>("--pnr-timeout") { Description = "seconds nextpnr may take; past it, the Fmax is the estimate", DefaultValueFactory = _ => 900 };
         var pnrMaxLuts = new Option<int>("--pnr-max-luts") { Description = "largest design placed and routed, in LUT equivalents (ECP5 LUT4 + 2 x CCU2C)", DefaultValueFactory = _ => PlaceRoute.DefaultMaxLuts };
+        var device = DeviceOption.Create("sets the family; default none for xilinx (no fit), the flow's part for ecp5 (lfe5u-85f) and ice40 (ice40hx8k)");
         var json = new Option<bool>("--json") { Description = "print one JSON object: lut, ff, carry, dsp, bram, cycles, fmax_mhz, fmax_source, latency_ns, lut_levels, carry_bits, stages, cells" };
         var progressOption = CliProgress.Option();
         var cmd = new Command("synth", "Synthesize the design with Yosys and count LUTs, flip-flops, carry cells, DSPs and block RAMs; count the LUT levels "
@@ -24,13 +25,14 @@ internal static class SynthCommand
                                        + "only; else, and for Xilinx, Fmax is estimated from the stages' depth by a model calibrated on placed-and-routed "
                                        + "designs). Scripts, logs and netlists go to DIR/synth.")
         {
-            dir, target, timeout, noPnr, pnrTimeout, pnrMaxLuts, json, progressOption,
+            dir, target, timeout, noPnr, pnrTimeout, pnrMaxLuts, device, json, progressOption,
         };
         cmd.SetAction(async (parse, cancel) =>
         {
             string d = parse.GetValue(dir)!;
             var manifest = HardwareManifest.Load(Path.Combine(d, HardwareManifest.FileName));
-            var t = Enum.Parse<SynthesisTarget>(parse.GetValue(target)!, ignoreCase: true);
+            var (t, part) = FpgaDevice.Resolve(Enum.Parse<SynthesisTarget>(parse.GetValue(target)!, ignoreCase: true),
+                parse.GetResult(target) is { Implicit: false }, parse.GetValue(device));
             foreach (var (name, value) in new[] { ("--timeout", parse.GetValue(timeout)), ("--pnr-timeout", parse.GetValue(pnrTimeout)) })
                 if (!(value > 0 && value <= 7 * 86400)) throw new HetQException($"{name} must be more than 0 and at most 604800 seconds, given {value}");
             if (parse.GetValue(pnrMaxLuts) < 0) throw new HetQException($"--pnr-max-luts must be 0 or more, given {parse.GetValue(pnrMaxLuts)}");
@@ -44,9 +46,10 @@ internal static class SynthCommand
             var pnr = parse.GetValue(noPnr) ? null : new PlaceRouteOptions(TimeSpan.FromSeconds(parse.GetValue(pnrTimeout)), maxLuts);
             var tm = await Timing.AnalyzeAsync(d, manifest, r, pnr, progress is null ? null : Console.Error.WriteLine, cancel);
             r = r with { FmaxMhz = tm.FmaxMhz, FmaxSource = tm.FmaxSource };
+            var fit = part is null ? null : DeviceFit.Of(part, r, manifest);
             if (asJson)
             {
-                Console.WriteLine(CliJson.Serialize(new
+                Console.WriteLine(DeviceOption.Json(new
                 {
                     target = Synthesis.Name(t),
                     lut = r.Lut,
@@ -69,7 +72,7 @@ internal static class SynthCommand
                     cells = r.Cells,
                     log = r.Log,
                     netlist = r.Netlist,
-                }));
+                }, fit));
                 return 0;
             }
             Console.WriteLine($"target   {Synthesis.Name(t)}");
@@ -90,6 +93,7 @@ internal static class SynthCommand
                 ? string.Create(CultureInfo.InvariantCulture, $"latency  {r.Cycles} clock cycles = {ns:F1} ns at {tm.FmaxMhz:F1} MHz ({tm.FmaxSource})")
                 : $"latency  {r.Cycles} clock cycles");
             Console.WriteLine($"cells    {string.Join(", ", r.Cells.Select(c => $"{c.Key} {c.Value}"))}");
+            DeviceOption.Print(fit);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"yosys took {r.Seconds:F1} s; log {r.Log}"));
             return 0;
         });

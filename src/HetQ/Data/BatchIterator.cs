@@ -2,7 +2,7 @@ namespace HetQ.Data;
 
 /// <summary>Mini-batches of sample indices: a seeded shuffle per epoch (the same seed and epoch
 /// give the same batches), the last partial batch kept.</summary>
-public sealed class BatchIterator
+internal sealed class BatchIterator
 {
     private readonly int[] _order;
 

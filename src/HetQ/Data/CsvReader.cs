@@ -5,7 +5,7 @@ namespace HetQ.Data;
 
 /// <summary>Reads comma-separated numeric data (gzip'd or plain, optional header, one label column)
 /// into a <see cref="Dataset"/>.</summary>
-public static class CsvReader
+internal static class CsvReader
 {
     private const int MaxClasses = 10_000;
 

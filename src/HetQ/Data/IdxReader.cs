@@ -3,13 +3,13 @@ using System.Buffers.Binary;
 namespace HetQ.Data;
 
 /// <summary>An array read from an IDX file: its dimensions and its values as float32.</summary>
-public sealed record IdxArray(int[] Dims, float[] Values)
+internal sealed record IdxArray(int[] Dims, float[] Values)
 {
     public int Count => Dims.Length == 0 ? 1 : Dims[0];
 }
 
 /// <summary>Reads IDX files (the MNIST / Fashion-MNIST format), gzip'd or raw.</summary>
-public static class IdxReader
+internal static class IdxReader
 {
     /// <summary>The whole array of an IDX file, converted to float32.</summary>
     public static IdxArray Read(string path, string? what = null, string? hint = null)

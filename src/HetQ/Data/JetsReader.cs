@@ -5,7 +5,7 @@ namespace HetQ.Data;
 /// <summary>Reads the hls4ml LHC jet-tagging data set (OpenML <c>hls4ml_lhc_jets_hlf</c>, 16
 /// high-level features, classes g q t w z) from its OpenML ARFF or a CSV with header, and the
 /// whitespace-separated .dat reference jets (features and one-hot labels).</summary>
-public static class JetsReader
+internal static class JetsReader
 {
     /// <summary>The five jet classes in the data set's order: gluon, quark, top, W, Z.</summary>
     public static IReadOnlyList<string> ClassNames { get; } = ["g", "q", "t", "w", "z"];

@@ -2,7 +2,7 @@ namespace HetQ.Data;
 
 /// <summary>Feature scaling: multiplication by a constant (1/255 for uint8 pixels, 1/16 for the
 /// 8x8 digits) and standardization fitted on a training part.</summary>
-public static class Normalization
+internal static class Normalization
 {
     /// <summary>Multiplies every value by <paramref name="factor"/> in place.</summary>
     public static void Scale(Span<float> values, float factor)
@@ -21,7 +21,7 @@ public static class Normalization
 
 /// <summary>Per-feature standardization (x - mean) / std, like scikit-learn's StandardScaler:
 /// population std, and a constant feature keeps std 1.</summary>
-public sealed class StandardScaler
+internal sealed class StandardScaler
 {
     public float[] Mean { get; }
     public float[] Std { get; }

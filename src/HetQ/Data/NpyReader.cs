@@ -6,14 +6,14 @@ using System.Text.RegularExpressions;
 namespace HetQ.Data;
 
 /// <summary>An array read from a .npy file: NumPy dtype string, shape, and the values as float32.</summary>
-public sealed record NpyArray(string Dtype, int[] Shape, float[] Values)
+internal sealed record NpyArray(string Dtype, int[] Shape, float[] Values)
 {
     public int Count => Shape.Length == 0 ? 1 : Shape[0];
 }
 
 /// <summary>Reads NumPy .npy arrays (little-endian, C order; float32/64, signed and unsigned
 /// integers, bool) and .npz archives of them.</summary>
-public static partial class NpyReader
+internal static partial class NpyReader
 {
     private static readonly byte[] Magic = [0x93, (byte)'N', (byte)'U', (byte)'M', (byte)'P', (byte)'Y'];
 

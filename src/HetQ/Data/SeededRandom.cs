@@ -2,7 +2,7 @@ namespace HetQ.Data;
 
 /// <summary>A small seeded PRNG (xoshiro256**, seeded through SplitMix64): the same seed gives the
 /// same sequence on every platform and .NET version, so shuffles and splits are reproducible.</summary>
-public sealed class SeededRandom
+internal sealed class SeededRandom
 {
     private ulong _s0, _s1, _s2, _s3;
 

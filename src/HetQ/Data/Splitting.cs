@@ -2,7 +2,7 @@ namespace HetQ.Data;
 
 /// <summary>Deterministic seeded splits of a data set into two parts: random, or stratified so
 /// that each class keeps its proportion in both parts.</summary>
-public static class Splitting
+internal static class Splitting
 {
     /// <summary>Indices 0..labels.Length-1 split into a first part and a second part of
     /// round(n * <paramref name="secondFraction"/>) samples, each class contributing in proportion

@@ -5,7 +5,7 @@ namespace HetQ.Emulation;
 
 /// <summary>Per-element requantization (learned bit widths): element e goes through its own format, then its code is
 /// shifted, exactly, onto the tensor's common type (finest step); a null format (width 0) gives 0.</summary>
-public sealed class ElementRequantizer
+internal sealed class ElementRequantizer
 {
     private readonly Requantizer?[] _rq;
     private readonly int[] _shift;
@@ -30,7 +30,7 @@ public sealed class ElementRequantizer
 }
 
 /// <summary>Per-element input quantization: element e to its own format, its code shifted onto the common format.</summary>
-public sealed class ElementInputQuantizer
+internal sealed class ElementInputQuantizer
 {
     private readonly InputQuantizer?[] _q;
     private readonly int[] _shift;

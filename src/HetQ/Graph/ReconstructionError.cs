@@ -5,7 +5,7 @@ namespace HetQ.Graph;
 
 /// <summary>Appends an autoencoder's anomaly score to its frozen graph (<see cref="ReconstructionErrorOp"/>): the
 /// graph then outputs one score per event instead of the reconstruction.</summary>
-public static class ReconstructionError
+internal static class ReconstructionError
 {
     /// <summary>The graph a chip of <paramref name="task"/> runs: an autoencoder's with its score appended, any other unchanged.</summary>
     public static IntegerGraph ForTask(IntegerGraph g, ModelTask? task) =>

@@ -75,4 +75,7 @@ public sealed record FpgaTarget(
 
     /// <summary>The LUT equivalents nextpnr places for a design with these counts.</summary>
     public int LutEquivalents(int luts, int carry) => luts + CarryLutEquivalents * carry;
+
+    /// <summary>The LUT equivalents of an estimate's counts.</summary>
+    public long LutEquivalents(long luts, long carry) => luts + CarryLutEquivalents * carry;
 }

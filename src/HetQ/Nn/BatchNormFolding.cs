@@ -9,7 +9,7 @@ namespace HetQ.Nn;
 /// inference: W' = W·γ/√(σ²+ε) per output channel, b' = (b − μ)·γ/√(σ²+ε) + β. The folded layer keeps its
 /// kernel and bias quantizers (so the folded parameters are what gets quantized) and takes over the batch
 /// norm's activation quantizer.</summary>
-public static class BatchNormFolding
+internal static class BatchNormFolding
 {
     /// <summary>A new model with the foldable batch norms folded (the input model is not changed), and one note per fold.</summary>
     public static (Model Model, IReadOnlyList<string> Notes) Fold(Model model)

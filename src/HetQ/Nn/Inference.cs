@@ -3,7 +3,7 @@ using HetQ.Data;
 namespace HetQ.Nn;
 
 /// <summary>Batched inference-mode forward passes over a data set, on two replicas in parallel.</summary>
-public static class Inference
+internal static class Inference
 {
     /// <summary>The output of node <paramref name="node"/> (default: the last) for every sample, [count × size].</summary>
     public static float[] Predict(Model model, Dataset data, int node = -1, int batchSize = 512)

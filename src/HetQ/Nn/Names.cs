@@ -4,7 +4,7 @@ namespace HetQ.Nn;
 /// identifiers and file names become paths, so they are checked where they are read (the writers can trust them):
 /// a layer name is an identifier (an ASCII letter or '_', then letters, digits or '_', at most 64 characters); a model
 /// name and other free text has no control characters; a file name named inside an artefact is a plain name inside it.</summary>
-public static class Names
+internal static class Names
 {
     public const int MaxIdentifier = 64;
     public const int MaxText = 128;

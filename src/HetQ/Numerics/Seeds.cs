@@ -2,7 +2,7 @@ namespace HetQ.Numerics;
 
 /// <summary>Deterministic seed derivation (SplitMix64 mixing). Not <see cref="HashCode"/>, whose results change from
 /// process to process: a seed must give the same run in every process.</summary>
-public static class Seeds
+internal static class Seeds
 {
     public static int Derive(params long[] parts)
     {

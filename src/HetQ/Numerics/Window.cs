@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace HetQ.Numerics;
 
 /// <summary>How a window op pads its input (Keras's names): none, or enough zeros for an output of ceil(in/stride).</summary>
@@ -11,7 +13,8 @@ public enum Padding
 
 /// <summary>The geometry of a window op (convolution, depthwise convolution, pooling) over a channels-last input; a
 /// 1D op has InH = KH = SH = 1. The one window type of training, emulation, cost and hardware: the loop over an
-/// output position's taps is written here once (<see cref="Taps"/>, <see cref="Clip"/>, <see cref="TapTable"/>).</summary>
+/// output position's taps is written here once (<see cref="Taps"/>, <see cref="Clip"/>, <see cref="TapTable"/>).
+/// In a graph file a window is its constructor's fields only (the derived counts are not written).</summary>
 public sealed record Window(int InH, int InW, int Channels, int KH, int KW, int SH, int SW, int PadTop, int PadLeft, int OutH, int OutW)
 {
     /// <summary>The window of <paramref name="padding"/> over an input of inH x inW x channels; a bad size or stride is
@@ -53,13 +56,13 @@ public sealed record Window(int InH, int InW, int Channels, int KH, int KW, int 
     }
 
     /// <summary>Kernel taps (KH·KW).</summary>
-    public int TapCount => KH * KW;
+    [JsonIgnore] public int TapCount => KH * KW;
 
     /// <summary>Output positions (OutH·OutW).</summary>
-    public int Positions => OutH * OutW;
+    [JsonIgnore] public int Positions => OutH * OutW;
 
     /// <summary>True when every window lies inside the input (no tap in the padding).</summary>
-    public bool IsUnpadded => PadTop == 0 && PadLeft == 0 && (OutH - 1) * SH + KH <= InH && (OutW - 1) * SW + KW <= InW;
+    [JsonIgnore] public bool IsUnpadded => PadTop == 0 && PadLeft == 0 && (OutH - 1) * SH + KH <= InH && (OutW - 1) * SW + KW <= InW;
 
     /// <summary>The input rows [Y0, Y1) and columns [X0, X1) that the window of output (oy, ox) covers inside the input.</summary>
     public (int Y0, int Y1, int X0, int X1) Clip(int oy, int ox)

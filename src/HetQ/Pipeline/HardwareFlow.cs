@@ -40,7 +40,11 @@ public static class HardwareFlow
         }
         int? lut = null, ff = null, carry = null, dsp = null, levels = null;
         double? fmax = null;
-        long lutEstimate = ResourceModel.Estimate(graph, SynthesisTarget.Xilinx).Lut;
+        var estimate = ResourceModel.Estimate(graph, SynthesisTarget.Xilinx);
+        long lutEstimate = estimate.Lut;
+        // The flow synthesizes for Xilinx UltraScale+; the VU9P is the part trigger designs are sized against.
+        var fit = DeviceFit.Of(FpgaDevice.Xcvu9p, estimate, (m.Input.Bits, m.Output.Bits));
+        if (FitWarning(fit) is { } warning) log(warning);
         string? note = used.Count == 0 ? "no simulator installed (apt-get install verilator iverilog)" : null;
         if (Hardware.ToolRunner.Find("yosys") is null) note = (note is null ? "" : note + "; ") + "yosys not installed: no synthesis";
         else
@@ -62,4 +66,10 @@ public static class HardwareFlow
         }
         return new HardwareNumbers(vectors.Count, mismatches, used.Count == 0 ? "none" : string.Join("+", used), lut, ff, carry, dsp, m.LatencyCycles, note, lutEstimate, levels, fmax);
     }
+
+    /// <summary>The main job's warning before it synthesizes a design whose estimate does not fit the device, or null.</summary>
+    internal static string? FitWarning(DeviceFit fit) => fit.Fits ? null
+        : $"warning: the design cannot fit the {fit.Device.Part}: "
+          + string.Join(", ", fit.Resources.Where(r => !r.Fits).Select(r => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{r.Resource} {r.Used:N0} of {r.Available:N0}")))
+          + $" ({fit.Basis}); synthesizing anyway";
 }

@@ -1,4 +1,5 @@
 using System.Reflection;
+using System.Text.Json;
 using System.Text.Json.Serialization;
 using HetQ.Cost;
 using HetQ.Emulation;
@@ -50,6 +51,17 @@ public class OpContractTests
     {
         var present = EveryOp().Nodes.Select(n => n.Op.GetType()).Distinct().OrderBy(t => t.Name, StringComparer.Ordinal).ToArray();
         Assert.Equal(OpTypes(), present);
+    }
+
+    [Fact]
+    public void A_window_in_the_graph_file_is_its_eleven_fields_and_nothing_derived()
+    {
+        string[] fields = ["in_h", "in_w", "channels", "kh", "kw", "sh", "sw", "pad_top", "pad_left", "out_h", "out_w"];
+        using var doc = JsonDocument.Parse(EveryOp().ToJson());
+        var windows = doc.RootElement.GetProperty("graph").GetProperty("nodes").EnumerateArray()
+            .Where(n => n.GetProperty("op").TryGetProperty("window", out _)).Select(n => n.GetProperty("op").GetProperty("window")).ToList();
+        Assert.Equal(5, windows.Count); // conv, max pool, conv, depthwise, average pool
+        foreach (var w in windows) Assert.Equal(fields, w.EnumerateObject().Select(p => p.Name));
     }
 
     [Fact]
