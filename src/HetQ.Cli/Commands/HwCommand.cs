@@ -127,6 +127,20 @@ internal static class HwCommand
         return cmd;
     }
 
+    /// <summary>The netlist of the design in <paramref name="dir"/>, written again from its graph with the manifest's
+    /// options, so that its vectors are checked in process before they are written; null (with a note) when the Verilog
+    /// in the directory is not what HetQ writes for that graph (edited by hand, or written with other options).</summary>
+    private static Netlist? RebuiltNetlist(string dir, HardwareManifest m, IntegerGraph graph, bool asJsonOutput)
+    {
+        int? stages = m.Pipelining switch { "layer" => null, "none" => 0, _ => m.Stages };
+        var design = VerilogWriter.Write(graph, new HardwareOptions(stages, m.Argmax, m.Top, m.Sharing == "none" ? Sharing.None : Sharing.Cse));
+        string file = Path.Combine(dir, m.Files[0]);
+        if (design.Files.Count == 1 && File.Exists(file) && File.ReadAllText(file) == design.TopText && design.Manifest.LatencyCycles == m.LatencyCycles)
+            return design.Netlist;
+        if (!asJsonOutput) Console.Error.WriteLine($"hw sim: note: {file} is not the Verilog HetQ writes for {GraphFile} with the manifest's options; the in-process netlist check is skipped");
+        return null;
+    }
+
     private static object Port(HardwarePort p) => new
     {
         name = p.Name, elements = p.Elements, type = p.Type, element_width = p.ElementWidth, bits = p.Bits,
@@ -169,7 +183,10 @@ internal static class HwCommand
                 features = test.Features.AsSpan(0, count * manifest.Input.Elements).ToArray();
             }
             else if (n == 0) throw new HetQException("nothing to simulate: give --data, --random N, or both");
-            var vectors = Testbench.Vectors(graph, manifest, features, n, parse.GetValue(seed));
+            var netlist = RebuiltNetlist(d, manifest, graph, asJsonOutput: parse.GetValue(json));
+            var vectors = Testbench.Vectors(graph, manifest, features, n, parse.GetValue(seed), netlist);
+            if (netlist is not null && !parse.GetValue(json))
+                Console.Error.WriteLine($"hw sim: the design's netlist, run in process, equals the emulator on all {vectors.Count} vectors");
             Simulation.Prepare(d, manifest, vectors);
             string which = parse.GetValue(simulator)!;
             var kinds = which == "both" ? new[] { SimulatorKind.Verilator, SimulatorKind.Icarus }

@@ -31,18 +31,99 @@ internal static class Arithmetic
 
     /// <summary>A node of an adder tree: its value is ±wire·2^Shift and equals Σ coefficient·wire over the leaf
     /// wires it covers (by origin), which gives exact bounds for independent inputs.</summary>
-    internal sealed record TreeNode(Sig Wire, bool Negated, Dictionary<string, (BigInteger Lo, BigInteger Hi, BigInteger Coef)> Leaves)
+    internal sealed record TreeNode(Sig Wire, bool Negated, LeafSet Leaves)
     {
-        public (BigInteger Lo, BigInteger Hi) Bounds()
+        public (BigInteger Lo, BigInteger Hi) Bounds() => (Leaves.Lo, Leaves.Hi);
+    }
+
+    /// <summary>The leaves of a tree node: per origin wire (in increasing order) its bounds and its coefficient, and the
+    /// node's exact bounds Σ min/max(coefficient · bound), kept with the set so that merging two sets costs one pass.</summary>
+    internal sealed class LeafSet
+    {
+        private readonly int[] _origin;
+        private readonly BigInteger[] _lo, _hi, _coef;
+
+        private LeafSet(int[] origin, BigInteger[] lo, BigInteger[] hi, BigInteger[] coef, BigInteger sumLo, BigInteger sumHi)
         {
-            BigInteger lo = 0, hi = 0;
-            foreach (var (l, h, c) in Leaves.Values)
+            (_origin, _lo, _hi, _coef, Lo, Hi) = (origin, lo, hi, coef, sumLo, sumHi);
+        }
+
+        public BigInteger Lo { get; }
+        public BigInteger Hi { get; }
+
+        public static LeafSet One(int origin, BigInteger lo, BigInteger hi, BigInteger coef)
+        {
+            var (a, b) = Contribution(lo, hi, coef);
+            return new LeafSet([origin], [lo], [hi], [coef], a, b);
+        }
+
+        private static (BigInteger Lo, BigInteger Hi) Contribution(BigInteger lo, BigInteger hi, BigInteger coef)
+        {
+            BigInteger a = coef * lo, b = coef * hi;
+            return a <= b ? (a, b) : (b, a);
+        }
+
+        /// <summary>Every coefficient times <paramref name="factor"/> (nonzero).</summary>
+        public LeafSet Scaled(BigInteger factor)
+        {
+            var coef = new BigInteger[_coef.Length];
+            for (int i = 0; i < coef.Length; i++) coef[i] = _coef[i] * factor;
+            var (lo, hi) = factor.Sign > 0 ? (Lo * factor, Hi * factor) : (Hi * factor, Lo * factor);
+            return new LeafSet(_origin, _lo, _hi, coef, lo, hi);
+        }
+
+        /// <summary>The leaves of a + b: coefficients of a shared origin added (dropped when they cancel).</summary>
+        public static LeafSet Sum(LeafSet a, LeafSet b)
+        {
+            int n = a._origin.Length + b._origin.Length;
+            var origin = new int[n];
+            var lo = new BigInteger[n];
+            var hi = new BigInteger[n];
+            var coef = new BigInteger[n];
+            BigInteger sumLo = a.Lo + b.Lo, sumHi = a.Hi + b.Hi;
+            int i = 0, j = 0, k = 0;
+            while (i < a._origin.Length || j < b._origin.Length)
             {
-                BigInteger a = c * l, b = c * h;
-                lo += BigInteger.Min(a, b);
-                hi += BigInteger.Max(a, b);
+                if (j == b._origin.Length || (i < a._origin.Length && a._origin[i] < b._origin[j]))
+                {
+                    (origin[k], lo[k], hi[k], coef[k]) = (a._origin[i], a._lo[i], a._hi[i], a._coef[i]);
+                    i++;
+                    k++;
+                }
+                else if (i == a._origin.Length || b._origin[j] < a._origin[i])
+                {
+                    (origin[k], lo[k], hi[k], coef[k]) = (b._origin[j], b._lo[j], b._hi[j], b._coef[j]);
+                    j++;
+                    k++;
+                }
+                else
+                {
+                    // the same wire in both: its contributions are replaced by that of the summed coefficient
+                    var (al, ah) = Contribution(a._lo[i], a._hi[i], a._coef[i]);
+                    var (bl, bh) = Contribution(b._lo[j], b._hi[j], b._coef[j]);
+                    BigInteger c = a._coef[i] + b._coef[j];
+                    sumLo -= al + bl;
+                    sumHi -= ah + bh;
+                    if (!c.IsZero)
+                    {
+                        var (cl, ch) = Contribution(b._lo[j], b._hi[j], c);
+                        sumLo += cl;
+                        sumHi += ch;
+                        (origin[k], lo[k], hi[k], coef[k]) = (b._origin[j], b._lo[j], b._hi[j], c);
+                        k++;
+                    }
+                    i++;
+                    j++;
+                }
             }
-            return (lo, hi);
+            if (k < n)
+            {
+                Array.Resize(ref origin, k);
+                Array.Resize(ref lo, k);
+                Array.Resize(ref hi, k);
+                Array.Resize(ref coef, k);
+            }
+            return new LeafSet(origin, lo, hi, coef, sumLo, sumHi);
         }
     }
 
@@ -64,8 +145,7 @@ internal static class Arithmetic
             {
                 int shift = t.X.Shift + t.Shift + k;
                 var coef = (BigInteger)d << shift;
-                nodes.Add(new TreeNode(t.X with { Shift = shift }, d < 0,
-                    new Dictionary<string, (BigInteger, BigInteger, BigInteger)>(StringComparer.Ordinal) { [t.X.Origin!] = (t.X.Lo, t.X.Hi, coef) }));
+                nodes.Add(new TreeNode(t.X with { Shift = shift }, d < 0, LeafSet.One(t.X.Origin, t.X.Lo, t.X.Hi, coef)));
             }
         }
         if (nodes.Count == 0) return (Sig.Constant(constant), level);
@@ -95,17 +175,14 @@ internal static class Arithmetic
     /// <summary>The adder a + b (either may be negated) on <paramref name="level"/>, sized from the exact bounds of the sum.</summary>
     internal static TreeNode Combine(Netlist net, string prefix, TreeNode a, TreeNode b, int level, char kind = 's')
     {
-        var leaves = new Dictionary<string, (BigInteger Lo, BigInteger Hi, BigInteger Coef)>(a.Leaves, StringComparer.Ordinal);
-        foreach (var (key, (l, h, c)) in b.Leaves)
-            leaves[key] = leaves.TryGetValue(key, out var e) ? (l, h, e.Coef + c) : (l, h, c);
-        foreach (var key in leaves.Where(p => p.Value.Coef.IsZero).Select(p => p.Key).ToList()) leaves.Remove(key);
+        var leaves = LeafSet.Sum(a.Leaves, b.Leaves);
         // Both negative: sum the magnitudes and stay negative; one negative: subtract it from the other.
         bool negated = a.Negated && b.Negated;
-        var (first, second, op) = (a.Negated, b.Negated) switch
+        var (first, second, subtract) = (a.Negated, b.Negated) switch
         {
-            (false, true) => (a, b, "-"),
-            (true, false) => (b, a, "-"),
-            _ => (a, b, "+"),
+            (false, true) => (a, b, true),
+            (true, false) => (b, a, true),
+            _ => (a, b, false),
         };
         var node = new TreeNode(default, negated, leaves);
         var (lo, hi) = node.Bounds();
@@ -114,11 +191,10 @@ internal static class Arithmetic
         lo >>= s;
         hi >>= s;
         if (lo == hi) throw new UnreachableException("an adder tree node turned out constant");
-        int w = Netlist.WidthOf(lo, hi);
         var x = net.At(first.Wire, level);
         var y = net.At(second.Wire, level);
-        string expr = $"{Netlist.Ext(x, x.Shift - s, w)} {op} {Netlist.Ext(y, y.Shift - s, w)}";
-        return node with { Wire = net.Wire(net.Fresh(prefix, kind), lo, hi, s, expr, level) };
+        var op = new AddCell(Operand.Of(x, x.Shift - s), Operand.Of(y, y.Shift - s), subtract);
+        return node with { Wire = net.Wire(prefix, kind, lo, hi, s, op, level) };
     }
 
     /// <summary>root + constant on <paramref name="level"/>, keeping the low zero bits they share as a shift.</summary>
@@ -132,11 +208,8 @@ internal static class Arithmetic
         int t = constant.IsZero ? r.Shift : Math.Min(r.Shift, TrailingZeros(constant));
         lo >>= t;
         hi >>= t;
-        int w = Netlist.WidthOf(lo, hi);
         var x = net.At(r, level);
-        string term = Netlist.Ext(x, x.Shift - t, w), c = Netlist.Literal(constant >> t, w);
-        string expr = root.Negated ? $"{c} - {term}" : $"{term} + {c}";
-        return net.Wire(net.Fresh(prefix, 'a'), lo, hi, t, expr, level);
+        return net.Wire(prefix, 'a', lo, hi, t, new ConstantAddCell(Operand.Of(x, x.Shift - t), constant >> t, root.Negated), level);
     }
 
     private static int TrailingZeros(BigInteger v)
@@ -159,8 +232,7 @@ internal static class Arithmetic
             if (!r.Relu || v.ValueLo >= 0) return v;
             if (v.ValueHi <= 0) return Sig.Constant(0);
             var x = net.At(v, level);
-            int w = Netlist.WidthOf(0, x.Hi);
-            return net.Wire(net.Fresh(prefix, 'q'), 0, x.Hi, x.Shift, $"{Netlist.Bit(x, x.Width - 1)} ? {Netlist.Literal(0, w)} : {Netlist.Ext(x, 0, w)}", level);
+            return net.Wire(prefix, 'q', 0, x.Hi, x.Shift, new ReluCell(x.Id), level);
         }
         var q = Round(net, prefix, v, frac - v.Shift - f.Type.FractionalBits, f.Rounding, level);
         return ApplyOverflow(net, prefix, q, r.Relu, f, level + 1);
@@ -176,24 +248,8 @@ internal static class Arithmetic
         if (s <= 0) return v with { Shift = -s };
         BigInteger lo = Rounded(v.Lo, s, rounding), hi = Rounded(v.Hi, s, rounding);
         var x = net.At(v, level);
-        int w = Netlist.WidthOf(lo, hi);
-        string sign = x.Signed ? Netlist.Bit(x, x.Width - 1) : "1'b0";
-        string half = Netlist.Bit(x, s - 1), rest = Netlist.AnyBit(x, s - 2), odd = Netlist.Bit(x, s);
-        string? up = rounding switch
-        {
-            Rounding.TRN => null,
-            Rounding.TRN_ZERO => $"{sign} & ({half} | {rest})",
-            Rounding.RND => half,
-            Rounding.RND_ZERO => $"{half} & ({rest} | {sign})",
-            Rounding.RND_INF => $"{half} & ({rest} | ~{sign})",
-            Rounding.RND_MIN_INF => $"{half} & {rest}",
-            Rounding.RND_CONV => $"{half} & ({rest} | {odd})",
-            _ => throw new UnreachableException(),
-        };
-        string floor = Netlist.ShiftRight(x, s, w);
-        if (up is null) return net.Alias(net.Fresh(prefix, 't'), lo, hi, floor, x);
-        string upBits = w == 1 ? $"({up})" : $"{{{Netlist.Literal(0, w - 1)}, ({up})}}";
-        return net.Wire(net.Fresh(prefix, 'r'), lo, hi, 0, $"{floor} + {upBits}", level);
+        if (rounding == Rounding.TRN) return net.Alias(prefix, 't', lo, hi, new ResizeCell(x.Id, -s), x);
+        return net.Wire(prefix, 'r', lo, hi, 0, new RoundCell(x.Id, s, rounding), level);
     }
 
     /// <summary>v rounded after an arithmetic right shift by s &gt; 0: the integer rule of <see cref="FixedPoint.Requantize"/>.</summary>
@@ -246,14 +302,12 @@ internal static class Arithmetic
                 {
                     if (qhi <= 0) return Sig.Constant(0);
                     var x = net.At(q, level);
-                    int w = Netlist.WidthOf(0, x.Hi);
-                    q = net.Wire(net.Fresh(prefix, 'q'), 0, x.Hi, x.Shift,
-                        $"{Netlist.Bit(x, x.Width - 1)} ? {Netlist.Literal(0, w)} : {Netlist.Ext(x, 0, w)}", level);
+                    q = net.Wire(prefix, 'q', 0, x.Hi, x.Shift, new ReluCell(x.Id), level);
                     qlo = 0;
                     qhi = q.ValueHi;
                 }
                 if (qlo >= t.MinRaw && qhi <= t.MaxRaw) return q;
-                return net.Alias(net.Fresh(prefix, 'w'), t.MinRaw, t.MaxRaw, Netlist.Ext(q, q.Shift, t.Width), q);
+                return net.Alias(prefix, 'w', t.MinRaw, t.MaxRaw, new ResizeCell(q.Id, q.Shift), q);
             }
             default:
                 throw new UnreachableException();
@@ -282,34 +336,17 @@ internal static class Arithmetic
     /// <summary>Values of q outside [low, high] become the nearest bound (<paramref name="clampTo"/>) or zero.</summary>
     internal static Sig Select(Netlist net, string prefix, Sig q, BigInteger low, BigInteger high, bool clampTo, int level)
     {
+        if (q.IsConstant) return Sig.Constant(q.Lo < low ? (clampTo ? low : 0) : q.Lo > high ? (clampTo ? high : 0) : q.Lo);
         var x = net.At(q, level);
         BigInteger qlo = x.ValueLo, qhi = x.ValueHi;
-        int wq = Netlist.WidthOf(qlo, qhi);
-        bool signed = qlo < 0;
-        string value = Netlist.Operand(Netlist.Ext(x, x.Shift, wq), signed);
         BigInteger lo = BigInteger.Max(qlo, low), hi = BigInteger.Min(qhi, high);
         if (!clampTo)
         {
             lo = BigInteger.Min(lo, 0);
             hi = BigInteger.Max(hi, 0);
         }
-        int w = Netlist.WidthOf(lo, hi);
-        string inner = Netlist.Ext(x, x.Shift, w);
-        var conditions = new List<(string Condition, BigInteger Value)>();
-        if (qhi > high) conditions.Add(($"{value} > {Netlist.Operand(Netlist.Literal(high, wq), signed)}", high));
-        if (qlo < low) conditions.Add(($"{value} < {Netlist.Operand(Netlist.Literal(low, wq), signed)}", low));
-        string expr;
-        if (clampTo)
-        {
-            expr = inner;
-            for (int i = conditions.Count - 1; i >= 0; i--)
-                expr = $"({conditions[i].Condition}) ? {Netlist.Literal(conditions[i].Value, w)} : {expr}";
-        }
-        else
-        {
-            expr = $"({string.Join(" || ", conditions.Select(c => $"({c.Condition})"))}) ? {Netlist.Literal(0, w)} : {inner}";
-        }
-        return net.Wire(net.Fresh(prefix, 'o'), lo, hi, 0, expr, level);
+        var op = new SaturateCell(x.Id, x.Shift, qhi > high ? high : null, qlo < low ? low : null, !clampTo);
+        return net.Wire(prefix, 'o', lo, hi, 0, op, level);
     }
 
     /// <summary>The larger of a and b (a when equal) and whether b was chosen, on <paramref name="level"/>.</summary>
@@ -323,16 +360,13 @@ internal static class Arithmetic
         var y = net.At(b, level);
         BigInteger clo = BigInteger.Min(x.ValueLo, y.ValueLo) >> s, chi = BigInteger.Max(x.ValueHi, y.ValueHi) >> s;
         int wc = Netlist.WidthOf(clo, chi);
-        bool signed = clo < 0;
-        string cmp = $"{Netlist.Operand(ExtValue(y, s, wc), signed)} > {Netlist.Operand(ExtValue(x, s, wc), signed)}";
-        var took = net.Wire(net.Fresh(prefix, 'g'), 0, 1, 0, cmp, level);
+        var took = net.Wire(prefix, 'g', 0, 1, 0, new CompareCell(ValueOperand(y, s), ValueOperand(x, s), wc, clo < 0), level);
         BigInteger lo = BigInteger.Max(x.ValueLo, y.ValueLo) >> s, hi = chi;
-        int w = Netlist.WidthOf(lo, hi);
-        var max = net.Wire(net.Fresh(prefix, 'm'), lo, hi, s, $"{took.Name} ? {ExtValue(y, s, w)} : {ExtValue(x, s, w)}", level);
+        var max = net.Wire(prefix, 'm', lo, hi, s, new MuxCell(took.Id, ValueOperand(y, s), ValueOperand(x, s)), level);
         return (max, took);
     }
 
-    /// <summary>The bits of value(v)/2^s in <paramref name="width"/> bits (s at most v's shift, or v constant).</summary>
-    private static string ExtValue(Sig v, int s, int width) =>
-        v.IsConstant ? Netlist.Literal(v.Lo >> s, width) : Netlist.Ext(v, v.Shift - s, width);
+    /// <summary>value(v)/2^s as an operand (s at most v's shift, or v constant).</summary>
+    internal static Operand ValueOperand(Sig v, int s) =>
+        v.IsConstant ? Operand.Constant(v.Lo >> s) : Operand.Wire(v.Id, v.Shift - s);
 }

@@ -3,6 +3,24 @@ using System.Runtime.InteropServices;
 
 namespace HetQ.Hardware;
 
+/// <summary>The rows of a weight matrix whose inputs are wires (the key of a decomposition: every window position with
+/// the same rows in the padding shares one), compared by value.</summary>
+internal readonly struct RowSet(int[] rows) : IEquatable<RowSet>
+{
+    private readonly int[] _rows = rows;
+
+    public bool Equals(RowSet other) => _rows.AsSpan().SequenceEqual(other._rows);
+
+    public override bool Equals(object? obj) => obj is RowSet r && Equals(r);
+
+    public override int GetHashCode()
+    {
+        var h = new HashCode();
+        h.AddBytes(System.Runtime.InteropServices.MemoryMarshal.AsBytes(_rows.AsSpan()));
+        return h.ToHashCode();
+    }
+}
+
 /// <summary>How the sums of a constant weight matrix are built.</summary>
 public enum Sharing
 {
@@ -267,7 +285,7 @@ internal static class ConstantMatrix
     {
         var nodes = new List<Arithmetic.TreeNode>(x.Count + d.Adders.Count);
         foreach (var v in x)
-            nodes.Add(new Arithmetic.TreeNode(v, false, new Dictionary<string, (BigInteger, BigInteger, BigInteger)>(StringComparer.Ordinal) { [v.Origin!] = (v.Lo, v.Hi, BigInteger.One << v.Shift) }));
+            nodes.Add(new Arithmetic.TreeNode(v, false, Arithmetic.LeafSet.One(v.Origin, v.Lo, v.Hi, BigInteger.One << v.Shift)));
         for (int k = 0; k < d.Adders.Count; k++)
         {
             var a = d.Adders[k];
@@ -306,9 +324,7 @@ internal static class ConstantMatrix
     /// <summary>sign · node · 2^shift as a tree term (the node's own value is never negated).</summary>
     private static Arithmetic.TreeNode Term(Arithmetic.TreeNode node, int shift, int sign)
     {
-        var leaves = new Dictionary<string, (BigInteger Lo, BigInteger Hi, BigInteger Coef)>(StringComparer.Ordinal);
-        foreach (var (key, (lo, hi, c)) in node.Leaves) leaves[key] = (lo, hi, sign * c << shift);
-        return new Arithmetic.TreeNode(node.Wire with { Shift = node.Wire.Shift + shift }, sign < 0, leaves);
+        return new Arithmetic.TreeNode(node.Wire with { Shift = node.Wire.Shift + shift }, sign < 0, node.Leaves.Scaled(sign * (BigInteger.One << shift)));
     }
 
     /// <summary>Each output's value as integer coefficients of the inputs (Σ over its terms), to check a decomposition.</summary>

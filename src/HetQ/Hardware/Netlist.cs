@@ -1,18 +1,37 @@
-using System.CodeDom.Compiler;
 using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
 
 namespace HetQ.Hardware;
 
-/// <summary>A value in the generated logic: the wire <see cref="Name"/> holds an integer in [<see cref="Lo"/>,
+/// <summary>A value in the generated logic: the wire of cell <see cref="Id"/> holds an integer in [<see cref="Lo"/>,
 /// <see cref="Hi"/>] (its declared width follows from those bounds), and the value it stands for is that integer
 /// times 2^<see cref="Shift"/> (low zero bits are never wired). <see cref="Stage"/> is the clock cycle, counted from
-/// the input, at which the wire holds the value of a given input vector. A constant has no wire
-/// (<see cref="Name"/> null, Lo = Hi).</summary>
-internal readonly record struct Sig(string? Name, BigInteger Lo, BigInteger Hi, int Shift, int Stage, string? Origin)
+/// the input, at which the wire holds the value of a given input vector; <see cref="Origin"/> is the cell it was
+/// computed in (before any delay registers). A constant has no cell (<see cref="Id"/> -1, Lo = Hi); so has default(Sig),
+/// the constant 0.</summary>
+internal readonly record struct Sig
 {
-    public bool IsConstant => Name is null;
+    private readonly int _id, _origin; // cell index + 1: 0 is a constant, so default(Sig) is the constant 0
+
+    public Sig(int id, BigInteger lo, BigInteger hi, int shift, int stage, int origin)
+    {
+        _id = id + 1;
+        Lo = lo;
+        Hi = hi;
+        Shift = shift;
+        Stage = stage;
+        _origin = origin + 1;
+    }
+
+    public int Id { get => _id - 1; init => _id = value + 1; }
+    public BigInteger Lo { get; init; }
+    public BigInteger Hi { get; init; }
+    public int Shift { get; init; }
+    public int Stage { get; init; }
+    public int Origin => _origin - 1;
+
+    public bool IsConstant => _id == 0;
     public bool Signed => Lo < 0;
     public int Width => Netlist.WidthOf(Lo, Hi);
 
@@ -20,40 +39,42 @@ internal readonly record struct Sig(string? Name, BigInteger Lo, BigInteger Hi, 
     public BigInteger ValueLo => Lo << Shift;
     public BigInteger ValueHi => Hi << Shift;
 
-    public static Sig Constant(BigInteger value) => new(null, value, value, 0, 0, null);
+    public static Sig Constant(BigInteger value) => new(-1, value, value, 0, 0, -1);
 }
 
-/// <summary>Writes the wires and registers of one flat module and keeps the pipeline consistent. Logic is placed
-/// on numbered levels (roughly one adder, comparator or requantization deep each); a register follows every
-/// level in the cut set, and every operand is delayed to the stage of the level that reads it, so any cut set
-/// gives a correct pipeline with a new input every clock.</summary>
+/// <summary>The typed netlist of one flat module: cells (<see cref="Cell"/>) in the order they were built, each
+/// reading only cells before it (registers included), and the comment lines between them. Logic is placed on numbered
+/// levels (roughly one adder, comparator or requantization deep each); a register follows every level in the cut set,
+/// and every operand is delayed to the stage of the level that reads it, so any cut set gives a correct pipeline with
+/// a new input every clock. <see cref="NetlistPrinter"/> writes it as Verilog, <see cref="LogicTally"/> counts it and
+/// <see cref="NetlistInterpreter"/> runs it.</summary>
 internal sealed class Netlist
 {
-    private readonly IndentedTextWriter _w;
     private readonly int[] _cuts;
-    private readonly List<string> _registerAssignments = new();
-    private readonly HashSet<string> _names = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string Origin, int Stage), Sig> _delayed = new();
-    private readonly Dictionary<string, int> _counters = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string Expr, BigInteger Lo, BigInteger Hi), Sig> _logic = new();
-    private readonly Dictionary<string, int> _widths = new(StringComparer.Ordinal);
+    private readonly List<Cell> _cells = new();
+    private readonly List<(int Before, string? Text)> _notes = new();
+    private readonly Dictionary<(int Origin, int Stage), Sig> _delayed = new();
+    private readonly Dictionary<(string Prefix, char Kind), int> _counters = new();
+    private readonly Dictionary<(CellOp Op, BigInteger Lo, BigInteger Hi), Sig> _logic = new();
 
-    public Netlist(IndentedTextWriter writer, IEnumerable<int> cuts)
+    public Netlist(IEnumerable<int> cuts)
     {
-        _w = writer;
         _cuts = cuts.Distinct().Order().ToArray();
     }
 
     /// <summary>One past the deepest level that holds logic.</summary>
     public int Depth { get; private set; }
 
-    /// <summary>Registers written (bits), for the manifest.</summary>
+    /// <summary>Registers built (bits), for the manifest.</summary>
     public long RegisterBits { get; private set; }
 
-    public IndentedTextWriter Writer => _w;
+    /// <summary>The register stages of the pipeline (the latency in clock cycles of a design whose outputs are at the last).</summary>
+    public int Stages => _cuts.Length;
 
-    /// <summary>The logic and registers written so far, primitive by primitive (for <see cref="ResourceModel"/>).</summary>
-    public LogicTally Tally { get; } = new();
+    public IReadOnlyList<Cell> Cells => _cells;
+
+    /// <summary>Comment lines (a null text is an empty line), each printed before the cell of index Before.</summary>
+    public IReadOnlyList<(int Before, string? Text)> Notes => _notes;
 
     /// <summary>The stage of signals computed on <paramref name="level"/>: the number of cuts below it.</summary>
     public int StageOf(int level)
@@ -73,55 +94,55 @@ internal sealed class Netlist
         return (int)Math.Max(lo.GetBitLength(), hi < 0 ? 0 : hi.GetBitLength()) + 1;
     }
 
-    /// <summary>A fresh wire name: the prefix, an underscore, a kind letter and a counter (never a keyword).</summary>
-    public string Fresh(string prefix, char kind)
+    /// <summary>The next number of a fresh name prefix_kind&lt;number&gt; (taken whether or not a cell is then built, so
+    /// names do not depend on what is shared).</summary>
+    private int Fresh(string prefix, char kind)
     {
-        string key = prefix + "_" + kind;
-        _counters.TryGetValue(key, out int n);
-        _counters[key] = n + 1;
-        return key + n.ToString(CultureInfo.InvariantCulture);
+        ref int n = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(_counters, (prefix, kind), out _);
+        return n++;
     }
 
-    /// <summary>An input port slice: bits [offset + width - 1 : offset] of <paramref name="port"/>.</summary>
+    private Cell Add(CellOp op, BigInteger lo, BigInteger hi, int level, int stage, string prefix, char kind, int number, string? name = null)
+    {
+        var c = new Cell(_cells.Count, op, lo, hi, level, stage, prefix, kind, number, name);
+        _cells.Add(c);
+        return c;
+    }
+
+    /// <summary>An input port slice: bits [offset + width - 1 : offset] of <paramref name="port"/>, named <paramref name="name"/>.</summary>
     public Sig PortSlice(string name, string port, int offset, int width, bool signed)
     {
         BigInteger lo = signed ? -(BigInteger.One << (width - 1)) : 0;
         BigInteger hi = signed ? (BigInteger.One << (width - 1)) - 1 : (BigInteger.One << width) - 1;
-        Claim(name);
-        string range = width == 1 ? $"{port}[{offset}]" : $"{port}[{offset + width - 1}:{offset}]";
-        _w.WriteLine($"wire {Decl(lo, width)}{name} = {range};");
-        _widths[name] = width;
-        return new Sig(name, lo, hi, 0, 0, name);
+        var c = Add(new InputCell(port, offset, width, signed), lo, hi, -1, 0, "", '?', 0, name);
+        return new Sig(c.Id, lo, hi, 0, 0, c.Id);
     }
 
-    /// <summary>Declares <paramref name="name"/> = <paramref name="expr"/> (already exactly as wide as [lo, hi]) as logic
-    /// on <paramref name="level"/>; readers on later levels get it through registers (<see cref="At"/>).
-    /// Bounds with lo = hi give a constant instead; logic identical to earlier logic (the same expression of the same
-    /// wires) is shared instead of written again.</summary>
-    public Sig Wire(string name, BigInteger lo, BigInteger hi, int shift, string expr, int level)
+    /// <summary>A cell computing <paramref name="op"/> (whose result is exactly as wide as [lo, hi]) as logic on
+    /// <paramref name="level"/>, named prefix_kind&lt;n&gt;; readers on later levels get it through registers (<see cref="At"/>).
+    /// Bounds with lo = hi give a constant instead; a cell equal to an earlier one (the same op of the same cells, the
+    /// same bounds) is shared instead of built again.</summary>
+    public Sig Wire(string prefix, char kind, BigInteger lo, BigInteger hi, int shift, CellOp op, int level)
     {
+        int number = Fresh(prefix, kind);
         if (lo == hi) return Sig.Constant(lo << shift);
-        if (_logic.TryGetValue((expr, lo, hi), out var same)) return same with { Shift = shift };
-        Claim(name);
+        if (_logic.TryGetValue((op, lo, hi), out var same)) return same with { Shift = shift };
         Depth = Math.Max(Depth, level + 1);
-        _w.WriteLine($"wire {Decl(lo, WidthOf(lo, hi))}{name} = {expr};");
-        Tally.Logic(name, WidthOf(lo, hi), expr, _widths);
-        _widths[name] = WidthOf(lo, hi);
-        var s = new Sig(name, lo, hi, shift, StageOf(level), name);
-        _logic[(expr, lo, hi)] = s;
+        int stage = StageOf(level);
+        var c = Add(op, lo, hi, level, stage, prefix, kind, number);
+        var s = new Sig(c.Id, lo, hi, shift, stage, c.Id);
+        _logic[(op, lo, hi)] = s;
         return s;
     }
 
     /// <summary>A new name for wiring only (a slice, an extension) of <paramref name="source"/>: no logic, no level,
     /// the source's stage.</summary>
-    public Sig Alias(string name, BigInteger lo, BigInteger hi, string expr, Sig source)
+    public Sig Alias(string prefix, char kind, BigInteger lo, BigInteger hi, ResizeCell op, Sig source)
     {
+        int number = Fresh(prefix, kind);
         if (lo == hi) return Sig.Constant(lo);
-        Claim(name);
-        _w.WriteLine($"wire {Decl(lo, WidthOf(lo, hi))}{name} = {expr};");
-        Tally.Alias(name, expr, _widths);
-        _widths[name] = WidthOf(lo, hi);
-        return new Sig(name, lo, hi, 0, source.Stage, name);
+        var c = Add(op, lo, hi, -1, source.Stage, prefix, kind, number);
+        return new Sig(c.Id, lo, hi, 0, source.Stage, c.Id);
     }
 
     /// <summary>The signal as seen by logic on <paramref name="level"/>: delayed through registers to that level's stage.</summary>
@@ -131,114 +152,42 @@ internal sealed class Netlist
     public Sig Delay(Sig s, int stage)
     {
         if (s.IsConstant || s.Stage == stage) return s;
-        if (s.Stage > stage) throw new UnreachableException($"signal {s.Name} at stage {s.Stage} is read at stage {stage}");
+        if (s.Stage > stage) throw new UnreachableException($"signal {_cells[s.Id].Name} at stage {s.Stage} is read at stage {stage}");
         int shift = s.Shift; // registers are shared by readers that see the wire with different shifts
         while (s.Stage < stage)
         {
             int next = s.Stage + 1;
-            if (!_delayed.TryGetValue((s.Origin!, next), out var r))
+            if (!_delayed.TryGetValue((s.Origin, next), out var r))
             {
-                string name = $"{s.Origin}_r{next.ToString(CultureInfo.InvariantCulture)}";
-                Claim(name);
-                int width = s.Width;
-                _w.WriteLine($"reg {Decl(s.Lo, width)}{name};");
-                _registerAssignments.Add($"{name} <= {s.Name};");
-                RegisterBits += width;
-                Tally.Register(name, width, s.Name!);
-                _widths[name] = width;
-                r = s with { Name = name, Stage = next };
-                _delayed[(s.Origin!, next)] = r;
+                string name = $"{_cells[s.Origin].Name}_r{next.ToString(CultureInfo.InvariantCulture)}";
+                var c = Add(new RegisterCell(s.Id), s.Lo, s.Hi, -1, next, "", '?', 0, name);
+                RegisterBits += c.Width;
+                r = s with { Id = c.Id, Stage = next };
+                _delayed[(s.Origin, next)] = r;
             }
             s = r;
         }
         return s with { Shift = shift };
     }
 
-    /// <summary>The registers' single clocked block; call once, after every wire.</summary>
-    public void WriteRegisters(string clock)
+    /// <summary>Bits [offset + width - 1 : offset] of output port <paramref name="port"/> driven by the operand.</summary>
+    public void Output(string port, int offset, int width, Operand source) =>
+        Add(new OutputCell(port, offset, width, source), 0, 0, -1, -1, "", '?', 0, "");
+
+    /// <summary>A cell of the streaming primitives (state, memories, control) named <paramref name="name"/>; it is not
+    /// shared with others.</summary>
+    public Sig State(string name, CellOp op, BigInteger lo, BigInteger hi, int stage)
     {
-        if (_registerAssignments.Count == 0) return;
-        BlankLine();
-        _w.WriteLine($"always @(posedge {clock}) begin");
-        _w.Indent++;
-        foreach (var a in _registerAssignments) _w.WriteLine(a);
-        _w.Indent--;
-        _w.WriteLine("end");
+        var c = Add(op, lo, hi, -1, stage, "", '?', 0, name);
+        if (c.IsSequential) RegisterBits += op is ShiftRegisterCell sr ? (long)sr.Length * c.Width : c.Width;
+        return new Sig(c.Id, lo, hi, 0, stage, c.Id);
     }
 
-    public void Comment(string text) => _w.WriteLine("// " + text);
+    /// <summary>The cell a signal is the wire of.</summary>
+    public Cell this[Sig s] => _cells[s.Id];
 
-    /// <summary>An empty line (without the indentation's trailing spaces).</summary>
-    public void BlankLine() => _w.WriteLineNoTabs("");
+    public void Comment(string text) => _notes.Add((_cells.Count, text));
 
-    /// <summary>A Verilog expression exactly <paramref name="width"/> bits wide whose bits are those of
-    /// (s's wire value · 2^shift) modulo 2^width: sign or zero extension, truncation, appended zeros. Sums and
-    /// differences of such expressions are exact whenever the result fits the width.</summary>
-    public static string Ext(Sig s, int shift, int width)
-    {
-        Debug.Assert(width >= 1 && shift >= 0);
-        if (s.IsConstant) return Literal(s.Lo << shift, width);
-        if (shift >= width) return Literal(0, width);
-        string body = Resize(s, width - shift);
-        return shift == 0 ? body : $"{{{body}, {Literal(0, shift)}}}";
-    }
-
-    private static string Resize(Sig s, int width)
-    {
-        int w = s.Width;
-        if (width == w) return s.Name!;
-        if (width < w) return Slice(s.Name!, width - 1, 0);
-        return $"{{{Replicate(s.Signed ? $"{s.Name}[{w - 1}]" : "1'b0", width - w)}, {s.Name}}}";
-    }
-
-    /// <summary>Bit <paramref name="i"/> of the wire (beyond its width: the sign, or 0).</summary>
-    public static string Bit(Sig s, int i)
-    {
-        if (s.IsConstant) return ((s.Lo >> i) & 1) == 1 ? "1'b1" : "1'b0";
-        if (i < s.Width) return $"{s.Name}[{i}]";
-        return s.Signed ? $"{s.Name}[{s.Width - 1}]" : "1'b0";
-    }
-
-    /// <summary>The OR of wire bits [hi:0] (bits beyond the width repeat the sign); "1'b0" when hi &lt; 0.</summary>
-    public static string AnyBit(Sig s, int hi)
-    {
-        if (hi < 0) return "1'b0";
-        int top = Math.Min(hi, s.Width - 1);
-        return top == 0 ? Bit(s, 0) : $"(|{s.Name}[{top}:0])";
-    }
-
-    /// <summary>Bits [width - 1 + from : from] of the wire as an expression of exactly <paramref name="width"/> bits
-    /// (an arithmetic right shift by <paramref name="from"/>, then a resize).</summary>
-    public static string ShiftRight(Sig s, int from, int width)
-    {
-        if (s.IsConstant) return Literal(s.Lo >> from, width);
-        if (from == 0) return Resize(s, width);
-        int w = s.Width, present = w - from; // bits of the shifted value the wire holds
-        string sign = $"{s.Name}[{w - 1}]";
-        if (present <= 0) return s.Signed ? Replicate(sign, width) : Literal(0, width);
-        if (width <= present) return Slice(s.Name!, from + width - 1, from);
-        return $"{{{Replicate(s.Signed ? sign : "1'b0", width - present)}, {Slice(s.Name!, w - 1, from)}}}";
-    }
-
-    private static string Slice(string name, int hi, int lo) => hi == lo ? $"{name}[{hi}]" : $"{name}[{hi}:{lo}]";
-
-    private static string Replicate(string bit, int n) => n == 1 ? bit : $"{{{n}{{{bit}}}}}";
-
-    /// <summary>A sized hexadecimal literal of value modulo 2^width.</summary>
-    public static string Literal(BigInteger value, int width)
-    {
-        var m = value & ((BigInteger.One << width) - 1);
-        return width.ToString(CultureInfo.InvariantCulture) + "'h" + m.ToString("x", CultureInfo.InvariantCulture).TrimStart('0').PadLeft(1, '0');
-    }
-
-    /// <summary>The bits as a signed operand (when <paramref name="signed"/>) of a comparison, else as they are.</summary>
-    public static string Operand(string bits, bool signed) => signed ? $"$signed({bits})" : bits;
-
-    private static string Decl(BigInteger lo, int width) =>
-        (lo < 0 ? "signed " : "") + $"[{width - 1}:0] ";
-
-    private void Claim(string name)
-    {
-        if (!_names.Add(name)) throw new UnreachableException($"wire name '{name}' generated twice");
-    }
+    /// <summary>An empty line.</summary>
+    public void BlankLine() => _notes.Add((_cells.Count, null));
 }

@@ -25,7 +25,45 @@ public static class Testbench
     /// <summary>Vectors for <paramref name="features"/> (float samples, quantized by the input format as the emulator
     /// does) followed by <paramref name="random"/> random vectors over the input codes the input format can produce,
     /// the first ones all at the minimum, all at the maximum and alternating between them.</summary>
-    public static SimulationVectors Vectors(IntegerGraph graph, HardwareManifest manifest, ReadOnlySpan<float> features, int random, int seed = 1)
+    public static SimulationVectors Vectors(IntegerGraph graph, HardwareManifest manifest, ReadOnlySpan<float> features, int random, int seed = 1) =>
+        Vectors(graph, manifest, features, random, seed, null);
+
+    /// <summary><see cref="Vectors(IntegerGraph, HardwareManifest, ReadOnlySpan{float}, int, int)"/>, and when the design's
+    /// <paramref name="netlist"/> is given, every expected output checked against it, run cycle by cycle by
+    /// <see cref="NetlistInterpreter"/> (<see cref="Check"/>), before anything is written.</summary>
+    internal static SimulationVectors Vectors(IntegerGraph graph, HardwareManifest manifest, ReadOnlySpan<float> features, int random, int seed, Netlist? netlist)
+    {
+        var v = Compute(graph, manifest, features, random, seed);
+        if (netlist is not null) Check(netlist, manifest, v);
+        return v;
+    }
+
+    /// <summary>Runs the netlist on the vectors, one per clock as the testbench feeds them, and compares every output
+    /// <see cref="HardwareManifest.LatencyCycles"/> cycles later with the emulator's. A difference is a bug in HetQ (the
+    /// writer and the emulator disagree), not in the user's input: it throws <see cref="NetlistMismatchException"/>,
+    /// which the command line reports as an internal error (exit 70).</summary>
+    internal static void Check(Netlist netlist, HardwareManifest m, SimulationVectors v)
+    {
+        var run = NetlistInterpreter.For(netlist);
+        int n = m.Input.Elements, k = m.Output.Elements, latency = m.LatencyCycles;
+        var got = new long[k];
+        for (int cycle = 0; cycle < v.Count + latency; cycle++)
+        {
+            if (cycle < v.Count) run.SetInput(m.Input.Name, v.Inputs.AsSpan(cycle * n, n), m.Input.ElementWidth);
+            run.Evaluate();
+            if (cycle >= latency)
+            {
+                int sample = cycle - latency;
+                run.ReadOutput(m.Output.Name, got, m.Output.ElementWidth, m.Output.Signed);
+                for (int j = 0; j < k; j++)
+                    if (got[j] != v.Expected[sample * k + j])
+                        throw new NetlistMismatchException($"the netlist of {m.Top} gives {got[j]} for output {j} of vector {sample}, the emulator {v.Expected[sample * k + j]}: the writer and the emulator disagree (a bug in HetQ; please report it)");
+            }
+            run.Clock();
+        }
+    }
+
+    private static SimulationVectors Compute(IntegerGraph graph, HardwareManifest manifest, ReadOnlySpan<float> features, int random, int seed)
     {
         var emulator = new Emulator(graph);
         int n = emulator.InputSize;
@@ -179,3 +217,6 @@ public static class Testbench
         return s.ToString();
     }
 }
+
+/// <summary>The design's netlist, run in process, differs from the emulator: an internal error of HetQ, never the user's.</summary>
+public sealed class NetlistMismatchException(string message) : Exception(message);

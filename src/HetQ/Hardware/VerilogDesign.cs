@@ -101,6 +101,9 @@ public sealed record HardwareManifest(
 /// <summary>The generated design: its Verilog files and manifest.</summary>
 public sealed record VerilogDesign(HardwareManifest Manifest, IReadOnlyList<VerilogFile> Files)
 {
+    /// <summary>The typed netlist the files were printed from (null for a design loaded from files).</summary>
+    internal Netlist? Netlist { get; init; }
+
     /// <summary>The top module's text.</summary>
     public string TopText => Files[0].Text;
 

@@ -1,4 +1,3 @@
-using System.CodeDom.Compiler;
 using System.Globalization;
 using System.Numerics;
 using HetQ.Graph;
@@ -15,25 +14,24 @@ public static partial class VerilogWriter
         private readonly IntegerGraph _g;
         private readonly HardwareOptions _o;
         private readonly Netlist _net;
-        private readonly IndentedTextWriter _w;
         private readonly Sig[][] _values;
         private readonly string[] _prefixes;
 
         public int[] Starts { get; }
         public int[] Ends { get; }
         public long RegisterBits => _net.RegisterBits;
-        public LogicTally Tally => _net.Tally;
+        public Netlist Netlist => _net;
+        public LogicTally Tally => new(_net);
         private readonly int[] _cuts;
-        private readonly Dictionary<(int Node, string Rows), MatrixDecomposition> _decompositions;
+        private readonly Dictionary<(int Node, RowSet Rows), MatrixDecomposition> _decompositions;
 
-        public Emitter(IntegerGraph g, HardwareOptions o, IndentedTextWriter w, int[] cuts, Dictionary<(int Node, string Rows), MatrixDecomposition> decompositions)
+        public Emitter(IntegerGraph g, HardwareOptions o, int[] cuts, Dictionary<(int Node, RowSet Rows), MatrixDecomposition> decompositions)
         {
             _decompositions = decompositions;
             _g = g;
             _o = o;
-            _w = w;
             _cuts = cuts;
-            _net = new Netlist(w, cuts);
+            _net = new Netlist(cuts);
             int n = g.Nodes.Count + (o.Argmax ? 1 : 0);
             _values = new Sig[n][];
             Starts = new int[n];
@@ -75,7 +73,6 @@ public static partial class VerilogWriter
                 last = a;
             }
             WriteOutputs(_values[last], _net.StageOf(Ends.Max()));
-            _net.WriteRegisters(Clock);
         }
 
         private string Describe(GraphNode node)
@@ -331,8 +328,7 @@ public static partial class VerilogWriter
                 var ia = _net.At(a.Index, l);
                 var ib = _net.At(b.Index, l);
                 BigInteger lo = BigInteger.Min(ia.ValueLo, ib.ValueLo), hi = BigInteger.Max(ia.ValueHi, ib.ValueHi);
-                int w = Netlist.WidthOf(lo, hi);
-                return (max, _net.Wire(_net.Fresh(_prefixes[k], 'i'), lo, hi, 0, $"{tookB.Name} ? {Netlist.Ext(ib, ib.Shift, w)} : {Netlist.Ext(ia, ia.Shift, w)}", l));
+                return (max, _net.Wire(_prefixes[k], 'i', lo, hi, 0, new MuxCell(tookB.Id, Operand.Of(ib, ib.Shift), Operand.Of(ia, ia.Shift)), l));
             });
             return (new[] { root.Index }, end);
         }
@@ -351,7 +347,7 @@ public static partial class VerilogWriter
                 else if (!x[i].Lo.IsZero)
                     for (int j = 0; j < cols; j++) constants[j] += x[i].Lo * weight(i, j) << shift;
             }
-            string mask = string.Join(",", active);
+            var mask = new RowSet(active.ToArray());
             if (!_decompositions.TryGetValue((k, mask), out var d))
             {
                 d = ConstantMatrix.Decompose(active.Count, cols, (r, j) => weight(active[r], j), extraDepth: _o.SharingDepth);
@@ -431,9 +427,7 @@ public static partial class VerilogWriter
             for (int i = 0; i < outputs.Length; i++)
             {
                 var s = _net.Delay(outputs[i], stage);
-                if (!s.IsConstant) _net.Tally.Output(s.Name!);
-                string range = w == 1 ? $"{i * w}" : $"{(i + 1) * w - 1}:{i * w}";
-                _w.WriteLine($"assign {OutputPort}[{range}] = {Netlist.Ext(s, s.IsConstant ? 0 : s.Shift, w)};");
+                _net.Output(OutputPort, i * w, w, Operand.Of(s, s.IsConstant ? 0 : s.Shift));
             }
         }
     }

@@ -43,8 +43,7 @@ public static partial class VerilogWriter
                 var w = _net.At(a, al);
                 for (int b = 0; b < w.Width; b++)
                 {
-                    var pp = _net.Wire(_net.Fresh(p, 'm'), 0, w.Hi, b + 2 * w.Shift,
-                        $"{Netlist.Bit(w, b)} ? {Netlist.Ext(w, 0, w.Width)} : {Netlist.Literal(0, w.Width)}", al);
+                    var pp = _net.Wire(p, 'm', 0, w.Hi, b + 2 * w.Shift, new GatedCell(w.Id, b), al);
                     terms.Add(new Term(pp, 1, 0));
                 }
                 end = Math.Max(end, al + 1);
@@ -61,9 +60,7 @@ public static partial class VerilogWriter
             var v = _net.At(d, level);
             BigInteger hi = BigInteger.Max(-v.Lo, v.Hi);
             if (v.Hi <= 0 && v.Lo == -hi && hi.IsZero) return Sig.Constant(0);
-            int w = Netlist.WidthOf(0, hi);
-            string e = Netlist.Ext(v, 0, w);
-            return _net.Wire(_net.Fresh(prefix, 'b'), 0, hi, v.Shift, $"{Netlist.Bit(v, v.Width - 1)} ? -{e} : {e}", level);
+            return _net.Wire(prefix, 'b', 0, hi, v.Shift, new AbsCell(v.Id), level);
         }
     }
 }

@@ -28,8 +28,9 @@ public static partial class VerilogWriter
 
         var text = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
         var w = new IndentedTextWriter(text, "  ") { NewLine = "\n" };
-        var emitter = new Emitter(graph, options, w, cuts, decompositions);
+        var emitter = new Emitter(graph, options, cuts, decompositions);
         emitter.CopyLevels(probe);
+        emitter.Emit();
         var manifest = emitter.Manifest(top, pipelining, depth);
         WriteHeader(w, graph, manifest);
         w.WriteLine("`default_nettype none");
@@ -42,29 +43,31 @@ public static partial class VerilogWriter
         w.Indent--;
         w.WriteLine(");");
         w.Indent++;
-        emitter.Emit();
+        NetlistPrinter.WriteBody(w, emitter.Netlist, Clock);
         w.Indent--;
         w.WriteLine("endmodule");
         w.WriteLine();
         w.WriteLine("`default_nettype wire");
         w.Flush();
         manifest = manifest with { RegisterBits = emitter.RegisterBits };
-        return new VerilogDesign(manifest, new[] { new VerilogFile(top + ".v", text.ToString()) });
+        return new VerilogDesign(manifest, new[] { new VerilogFile(top + ".v", text.ToString()) }) { Netlist = emitter.Netlist };
     }
 
-    /// <summary>Builds the design without writing any text and returns what it is made of: the same passes as
-    /// <see cref="Write"/> (a probe for the levels, then the pipelined design), into <see cref="TextWriter.Null"/>.</summary>
-    internal static LogicTally Count(IntegerGraph graph, HardwareOptions options)
+    /// <summary>The typed netlist of the design <see cref="Write"/> prints (the same passes, no text).</summary>
+    internal static Netlist Build(IntegerGraph graph, HardwareOptions options)
     {
         Validate(graph, options);
         var (probe, decompositions) = Probe(graph, options);
         var (cuts, _) = Cuts(probe, options, probe.Ends.Max());
-        if (cuts.Length == 0) return probe.Tally; // no registers: the probe built the whole design
-        var emitter = new Emitter(graph, options, new IndentedTextWriter(TextWriter.Null), cuts, decompositions);
+        if (cuts.Length == 0) return probe.Netlist;
+        var emitter = new Emitter(graph, options, cuts, decompositions);
         emitter.CopyLevels(probe);
         emitter.Emit();
-        return emitter.Tally;
+        return emitter.Netlist;
     }
+
+    /// <summary>Builds the design without writing any text and returns what it is made of, counted from its cells.</summary>
+    internal static LogicTally Count(IntegerGraph graph, HardwareOptions options) => new(Build(graph, options));
 
     private static void Validate(IntegerGraph graph, HardwareOptions options)
     {
@@ -78,10 +81,10 @@ public static partial class VerilogWriter
 
     /// <summary>A first pass without registers measures each layer's logic depth (the second places the registers);
     /// the matrix decompositions it computes are reused by the second.</summary>
-    private static (Emitter Probe, Dictionary<(int Node, string Rows), MatrixDecomposition> Decompositions) Probe(IntegerGraph graph, HardwareOptions options)
+    private static (Emitter Probe, Dictionary<(int Node, RowSet Rows), MatrixDecomposition> Decompositions) Probe(IntegerGraph graph, HardwareOptions options)
     {
-        var decompositions = new Dictionary<(int Node, string Rows), MatrixDecomposition>();
-        var probe = new Emitter(graph, options, new IndentedTextWriter(TextWriter.Null), Array.Empty<int>(), decompositions);
+        var decompositions = new Dictionary<(int Node, RowSet Rows), MatrixDecomposition>();
+        var probe = new Emitter(graph, options, Array.Empty<int>(), decompositions);
         probe.Emit();
         return (probe, decompositions);
     }

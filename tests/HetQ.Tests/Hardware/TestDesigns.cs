@@ -117,7 +117,7 @@ internal static class TestDesigns
         Requires.Simulator(kind);
         var design = VerilogWriter.Write(g, o);
         design.Save(dir);
-        var vectors = Testbench.Vectors(g, design.Manifest, features, random);
+        var vectors = Testbench.Vectors(g, design.Manifest, features, random, 1, design.Netlist);
         Simulation.Prepare(dir, design.Manifest, vectors);
         var r = await Simulation.RunAsync(dir, design.Manifest, kind, TimeSpan.FromMinutes(3));
         output.WriteLine($"{g.Name} ({kind}, latency {design.Manifest.LatencyCycles}): {r.Vectors} vectors, {r.Mismatches} mismatches, build {r.BuildSeconds:F2} s, run {r.RunSeconds:F2} s");
