@@ -88,8 +88,8 @@ public static class MainJob
         { "name": "uniform 16-bit", "kernel": "quantized_bits(16,6,1)", "bias": "quantized_bits(16,6,1)", "activation": "quantized_relu(16,6)", "epochs": 0 },
         { "name": "uniform 8-bit QAT", "kernel": "quantized_bits(8,0,1,alpha=1)", "bias": "quantized_bits(8,3,1,alpha=1)", "activation": "quantized_relu(8,3)" },
         { "name": "uniform 4-bit QAT", "kernel": "quantized_bits(4,0,1,alpha=1)", "bias": "quantized_bits(4,2,1,alpha=1)", "activation": "quantized_relu(4,2)" } ],
-      "study": {{JsonSerializer.Serialize(Path.Combine(dir, "study.sqlite"))}},
-      "output": {{JsonSerializer.Serialize(Path.Combine(dir, "search"))}}
+      "study": {{JsonSerializer.Serialize(Path.GetFullPath(Path.Combine(dir, "study.sqlite")))}},
+      "output": {{JsonSerializer.Serialize(Path.GetFullPath(Path.Combine(dir, "search")))}}
     }
     """;
 
