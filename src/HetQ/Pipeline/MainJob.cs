@@ -220,13 +220,14 @@ public static class MainJob
             var plt = new ScottPlot.Plot();
             foreach (var r in rows.Where(r => r.Hardware?.Luts is not null))
             {
-                var m = plt.Add.Marker(r.Hardware!.Luts!.Value, 100 * r.TestAccuracy, ScottPlot.MarkerShape.FilledCircle, 10);
+                var m = plt.Add.Marker(ParetoPlot.X(r.Hardware!.Luts!.Value), 100 * r.TestAccuracy, ScottPlot.MarkerShape.FilledCircle, 10);
                 m.LegendText = r.Name;
             }
             var fl = plt.Add.HorizontalLine(100 * rows[0].TestAccuracy);
             fl.LegendText = "float";
             fl.LinePattern = ScottPlot.LinePattern.Dashed;
-            plt.Axes.Bottom.Label.Text = "LUTs (Yosys)";
+            plt.Axes.Bottom.Label.Text = "LUTs (Yosys, log scale)";
+            plt.Axes.Bottom.TickGenerator = ParetoPlot.LogTicks();
             plt.Axes.Left.Label.Text = "test accuracy (%)";
             plt.Title("accuracy against LUTs");
             plt.ShowLegend(ScottPlot.Alignment.LowerRight);
