@@ -18,6 +18,7 @@ internal static class Cli
         root.Subcommands.Add(EvalCommand.Create());
         root.Subcommands.Add(PredictCommand.CreatePredict());
         root.Subcommands.Add(PredictCommand.CreateTrace());
+        root.Subcommands.Add(ScoreCommand.Create());
         root.Subcommands.Add(ImportCommand.Create());
         root.Subcommands.Add(PtqCommand.Create());
         root.Subcommands.Add(SearchCommand.Create());

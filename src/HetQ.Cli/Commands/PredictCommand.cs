@@ -80,10 +80,10 @@ internal static class PredictCommand
         return cmd;
     }
 
-    private static IntegerGraph Freeze(string dir, string? inputType) =>
+    internal static IntegerGraph Freeze(string dir, string? inputType) =>
         Freezer.FreezeDirectory(dir, inputType is { } t ? FixedFormat.Parse(t) : null);
 
-    private static (float[] X, int N) Inputs(string data, IntegerGraph graph)
+    internal static (float[] X, int N) Inputs(string data, IntegerGraph graph)
     {
         int size = graph.Input.Output.Size;
         if (Path.GetExtension(data).Equals(".npy", StringComparison.OrdinalIgnoreCase))

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json;
 using HetQ.Nn;
 using HetQ.Training;
@@ -52,7 +53,10 @@ internal static class TrainCommand
                     o["pareto"] = front.Select(p => new
                     {
                         epoch = p.Epoch,
-                        val_accuracy = p.ValAccuracy,
+                        metric = p.Metric,
+                        val_accuracy = p.Metric == "accuracy" ? p.ValAccuracy : (double?)null,
+                        val_metric = p.ValAccuracy,
+                        test_metric = p.TestMetric,
                         test_accuracy = p.TestAccuracy,
                         test_accuracy_fake_quant = p.TestAccuracyFakeQuant,
                         mismatches = p.Mismatches,
@@ -62,6 +66,7 @@ internal static class TrainCommand
                     }).ToList();
                     o["baselines"] = result.Baselines?.Select(b => new { label = b.Label, model = b.Model, val_accuracy = b.ValAccuracy, test_accuracy = b.TestAccuracy, ebops = b.Ebops }).ToList();
                     o["pareto_plot"] = result.ParetoPlot;
+                    o["beta_steps"] = result.BetaSteps?.Select(b => new { epoch = b.Epoch, beta = b.Beta, ebops = b.Ebops }).ToList();
                 }
                 Console.WriteLine(JsonSerializer.Serialize(o));
             }
@@ -75,11 +80,13 @@ internal static class TrainCommand
                 Console.WriteLine($"{result.Epochs} epochs in {result.Seconds:F1} s{(result.History.StoppedEarly ? " (stopped early)" : "")}; model saved to {result.ModelDirectory}");
                 if (result.Pareto is { } front)
                 {
-                    Console.WriteLine($"Pareto front ({front.Count} checkpoints; test accuracy of the frozen graph, emulated):");
+                    string metric = front.FirstOrDefault()?.Metric ?? "accuracy";
+                    string Show(double? v) => v is not double d ? "-" : metric == "accuracy" ? d.ToString("P2", CultureInfo.InvariantCulture) : d.ToString("G5", CultureInfo.InvariantCulture);
+                    Console.WriteLine($"Pareto front ({front.Count} checkpoints; test {metric} of the frozen graph, emulated):");
                     foreach (var p in front)
-                        Console.WriteLine($"  epoch {p.Epoch,3}  {p.Ebops,10:N0} EBOPs  val {p.ValAccuracy:P2}  test {p.TestAccuracy:P2}  mismatches {p.Mismatches}  LUT estimate {p.LutEstimate?.ToString("N0") ?? "-"}  {p.Model}");
+                        Console.WriteLine($"  epoch {p.Epoch,3}  {p.Ebops,10:N0} EBOPs  val {Show(p.ValAccuracy)}  test {Show(p.TestMetric)}  mismatches {p.Mismatches}  LUT estimate {p.LutEstimate?.ToString("N0") ?? "-"}  {p.Model}");
                     foreach (var b in result.Baselines ?? [])
-                        Console.WriteLine($"  baseline {b.Label}: {b.Ebops:N0} EBOPs  val {b.ValAccuracy:P2}  test {b.TestAccuracy:P2}");
+                        Console.WriteLine($"  baseline {b.Label}: {b.Ebops:N0} EBOPs  val {Show(b.ValAccuracy)}  test {Show(b.TestAccuracy)}");
                     Console.WriteLine($"plot: {result.ParetoPlot}");
                 }
             }

@@ -20,7 +20,7 @@ public enum BitGranularity { Element, Channel, Layer }
 /// dx = dy inside the range, 0 outside; df = −ln2·(xq − x)·dy, straight through the rounding of f.</summary>
 /// <remarks>A parsed instance is a template (<see cref="Bind"/> makes the per-tensor instance that owns the
 /// bit parameters); worker replicas share the values and own the gradients (<see cref="ShareForWorker"/>).</remarks>
-public sealed class LearnedQuantizer : IQuantizer
+public sealed partial class LearnedQuantizer : IQuantizer
 {
     public LearnedRole Role { get; }
     public BitGranularity Granularity { get; }
@@ -165,65 +165,6 @@ public sealed class LearnedQuantizer : IQuantizer
         }
     }
 
-    /// <summary>The fixed-point format of every activation element, null where its width is 0 (pruned: the element
-    /// is always 0). Rounding RND, overflow SAT.</summary>
-    public FixedFormat?[] ElementFormats()
-    {
-        var (ghi, glo) = GroupRanges();
-        var formats = new FixedFormat?[_size];
-        for (int e = 0; e < _size; e++)
-        {
-            var (signed, width, integer) = ElementType(e, ghi, glo);
-            if (width > 0) formats[e] = new FixedFormat(new FixedType(signed, width, integer), Rounding.RND, Overflow.SAT);
-        }
-        return formats;
-    }
-
-    /// <summary>(signed, width, ap_fixed integer bits incl. sign) of activation element e from its group's range and F.</summary>
-    public (bool Signed, int Width, int Integer) ElementType(int e)
-    {
-        var (ghi, glo) = GroupRanges();
-        return ElementType(e, ghi, glo);
-    }
-
-    private (bool Signed, int Width, int Integer) ElementType(int e, float[] ghi, float[] glo)
-    {
-        int g = Group(e);
-        int f = Fractional(g);
-        float hi = ghi[g], lo = glo[g];
-        bool signed = lo < 0;
-        float m = Math.Max(hi, -lo);
-        if (!(m > 0)) return (signed, 0, 0);
-        int i = (int)Math.Floor(Math.Log2(m)) + 1;
-        int k1 = signed ? 1 : 0;
-        return (signed, k1 + i + f, k1 + i);
-    }
-
-    /// <summary>The range of each bit group (max, min) from the per-element range.</summary>
-    private (float[] Hi, float[] Lo) GroupRanges()
-    {
-        var r = Range!.Value;
-        int groups = FracBits!.Length;
-        var hi = new float[groups];
-        var lo = new float[groups];
-        for (int e = 0; e < _size; e++)
-        {
-            int g = Group(e);
-            if (r[e] > hi[g]) hi[g] = r[e];
-            if (r[_size + e] < lo[g]) lo[g] = r[_size + e];
-        }
-        return (hi, lo);
-    }
-
-    /// <summary>Element widths of an activation (0 = pruned): what the cost and the penalty multiply.</summary>
-    public int[] ElementWidths()
-    {
-        var w = new int[_size];
-        var (ghi, glo) = GroupRanges();
-        for (int e = 0; e < _size; e++) w[e] = Math.Max(0, ElementType(e, ghi, glo).Width);
-        return w;
-    }
-
     // Per-element scale 2^F and code bounds of the current bits and range, in buffers this instance reuses (each
     // worker replica has its own instance; a kernel's buffers are large and reallocating them per batch thrashes the GC).
     private double[] _scale = [], _inv = [], _lo = [], _hi = [];
@@ -325,91 +266,6 @@ public sealed class LearnedQuantizer : IQuantizer
         }
     }
 
-    private float[] _scaleF = [], _invF = [], _liveF = [];
-    private bool _fastFresh;
-
-    // Per-weight widths, vectorised: F = clamp(round(b)) as a float exponent, y = round-half-even(x·2^F)·2^-F (exact in
-    // float: scaling by a power of two is exact and Round is; ties go to even, which only chooses the codes).
-    private void WeightsFast(ReadOnlySpan<float> x, Span<float> y)
-    {
-        if (_scaleF.Length != _size)
-        {
-            _scaleF = new float[_size];
-            _invF = new float[_size];
-            _liveF = new float[_size];
-        }
-        var bits = FracBits!.Value;
-        var vmin = Vector256.Create((float)MinBits);
-        var vmax = Vector256.Create((float)MaxBits);
-        var bias = Vector256.Create(127);
-        var one = Vector256.Create(1f);
-        int i = 0;
-        for (; i + 8 <= _size; i += 8)
-        {
-            var b = Vector256.Create(bits.AsSpan(i, 8));
-            var f = Vector256.Min(Vector256.Max(Vector256.Round(b), vmin), vmax);
-            var fi = Vector256.ConvertToInt32(f);
-            var scale = Vector256.ShiftLeft(fi + bias, 23).AsSingle();
-            var inv = Vector256.ShiftLeft(bias - fi, 23).AsSingle();
-            var live = Vector256.GreaterThanOrEqual(b, vmin) & Vector256.LessThanOrEqual(b, vmax);
-            scale.CopyTo(_scaleF.AsSpan(i, 8));
-            inv.CopyTo(_invF.AsSpan(i, 8));
-            (live & one).CopyTo(_liveF.AsSpan(i, 8));
-            var xv = Vector256.Create(x.Slice(i, 8));
-            (Vector256.Round(xv * scale) * inv).CopyTo(y.Slice(i, 8));
-        }
-        for (; i < _size; i++)
-        {
-            float b = bits[i];
-            int f = Math.Clamp((int)MathF.Round(b), MinBits, MaxBits);
-            _scaleF[i] = MathF.ScaleB(1f, f);
-            _invF[i] = MathF.ScaleB(1f, -f);
-            _liveF[i] = b >= MinBits && b <= MaxBits ? 1 : 0;
-            y[i] = MathF.Round(x[i] * _scaleF[i]) * _invF[i];
-        }
-        if (_scale.Length != _size) _scale = new double[_size];
-        for (int e = 0; e < _size; e++) _scale[e] = _scaleF[e];
-        _fastFresh = true;
-    }
-
-    // df += −ln2·(q(x) − x)·dy for per-weight bits, vectorised; weights never saturate, so dx = dy.
-    private void WeightsFastBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> gradOut, Span<float> gradIn)
-    {
-        var df = FracBits!.Grad;
-        var k = Vector256.Create(-0.6931471805599453f);
-        int i = 0;
-        for (; i + 8 <= _size; i += 8)
-        {
-            var xv = Vector256.Create(x.Slice(i, 8));
-            var s = Vector256.Create(_scaleF.AsSpan(i, 8));
-            var inv = Vector256.Create(_invF.AsSpan(i, 8));
-            var live = Vector256.Create(_liveF.AsSpan(i, 8));
-            var dy = Vector256.Create(gradOut.Slice(i, 8));
-            var d = Vector256.Create(df.AsSpan(i, 8));
-            (d + k * (Vector256.Round(xv * s) * inv - xv) * dy * live).CopyTo(df.AsSpan(i, 8));
-            dy.CopyTo(gradIn.Slice(i, 8));
-        }
-        for (; i < _size; i++)
-        {
-            df[i] += -0.6931471805599453f * (MathF.Round(x[i] * _scaleF[i]) * _invF[i] - x[i]) * gradOut[i] * _liveF[i];
-            gradIn[i] = gradOut[i];
-        }
-    }
-
-    // The finest step among non-zero outputs and the largest |code| at that step: the frozen kernel's common type.
-    private void CommonWeightType(ReadOnlySpan<float> y)
-    {
-        double fineScale = 0;
-        for (int i = 0, e = 0; i < y.Length; i++, e = e + 1 == _size ? 0 : e + 1)
-            if (y[i] != 0 && _scale[e] > fineScale) fineScale = _scale[e];
-        double maxAbs = 0;
-        if (fineScale != 0)
-            for (int i = 0; i < y.Length; i++)
-                if (y[i] != 0) maxAbs = Math.Max(maxAbs, Math.Abs(y[i] * fineScale));
-        _lastFrac = fineScale == 0 ? int.MinValue : (int)Math.Round(Math.Log2(fineScale));
-        _lastMax = maxAbs;
-    }
-
     private void Observe(ReadOnlySpan<float> x)
     {
         if (_obsMax.Length != _size)
@@ -482,45 +338,6 @@ public sealed class LearnedQuantizer : IQuantizer
             if (train && live[e]) df[element ? e : Group(e)] += (float)(-ln2 * (v * inv[e] - x[i]) * dy);
             gradIn[i] = dy;
         }
-    }
-
-    /// <summary>Weights: the common type holding every code of the last forward (the finest step, the widest range).
-    /// Activations: the common type of all element formats.</summary>
-    public FixedType? HardwareType
-    {
-        get
-        {
-            if (FracBits is null) return null;
-            if (Role == LearnedRole.Weight)
-            {
-                if (_lastFrac == int.MinValue) return new FixedType(true, 1, 1);
-                int bits = _lastMax < 1 ? 0 : (int)Math.Floor(Math.Log2(_lastMax)) + 1;
-                int width = bits + 1;
-                return new FixedType(true, width, width - _lastFrac);
-            }
-            return CommonActivationFormat()?.Type ?? new FixedType(false, 1, 1);
-        }
-    }
-
-    public string? NoHardwareTypeReason => FracBits is null ? "the learned quantizer is not bound to a tensor" : null;
-
-    /// <summary>The finest step and widest range over all element formats of an activation; null when every element is pruned.</summary>
-    public FixedFormat? CommonActivationFormat()
-    {
-        int frac = int.MinValue, top = int.MinValue;
-        bool signed = false;
-        foreach (var element in ElementFormats())
-            if (element is { } f)
-            {
-                frac = Math.Max(frac, f.Type.FractionalBits);
-                int intBits = f.Type.IntegerBits - (f.Type.Signed ? 1 : 0);
-                top = Math.Max(top, intBits);
-                signed |= f.Type.Signed;
-            }
-        if (frac == int.MinValue) return null;
-        int k = signed ? 1 : 0;
-        int width = k + top + frac;
-        return new FixedFormat(new FixedType(signed, Math.Max(1, width), k + top + (width < 1 ? 1 - width : 0)), Rounding.RND, Overflow.SAT);
     }
 
     public override string ToString() => Spec;

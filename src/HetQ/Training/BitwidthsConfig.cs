@@ -15,13 +15,21 @@ public sealed record BetaSchedule(string Kind, double Start, double End)
     };
 }
 
+/// <summary>beta steered to a target EBOPs: after every epoch, with e = ln(EBOPs / target) (the surrogate EBOPs at the
+/// epoch's end), ln beta = ln start + kp·e + ki·Σe, clamped to [min, max].</summary>
+public sealed record BetaController(double TargetEbops, double Kp, double Ki, double Min, double Max);
+
 /// <summary>The "bitwidths" section of a training configuration: learned bit widths (HGQ's method). Templates for the
 /// input, kernels, biases and activations (each <c>{"granularity", "init", "min", "max"}</c>, or false for none),
-/// beta (a number, or <c>{"schedule": "constant|linear|log", "start", "end"}</c>), an L1 weight on the fractional bits,
+/// beta (a number, <c>{"schedule": "constant|linear|log", "start", "end"}</c>, or
+/// <c>{"target_ebops", "start", "kp", "ki", "min", "max"}</c> for the controller), an L1 weight on the fractional bits,
 /// and <c>baselines</c>: model directories to plot beside the Pareto front.</summary>
 public sealed record BitwidthsConfig(LearnedQuantizer? Input, LearnedQuantizer? Kernel, LearnedQuantizer? Bias, LearnedQuantizer? Activation,
     BetaSchedule Beta, double L1, IReadOnlyList<string> Baselines)
 {
+    /// <summary>When set, beta starts at <see cref="BetaSchedule.Start"/> and is steered to a target EBOPs.</summary>
+    public BetaController? Controller { get; init; }
+
     public static BitwidthsConfig Parse(JsonSpec s)
     {
         var input = Template(s, "input", LearnedRole.Activation, "element", 8);
@@ -29,7 +37,22 @@ public sealed record BitwidthsConfig(LearnedQuantizer? Input, LearnedQuantizer? 
         var bias = Template(s, "bias", LearnedRole.Weight, "weight", 8);
         var act = Template(s, "activation", LearnedRole.Activation, "element", 6);
         BetaSchedule beta;
-        if (s.Raw("beta") is { ValueKind: System.Text.Json.JsonValueKind.Object } && s.Object("beta") is { } b)
+        BetaController? controller = null;
+        if (s.Raw("beta") is { ValueKind: System.Text.Json.JsonValueKind.Object } && s.Object("beta") is { } t && t.Raw("target_ebops") is not null)
+        {
+            double target = t.Double("target_ebops") ?? 0;
+            if (!(target > 0)) throw t.Error("target_ebops", $"must be positive, given {target}");
+            double start = t.Double("start", 1e-6), kp = t.Double("kp", 1), ki = t.Double("ki", 0.5);
+            double min = t.Double("min", 1e-12), max = t.Double("max", 1e-2);
+            if (!(start > 0)) throw t.Error("start", $"the controller's initial beta must be positive, given {start}");
+            if (kp < 0 || ki < 0) throw t.Error(kp < 0 ? "kp" : "ki", "the gains must not be negative");
+            if (!(min > 0) || max < min) throw t.Error("min", $"need 0 < min <= max, given min {min}, max {max}");
+            if (start < min || start > max) throw t.Error("start", $"{start} is outside [min {min}, max {max}]");
+            t.RejectUnknown();
+            beta = new BetaSchedule("constant", start, start);
+            controller = new BetaController(target, kp, ki, min, max);
+        }
+        else if (s.Raw("beta") is { ValueKind: System.Text.Json.JsonValueKind.Object } && s.Object("beta") is { } b)
         {
             string kind = b.String("schedule", "constant");
             if (kind is not ("constant" or "linear" or "log")) throw b.Error("schedule", $"must be constant, linear or log, given '{kind}'");
@@ -50,7 +73,7 @@ public sealed record BitwidthsConfig(LearnedQuantizer? Input, LearnedQuantizer? 
         if (l1 < 0) throw s.Error("l1", $"must not be negative, given {l1}");
         var baselines = s.Strings("baselines") ?? [];
         s.RejectUnknown();
-        return new BitwidthsConfig(input, kernel, bias, act, beta, l1, baselines);
+        return new BitwidthsConfig(input, kernel, bias, act, beta, l1, baselines) { Controller = controller };
     }
 
     private static LearnedQuantizer? Template(JsonSpec s, string key, LearnedRole role, string granularity, float init)

@@ -1,16 +1,27 @@
+using HetQ.Cost;
 using HetQ.Nn;
 using HetQ.Nn.Layers;
+using HetQ.Numerics;
 using HetQ.Quantization;
 
 namespace HetQ.Training;
 
-/// <summary>beta·EBOPs + l1·Σ|f| as a training penalty, HGQ's surrogate: for each dense layer, EBOPs = Σ_ij bw_ij·ba_i
-/// with bw_ij the bits of weight code |q(w_ij)|·2^F (0 for a zero weight) and ba_i the width of input element i
-/// (k + I + F, 0 when pruned). dEBOPs/dF of a weight is ba_i and of an input element Σ_j bw_ij (where both are
-/// non-zero); the integer bits come from magnitudes and ranges, with no gradient.</summary>
+/// <summary>One epoch of a learned-width run: the beta it trained with and the surrogate EBOPs at its end.</summary>
+public sealed record BetaStep(int Epoch, double Beta, double Ebops);
+
+/// <summary>beta·EBOPs + l1·Σ|f| as a training penalty, HGQ's surrogate over every dense, Conv1D/2D and
+/// DepthwiseConv2D layer: EBOPs = Σ over every product the layer computes (each output position, each kernel tap
+/// inside the input) of the significant bits of the weight code (as <see cref="WeightedLayer.SignificantBits"/>
+/// counts them, 0 for a zero weight) times the width of the input element it multiplies (k + I + F, 0 when pruned):
+/// the cost model's EBOPs of the frozen graph. dEBOPs/dF of a weight is the sum of the widths of the input elements it
+/// multiplies, of an input element the sum of the significant bits of the weights it meets (where both are non-zero);
+/// the integer bits come from magnitudes and ranges, with no gradient. A layer whose input is neither the model input,
+/// a quantized layer output, nor one of those through flatten or dropout (pooling, add) adds no term.</summary>
 public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainingPenalty
 {
-    private double _beta;
+    private double _beta = config.Beta.Start;
+    private double _integral;
+    private readonly List<BetaStep> _steps = [];
 
     /// <summary>The beta of the current step.</summary>
     public double Beta => _beta;
@@ -18,10 +29,38 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
     /// <summary>The surrogate EBOPs at the last step.</summary>
     public double LastEbops { get; private set; }
 
+    /// <summary>Each finished epoch's beta and the EBOPs at its end (the controller's measurements).</summary>
+    public IReadOnlyList<BetaStep> Steps => _steps;
+
     public void BeginBatch(int epoch, int epochs, int batch, int batches)
     {
-        if (batch == 0 && epoch > 1) BeginEpoch(model);
-        _beta = config.Beta.At((epoch - 1 + (double)batch / batches) / epochs);
+        if (batch == 0 && epoch > 1)
+        {
+            _steps.Add(new BetaStep(epoch - 1, _beta, LastEbops));
+            BeginEpoch(model);
+            if (config.Controller is { } c) _beta = Steer(c, LastEbops);
+        }
+        if (config.Controller is null) _beta = config.Beta.At((epoch - 1 + (double)batch / batches) / epochs);
+    }
+
+    /// <summary>After the last epoch: records its step.</summary>
+    public void Finish(int epoch) => _steps.Add(new BetaStep(epoch, _beta, LastEbops));
+
+    /// <summary>The PI law in log space: e = ln(EBOPs / target), ln beta = ln start + kp·e + ki·Σe, clamped to
+    /// [min, max]; while clamped the sum does not grow (no wind-up).</summary>
+    private double Steer(BetaController c, double ebops)
+    {
+        if (!(ebops > 0)) return _beta;
+        double e = Math.Log(ebops / c.TargetEbops);
+        _integral += e;
+        double log = Math.Log(config.Beta.Start) + c.Kp * e + c.Ki * _integral;
+        double lo = Math.Log(c.Min), hi = Math.Log(c.Max);
+        if (log > hi || log < lo)
+        {
+            _integral -= e;
+            log = Math.Clamp(log, lo, hi);
+        }
+        return Math.Exp(log);
     }
 
     /// <summary>Every learned activation quantizer of the model starts a new epoch (its range becomes last epoch's).</summary>
@@ -33,17 +72,7 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
 
     public double AddGradient()
     {
-        float beta = (float)_beta;
-        double ebops = 0;
-        for (int i = 0; i < model.Nodes.Count; i++)
-        {
-            if (model.Nodes[i].Layer is not Dense d || d.Kernel.Quantizer?.Learned is not { } kq) continue;
-            var (iq, width) = Source(model, model.Nodes[i].Inputs[0]);
-            if (iq is null && width == 0) continue;
-            int[] ba = iq is not null ? iq.ElementWidths() : Enumerable.Repeat(width, d.Kernel.Shape[0]).ToArray();
-            if (ba.Length != d.Kernel.Shape[0]) continue;
-            ebops += Dense(d, kq, iq, ba, beta);
-        }
+        double ebops = Compute(model, (float)_beta, gradient: true);
         LastEbops = ebops;
         double l1 = 0;
         if (config.L1 > 0)
@@ -59,33 +88,91 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
         return _beta * ebops + config.L1 * l1;
     }
 
-    private static double Dense(Dense d, LearnedQuantizer kq, LearnedQuantizer? iq, int[] ba, float beta)
+    /// <summary>The surrogate EBOPs of the model's current weights (quantized afresh, as the freezer does) and widths,
+    /// without touching any gradient.</summary>
+    public static long Measure(Model model)
     {
-        int rows = d.Kernel.Shape[0], cols = d.Kernel.Shape[1];
-        var w = d.Kernel.Effective;
-        var fk = kq.FracBits!.Grad;
-        var fa = iq?.FracBits?.Grad;
-        var frac = kq.FracBits!.Value;
-        double total = 0;
-        for (int r = 0; r < rows; r++)
+        foreach (var p in model.Parameters) p.Refresh(false, null);
+        return (long)Compute(model, 0, gradient: false);
+    }
+
+    private static double Compute(Model model, float beta, bool gradient)
+    {
+        double ebops = 0;
+        for (int i = 0; i < model.Nodes.Count; i++)
         {
-            int a = ba[r];
-            long rowBits = 0;
+            var layer = model.Nodes[i].Layer;
+            var (kernel, g, cols) = layer switch
+            {
+                Dense d => (d.Kernel, Window.Dense(d.Kernel.Shape[0]), d.Kernel.Shape[1]),
+                Conv c => (c.Kernel, c.Geometry, c.Filters),
+                DepthwiseConv2D w => (w.Kernel, w.Geometry, w.DepthMultiplier),
+                _ => (null, null, 0),
+            };
+            if (kernel?.Quantizer?.Learned is not { } kq || g is null) continue;
+            int ch = g.Channels;
+            var (iq, width) = Source(model, model.Nodes[i].Inputs[0]);
+            if (iq is null && width == 0) continue;
+            int inputs = g.InH * g.InW * ch;
+            int[] ba = iq is not null ? iq.ElementWidths() : Enumerable.Repeat(width, inputs).ToArray();
+            if (ba.Length != inputs) continue;
+            ebops += Layer(kernel, kq, g, ch, cols, iq, ba, beta, gradient);
+        }
+        return ebops;
+    }
+
+    // Rows r = tap·ch + k of the kernel (tap = ky·KW + kx) hold the cols weights that input channel k meets at that tap:
+    // the output channels of a convolution, the multiplier's channels of a depthwise one, the units of a dense layer
+    // (a 1x1 window over one position).
+    private static double Layer(Parameter kernel, LearnedQuantizer kq, Window g, int ch, int cols, LearnedQuantizer? iq, int[] ba,
+        float beta, bool gradient)
+    {
+        int rows = g.KH * g.KW * ch;
+        var w = kernel.Effective;
+        var rowBits = new long[rows];
+        var sb = new byte[w.Length];
+        for (int r = 0; r < rows; r++)
             for (int c = 0; c < cols; c++)
             {
                 int e = r * cols + c;
                 float q = w[e];
                 if (q == 0) continue;
-                int g = kq.Group(e);
-                int f = Math.Clamp((int)MathF.Round(frac[g], MidpointRounding.ToEven), kq.MinBits, kq.MaxBits);
-                double code = Math.Abs(Math.ScaleB((double)q, f));
-                int bw = code < 1 ? 0 : 64 - System.Numerics.BitOperations.LeadingZeroCount((ulong)code);
-                if (bw == 0) continue;
-                rowBits += bw;
-                if (a > 0) fk[g] += beta * a;
+                int bits = WeightedLayer.SignificantBits((long)Math.Abs(Math.ScaleB((double)q, kq.Fractional(kq.Group(e)))));
+                sb[e] = (byte)bits;
+                rowBits[r] += bits;
             }
-            total += (double)rowBits * a;
-            if (fa is not null && a > 0) fa[iq!.Group(r)] += beta * rowBits;
+        // Σ over the positions of the widths of the input elements each row meets.
+        var rowWidths = new long[rows];
+        var fa = gradient ? iq?.FracBits?.Grad : null;
+        for (int oy = 0; oy < g.OutH; oy++)
+            for (int ky = 0; ky < g.KH; ky++)
+            {
+                int y = oy * g.SH + ky - g.PadTop;
+                if (y < 0 || y >= g.InH) continue;
+                for (int ox = 0; ox < g.OutW; ox++)
+                    for (int kx = 0; kx < g.KW; kx++)
+                    {
+                        int x = ox * g.SW + kx - g.PadLeft;
+                        if (x < 0 || x >= g.InW) continue;
+                        int row = (ky * g.KW + kx) * ch, input = (y * g.InW + x) * ch;
+                        for (int k = 0; k < ch; k++)
+                        {
+                            int a = ba[input + k];
+                            if (a <= 0) continue;
+                            rowWidths[row + k] += a;
+                            if (fa is not null) fa[iq!.Group(input + k)] += beta * rowBits[row + k];
+                        }
+                    }
+            }
+        double total = 0;
+        var fk = gradient ? kq.FracBits!.Grad : null;
+        for (int r = 0; r < rows; r++)
+        {
+            total += (double)rowBits[r] * rowWidths[r];
+            if (fk is null || rowWidths[r] == 0) continue;
+            float d = beta * rowWidths[r];
+            for (int c = 0; c < cols; c++)
+                if (sb[r * cols + c] != 0) fk[kq.Group(r * cols + c)] += d;
         }
         return total;
     }

@@ -73,7 +73,7 @@ public static class EvalJob
         bool classifier = task.Kind == TaskKind.Classification;
         TaskScores? scoresFloat = classifier ? null : TaskMetrics.Measure(task, TaskMetrics.Doubles(floatOut), k, data);
         // The fake-quantized model reconstructs the quantized input: its score is taken against that, as the chip's.
-        double[]? quantizedInput = task.Kind == TaskKind.Autoencoder ? Quantized(data.Features, freeze.InputFormat) : null;
+        double[]? quantizedInput = task.Kind == TaskKind.Autoencoder ? Quantized(data.Features, freeze.InputFormat, freeze.Graph?.Input.Op as InputOp) : null;
         TaskScores? scoresFake = classifier ? null : TaskMetrics.Measure(task, TaskMetrics.Doubles(fake), kl, data, quantizedInput);
         if (freeze.Graph is null)
             return new EvalResult(data.Count, accFloat, accFake, null, null, null, freeze.Problems, Array.Empty<string>(), null, task, scoresFloat, scoresFake);
@@ -117,11 +117,18 @@ public static class EvalJob
             freeze.Problems, notes, graph, task, scoresFloat, scoresFake, scoresEmu);
     }
 
-    /// <summary>The values the graph input takes: every feature rounded to the input format.</summary>
-    private static double[] Quantized(float[] features, FixedFormat format)
+    /// <summary>The values the graph input takes: every feature rounded to the input format, or with learned widths
+    /// to its element's own format (a pruned element is 0).</summary>
+    private static double[] Quantized(float[] features, FixedFormat format, InputOp? input)
     {
-        var q = new InputQuantizer(format);
         var v = new double[features.Length];
+        if (input?.Elements is not null)
+        {
+            var eq = new ElementInputQuantizer(input);
+            for (int i = 0; i < v.Length; i++) v[i] = FixedPoint.FromRaw(eq.Apply(i % eq.Size, features[i]), input.Format.Type);
+            return v;
+        }
+        var q = new InputQuantizer(format);
         for (int i = 0; i < v.Length; i++) v[i] = FixedPoint.FromRaw(q.Apply(features[i]), format.Type);
         return v;
     }

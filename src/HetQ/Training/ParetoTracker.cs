@@ -6,11 +6,18 @@ using HetQ.Nn;
 
 namespace HetQ.Training;
 
-/// <summary>One checkpoint of a learned-width run's Pareto front: the epoch, its validation accuracy (fake-quantized,
-/// as the trainer measured it) and EBOPs (of the frozen graph); after training, the test accuracy of the frozen graph
-/// (emulated, with the count of samples whose outputs differ from fake quantization) and the resource-model LUT estimate.</summary>
+/// <summary>One checkpoint of a learned-width run's Pareto front: the epoch, its validation quality by the task's
+/// metric (fake-quantized; accuracy for a classifier, as the trainer measured it) and EBOPs (of the frozen graph);
+/// after training, the test accuracy or task metric of the frozen graph (emulated, with the count of samples whose
+/// outputs differ from fake quantization) and the resource-model LUT estimate.</summary>
 public sealed record ParetoPoint(int Epoch, double ValAccuracy, long Ebops, string Model)
 {
+    /// <summary>The metric <see cref="ValAccuracy"/> and <see cref="TestMetric"/> are in (accuracy, auc, mse...).</summary>
+    public string Metric { get; init; } = "accuracy";
+
+    /// <summary>The test value of <see cref="Metric"/> of the frozen graph, emulated.</summary>
+    public double? TestMetric { get; init; }
+
     public double? TestAccuracy { get; init; }
     public double? TestAccuracyFakeQuant { get; init; }
     public int? Mismatches { get; init; }
@@ -20,10 +27,16 @@ public sealed record ParetoPoint(int Epoch, double ValAccuracy, long Ebops, stri
 /// <summary>A model evaluated beside the front (a uniform baseline): validation and test accuracy of its frozen graph, EBOPs.</summary>
 public sealed record BaselinePoint(string Label, string Model, double ValAccuracy, double TestAccuracy, long Ebops);
 
-/// <summary>Keeps the non-dominated (validation accuracy up, EBOPs down) epochs of a run as checkpoints under
-/// <c>OUTPUT/pareto/epoch-NNN</c>, freezing and costing the model after every epoch.</summary>
-public sealed class ParetoTracker(Model model, string name, string directory, Func<ModelMetadata> metadata, Action<string>? log)
+/// <summary>Keeps the non-dominated (validation quality by the task's metric up, or down for MSE/MAE; EBOPs down)
+/// epochs of a run as checkpoints under <c>OUTPUT/pareto/epoch-NNN</c>, freezing and costing the model after every epoch.</summary>
+public sealed class ParetoTracker(Model model, string name, string directory, Func<ModelMetadata> metadata, Action<string>? log,
+    ModelTask? task = null, Dataset? validation = null)
 {
+    private readonly ModelTask _task = task ?? ModelTask.Classification;
+
+    /// <summary>Whether quality <paramref name="a"/> is at least as good as <paramref name="b"/>.</summary>
+    private bool AtLeast(double a, double b) => _task.HigherIsBetter ? a >= b : a <= b;
+
     private readonly List<ParetoPoint> _front = [];
     private readonly List<(int Epoch, double Val, long Ebops)> _all = [];
 
@@ -42,11 +55,20 @@ public sealed class ParetoTracker(Model model, string name, string directory, Fu
         }
         long ebops = CostModel.Estimate(freeze.Graph).Total.Ebops;
         double val = r.ValAccuracy ?? r.Accuracy;
+        if (_task.Kind != TaskKind.Classification && validation is { Count: > 0 })
+            val = TaskMetrics.Measure(_task, TaskMetrics.Doubles(Inference.Predict(model, validation)), Tensor.Size(model.OutputShape), validation)
+                .Value(_task.Metric) ?? double.NaN;
+        if (double.IsNaN(val))
+        {
+            log?.Invoke($"epoch {r.Epoch}: no validation {_task.MetricName} (the validation split lacks a class); not on the front");
+            return;
+        }
         _all.Add((r.Epoch, val, ebops));
-        bool dominated = _front.Any(p => p.ValAccuracy >= val && p.Ebops <= ebops);
-        log?.Invoke($"epoch {r.Epoch}: {ebops:N0} EBOPs, val {val:P2}{(dominated ? "" : "  (on the Pareto front)")}");
+        bool dominated = _front.Any(p => AtLeast(p.ValAccuracy, val) && p.Ebops <= ebops);
+        string shown = _task.Metric == QualityMetric.Accuracy ? val.ToString("P2", System.Globalization.CultureInfo.InvariantCulture) : val.ToString("G5", System.Globalization.CultureInfo.InvariantCulture);
+        log?.Invoke($"epoch {r.Epoch}: {ebops:N0} EBOPs, val {_task.MetricName} {shown}{(dominated ? "" : "  (on the Pareto front)")}");
         if (dominated) return;
-        foreach (var p in _front.Where(p => val >= p.ValAccuracy && ebops <= p.Ebops).ToList())
+        foreach (var p in _front.Where(p => AtLeast(val, p.ValAccuracy) && ebops <= p.Ebops).ToList())
         {
             _front.Remove(p);
             if (Directory.Exists(p.Model)) Directory.Delete(p.Model, recursive: true);
@@ -54,7 +76,7 @@ public sealed class ParetoTracker(Model model, string name, string directory, Fu
         string dir = Path.GetFullPath(Path.Combine(directory, $"epoch-{r.Epoch:D3}"));
         ModelIO.Save(model, metadata(), dir);
         freeze.Graph.Save(Path.Combine(dir, "graph.json"));
-        _front.Add(new ParetoPoint(r.Epoch, val, ebops, dir));
+        _front.Add(new ParetoPoint(r.Epoch, val, ebops, dir) { Metric = _task.MetricName });
     }
 
     /// <summary>Evaluates every front checkpoint on the test set (emulated and fake-quantized) and estimates its LUTs.</summary>
@@ -64,7 +86,7 @@ public sealed class ParetoTracker(Model model, string name, string directory, Fu
         foreach (var p in _front.OrderBy(p => p.Ebops))
         {
             var (m, meta) = ModelIO.Load(p.Model);
-            var eval = EvalJob.Run(m, meta.Name, test);
+            var eval = EvalJob.Run(m, meta.Name, test, task: _task);
             long? lut = null;
             if (eval.Graph is { } g)
                 try
@@ -75,19 +97,27 @@ public sealed class ParetoTracker(Model model, string name, string directory, Fu
                 {
                     log?.Invoke($"{p.Model}: no LUT estimate ({e.Message})");
                 }
-            result.Add(p with { TestAccuracy = eval.AccuracyEmulated, TestAccuracyFakeQuant = eval.AccuracyFakeQuant, Mismatches = eval.Mismatches, LutEstimate = lut });
+            bool classifier = _task.Kind == TaskKind.Classification;
+            result.Add(p with
+            {
+                TestAccuracy = classifier ? eval.AccuracyEmulated : null, TestAccuracyFakeQuant = classifier ? eval.AccuracyFakeQuant : null,
+                TestMetric = classifier ? eval.AccuracyEmulated : eval.Emulated?.Value(_task.Metric),
+                Mismatches = eval.Mismatches, LutEstimate = lut,
+            });
         }
         return result;
     }
 
     /// <summary>Freezes and evaluates a baseline model directory on the validation and test sets.</summary>
-    public static BaselinePoint Baseline(string directory, DataSplits splits)
+    public static BaselinePoint Baseline(string directory, DataSplits splits, ModelTask? task = null)
     {
         var (m, meta) = ModelIO.Load(directory);
-        var val = EvalJob.Run(m, meta.Name, splits.Validation);
-        var test = EvalJob.Run(m, meta.Name, splits.Test);
+        task ??= ModelTask.Classification;
+        var val = EvalJob.Run(m, meta.Name, splits.Validation, task: task);
+        var test = EvalJob.Run(m, meta.Name, splits.Test, task: task);
         var graph = val.Graph ?? throw new HetQException($"{directory}: the baseline is not exactly representable in fixed point");
-        return new BaselinePoint(meta.Name, Path.GetFullPath(directory), val.AccuracyEmulated ?? val.AccuracyFakeQuant,
-            test.AccuracyEmulated ?? test.AccuracyFakeQuant, CostModel.Estimate(graph).Total.Ebops);
+        double Quality(EvalResult e) => task.Kind == TaskKind.Classification ? e.AccuracyEmulated ?? e.AccuracyFakeQuant
+            : (e.Emulated ?? e.FakeQuant)?.Value(task.Metric) ?? double.NaN;
+        return new BaselinePoint(meta.Name, Path.GetFullPath(directory), Quality(val), Quality(test), CostModel.Estimate(graph).Total.Ebops);
     }
 }

@@ -15,6 +15,9 @@ public sealed record TrainResult(string ModelDirectory, double TestAccuracy, dou
     /// <summary>Learned bit widths: the baselines evaluated beside the front.</summary>
     public IReadOnlyList<BaselinePoint>? Baselines { get; init; }
 
+    /// <summary>Learned bit widths: each epoch's beta and surrogate EBOPs (what the controller steered by).</summary>
+    public IReadOnlyList<BetaStep>? BetaSteps { get; init; }
+
     /// <summary>Learned bit widths: the PNG of the front.</summary>
     public string? ParetoPlot { get; init; }
 }
@@ -34,6 +37,12 @@ public static class TrainJob
             string checkpoint = SafeOutput.CheckDirectory(ck0, ArtefactKind.Model, $"{cfg.Source}: checkpoint_dir");
             if (checkpoint == output) throw new HetQException($"{cfg.Source}: checkpoint_dir is the output directory {output}; give another");
         }
+        foreach (var b in cfg.Bitwidths?.Baselines ?? [])
+        {
+            string dir = Path.IsPathRooted(b) ? b : Path.Combine(cfg.BaseDirectory, b);
+            if (!File.Exists(Path.Combine(dir, "model.json")))
+                throw new HetQException($"{cfg.Source}: bitwidths.baselines: '{b}' is not a model directory ({Path.GetFullPath(dir)} has no model.json); train it first");
+        }
         log?.Invoke($"loading data set '{cfg.Data.Name}'...");
         var splits = DatasetLoader.Load(cfg.Data, cfg.BaseDirectory);
         var shape = splits.Train.SampleShape;
@@ -52,17 +61,21 @@ public static class TrainJob
         if (cfg.CheckpointDirectory is { } ck)
             trainer.OnImproved = _ => ModelIO.Save(model, Metadata(cfg, splits, loss, null), ck);
         ParetoTracker? pareto = null;
+        EbopsPenalty? penalty = null;
         if (cfg.Bitwidths is { } bw)
         {
-            trainer.Penalty = new EbopsPenalty(model, bw);
-            pareto = new ParetoTracker(model, cfg.Name, Path.Combine(outputOverride ?? cfg.Output, "pareto"), () => Metadata(cfg, splits, loss, null), log);
+            trainer.Penalty = penalty = new EbopsPenalty(model, bw);
+            pareto = new ParetoTracker(model, cfg.Name, Path.Combine(outputOverride ?? cfg.Output, "pareto"), () => Metadata(cfg, splits, loss, null), log, cfg.Task, splits.Validation);
             trainer.OnEpoch = r =>
             {
                 onEpoch?.Invoke(r);
+                if (bw.Controller is { } c)
+                    log?.Invoke(FormattableString.Invariant($"epoch {r.Epoch}: beta {penalty.Beta:G3}, surrogate {penalty.LastEbops:N0} EBOPs (target {c.TargetEbops:N0})"));
                 pareto.OnEpoch(r);
             };
         }
         var history = trainer.Fit(splits.Train, splits.Validation, cancel);
+        penalty?.Finish(history.Epochs.Count);
         var (testLoss, testAcc) = trainer.Evaluate(splits.Test);
         var test = TaskMetrics.Measure(cfg.Task, TaskMetrics.Doubles(trainer.Predict(splits.Test)), Tensor.Size(model.OutputShape), splits.Test);
         var summary = new Dictionary<string, object>
@@ -93,17 +106,19 @@ public static class TrainJob
         if (pareto is null) return result;
         log?.Invoke($"evaluating {pareto.Front.Count} Pareto checkpoints on the test set...");
         var front = pareto.Finish(splits.Test);
-        var baselines = cfg.Bitwidths!.Baselines.Select(b => ParetoTracker.Baseline(Path.IsPathRooted(b) ? b : Path.Combine(cfg.BaseDirectory, b), splits)).ToList();
+        var baselines = cfg.Bitwidths!.Baselines.Select(b => ParetoTracker.Baseline(Path.IsPathRooted(b) ? b : Path.Combine(cfg.BaseDirectory, b), splits, cfg.Task)).ToList();
         double? floatVal = null;
         if (cfg.InitialWeights is { } iw)
         {
             var (fm, _) = ModelIO.Load(Path.IsPathRooted(iw) ? iw : Path.Combine(cfg.BaseDirectory, iw));
             int k = Tensor.Size(fm.OutputShape);
-            floatVal = Inference.Accuracy(Inference.Predict(fm.WithoutQuantization(), splits.Validation), k, splits.Validation.Labels);
+            var floatOut = Inference.Predict(fm.WithoutQuantization(), splits.Validation);
+            floatVal = cfg.Task.Kind == TaskKind.Classification ? Inference.Accuracy(floatOut, k, splits.Validation.Labels)
+                : TaskMetrics.Measure(cfg.Task, TaskMetrics.Doubles(floatOut), k, splits.Validation).Value(cfg.Task.Metric);
         }
         string png = Path.Combine(Path.GetFullPath(output), "pareto.png");
-        ParetoFrontPlot.Write(png, pareto.All, front, baselines, floatVal, $"{cfg.Name}: learned bit widths, Pareto front");
-        return result with { Pareto = front, Baselines = baselines, ParetoPlot = png };
+        ParetoFrontPlot.Write(png, pareto.All, front, baselines, floatVal, $"{cfg.Name}: learned bit widths, Pareto front", cfg.Task.MetricName);
+        return result with { Pareto = front, Baselines = baselines, ParetoPlot = png, BetaSteps = penalty!.Steps };
     }
 
     /// <summary>A regression or autoencoder needs targets as wide as the model's output; a tagger one output.</summary>

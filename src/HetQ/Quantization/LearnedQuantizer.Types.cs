@@ -1,0 +1,118 @@
+namespace HetQ.Quantization;
+
+/// <summary>The fixed-point types a learned quantizer gives the frozen graph: each activation element's format from its
+/// range and F, the widths the cost and the penalty read, and the common types of a kernel and an activation.</summary>
+public sealed partial class LearnedQuantizer
+{
+    /// <summary>The fixed-point format of every activation element, null where its width is 0 (pruned: the element
+    /// is always 0). Rounding RND, overflow SAT.</summary>
+    public FixedFormat?[] ElementFormats()
+    {
+        var (ghi, glo) = GroupRanges();
+        var formats = new FixedFormat?[_size];
+        for (int e = 0; e < _size; e++)
+        {
+            var (signed, width, integer) = ElementType(e, ghi, glo);
+            if (width > 0) formats[e] = new FixedFormat(new FixedType(signed, width, integer), Rounding.RND, Overflow.SAT);
+        }
+        return formats;
+    }
+
+    /// <summary>(signed, width, ap_fixed integer bits incl. sign) of activation element e from its group's range and F.</summary>
+    public (bool Signed, int Width, int Integer) ElementType(int e)
+    {
+        var (ghi, glo) = GroupRanges();
+        return ElementType(e, ghi, glo);
+    }
+
+    private (bool Signed, int Width, int Integer) ElementType(int e, float[] ghi, float[] glo)
+    {
+        int g = Group(e);
+        int f = Fractional(g);
+        float hi = ghi[g], lo = glo[g];
+        bool signed = lo < 0;
+        float m = Math.Max(hi, -lo);
+        if (!(m > 0)) return (signed, 0, 0);
+        int i = (int)Math.Floor(Math.Log2(m)) + 1;
+        int k1 = signed ? 1 : 0;
+        return (signed, k1 + i + f, k1 + i);
+    }
+
+    /// <summary>The range of each bit group (max, min) from the per-element range.</summary>
+    private (float[] Hi, float[] Lo) GroupRanges()
+    {
+        var r = Range!.Value;
+        int groups = FracBits!.Length;
+        var hi = new float[groups];
+        var lo = new float[groups];
+        for (int e = 0; e < _size; e++)
+        {
+            int g = Group(e);
+            if (r[e] > hi[g]) hi[g] = r[e];
+            if (r[_size + e] < lo[g]) lo[g] = r[_size + e];
+        }
+        return (hi, lo);
+    }
+
+    /// <summary>Element widths of an activation (0 = pruned): what the cost and the penalty multiply.</summary>
+    public int[] ElementWidths()
+    {
+        var w = new int[_size];
+        var (ghi, glo) = GroupRanges();
+        for (int e = 0; e < _size; e++) w[e] = Math.Max(0, ElementType(e, ghi, glo).Width);
+        return w;
+    }
+
+    // The finest step among non-zero outputs and the largest |code| at that step: the frozen kernel's common type.
+    private void CommonWeightType(ReadOnlySpan<float> y)
+    {
+        double fineScale = 0;
+        for (int i = 0, e = 0; i < y.Length; i++, e = e + 1 == _size ? 0 : e + 1)
+            if (y[i] != 0 && _scale[e] > fineScale) fineScale = _scale[e];
+        double maxAbs = 0;
+        if (fineScale != 0)
+            for (int i = 0; i < y.Length; i++)
+                if (y[i] != 0) maxAbs = Math.Max(maxAbs, Math.Abs(y[i] * fineScale));
+        _lastFrac = fineScale == 0 ? int.MinValue : (int)Math.Round(Math.Log2(fineScale));
+        _lastMax = maxAbs;
+    }
+
+    /// <summary>Weights: the common type holding every code of the last forward (the finest step, the widest range).
+    /// Activations: the common type of all element formats.</summary>
+    public FixedType? HardwareType
+    {
+        get
+        {
+            if (FracBits is null) return null;
+            if (Role == LearnedRole.Weight)
+            {
+                if (_lastFrac == int.MinValue) return new FixedType(true, 1, 1);
+                int bits = _lastMax < 1 ? 0 : (int)Math.Floor(Math.Log2(_lastMax)) + 1;
+                int width = bits + 1;
+                return new FixedType(true, width, width - _lastFrac);
+            }
+            return CommonActivationFormat()?.Type ?? new FixedType(false, 1, 1);
+        }
+    }
+
+    public string? NoHardwareTypeReason => FracBits is null ? "the learned quantizer is not bound to a tensor" : null;
+
+    /// <summary>The finest step and widest range over all element formats of an activation; null when every element is pruned.</summary>
+    public FixedFormat? CommonActivationFormat()
+    {
+        int frac = int.MinValue, top = int.MinValue;
+        bool signed = false;
+        foreach (var element in ElementFormats())
+            if (element is { } f)
+            {
+                frac = Math.Max(frac, f.Type.FractionalBits);
+                int intBits = f.Type.IntegerBits - (f.Type.Signed ? 1 : 0);
+                top = Math.Max(top, intBits);
+                signed |= f.Type.Signed;
+            }
+        if (frac == int.MinValue) return null;
+        int k = signed ? 1 : 0;
+        int width = k + top + frac;
+        return new FixedFormat(new FixedType(signed, Math.Max(1, width), k + top + (width < 1 ? 1 - width : 0)), Rounding.RND, Overflow.SAT);
+    }
+}
