@@ -11,7 +11,6 @@ namespace HetQ.Cli.Commands;
 internal static class ImportCommand
 {
     // Relaxed escaping keeps the ' and < > of layer names and quantizer specs readable.
-    private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Command Create()
     {
@@ -35,7 +34,7 @@ internal static class ImportCommand
             int parameters = imported.Model.TrainableParameters.Sum(p => p.Length);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new { model = dir, layers = imported.Model.Nodes.Count, parameters, warnings = imported.Warnings }, JsonOptions));
+                Console.WriteLine(CliJson.Serialize(new { model = dir, layers = imported.Model.Nodes.Count, parameters, warnings = imported.Warnings }));
             }
             else
             {

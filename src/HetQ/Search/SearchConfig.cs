@@ -47,7 +47,7 @@ public sealed class SearchConfig
     {
         var s = JsonSpec.Load(file);
         string dir = Path.GetDirectoryName(Path.GetFullPath(file))!;
-        string Resolve(string p) => Path.IsPathRooted(p) ? p : Path.GetFullPath(Path.Combine(dir, p));
+        string Resolve(string p) => Data.DataFile.Resolve(p, dir);
         string name = s.String("name") ?? Path.GetFileNameWithoutExtension(file);
         var train = TrainConfig.Load(Resolve(s.RequireString("train")));
         var strategy = s.ObjectOrType("strategy");
@@ -106,7 +106,8 @@ public sealed class SearchConfig
         int trials = s.Int("trials", 20), epochs = s.Int("epochs", 2);
         if (trials <= 0) throw s.Error("trials", $"must be positive, given {trials}");
         if (epochs <= 0) throw s.Error("epochs", $"must be positive, given {epochs}");
-        string output = s.String("output") ?? Path.Combine("runs", name);
+        // every relative path in the config is relative to the config file; the default output is under the current directory
+        string output = s.String("output") is { } o ? Resolve(o) : Path.Combine("runs", name);
         Files.SafeOutput.CheckDirectory(output, Files.ArtefactKind.Run, s.String("output") is null ? $"{file}: default output" : $"{file}: output");
         var cfg = new SearchConfig
         {
@@ -130,7 +131,7 @@ public sealed class SearchConfig
             Forgiving = ff,
             MaxDrop = maxDrop,
             Baselines = baselines,
-            Study = s.String("study") ?? Path.Combine(output, "study.sqlite"),
+            Study = s.String("study") is { } st ? (StudyStore.IsFile(st) ? Resolve(st) : st) : Path.Combine(output, "study.sqlite"),
             Output = output,
             HeartbeatTimeout = s.Double("heartbeat_timeout", 600),
             Json = s.Element.GetRawText(),

@@ -13,7 +13,7 @@ public sealed record SearchProgress(TrialRecord Trial, int Done, int Total, Tria
 
 /// <summary>The outcome of a search: every trial, the best one by score, the Pareto front, and where things were written.</summary>
 public sealed record SearchResult(IReadOnlyList<TrialRecord> Trials, TrialRecord? Best, IReadOnlyList<TrialRecord> Pareto, double ReferenceCost,
-    CostMetric Metric, string? BestModel, string? Plot, double Seconds, double FloatAccuracy);
+    CostMetric Metric, string? BestModel, string? Plot, double Seconds, double FloatAccuracy, string? Report = null);
 
 /// <summary>Runs trials of a search until the study has all its trials: each trial starts from the float model's
 /// weights, takes its quantizers from the sampler, fine-tunes with quantization-aware training, is evaluated on the
@@ -272,7 +272,7 @@ public sealed class SearchJob
             ? Pareto.Front(done.Where(t => t.IsSearch), t => t.Accuracy!.Value, t => t.Cost!.Value).LastOrDefault()
             : BestOf(trials);
         var front = Pareto.Front(done, t => t.Accuracy!.Value, t => t.Cost!.Value);
-        string? bestDir = null, plot = null;
+        string? bestDir = null, plot = null, report = null;
         // Several workers may finish together and write the same files: the last one wins, none fails.
         try
         {
@@ -288,12 +288,16 @@ public sealed class SearchJob
                 ParetoPlot.Write(tmp, done, front, best, _cfg.Metric, $"{_cfg.Name}: validation accuracy against {_cfg.Metric.Name()}", _floatAccuracy);
                 File.Move(tmp, plot, overwrite: true);
             }
+            report = Path.GetFullPath(Path.Combine(_cfg.Output, SearchReport.FileName));
+            Directory.CreateDirectory(Path.GetDirectoryName(report)!);
+            Files.SafeOutput.WriteText(report, SearchReport.Markdown(_cfg,
+                new SearchResult(trials, best, front, _reference, _cfg.Metric, bestDir, plot, seconds, _floatAccuracy)), "search report");
         }
         catch (IOException)
         {
             // another worker is writing the same result files at this moment
         }
-        return new SearchResult(trials, best, front, _reference, _cfg.Metric, bestDir, plot, seconds, _floatAccuracy);
+        return new SearchResult(trials, best, front, _reference, _cfg.Metric, bestDir, plot, seconds, _floatAccuracy, report);
     }
 
     /// <summary>Copies a model directory by an atomic swap: <paramref name="to"/> is replaced only when it is a HetQ model.</summary>
