@@ -23,6 +23,10 @@ public sealed class SearchConfig
     public required SearchStrategy Strategy { get; init; }
     /// <summary>Strategy "hyperband": its budgets; <see cref="Strategy"/> then names the sampler of new configurations in <see cref="Sampler"/>.</summary>
     public Hyperband? Hyperband { get; init; }
+    /// <summary>Search trials train with the training config's learned bit widths (its <c>bitwidths</c> section) on top of
+    /// the space's choices: the parts that section learns replace the quantizers the space picked, the rest (layer
+    /// widths, the input or any part set to false there) stay searched.</summary>
+    public bool Learned { get; init; }
     /// <summary>The sampler of new configurations under Hyperband (tpe or random); otherwise the strategy itself.</summary>
     public SearchStrategy Sampler { get; init; } = SearchStrategy.Tpe;
     public required int StartupTrials { get; init; }
@@ -121,6 +125,7 @@ public sealed class SearchConfig
             LearningRate = s.Double("learning_rate"),
             Strategy = type,
             Hyperband = hyperband,
+            Learned = s.Bool("learned", false),
             Sampler = sampler,
             StartupTrials = startup,
             Seed = seed,
@@ -137,6 +142,10 @@ public sealed class SearchConfig
             Json = s.Element.GetRawText(),
         };
         s.RejectUnknown();
+        if (cfg.Learned && train.Bitwidths is null)
+            throw s.Error("learned", $"needs a 'bitwidths' section in the training configuration {train.Source}");
+        if (cfg.Learned && hyperband is not null)
+            throw s.Error("learned", "cannot be combined with the hyperband strategy yet (a promoted trial would have to continue its learned widths)");
         return cfg;
     }
 }

@@ -5,6 +5,7 @@ using HetQ.Data;
 using HetQ.Graph;
 using HetQ.Nn;
 using HetQ.Quantization;
+using HetQ.Training;
 
 namespace HetQ.Search;
 
@@ -61,7 +62,9 @@ public sealed class SearchJob
     private Model BaseModel(IReadOnlyDictionary<string, string>? choice = null)
     {
         var scaled = choice is null || _space is null ? null : WidthFactors.Scaled(_cfg.Train, _space.Dimensions, choice);
-        var model = (scaled ?? _cfg.Train).BuildModel(_data.Train.SampleShape);
+        // Without the training config's learned widths: the space's quantizers go on first, and with "learned" the
+        // trial puts the learned ones on after the initial weights are in (RunTrial).
+        var model = ((scaled ?? _cfg.Train) with { Bitwidths = null }).BuildModel(_data.Train.SampleShape);
         if (_initial is not null && scaled is not null) WidthFactors.CopySliced(_initial, model, $"{_cfg.Source}: initial_weights {_cfg.InitialWeights}");
         else if (_initial is not null) Training.TrainConfig.CopyWeights(_initial, model, $"{_cfg.Source}: initial_weights {_cfg.InitialWeights}");
         foreach (var n in model.Nodes) n.Layer.Quantizers = null;
@@ -190,6 +193,19 @@ public sealed class SearchJob
 
     private sealed record Outcome(TrialState State, double? Accuracy, double? Cost, double? Score, string? Metrics, string? Model, string? Error);
 
+    /// <summary>Puts back the space's quantizer for every part the bitwidths section leaves out (set to false there).</summary>
+    private static void KeepUnlearned(Model model, BitwidthsConfig bw, LayerQuantizers?[] chosen, FakeQuantizer? input)
+    {
+        if (bw.Input is null) model.InputQuantizer = input;
+        for (int i = 0; i < model.Nodes.Count; i++)
+        {
+            var layer = model.Nodes[i].Layer;
+            if (layer.Quantizers is not { } q || chosen[i] is not { } c) continue;
+            layer.Quantizers = new LayerQuantizers(bw.Kernel is null ? c.Kernel : q.Kernel, bw.Bias is null ? c.Bias : q.Bias,
+                bw.Activation is null ? c.Activation : q.Activation);
+        }
+    }
+
     private Outcome RunTrial(TrialRecord trial, StudyStore store)
     {
         var model = BaseModel(trial.Choice);
@@ -215,8 +231,15 @@ public sealed class SearchJob
         int epochs = hyperbandEpochs ?? _cfg.Baselines.FirstOrDefault(b => trial.Kind == TrialKind.Baseline && b.Name == trial.Baseline)?.Epochs ?? _cfg.Epochs;
         var options = new TrainOptions(Math.Max(1, epochs), t.BatchSize, Numerics.Seeds.Derive(t.Seed, trial.Number), t.Threads, t.ClipNorm, t.ClipValue, Schedule.Create(null));
         double valAcc, testAcc, valMetric, testMetric;
+        // Learned widths on top of the space's choices (search trials only: the baselines stay uniform).
+        var bitwidths = _cfg.Learned && trial.IsSearch ? _cfg.Train.Bitwidths : null;
+        var quantizers = bitwidths is null ? null : model.Nodes.Select(n => n.Layer.Quantizers).ToArray();
+        var inputQuantizer = model.InputQuantizer;
+        bitwidths?.Apply(model);
+        if (bitwidths is not null) KeepUnlearned(model, bitwidths, quantizers!, inputQuantizer);
         using (var trainer = new Trainer(model, loss, optimizer, options))
         {
+            if (bitwidths is not null) trainer.Penalty = new EbopsPenalty(model, bitwidths);
             if (epochs > 0) trainer.Fit(_data.Train, null);
             var val = _data.Validation.Count > 0 ? _data.Validation : _data.Test;
             valMetric = Measure(_cfg.Task, trainer.Predict(val), model, val);
