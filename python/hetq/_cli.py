@@ -118,9 +118,9 @@ def trace(model, x, samples=5, raw=False):
 
 
 def hw(model, out, *options):
-    """Writes the Verilog of ``model`` into ``out``; returns ``hetq hw --json``'s dict. Extra command-line
+    """Writes the Verilog of ``model`` into ``out``; returns ``hetq hw write --json``'s dict. Extra command-line
     options (for example ``"--stages", 4``) pass through."""
-    return _run("hw", model, "--out", out, *options, json_out=True)
+    return _run("hw", "write", model, "--out", out, *options, json_out=True)
 
 
 def hw_sim(design, data, simulator="verilator", random=0):

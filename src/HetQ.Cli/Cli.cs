@@ -38,19 +38,19 @@ internal static class Cli
         bool verbose = Environment.GetEnvironmentVariable("HETQ_VERBOSE") == "1";
         try
         {
+            args = HwCommand.Alias(args);
             var parse = Build().Parse(args);
             if (parse.Errors.Count > 0 && !args.Any(a => a is "--help" or "-h" or "-?" or "--version"))
             {
-                string verb = parse.CommandResult.Command.Name;
-                Console.Error.WriteLine($"hetq: error: {OneLine(parse.Errors[0].Message)} (see hetq {(verb == "hetq" ? "" : verb + " ")}--help)");
-                return 2;
+                Console.Error.WriteLine($"hetq: error: {OneLine(parse.Errors[0].Message)} (see {Usage(parse.CommandResult)} --help)");
+                return ExitCodes.BadInput;
             }
             return parse.Invoke(config);
         }
         catch (Exception e) when (Unwrap(e) is OperationCanceledException)
         {
             Console.Error.WriteLine("hetq: cancelled");
-            return 130;
+            return ExitCodes.Cancelled;
         }
         catch (Exception e)
         {
@@ -60,8 +60,16 @@ internal static class Cli
                 ? $"hetq: error: {OneLine(message)}"
                 : $"hetq: internal error: {inner.GetType().Name}: {OneLine(message)} (set HETQ_VERBOSE=1 for the stack trace)");
             if (verbose) Console.Error.WriteLine(inner);
-            return user ? 2 : 70;
+            return user ? ExitCodes.BadInput : ExitCodes.Internal;
         }
+    }
+
+    /// <summary>The command line of a (sub)command, as `hetq hw sim`.</summary>
+    private static string Usage(System.CommandLine.Parsing.CommandResult? c)
+    {
+        var names = new List<string>();
+        for (; c is not null; c = c.Parent as System.CommandLine.Parsing.CommandResult) names.Insert(0, c.Command.Name);
+        return string.Join(' ', names);
     }
 
     private static Exception Unwrap(Exception e)

@@ -25,13 +25,13 @@ internal static class DeviceOption
     /// (null when there is no device).</summary>
     public static string Json(object report, DeviceFit? fit)
     {
-        var node = JsonSerializer.SerializeToNode(report)!.AsObject();
-        var added = JsonSerializer.SerializeToNode(fit?.ToJson() ?? new { device = (string?)null, part = (string?)null, basis = (string?)null, fits = (bool?)null, fit = (object?)null })!.AsObject();
+        var node = JsonSerializer.SerializeToNode(report, CliJson.Options)!.AsObject();
+        var added = JsonSerializer.SerializeToNode(fit?.ToJson() ?? new { device = (string?)null, part = (string?)null, basis = (string?)null, fits = (bool?)null, fit = (object?)null }, CliJson.Options)!.AsObject();
         foreach (var (key, value) in added.ToList())
         {
             added.Remove(key);
             node[key] = value;
         }
-        return node.ToJsonString();
+        return node.ToJsonString(CliJson.Options); // the one JSON writer: < > ' & as themselves
     }
 }

@@ -22,13 +22,14 @@ internal static class EstimateCommand
         var resources = new Option<bool>("--resources") { Description = "estimate the FPGA resources (LUT, FF, carry cells, DSP) of the design hetq hw writes, in a fraction of a second, from the primitives the writer builds priced by coefficients fitted to Yosys (an estimate, not a synthesis: hetq hw synth measures); with --json: {\"model\", \"target\", \"kind\": \"estimate\", \"lut\", \"ff\", \"carry\", \"dsp\", \"resource_model\", ...}" };
         var target = new Option<string>("--target") { Description = "FPGA family of the resource estimate: xilinx (UltraScale+ LUT6, CARRY4), ecp5 (LUT4, CCU2C) or ice40 (SB_LUT4, SB_CARRY)", DefaultValueFactory = _ => "xilinx" };
         target.AcceptOnlyFromAmong("xilinx", "ecp5", "ice40");
+        var progressOption = CliProgress.Option();
         var stages = new Option<int?>("--stages") { Description = "with --resources: register stages of the design (as hetq hw --stages; default one after each layer)" };
         var device = DeviceOption.Create("with --resources: sets the family; default none for xilinx (no fit), the flow's part for ecp5 and ice40");
         weights.AcceptOnlyFromAmong(Memories);
         activations.AcceptOnlyFromAmong(Memories);
         var cmd = new Command("estimate", "Cost of a quantized model, layer by layer: parameter and activation bits, multiplications and additions, BOPs, EBOPs and energy (QTools's Horowitz 45 nm model); with --resources, an estimate of the LUTs, FFs and carry cells of its Verilog design instead.")
         {
-            model, json, input, weights, activations, resources, target, stages, device,
+            model, json, input, weights, activations, resources, target, stages, device, progressOption,
         };
         cmd.SetAction(parse =>
         {
@@ -41,7 +42,13 @@ internal static class EstimateCommand
                 var (family, part) = HetQ.Hardware.FpgaDevice.Resolve(Enum.Parse<HetQ.Hardware.SynthesisTarget>(parse.GetValue(target)!, ignoreCase: true),
                     parse.GetResult(target) is { Implicit: false }, parse.GetValue(device));
                 var sw = System.Diagnostics.Stopwatch.StartNew();
-                var e = HetQ.Hardware.ResourceModel.Estimate(graph, family, new HetQ.Hardware.HardwareOptions(parse.GetValue(stages)));
+                HetQ.Hardware.ResourceEstimate e;
+                using (var step = CliProgress.Steps(parse.GetValue(json), parse.GetValue(progressOption))
+                           ?.QuietStep($"estimate: the resources of {graph.WeightCount:N0} weights", TimeSpan.FromSeconds(2)))
+                {
+                    e = HetQ.Hardware.ResourceModel.Estimate(graph, family, new HetQ.Hardware.HardwareOptions(parse.GetValue(stages)));
+                    step?.Done();
+                }
                 double ms = sw.Elapsed.TotalMilliseconds;
                 var fit = part is null ? null : HetQ.Hardware.DeviceFit.Of(part, e, HetQ.Hardware.DeviceFit.PortBits(graph, argmax: false));
                 PrintResources(graph.Name, e, ms, parse.GetValue(json), fit);

@@ -29,7 +29,7 @@ internal static class EvalCommand
             if (task.Kind != TaskKind.Classification) return Report(r, task, parse.GetValue(json));
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
+                Console.WriteLine(CliJson.Serialize(new
                 {
                     samples = r.Samples,
                     accuracy_float = r.AccuracyFloat,
@@ -40,7 +40,7 @@ internal static class EvalCommand
                     not_representable = r.Problems,
                     notes = r.Notes,
                 }));
-                return r.Mismatches is null or 0 ? 0 : 1;
+                return r.Mismatches is null or 0 ? ExitCodes.Ok : ExitCodes.CheckFailed;
             }
             Console.WriteLine($"samples               {r.Samples}");
             Console.WriteLine($"accuracy, float       {r.AccuracyFloat:P2}");
@@ -57,7 +57,7 @@ internal static class EvalCommand
                 foreach (var p in r.Problems) Console.WriteLine($"  - {p}");
             }
             foreach (var n in r.Notes) Console.WriteLine($"note: {n}");
-            return r.Mismatches is null or 0 ? 0 : 1;
+            return r.Mismatches is null or 0 ? ExitCodes.Ok : ExitCodes.CheckFailed;
         });
         return cmd;
     }
@@ -81,8 +81,8 @@ internal static class EvalCommand
             o["first_mismatch"] = r.FirstMismatch;
             o["not_representable"] = r.Problems;
             o["notes"] = r.Notes;
-            Console.WriteLine(JsonSerializer.Serialize(o));
-            return r.Mismatches is null or 0 ? 0 : 1;
+            Console.WriteLine(CliJson.Serialize(o));
+            return r.Mismatches is null or 0 ? ExitCodes.Ok : ExitCodes.CheckFailed;
         }
         Console.WriteLine($"samples               {r.Samples}  (task {ModelTask.KindNames[(int)task.Kind]}, metric {task.MetricName})");
         foreach (var (_, label, scores) in parts)
@@ -100,6 +100,6 @@ internal static class EvalCommand
             foreach (var p in r.Problems) Console.WriteLine($"  - {p}");
         }
         foreach (var n in r.Notes) Console.WriteLine($"note: {n}");
-        return r.Mismatches is null or 0 ? 0 : 1;
+        return r.Mismatches is null or 0 ? ExitCodes.Ok : ExitCodes.CheckFailed;
     }
 }

@@ -28,7 +28,7 @@ internal static class FreezeCommand
             graph.Save(file, "--out");
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new { graph = Path.GetFullPath(file), nodes = graph.Nodes.Count, input = graph.Input.Output.Type.ToString(), output = graph.Output.Output.Type.ToString() }));
+                Console.WriteLine(CliJson.Serialize(new { graph = Path.GetFullPath(file), nodes = graph.Nodes.Count, input = graph.Input.Output.Type.ToString(), output = graph.Output.Output.Type.ToString() }));
                 return 0;
             }
             Console.WriteLine($"{"node",-16}{"op",-16}{"shape",-14}{"type",-22}");

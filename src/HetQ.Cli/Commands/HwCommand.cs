@@ -9,15 +9,40 @@ using HetQ.Training;
 
 namespace HetQ.Cli.Commands;
 
-/// <summary>`hetq hw MODEL --out DIR [--stages N] [--argmax] [--json]`, with the verbs `hw sim` and `hw synth`.</summary>
+/// <summary>`hetq hw write MODEL [--out DIR] ...`, `hetq hw sim DIR ...` and `hetq hw synth DIR ...`; the old spellings
+/// `hetq hw MODEL ...` and `hetq hw MODEL sim DIR ...` still work (<see cref="Alias"/>).</summary>
 internal static class HwCommand
 {
+    /// <summary>The verbs of `hetq hw`.</summary>
+    internal static readonly string[] Verbs = ["write", "sim", "synth"];
+
+    /// <summary>Rewrites the old spellings to the verbs, silently (scripts that read stderr keep working): `hw MODEL ...` is
+    /// `hw write MODEL ...`; `hw MODEL sim|synth DIR ...` (MODEL was never used there) is `hw sim|synth DIR ...`. Other command
+    /// lines are returned as given.</summary>
+    internal static string[] Alias(string[] args)
+    {
+        if (args.Length < 2 || args[0] != "hw" || Verbs.Contains(args[1]) || args[1] is "--help" or "-h" or "-?" or "/?" or "/h") return args;
+        if (args.Length >= 3 && !args[1].StartsWith('-') && args[2] is "sim" or "synth")
+            return ["hw", .. args[2..]];
+        return ["hw", "write", .. args[1..]];
+    }
+
+    public static Command Create()
+    {
+        var cmd = new Command("hw", "Hardware: `hw write` writes the frozen model as bit-exact, fully parallel, pipelined Verilog; `hw sim` simulates a design "
+                                    + "against the emulator (Verilator, Icarus); `hw synth` synthesizes it with Yosys (and places and routes with nextpnr).");
+        cmd.Subcommands.Add(WriteCommand());
+        cmd.Subcommands.Add(SimCommand());
+        cmd.Subcommands.Add(SynthCommand.Create());
+        return cmd;
+    }
+
     public const string GraphFile = "graph.json";
 
     /// <summary>The default of --max-weights.</summary>
     public const long DefaultMaxWeights = 200_000;
 
-    public static Command Create()
+    private static Command WriteCommand()
     {
         var model = new Argument<string>("model") { Description = "model directory (from hetq train, hetq quantize or hetq import)" };
         var output = new Option<string?>("--out") { Description = "design directory to write (default MODEL/hw)" };
@@ -46,14 +71,13 @@ internal static class HwCommand
             DefaultValueFactory = _ => "parallel",
         };
         io.AcceptOnlyFromAmong("parallel", "stream", "auto");
+        var progressOption = CliProgress.Option();
         var device = DeviceOption.Create("its resources are estimated (the resource model, as estimate --resources) and its ports counted; default none");
-        var cmd = new Command("hw", "Write the frozen model as bit-exact Verilog, fully parallel and pipelined or (--io stream) one pixel per clock (DIR/*.v, DIR/manifest.json, DIR/graph.json); "
-                                    + "`hw sim` simulates it against the emulator, `hw synth` synthesizes it with Yosys.")
+        var cmd = new Command("write", "Freeze the model and write it as bit-exact Verilog, fully parallel and pipelined or (--io stream) one pixel per clock (DIR/*.v, DIR/manifest.json, DIR/graph.json); "
+                                       + "then `hetq hw sim DIR` simulates it against the emulator and `hetq hw synth DIR` synthesizes it.")
         {
-            model, output, stages, argmax, top, input, sharing, json, maxWeights, io, device,
+            model, output, stages, argmax, top, input, sharing, json, maxWeights, io, device, progressOption,
         };
-        cmd.Subcommands.Add(SimCommand());
-        cmd.Subcommands.Add(SynthCommand.Create());
         cmd.SetAction(parse =>
         {
             string dir = parse.GetValue(model)!;
@@ -66,14 +90,20 @@ internal static class HwCommand
                                         + "takes long to generate and far more than an FPGA holds (raise --max-weights to go on)");
             string topName = VerilogNames.Top(graph.Name, parse.GetValue(top));
             var part = parse.GetValue(device) is { } deviceName ? FpgaDevice.Parse(deviceName) : null;
-            if (graph.WeightCount > 20_000) Console.Error.WriteLine($"hw: writing the Verilog of {graph.WeightCount:N0} weights ...");
             var mode = Io(parse.GetValue(io)!, graph);
             if (mode == HardwareIo.Stream && part is not null)
                 throw new HetQException("--device with --io stream: the resource model does not cover streaming designs yet (leave --device out, or use --io parallel)");
             var options = new HardwareOptions(parse.GetValue(stages), parse.GetValue(argmax), topName,
                 parse.GetValue(sharing) == "none" ? Sharing.None : Sharing.Cse, Io: mode);
-            var design = VerilogWriter.Write(graph, options);
-            outDir = design.Save(outDir, tmp => graph.Save(Path.Combine(tmp, GraphFile)), "--out", dir);
+            var progress = CliProgress.Steps(parse.GetValue(json), parse.GetValue(progressOption));
+            VerilogDesign design;
+            // a large model takes a while: say so once it runs past 2 s, then every 10 s, and the time it took
+            using (var step = progress?.QuietStep($"hw write: the Verilog of {graph.WeightCount:N0} weights", TimeSpan.FromSeconds(2)))
+            {
+                design = VerilogWriter.Write(graph, options);
+                outDir = design.Save(outDir, tmp => graph.Save(Path.Combine(tmp, GraphFile)), "--out", dir);
+                step?.Done();
+            }
             var d = design.Manifest;
             var fit = part is null ? null : DeviceFit.Of(part, ResourceModel.Estimate(graph, part.Family, options), (d.Input.Bits, d.Output.Bits));
             if (parse.GetValue(json))
@@ -168,9 +198,10 @@ internal static class HwCommand
         var seed = new Option<int>("--seed") { Description = "seed of the random vectors", DefaultValueFactory = _ => 1 };
         var timeout = new Option<double>("--timeout") { Description = "seconds each simulator step may take", DefaultValueFactory = _ => 600 };
         var json = new Option<bool>("--json") { Description = "print one JSON object: vectors, mismatches, simulator, results per simulator" };
+        var progressOption = CliProgress.Option();
         var cmd = new Command("sim", "Simulate the design on input vectors (a streaming design: whole images pixel by pixel, with random gaps in in_valid) and compare every output with the emulator's; the testbench, vectors, commands and logs go to DIR/sim.")
         {
-            dir, data, simulator, random, limit, seed, timeout, json,
+            dir, data, simulator, random, limit, seed, timeout, json, progressOption,
         };
         cmd.SetAction(async (parse, cancel) =>
         {
@@ -204,15 +235,13 @@ internal static class HwCommand
                 : new[] { which == "icarus" ? SimulatorKind.Icarus : SimulatorKind.Verilator };
             bool asJson = parse.GetValue(json);
             var results = new List<SimulationResult>();
+            var progress = CliProgress.Steps(asJson, parse.GetValue(progressOption));
             foreach (var k in kinds)
-            {
-                if (!asJson) Console.Error.WriteLine($"{k.ToString().ToLowerInvariant()}: building and running {vectors.Count} {unit} ...");
-                results.Add(await Simulation.RunAsync(d, manifest, k, TimeSpan.FromSeconds(parse.GetValue(timeout)), cancel));
-            }
+                results.Add(await Simulation.RunAsync(d, manifest, k, TimeSpan.FromSeconds(parse.GetValue(timeout)), cancel, progress));
             int mismatches = results.Max(r => r.Mismatches);
             if (asJson)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
+                Console.WriteLine(CliJson.Serialize(new
                 {
                     vectors = vectors.Count,
                     mismatches,
@@ -230,7 +259,7 @@ internal static class HwCommand
                         log = r.Log,
                     }),
                 }));
-                return mismatches == 0 ? 0 : 1;
+                return mismatches == 0 ? ExitCodes.Ok : ExitCodes.CheckFailed;
             }
             foreach (var r in results)
             {
@@ -242,7 +271,7 @@ internal static class HwCommand
             Console.WriteLine(mismatches == 0
                 ? $"the Verilog equals the emulator on all {vectors.Count} {unit}"
                 : $"MISMATCH: the Verilog differs from the emulator");
-            return mismatches == 0 ? 0 : 1;
+            return mismatches == 0 ? ExitCodes.Ok : ExitCodes.CheckFailed;
         });
         return cmd;
     }

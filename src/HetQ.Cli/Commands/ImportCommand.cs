@@ -5,20 +5,20 @@ using HetQ.Nn;
 
 namespace HetQ.Cli.Commands;
 
-/// <summary>`hetq import MODEL.json --weights W.h5 --out DIR [--json]`, `hetq import MODEL.h5 --out DIR` or
-/// `hetq import MODEL.onnx --out DIR`: a Keras 2 / QKeras or ONNX / QONNX model into a HetQ model directory.</summary>
+/// <summary>`hetq import MODEL.json --weights W.h5 --out DIR [--json]`, `hetq import MODEL.h5 --out DIR`,
+/// `hetq import MODEL.keras --out DIR` or `hetq import MODEL.onnx --out DIR`: a Keras 2 / QKeras, Keras 3 / QKeras v3 or
+/// ONNX / QONNX model into a HetQ model directory.</summary>
 internal static class ImportCommand
 {
     // Relaxed escaping keeps the ' and < > of layer names and quantizer specs readable.
-    private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Command Create()
     {
-        var model = new Argument<string>("model") { Description = "Keras architecture JSON (model.to_json()), a full Keras 2 .h5 (model.save) holding architecture and weights, or an ONNX / QONNX .onnx (torch.onnx.export, Brevitas); channels-first ONNX models become channels last" };
-        var weights = new Option<string?>("--weights") { Description = "HDF5 weights (model.save_weights); a full .h5 reads its own by default" };
+        var model = new Argument<string>("model") { Description = "Keras architecture JSON (model.to_json()), a full Keras 2 .h5 (model.save) holding architecture and weights, a Keras 3 .keras archive (model.save(\"m.keras\"), QKeras v3 and HGQ2 layers included), an HGQ proxy .h5 (to_proxy_model(model).save), or an ONNX / QONNX .onnx (torch.onnx.export, Brevitas); channels-first ONNX models become channels last" };
+        var weights = new Option<string?>("--weights") { Description = "HDF5 weights (model.save_weights; for a .keras archive a Keras 3 .weights.h5); a full .h5 or .keras reads its own by default" };
         var output = new Option<string>("--out") { Description = "model directory to write", Required = true };
         var json = new Option<bool>("--json") { Description = "print one JSON object {model, layers, parameters, warnings} instead of the layer table" };
-        var cmd = new Command("import", "Import a Keras 2 / QKeras model (architecture JSON + HDF5 weights, or one full .h5) or an ONNX / QONNX model (.onnx) into a HetQ model directory.")
+        var cmd = new Command("import", "Import a Keras 2 / QKeras model (architecture JSON + HDF5 weights, or one full .h5; HGQ proxies with their per-element widths), a Keras 3 / QKeras v3 / HGQ2 archive (.keras) or an ONNX / QONNX model (.onnx) into a HetQ model directory.")
         {
             model, weights, output, json,
         };
@@ -34,7 +34,7 @@ internal static class ImportCommand
             int parameters = imported.Model.TrainableParameters.Sum(p => p.Length);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new { model = dir, layers = imported.Model.Nodes.Count, parameters, warnings = imported.Warnings }, JsonOptions));
+                Console.WriteLine(CliJson.Serialize(new { model = dir, layers = imported.Model.Nodes.Count, parameters, warnings = imported.Warnings }));
             }
             else
             {

@@ -12,7 +12,6 @@ namespace HetQ.Cli.Commands;
 /// quantization of a float model, as hls4ml configures one.</summary>
 internal static class PtqCommand
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     public static Command Create()
     {
@@ -55,14 +54,14 @@ internal static class PtqCommand
             foreach (var w in r.Warnings) Console.Error.WriteLine($"hetq: warning: {w}");
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
+                Console.WriteLine(CliJson.Serialize(new
                 {
                     model = dir,
                     tensors = r.Tensors.Select(t => new { layer = t.Layer, role = t.Role, type = t.Format.ToString(), source = t.Source }),
                     freezes = freeze.Graph is not null,
                     problems = freeze.Problems,
                     warnings = r.Warnings,
-                }, JsonOptions));
+                }));
                 return 0;
             }
             int w1 = Math.Max(6, r.Tensors.Max(t => t.Layer.Length)) + 2;

@@ -11,7 +11,7 @@ internal static class SearchCommand
     {
         var config = new Argument<string>("config") { Description = "search configuration (JSON): training config, space, objective, strategy, trials, study database" };
         var worker = new Option<bool>("--worker") { Description = "run as one of many workers sharing the study (PostgreSQL): claim trials until the study is complete, waiting for trials other workers run" };
-        var json = new Option<bool>("--json") { Description = "progress to stderr; the last line on stdout is one JSON object: trials, best, pareto" };
+        var json = new Option<bool>("--json") { Description = "progress to stderr; the last line on stdout is one JSON object: trials, best, pareto, plot, report" };
         var cmd = new Command("search", "Automatic heterogeneous quantization search: a quantizer per layer and parameter type, scored by accuracy and cost.")
         {
             config, worker, json,
@@ -29,7 +29,7 @@ internal static class SearchCommand
             var r = job.Run(parse.GetValue(worker), p => progress.WriteLine(Format(p, cfg.Metric)), m => progress.WriteLine(m), cancel);
             if (asJson)
             {
-                Console.WriteLine(JsonSerializer.Serialize(new
+                Console.WriteLine(CliJson.Serialize(new
                 {
                     trials = r.Trials.Count,
                     done = r.Trials.Count(t => t.IsDone),
@@ -40,6 +40,7 @@ internal static class SearchCommand
                     best = r.Best is null ? null : Describe(r.Best, r.BestModel),
                     pareto = r.Pareto.Select(t => Describe(t, t.Model)).ToList(),
                     plot = r.Plot,
+                    report = r.Report,
                     seconds = Math.Round(r.Seconds, 1),
                 }));
                 return Task.FromResult(0);
@@ -48,6 +49,7 @@ internal static class SearchCommand
             StudyCommand.PrintTable(r.Trials, r.Metric.Name(), top: 10);
             if (r.Best is { } b) Console.WriteLine($"best: trial {b.Number}, validation accuracy {b.Accuracy:P2}, {r.Metric.Name()} {b.Cost:N0} (reference {r.ReferenceCost:N0}); model {r.BestModel}");
             Console.WriteLine($"Pareto front: {r.Pareto.Count} trials; plot {r.Plot}");
+            if (r.Report is not null) Console.WriteLine($"report: {r.Report}");
             return Task.FromResult(0);
         });
         return cmd;

@@ -26,7 +26,7 @@ internal static class StudyCommand
             var trials = store.Trials();
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(trials.Select(t => SearchCommand.Describe(t, t.Model))));
+                Console.WriteLine(CliJson.Serialize(trials.Select(t => SearchCommand.Describe(t, t.Model))));
                 return 0;
             }
             Console.WriteLine($"study '{studyName}' in {store.Location}: {trials.Count} trials, {trials.Count(t => t.IsDone)} done, {trials.Count(t => t.State == TrialState.Failed)} failed, {trials.Count(t => t.State is TrialState.Running or TrialState.Queued)} running or queued");

@@ -19,12 +19,13 @@ internal static class SynthCommand
         var pnrMaxLuts = new Option<int>("--pnr-max-luts") { Description = "largest design placed and routed, in LUT equivalents (ECP5 LUT4 + 2 x CCU2C)", DefaultValueFactory = _ => PlaceRoute.DefaultMaxLuts };
         var device = DeviceOption.Create("sets the family; default none for xilinx (no fit), the flow's part for ecp5 (lfe5u-85f) and ice40 (ice40hx8k)");
         var json = new Option<bool>("--json") { Description = "print one JSON object: lut, ff, carry, dsp, bram, cycles, fmax_mhz, fmax_source, latency_ns, lut_levels, carry_bits, stages, cells" };
+        var progressOption = CliProgress.Option();
         var cmd = new Command("synth", "Synthesize the design with Yosys and count LUTs, flip-flops, carry cells, DSPs and block RAMs; count the LUT levels "
                                        + "and carry bits of each pipeline stage; place and route ECP5 and iCE40 designs with nextpnr for Fmax (small designs "
                                        + "only; else, and for Xilinx, Fmax is estimated from the stages' depth by a model calibrated on placed-and-routed "
                                        + "designs). Scripts, logs and netlists go to DIR/synth.")
         {
-            dir, target, timeout, noPnr, pnrTimeout, pnrMaxLuts, device, json,
+            dir, target, timeout, noPnr, pnrTimeout, pnrMaxLuts, device, json, progressOption,
         };
         cmd.SetAction(async (parse, cancel) =>
         {
@@ -38,12 +39,12 @@ internal static class SynthCommand
             foreach (var source in manifest.Files)
                 if (!Files.SafeOutput.IsRegular(Path.Combine(d, source))) throw new HetQException($"{Path.Combine(d, source)}: design file missing (or not a regular file)");
             bool asJson = parse.GetValue(json);
-            if (!asJson) Console.Error.WriteLine($"yosys: synthesizing {manifest.Top} for {Synthesis.Name(t)} ...");
-            var r = await Synthesis.RunAsync(d, manifest, t, TimeSpan.FromSeconds(parse.GetValue(timeout)), cancel);
+            var progress = CliProgress.Steps(asJson, parse.GetValue(progressOption));
+            var r = await Synthesis.RunAsync(d, manifest, t, TimeSpan.FromSeconds(parse.GetValue(timeout)), cancel, progress);
             int maxLuts = parse.GetValue(pnrMaxLuts);
             if (maxLuts < 0) throw new HetQException($"--pnr-max-luts must be 0 or more, given {maxLuts}");
             var pnr = parse.GetValue(noPnr) ? null : new PlaceRouteOptions(TimeSpan.FromSeconds(parse.GetValue(pnrTimeout)), maxLuts);
-            var tm = await Timing.AnalyzeAsync(d, manifest, r, pnr, asJson ? null : Console.Error.WriteLine, cancel);
+            var tm = await Timing.AnalyzeAsync(d, manifest, r, pnr, progress is null ? null : Console.Error.WriteLine, cancel);
             r = r with { FmaxMhz = tm.FmaxMhz, FmaxSource = tm.FmaxSource };
             var fit = part is null ? null : DeviceFit.Of(part, r, manifest);
             if (asJson)

@@ -12,10 +12,11 @@ internal static class TrainCommand
     public static Command Create()
     {
         var config = new Argument<string>("config") { Description = "training configuration (JSON): data, model, loss, optimizer, schedule, epochs; see the README" };
-        var output = new Option<string?>("--out") { Description = "model directory to write (default: the config's \"output\", else runs/<name>)" };
+        var output = new Option<string?>("--out") { Description = "model directory to write, relative to the current directory (default: the config's \"output\", relative to the config file, else runs/<name>)" };
         var epochs = new Option<int?>("--epochs") { Description = "override the configured number of epochs" };
         var json = new Option<bool>("--json") { Description = "progress to stderr; the last line on stdout is one JSON object with the results" };
-        var cmd = new Command("train", "Train a model from a configuration file and save it to a model directory.") { config, output, epochs, json };
+        var progressOption = CliProgress.Option();
+        var cmd = new Command("train", "Train a model from a configuration file and save it to a model directory.") { config, output, epochs, json, progressOption };
         cmd.SetAction((parse, cancel) =>
         {
             bool asJson = parse.GetValue(json);
@@ -27,7 +28,16 @@ internal static class TrainCommand
                 cfg = cfg with { Epochs = e };
             }
             var started = DateTime.UtcNow;
-            var result = TrainJob.Run(cfg, parse.GetValue(output), msg => progress.WriteLine(msg), r => progress.WriteLine(Format(r, started)), cancel);
+            // within an epoch: batches done, at most every 2 s, on stderr (a terminal, or --progress); --json's stdout stays clean
+            var batches = CliProgress.Counted(parse.GetValue(progressOption))?.Counter("batch");
+            int shownEpoch = 0;
+            void OnBatch(int epoch, int done, int total)
+            {
+                if (epoch != shownEpoch) { shownEpoch = epoch; batches!.Restart(); }
+                if (done < total) batches!.Report(done, total, $"epoch {epoch}/{cfg.Epochs}: ");
+            }
+            var result = TrainJob.Run(cfg, parse.GetValue(output), msg => progress.WriteLine(msg), r => progress.WriteLine(Format(r, started)), cancel,
+                batches is null ? null : OnBatch);
             if (asJson)
             {
                 var task = result.Task ?? ModelTask.Classification;
@@ -68,7 +78,7 @@ internal static class TrainCommand
                     o["pareto_plot"] = result.ParetoPlot;
                     o["beta_steps"] = result.BetaSteps?.Select(b => new { epoch = b.Epoch, beta = b.Beta, ebops = b.Ebops }).ToList();
                 }
-                Console.WriteLine(JsonSerializer.Serialize(o));
+                Console.WriteLine(CliJson.Serialize(o));
             }
             else
             {

@@ -84,8 +84,9 @@ public sealed record DataConfig
     };
 
     /// <summary>A config from JSON: an object as in the README, or just a name string ("digits").
-    /// Errors name the key, prefixed by <paramref name="context"/> (e.g. "data").</summary>
-    public static DataConfig Parse(JsonElement json, string context = "data")
+    /// Errors name the key, prefixed by <paramref name="context"/> (e.g. "data"); <paramref name="topLevel"/>: the object is
+    /// a whole data-set file, which may name its schema (`$schema`).</summary>
+    public static DataConfig Parse(JsonElement json, string context = "data", bool topLevel = false)
     {
         if (json.ValueKind == JsonValueKind.String) return new DataConfig { Kind = ParseKind(json.GetString()!, context + ".name") };
         if (json.ValueKind != JsonValueKind.Object)
@@ -94,6 +95,7 @@ public sealed record DataConfig
         var seen = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
         foreach (JsonProperty p in json.EnumerateObject())
         {
+            if (topLevel && p.Name == Nn.JsonSpec.SchemaKey) continue; // a data-set file may name its schema
             if (Array.IndexOf(KnownKeys, p.Name) < 0)
                 throw new HetQException($"{context}: unknown key '{p.Name}'; known keys: {string.Join(", ", KnownKeys)}");
             if (!seen.TryAdd(p.Name, p.Value)) throw new HetQException($"{context}.{p.Name}: key given twice");

@@ -31,6 +31,9 @@ internal abstract class Coding
     /// <summary>The sum type of average pooling over <paramref name="window"/>.</summary>
     public abstract FixedType PoolSum(Window window, FixedType input);
 
+    /// <summary>Checks that a dense layer on an input of rank > 1 (a 1x1 convolution over the positions) can be coded.</summary>
+    public virtual void CheckPointwiseDense(Layer layer) { }
+
     /// <summary>Checks that max pooling <paramref name="layer"/> can be coded.</summary>
     public virtual void CheckMaxPool(Layer layer) { }
 

@@ -88,6 +88,11 @@ internal sealed class ExactCoding(FixedFormat input, IReadOnlyList<FixedFormat?>
         return new FixedType(input.Signed, input.Width + k, input.IntegerBits);
     }
 
+    /// <summary>Refused, as before the one lowering: the exact reference that eval compares the emulator with reads a
+    /// dense layer's input as one vector.</summary>
+    public override void CheckPointwiseDense(Layer layer) =>
+        throw new LoweringException("dense on inputs of rank > 1 is not supported; flatten first");
+
     public override void CheckMaxPool(Layer layer)
     {
         if (layer.OutputQuantizer is not null) throw new LoweringException("an activation quantizer on max pooling is not supported");

@@ -85,7 +85,8 @@ internal static class Lowering
             {
                 int inF = d.Kernel.Shape[0];
                 // A dense layer on a rank > 1 input acts on the last axis at every position: a 1x1 convolution.
-                var win = x!.Shape.Length == 1 ? Window.Dense(inF) : Window.Pointwise(x.Size / inF, inF);
+                if (x!.Shape.Length != 1) coding.CheckPointwiseDense(layer);
+                var win = x.Shape.Length == 1 ? Window.Dense(inF) : Window.Pointwise(x.Size / inF, inF);
                 return Weighted(layer, d.Kernel, d.Bias, d.Activation, x, win, d.Units, (w, wt, b, bt, acc, rq) =>
                     x.Shape.Length == 1 ? new DenseOp(inF, d.Units, w, wt, b, bt, acc, rq) : new ConvOp(win, d.Units, w, wt, b, bt, acc, rq), ctx);
             }

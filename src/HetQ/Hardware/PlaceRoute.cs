@@ -61,7 +61,7 @@ public static partial class PlaceRoute
 
     /// <summary>Synthesizes the wrapped design for <paramref name="target"/> (ECP5 or iCE40) and places and routes it.</summary>
     public static async Task<PlaceRouteResult> RunAsync(string designDirectory, HardwareManifest manifest, SynthesisTarget target,
-        PlaceRouteOptions options, CancellationToken cancel = default)
+        PlaceRouteOptions options, CancellationToken cancel = default, Progress? progress = null)
     {
         var flow = FpgaTarget.For(target).PlaceRoute
             ?? throw new HetQException($"place and route: no open tool for {FpgaTarget.For(target).Description} (use ecp5 or ice40)");
@@ -85,8 +85,8 @@ public static partial class PlaceRoute
         ToolResult r;
         await using (var log = new StreamWriter(logFile, false, new UTF8Encoding(false)) { NewLine = "\n" })
         {
-            await ToolRunner.RunAsync("yosys", new[] { "-q", "-s", name + ".ys" }, dir, options.Timeout, log, cancel).ConfigureAwait(false);
-            r = await ToolRunner.RunAsync(tool, args, dir, options.Timeout, log, cancel).ConfigureAwait(false);
+            await ToolRunner.RunAsync("yosys", new[] { "-q", "-s", name + ".ys" }, dir, options.Timeout, log, cancel, progress, "yosys: netlist for place and route").ConfigureAwait(false);
+            r = await ToolRunner.RunAsync(tool, args, dir, options.Timeout, log, cancel, progress, $"{Path.GetFileName(tool)}: placing and routing").ConfigureAwait(false);
         }
         double fmax = ParseFmax(report, r.StandardError + "\n" + r.StandardOutput)
             ?? throw new HetQException($"nextpnr reported no Fmax for the clock; see {logFile}");

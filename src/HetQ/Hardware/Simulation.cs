@@ -50,9 +50,9 @@ public static partial class Simulation
     }
 
     /// <summary>Builds and runs the testbench of <paramref name="designDirectory"/> with one simulator; each tool run is
-    /// limited to <paramref name="timeout"/>.</summary>
+    /// limited to <paramref name="timeout"/>; <paramref name="progress"/> hears when each tool starts and ends.</summary>
     public static async Task<SimulationResult> RunAsync(string designDirectory, HardwareManifest manifest, SimulatorKind kind,
-        TimeSpan timeout, CancellationToken cancel = default)
+        TimeSpan timeout, CancellationToken cancel = default, Progress? progress = null)
     {
         if (Unavailable(kind) is { } why) throw new HetQException($"cannot simulate with {kind}: {why}");
         string sim = Path.GetFullPath(Path.Combine(designDirectory, Folder));
@@ -85,8 +85,8 @@ public static partial class Simulation
                     "-MAKEFLAGS", "OPT_FAST=-O0 OPT_SLOW=-O0 OPT_GLOBAL=-O0",
                 };
                 args.AddRange(sources);
-                build = await ToolRunner.RunAsync("verilator", args, sim, timeout, log, cancel).ConfigureAwait(false);
-                run = await ToolRunner.RunAsync(Path.Combine(scratch ?? work, "Vtb"), Array.Empty<string>(), sim, timeout, log, cancel).ConfigureAwait(false);
+                build = await ToolRunner.RunAsync("verilator", args, sim, timeout, log, cancel, progress, "verilator: building the simulation").ConfigureAwait(false);
+                run = await ToolRunner.RunAsync(Path.Combine(scratch ?? work, "Vtb"), Array.Empty<string>(), sim, timeout, log, cancel, progress, "verilator: simulating").ConfigureAwait(false);
             }
             finally
             {
@@ -98,8 +98,8 @@ public static partial class Simulation
             string vvp = name + "/tb.vvp";
             var args = new List<string> { "-g2005", "-s", Testbench.Module, "-o", vvp };
             args.AddRange(sources);
-            build = await ToolRunner.RunAsync("iverilog", args, sim, timeout, log, cancel).ConfigureAwait(false);
-            run = await ToolRunner.RunAsync("vvp", new[] { "-n", vvp }, sim, timeout, log, cancel).ConfigureAwait(false);
+            build = await ToolRunner.RunAsync("iverilog", args, sim, timeout, log, cancel, progress, "icarus: compiling (iverilog)").ConfigureAwait(false);
+            run = await ToolRunner.RunAsync("vvp", new[] { "-n", vvp }, sim, timeout, log, cancel, progress, "icarus: simulating (vvp)").ConfigureAwait(false);
         }
         var (vectors, mismatches, first) = Parse(run.StandardOutput, manifest, logFile);
         return new SimulationResult(kind, vectors, mismatches, first, build.Elapsed.TotalSeconds, run.Elapsed.TotalSeconds, logFile);

@@ -51,9 +51,10 @@ public static partial class Synthesis
     /// <summary>The Yosys JSON netlist written beside the Verilog netlist of <paramref name="r"/>.</summary>
     public static string JsonNetlist(SynthesisResult r) => Path.ChangeExtension(r.Netlist, ".json");
 
-    /// <summary>Runs Yosys on the design in <paramref name="designDirectory"/>; script, log and netlist go to DIR/synth.</summary>
+    /// <summary>Runs Yosys on the design in <paramref name="designDirectory"/>; script, log and netlist go to DIR/synth;
+    /// <paramref name="progress"/> hears when Yosys starts and ends.</summary>
     public static async Task<SynthesisResult> RunAsync(string designDirectory, HardwareManifest manifest, SynthesisTarget target,
-        TimeSpan timeout, CancellationToken cancel = default)
+        TimeSpan timeout, CancellationToken cancel = default, Progress? progress = null)
     {
         if (ToolRunner.Find("yosys") is null) throw new HetQException("yosys not found on PATH (Debian: apt-get install yosys)");
         string dir = Path.GetFullPath(Path.Combine(designDirectory, Folder));
@@ -67,7 +68,7 @@ public static partial class Synthesis
         string logFile = Path.Combine(dir, name + ".log");
         ToolResult r;
         await using (var log = new StreamWriter(logFile, false, new UTF8Encoding(false)) { NewLine = "\n" })
-            r = await ToolRunner.RunAsync("yosys", new[] { "-s", name + ".ys" }, dir, timeout, log, cancel).ConfigureAwait(false);
+            r = await ToolRunner.RunAsync("yosys", new[] { "-s", name + ".ys" }, dir, timeout, log, cancel, progress, $"yosys: synthesizing {manifest.Top} for {name}").ConfigureAwait(false);
         var cells = ParseCells(r.StandardOutput, manifest.Top) ?? throw new HetQException($"yosys printed no statistics for {manifest.Top}; see {logFile}");
         var f = FpgaTarget.For(target);
         var result = (Lut: f.Lut.Count(cells), Ff: f.Ff.Count(cells), Carry: f.Carry.Count(cells), Dsp: f.Dsp.Count(cells), Bram: f.Bram.Count(cells));

@@ -32,7 +32,7 @@ public static class Timing
                              + placeRoute.Timeout.TotalSeconds.ToString("0", CultureInfo.InvariantCulture) + " s) ...");
             try
             {
-                var pr = await PlaceRoute.RunAsync(designDirectory, manifest, synth.Target, placeRoute, cancel).ConfigureAwait(false);
+                var pr = await PlaceRoute.RunAsync(designDirectory, manifest, synth.Target, placeRoute, cancel, progress is null ? null : new Progress(progress)).ConfigureAwait(false);
                 return new TimingResult(depth, pr.FmaxMhz, "nextpnr", pr, model, null, estimate);
             }
             catch (ToolException e)

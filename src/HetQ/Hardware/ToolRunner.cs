@@ -48,10 +48,13 @@ public static class ToolRunner
     }
 
     /// <summary>Runs <paramref name="program"/> in <paramref name="workingDirectory"/>; appends the command line and
-    /// both outputs to <paramref name="log"/> when given, also when the tool fails.</summary>
+    /// both outputs to <paramref name="log"/> when given, also when the tool fails. With <paramref name="progress"/>, a line
+    /// when it starts (<paramref name="label"/>, default the program's name), "still running" while it runs and one with
+    /// its elapsed time when it ends.</summary>
     public static async Task<ToolResult> RunAsync(string program, IReadOnlyList<string> arguments, string workingDirectory,
-        TimeSpan timeout, TextWriter? log = null, CancellationToken cancel = default)
+        TimeSpan timeout, TextWriter? log = null, CancellationToken cancel = default, Progress? progress = null, string? label = null)
     {
+        using var step = progress?.Step(label ?? Path.GetFileName(program));
         string commandLine = CommandLine(program, arguments);
         var psi = new ProcessStartInfo(program)
         {
@@ -94,6 +97,7 @@ public static class ToolRunner
         watch.Stop();
         Log(log, commandLine, output, error, $"exit code {process.ExitCode}, {watch.Elapsed.TotalSeconds.ToString("0.00", CultureInfo.InvariantCulture)} s");
         if (process.ExitCode != 0) throw new ToolException(commandLine, process.ExitCode, Tail(error.Length > 0 ? error : output), timedOut: false, timeout);
+        step?.Done();
         return new ToolResult(commandLine, process.ExitCode, output, error, watch.Elapsed);
     }
 

@@ -67,7 +67,7 @@ public sealed record HardwareManifest(
 
     public static HardwareManifest Load(string file)
     {
-        if (!File.Exists(file)) throw new HetQException($"{file}: hardware manifest not found (write the design with hetq hw MODEL --out DIR)");
+        if (!File.Exists(file)) throw new HetQException($"{file}: hardware manifest not found (write the design with hetq hw write MODEL --out DIR)");
         try
         {
             var f = JsonSerializer.Deserialize<ManifestFile>(File.ReadAllText(file), Options) ?? throw new HetQException($"{file}: empty manifest");

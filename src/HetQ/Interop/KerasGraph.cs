@@ -6,7 +6,8 @@ namespace HetQ.Interop;
 /// <summary>One Keras layer as the architecture JSON gives it: class, name, config, and the names of
 /// the layers it reads ("input" for the model input; empty in a Sequential model, where each layer reads
 /// the previous one).</summary>
-internal sealed record KerasLayer(string ClassName, string Name, JsonSpec Config, string[] Inputs);
+/// Keras 3 archives also give the class's module and registered name (which tell QKeras's QDense from HGQ2's).
+internal sealed record KerasLayer(string ClassName, string Name, JsonSpec Config, string[] Inputs, string? Module = null, string? RegisteredName = null);
 
 /// <summary>A Keras 2 model architecture (Sequential or Functional) reduced to what HetQ builds: the
 /// input shape and the layers in topological order, the output layer last.</summary>
@@ -20,7 +21,7 @@ internal sealed record KerasGraph(string Name, int[] InputShape, IReadOnlyList<K
         string className = root.RequireString("class_name");
         string? version = root.String("keras_version");
         if (version is not null && version.StartsWith('3'))
-            throw new HetQException($"{source}: written by Keras {version}; HetQ reads the Keras 2 format (tf.keras / QKeras)");
+            throw new HetQException($"{source}: written by Keras {version}; HetQ reads Keras 3 models as .keras archives (model.save(\"m.keras\")) and Keras 2 models as JSON + HDF5");
         return className switch
         {
             "Sequential" => ParseSequential(root, source, version),
@@ -69,7 +70,7 @@ internal sealed record KerasGraph(string Name, int[] InputShape, IReadOnlyList<K
         if (inputs.Length != 1) throw config.Error("input_layers", $"HetQ models have one input, this one has {inputs.Length}");
         if (outputs.Length != 1) throw config.Error("output_layers", $"HetQ models have one output, this one has {outputs.Length}");
 
-        var byName = new Dictionary<string, (KerasLayer Layer, int Order)>(StringComparer.Ordinal);
+        var all = new List<KerasLayer>();
         int[]? inputShape = null;
         foreach (var entry in config.Objects("layers"))
         {
@@ -85,15 +86,23 @@ internal sealed record KerasGraph(string Name, int[] InputShape, IReadOnlyList<K
             {
                 ins = InboundNames(entry, layerName, cls);
             }
-            if (!byName.TryAdd(layerName, (new KerasLayer(cls, layerName, layerConfig, ins), byName.Count)))
-                throw entry.Error("name", $"layer name '{layerName}' is used twice");
+            all.Add(new KerasLayer(cls, layerName, layerConfig, ins));
         }
         if (inputShape is null) throw config.Error("layers", $"the input layer '{inputs[0]}' is missing");
-        if (!byName.ContainsKey(outputs[0])) throw config.Error("output_layers", $"the output layer '{outputs[0]}' is not among the layers");
+        var ordered = Order(all, inputs[0], outputs[0], source);
+        return new KerasGraph(name, inputShape, ordered, version);
+    }
 
-        // The layers the output depends on, in a topological order that keeps Keras's order where it can.
+    /// <summary>The layers the output depends on (the input layer excluded), in a topological order that keeps Keras's
+    /// order where it can; inputs naming the model input become "input".</summary>
+    internal static List<KerasLayer> Order(IReadOnlyList<KerasLayer> all, string input, string output, string source)
+    {
+        var byName = new Dictionary<string, (KerasLayer Layer, int Order)>(StringComparer.Ordinal);
+        foreach (var l in all)
+            if (!byName.TryAdd(l.Name, (l, byName.Count))) throw new HetQException($"{source}: layer name '{l.Name}' is used twice");
+        if (!byName.ContainsKey(output)) throw new HetQException($"{source}: the output layer '{output}' is not among the layers");
         var needed = new HashSet<string>(StringComparer.Ordinal);
-        var stack = new Stack<string>([outputs[0]]);
+        var stack = new Stack<string>([output]);
         while (stack.Count > 0)
         {
             string n = stack.Pop();
@@ -102,8 +111,8 @@ internal sealed record KerasGraph(string Name, int[] InputShape, IReadOnlyList<K
                 stack.Push(byName.ContainsKey(i) ? i : throw new HetQException($"{source}: layer '{n}' reads '{i}', which is not a layer of the model"));
         }
         var ordered = new List<KerasLayer>();
-        var placed = new HashSet<string>([inputs[0]], StringComparer.Ordinal);
-        var pending = byName.Values.Where(v => needed.Contains(v.Layer.Name) && v.Layer.Name != inputs[0]).OrderBy(v => v.Order).Select(v => v.Layer).ToList();
+        var placed = new HashSet<string>([input], StringComparer.Ordinal);
+        var pending = byName.Values.Where(v => needed.Contains(v.Layer.Name) && v.Layer.Name != input).OrderBy(v => v.Order).Select(v => v.Layer).ToList();
         while (pending.Count > 0)
         {
             int k = pending.FindIndex(l => l.Inputs.All(placed.Contains));
@@ -111,10 +120,10 @@ internal sealed record KerasGraph(string Name, int[] InputShape, IReadOnlyList<K
             var layer = pending[k];
             pending.RemoveAt(k);
             placed.Add(layer.Name);
-            ordered.Add(layer with { Inputs = layer.Inputs.Select(i => i == inputs[0] ? "input" : i).ToArray() });
+            ordered.Add(layer with { Inputs = layer.Inputs.Select(i => i == input ? "input" : i).ToArray() });
         }
         if (ordered.Count == 0) throw new HetQException($"{source}: the model has no layers between its input and output");
-        return new KerasGraph(name, inputShape, ordered, version);
+        return ordered;
     }
 
     private static (string ClassName, string Name, JsonSpec Config) ReadEntry(JsonSpec entry)
@@ -143,7 +152,7 @@ internal sealed record KerasGraph(string Name, int[] InputShape, IReadOnlyList<K
     }
 
     /// <summary>input_layers / output_layers: [[name, node, tensor], ...] (or one such triple).</summary>
-    private static string[] TensorNames(JsonSpec config, string key)
+    internal static string[] TensorNames(JsonSpec config, string key)
     {
         var raw = config.Raw(key) ?? throw config.Error(key, "is required");
         if (raw.ValueKind != JsonValueKind.Array) throw config.Error(key, "expected a list of [name, node, tensor]");

@@ -6,12 +6,20 @@ namespace HetQ.Interop;
 /// <summary>How one Keras layer becomes a HetQ layer: its HetQ spec (the JSON a model.json holds), the
 /// parameters (by HetQ role: kernel, bias, gamma, ...) that the weights file must provide, and for batch
 /// normalization the Keras axis to check against the built shape (null: the last axis).</summary>
-internal sealed record LayerPlan(KerasLayer Keras, JsonObject Spec, string[] Weights, int? ChannelAxis = null);
+/// <see cref="External"/> marks a layer whose variables are read elsewhere (an HGQ FixedPointQuantizer's bit widths).
+internal sealed record LayerPlan(KerasLayer Keras, JsonObject Spec, string[] Weights, int? ChannelAxis = null, bool External = false);
+
+/// <summary>What an HGQ proxy model adds to the mapping: the quantizer spec of each FixedPointQuantizer layer (null: not
+/// yet known, the layer passes its input through), and per-weight quantizers on kernels and biases that have none.</summary>
+internal sealed record HgqMapping(IReadOnlyDictionary<string, string?> QuantizerSpecs)
+{
+    public const string WeightSpec = "learned_fixed(role=weight,granularity=element,init=0,min=-16,max=32)";
+}
 
 /// <summary>Maps Keras 2 / QKeras layer configs to HetQ layer specs. Settings that change what a layer
 /// computes and that HetQ lacks are errors; settings that act only in training (constraints, bias and
 /// activity regularizers) are dropped with a warning.</summary>
-internal sealed class KerasLayerMapper(string source, List<string> warnings)
+internal sealed class KerasLayerMapper(string source, List<string> warnings, HgqMapping? hgq = null)
 {
     /// <summary>The Keras class names HetQ imports (InputLayer gives the input shape).</summary>
     public static readonly string[] Supported =
@@ -36,6 +44,17 @@ internal sealed class KerasLayerMapper(string source, List<string> warnings)
         if (k.Inputs.Length > 0) spec["inputs"] = new JsonArray(k.Inputs.Select(i => (JsonNode)i).ToArray());
         string[] weights = [];
         int? axis = null;
+        if (HgqProxy.IsQuantizer(k.ClassName))
+        {
+            if (hgq is null) throw new HetQException($"{where}: an HGQ FixedPointQuantizer needs its weights file (its bit widths are variables)");
+            spec["type"] = "activation";
+            spec["activation"] = "linear";
+            if (hgq.QuantizerSpecs.GetValueOrDefault(k.Name) is { } qs) spec["activation_quantizer"] = qs;
+            return new LayerPlan(k, spec, [], External: true);
+        }
+        if (HgqProxy.IsHgqLayer(k.ClassName))
+            throw new HetQException($"{where}: an HGQ training layer; convert the model with HGQ's to_proxy_model(model) and import the saved proxy");
+        Keras3Settings(k, where);
         switch (k.ClassName)
         {
             case "Dense" or "QDense":
@@ -117,6 +136,26 @@ internal sealed class KerasLayerMapper(string source, List<string> warnings)
         return new LayerPlan(k, spec, weights, axis);
     }
 
+    /// <summary>Keras 3 settings that change what a layer computes: a LoRA adapter, int8/float8 quantization
+    /// (quantization_config or a quantized dtype policy), and HGQ2's layers, which share QKeras's class names.</summary>
+    private void Keras3Settings(KerasLayer k, string where)
+    {
+        var c = k.Config;
+        if (hgq is null && k.Module is { } module && (module == "hgq" || module.StartsWith("hgq.", StringComparison.Ordinal)))
+            throw new HetQException($"{where}: HGQ2 layer (module {module}) is not supported (HetQ maps HGQ2's QDense, QConv1D, QConv2D and Quantizer)");
+        if (c.Has("lora_rank")) throw new HetQException($"{where}: lora_rank {c.Raw("lora_rank")!.Value.GetRawText()} is not supported (merge the LoRA weights first)");
+        if (c.Has("quantization_config")) throw new HetQException($"{where}: Keras quantization (quantization_config) is not supported; import the float model and use hetq ptq, or QKeras layers");
+        string? policy = c.Raw("dtype") is { } d
+            ? d.ValueKind == System.Text.Json.JsonValueKind.String ? d.GetString()
+            : d.ValueKind == System.Text.Json.JsonValueKind.Object && d.TryGetProperty("config", out var dc) && dc.ValueKind == System.Text.Json.JsonValueKind.Object
+              && dc.TryGetProperty("name", out var dn) && dn.ValueKind == System.Text.Json.JsonValueKind.String ? dn.GetString() : null
+            : null;
+        if (policy is not null && (policy.StartsWith("int", StringComparison.Ordinal) || policy.StartsWith("float8", StringComparison.Ordinal)))
+            throw new HetQException($"{where}: dtype policy '{policy}' (Keras's own quantization) is not supported; import the float model and use hetq ptq");
+        if (policy is "mixed_float16" or "mixed_bfloat16" or "float16" or "bfloat16")
+            warnings.Add($"layer '{k.Name}' ({k.ClassName}): dtype policy '{policy}' is imported as float32 arithmetic");
+    }
+
     private static string[] Biased(JsonSpec c, JsonObject spec, string kernel)
     {
         bool bias = c.Bool("use_bias", true);
@@ -141,10 +180,16 @@ internal sealed class KerasLayerMapper(string source, List<string> warnings)
         if (KerasValues.Regularizer(c, key, where) is { } r) spec["kernel_regularizer"] = r;
     }
 
-    private static void Quantizers(JsonSpec c, JsonObject spec, string kernelKey, string where)
+    private void Quantizers(JsonSpec c, JsonObject spec, string kernelKey, string where)
     {
         if (KerasValues.Quantizer(c, kernelKey, where) is { } kq) spec["kernel_quantizer"] = kq;
         if (KerasValues.Quantizer(c, "bias_quantizer", where) is { } bq) spec["bias_quantizer"] = bq;
+        // An HGQ proxy's kernels and biases hold quantized values: each weight keeps the fractional bits it needs.
+        if (hgq is not null)
+        {
+            if (!spec.ContainsKey("kernel_quantizer")) spec["kernel_quantizer"] = HgqMapping.WeightSpec;
+            if (!spec.ContainsKey("bias_quantizer")) spec["bias_quantizer"] = HgqMapping.WeightSpec;
+        }
     }
 
     /// <summary>kernel_size or pool_size, strides, padding, dilation 1, channels last.</summary>

@@ -34,7 +34,7 @@ internal static class KerasWeights
 
     /// <summary>Copies every layer's weights from the file into <paramref name="model"/>, checking that each
     /// planned weight is present once with the shape of the built parameter.</summary>
-    public static void Load(NativeFile h5, string file, Model model, IReadOnlyList<LayerPlan> plans)
+    public static void Load(NativeFile h5, string file, Model model, IReadOnlyList<LayerPlan> plans, IReadOnlySet<string>? external = null)
     {
         IH5Group group = h5.AttributeExists("layer_names") ? h5
             : h5.LinkExists("model_weights") && h5.Group("model_weights") is var mw && mw.AttributeExists("layer_names") ? mw
@@ -48,9 +48,10 @@ internal static class KerasWeights
             if (!group.LinkExists(name)) throw new HetQException($"{file}: layer '{name}' is listed in layer_names but has no group");
             var g = group.Group(name);
             string[] weightNames = g.AttributeExists("weight_names") ? Strings(g, "weight_names", file) : [];
-            if (weightNames.Length == 0) continue;
+            if (weightNames.Length == 0 || external?.Contains(name) == true) continue;
             if (!plansByName.TryGetValue(name, out var plan))
                 throw new HetQException($"{file}: layer '{name}' has weights, but the model has no layer of that name");
+            if (plan.External) continue;
             LoadLayer(g, file, plan, layers[name], weightNames);
             loaded.Add(name);
         }
@@ -87,7 +88,7 @@ internal static class KerasWeights
         return last == "depthwise_kernel" ? "kernel" : last;
     }
 
-    private static float[] Read(IH5Group g, string path, int[] shape, string where)
+    internal static float[] Read(IH5Group g, string path, int[] shape, string where)
     {
         IH5Dataset ds;
         try

@@ -179,11 +179,14 @@ public sealed class JsonSpec
         foreach (var k in keys) _read.Add(k);
     }
 
-    /// <summary>Throws when the object has a key that no accessor asked for.</summary>
+    /// <summary>The key a configuration file may name its JSON Schema with (schemas/*.schema.json); accepted at the top only.</summary>
+    public const string SchemaKey = "$schema";
+
+    /// <summary>Throws when the object has a key that no accessor asked for (`$schema` at the top is always accepted).</summary>
     public void RejectUnknown()
     {
         foreach (var p in Element.EnumerateObject())
-            if (!_read.Contains(p.Name))
+            if (!_read.Contains(p.Name) && !(p.Name == SchemaKey && Path == "$"))
                 throw new HetQException($"{Source}: {Path}: unknown key '{p.Name}' (known: {string.Join(", ", _read.Order())})");
     }
 }

@@ -42,6 +42,9 @@ public sealed class Trainer : IDisposable
 
     public Action<EpochResult>? OnEpoch { get; set; }
 
+    /// <summary>Called after every batch with the epoch, the batches done in it and the batches per epoch (progress).</summary>
+    public Action<int, int, int>? OnBatch { get; set; }
+
     /// <summary>An extra loss term with its own gradient (learned bit widths); null for none.</summary>
     public ITrainingPenalty? Penalty { get; set; }
 
@@ -175,6 +178,7 @@ public sealed class Trainer : IDisposable
                         $"training diverged: the loss is {l} at epoch {epoch}, batch {b + 1} of {batches} (learning rate {_optimizer.LearningRate:G3}); lower the learning rate, set clip_norm, or check the optimizer's beta and epsilon"));
                 lossSum += l;
                 correct += c;
+                OnBatch?.Invoke(epoch, b + 1, batches);
             }
             double trainLoss = lossSum / train.Count, trainAcc = (double)correct / train.Count;
             double? valLoss = null, valAcc = null;

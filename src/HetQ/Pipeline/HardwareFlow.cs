@@ -25,6 +25,8 @@ public static class HardwareFlow
         Simulation.Prepare(outputDirectory, m, vectors);
         var used = new List<string>();
         int mismatches = 0;
+        var progress = new Progress(log); // each tool's start, "still running" and elapsed time: a Verilator build takes a while
+
         foreach (var kind in new[] { SimulatorKind.Verilator, SimulatorKind.Icarus })
         {
             if (Simulation.Unavailable(kind) is { } why)
@@ -32,7 +34,7 @@ public static class HardwareFlow
                 log($"{kind}: skipped ({why})");
                 continue;
             }
-            var r = Simulation.RunAsync(outputDirectory, m, kind, TimeSpan.FromMinutes(10), CancellationToken.None).GetAwaiter().GetResult();
+            var r = Simulation.RunAsync(outputDirectory, m, kind, TimeSpan.FromMinutes(10), CancellationToken.None, progress).GetAwaiter().GetResult();
             log($"{kind}: {r.Vectors} vectors, {r.Mismatches} mismatches{(r.FirstMismatch is { } f ? $", first: {f}" : "")}");
             mismatches = Math.Max(mismatches, r.Mismatches);
             used.Add(kind.ToString().ToLowerInvariant());
@@ -50,7 +52,7 @@ public static class HardwareFlow
         {
             try
             {
-                var syn = Synthesis.RunAsync(outputDirectory, m, SynthesisTarget.Xilinx, TimeSpan.FromMinutes(10), CancellationToken.None).GetAwaiter().GetResult();
+                var syn = Synthesis.RunAsync(outputDirectory, m, SynthesisTarget.Xilinx, TimeSpan.FromMinutes(10), CancellationToken.None, progress).GetAwaiter().GetResult();
                 log($"Yosys synth_xilinx (xcup, -nodsp): {syn.Lut} LUT, {syn.Ff} FF, {syn.Carry} CARRY4, {syn.Dsp} DSP in {syn.Seconds:F0} s");
                 (lut, ff, carry, dsp) = (syn.Lut, syn.Ff, syn.Carry, syn.Dsp);
                 var timing = Timing.AnalyzeAsync(outputDirectory, m, syn, placeRoute: null).GetAwaiter().GetResult();

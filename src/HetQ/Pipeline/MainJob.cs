@@ -88,8 +88,8 @@ public static class MainJob
         { "name": "uniform 16-bit", "kernel": "quantized_bits(16,6,1)", "bias": "quantized_bits(16,6,1)", "activation": "quantized_relu(16,6)", "epochs": 0 },
         { "name": "uniform 8-bit QAT", "kernel": "quantized_bits(8,0,1,alpha=1)", "bias": "quantized_bits(8,3,1,alpha=1)", "activation": "quantized_relu(8,3)" },
         { "name": "uniform 4-bit QAT", "kernel": "quantized_bits(4,0,1,alpha=1)", "bias": "quantized_bits(4,2,1,alpha=1)", "activation": "quantized_relu(4,2)" } ],
-      "study": {{JsonSerializer.Serialize(Path.Combine(dir, "study.sqlite"))}},
-      "output": {{JsonSerializer.Serialize(Path.Combine(dir, "search"))}}
+      "study": {{JsonSerializer.Serialize(Path.GetFullPath(Path.Combine(dir, "study.sqlite")))}},
+      "output": {{JsonSerializer.Serialize(Path.GetFullPath(Path.Combine(dir, "search")))}}
     }
     """;
 
@@ -220,13 +220,14 @@ public static class MainJob
             var plt = new ScottPlot.Plot();
             foreach (var r in rows.Where(r => r.Hardware?.Luts is not null))
             {
-                var m = plt.Add.Marker(r.Hardware!.Luts!.Value, 100 * r.TestAccuracy, ScottPlot.MarkerShape.FilledCircle, 10);
+                var m = plt.Add.Marker(ParetoPlot.X(r.Hardware!.Luts!.Value), 100 * r.TestAccuracy, ScottPlot.MarkerShape.FilledCircle, 10);
                 m.LegendText = r.Name;
             }
             var fl = plt.Add.HorizontalLine(100 * rows[0].TestAccuracy);
             fl.LegendText = "float";
             fl.LinePattern = ScottPlot.LinePattern.Dashed;
-            plt.Axes.Bottom.Label.Text = "LUTs (Yosys)";
+            plt.Axes.Bottom.Label.Text = "LUTs (Yosys, log scale)";
+            plt.Axes.Bottom.TickGenerator = ParetoPlot.LogTicks();
             plt.Axes.Left.Label.Text = "test accuracy (%)";
             plt.Title("accuracy against LUTs");
             plt.ShowLegend(ScottPlot.Alignment.LowerRight);

@@ -5,7 +5,7 @@ namespace HetQ.Quantization;
 public sealed partial class LearnedQuantizer
 {
     /// <summary>The fixed-point format of every activation element, null where its width is 0 (pruned: the element
-    /// is always 0). Rounding RND, overflow SAT.</summary>
+    /// is always 0), with this quantizer's rounding and overflow.</summary>
     public FixedFormat?[] ElementFormats()
     {
         var (ghi, glo) = GroupRanges();
@@ -13,7 +13,7 @@ public sealed partial class LearnedQuantizer
         for (int e = 0; e < _size; e++)
         {
             var (signed, width, integer) = ElementType(e, ghi, glo);
-            if (width > 0) formats[e] = new FixedFormat(new FixedType(signed, width, integer), Rounding.RND, Overflow.SAT);
+            if (width > 0) formats[e] = new FixedFormat(new FixedType(signed, width, integer), Rounding, Overflow);
         }
         return formats;
     }

@@ -28,6 +28,13 @@ public sealed partial class LearnedQuantizer : IQuantizer
     public int MinBits { get; }
     public int MaxBits { get; }
 
+    /// <summary>Activations: how codes are rounded, RND (round half up, the default) or TRN (floor); imported HGQ
+    /// models use both. Weights always round RND.</summary>
+    public Rounding Rounding { get; }
+
+    /// <summary>Activations: what happens past the range, SAT (the default) or WRAP (two's complement, as HGQ's proxies do).</summary>
+    public Overflow Overflow { get; }
+
     /// <summary>The trainable fractional bits, one per group (null on an unbound template).</summary>
     public Parameter? FracBits { get; private set; }
 
@@ -47,9 +54,16 @@ public sealed partial class LearnedQuantizer : IQuantizer
         public readonly Lock Lock = new();
     }
 
-    public LearnedQuantizer(LearnedRole role, BitGranularity granularity, float initial, int minBits, int maxBits)
+    public LearnedQuantizer(LearnedRole role, BitGranularity granularity, float initial, int minBits, int maxBits,
+        Rounding rounding = Rounding.RND, Overflow overflow = Overflow.SAT)
     {
         if (minBits > maxBits) throw new HetQException($"learned_fixed: min {minBits} is above max {maxBits}");
+        if (rounding is not (Rounding.RND or Rounding.TRN)) throw new HetQException($"learned_fixed: rounding {rounding} is not supported (RND, TRN)");
+        if (overflow is not (Overflow.SAT or Overflow.WRAP)) throw new HetQException($"learned_fixed: overflow {overflow} is not supported (SAT, WRAP)");
+        if (role == LearnedRole.Weight && (rounding != Rounding.RND || overflow != Overflow.SAT))
+            throw new HetQException("learned_fixed: rounding and overflow apply to activations only");
+        Rounding = rounding;
+        Overflow = overflow;
         Role = role;
         Granularity = granularity;
         Initial = initial;
@@ -58,7 +72,7 @@ public sealed partial class LearnedQuantizer : IQuantizer
     }
 
     public string Spec => string.Create(CultureInfo.InvariantCulture,
-        $"learned_fixed(role={(Role == LearnedRole.Weight ? "weight" : "activation")},granularity={Granularity.ToString().ToLowerInvariant()},init={Initial:R},min={MinBits},max={MaxBits})");
+        $"learned_fixed(role={(Role == LearnedRole.Weight ? "weight" : "activation")},granularity={Granularity.ToString().ToLowerInvariant()},init={Initial:R},min={MinBits},max={MaxBits}{(Rounding == Rounding.RND ? "" : $",round={Rounding}")}{(Overflow == Overflow.SAT ? "" : $",overflow={Overflow}")})");
 
     int IQuantizer.Bits => Math.Max(0, MaxBits);
     public bool IsStochastic => false;
@@ -69,7 +83,7 @@ public sealed partial class LearnedQuantizer : IQuantizer
 
     private static readonly Regex SpecPattern = new(@"^learned_fixed\((.*)\)$", RegexOptions.CultureInvariant);
 
-    /// <summary>Parses <c>learned_fixed(role=weight|activation, granularity=element|channel|layer, init=F, min=N, max=N)</c>.</summary>
+    /// <summary>Parses <c>learned_fixed(role=weight|activation, granularity=element|channel|layer, init=F, min=N, max=N[, round=RND|TRN][, overflow=SAT|WRAP])</c>.</summary>
     public static LearnedQuantizer Parse(string spec)
     {
         var m = SpecPattern.Match(spec.Replace(" ", "", StringComparison.Ordinal));
@@ -78,6 +92,8 @@ public sealed partial class LearnedQuantizer : IQuantizer
         var gran = BitGranularity.Element;
         float init = 6;
         int min = -8, max = 8;
+        var rounding = Rounding.RND;
+        var overflow = Overflow.SAT;
         foreach (var part in m.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries))
         {
             var kv = part.Split('=');
@@ -90,10 +106,12 @@ public sealed partial class LearnedQuantizer : IQuantizer
                 case "init": init = float.Parse(v, CultureInfo.InvariantCulture); break;
                 case "min": min = int.Parse(v, CultureInfo.InvariantCulture); break;
                 case "max": max = int.Parse(v, CultureInfo.InvariantCulture); break;
-                default: throw new HetQException($"'{spec}': unknown argument '{kv[0]}' (role, granularity, init, min, max)");
+                case "round": rounding = v switch { "RND" => Rounding.RND, "TRN" => Rounding.TRN, _ => throw new HetQException($"'{spec}': round must be RND or TRN") }; break;
+                case "overflow": overflow = v switch { "SAT" => Overflow.SAT, "WRAP" => Overflow.WRAP, _ => throw new HetQException($"'{spec}': overflow must be SAT or WRAP") }; break;
+                default: throw new HetQException($"'{spec}': unknown argument '{kv[0]}' (role, granularity, init, min, max, round, overflow)");
             }
         }
-        return new LearnedQuantizer(role, gran, init, min, max);
+        return new LearnedQuantizer(role, gran, init, min, max, rounding, overflow);
     }
 
     /// <summary>element (or weight), channel, layer.</summary>
@@ -109,7 +127,7 @@ public sealed partial class LearnedQuantizer : IQuantizer
     /// its own bit parameters named <paramref name="name"/>/bits (and /range for activations).</summary>
     public LearnedQuantizer Bind(string name, int[] shape)
     {
-        var q = new LearnedQuantizer(Role, Granularity, Initial, MinBits, MaxBits) { _shape = shape, _size = Math.Max(1, Numerics.Tensor.Size(shape)) };
+        var q = new LearnedQuantizer(Role, Granularity, Initial, MinBits, MaxBits, Rounding, Overflow) { _shape = shape, _size = Math.Max(1, Numerics.Tensor.Size(shape)) };
         q._channels = shape.Length == 0 ? 1 : shape[^1];
         int groups = Granularity switch { BitGranularity.Element => q._size, BitGranularity.Channel => q._channels, _ => 1 };
         q.FracBits = new Parameter(name + "/bits", [groups], trainable: true, Enumerable.Repeat(Initial, groups).ToArray());
@@ -125,7 +143,7 @@ public sealed partial class LearnedQuantizer : IQuantizer
     public LearnedQuantizer ShareForWorker()
     {
         if (FracBits is null) return this;
-        return new LearnedQuantizer(Role, Granularity, Initial, MinBits, MaxBits)
+        return new LearnedQuantizer(Role, Granularity, Initial, MinBits, MaxBits, Rounding, Overflow)
         {
             _shape = _shape, _size = _size, _channels = _channels, _shared = _shared,
             FracBits = FracBits.ShareForWorker(), Range = Range?.ShareForWorker(),
@@ -256,6 +274,25 @@ public sealed partial class LearnedQuantizer : IQuantizer
             for (int i = 0, e = 0; i < x.Length; i++, e = e + 1 == _size ? 0 : e + 1)
                 y[i] = (float)(Math.Floor(x[i] * scale[e] + 0.5) * inv[e]);
             if (!training) CommonWeightType(y);
+            return;
+        }
+        if (Rounding != Rounding.RND || Overflow != Overflow.SAT)
+        {
+            double half = Rounding == Rounding.TRN ? 0 : 0.5;
+            for (int i = 0, e = 0; i < x.Length; i++, e = e + 1 == _size ? 0 : e + 1)
+            {
+                double v = Math.Floor(x[i] * scale[e] + half);
+                if (Overflow == Overflow.WRAP)
+                {
+                    double span = hi[e] - lo[e] + 1;
+                    v = lo[e] + (v - lo[e] - span * Math.Floor((v - lo[e]) / span));
+                }
+                else
+                {
+                    v = v < lo[e] ? lo[e] : v > hi[e] ? hi[e] : v;
+                }
+                y[i] = (float)(v * inv[e]);
+            }
             return;
         }
         for (int i = 0, e = 0; i < x.Length; i++, e = e + 1 == _size ? 0 : e + 1)

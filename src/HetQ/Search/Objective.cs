@@ -5,9 +5,12 @@ namespace HetQ.Search;
 /// <c>stress</c> to push towards smaller models (forgiving_factor.py, autoqkeras_internal.py).</summary>
 public sealed record ForgivingFactor(double DeltaP = 8, double DeltaN = 8, double Rate = 2, double Stress = 1)
 {
+    /// <remarks>A cost below 1 (a model whose weights all round to zero costs 0 EBOPs) counts as 1, so its score stays
+    /// finite and is decided by its accuracy instead of an infinite reward.</remarks>
     public double Delta(double reference, double trial)
     {
-        double r = reference * Stress;
+        trial = Math.Max(trial, 1);
+        double r = Math.Max(reference * Stress, 1);
         double d = (trial < r ? DeltaP : DeltaN) / 100.0;
         return d * (Math.Log(r / trial) / Math.Log(Rate));
     }

@@ -23,6 +23,10 @@ public sealed class SearchConfig
     public required SearchStrategy Strategy { get; init; }
     /// <summary>Strategy "hyperband": its budgets; <see cref="Strategy"/> then names the sampler of new configurations in <see cref="Sampler"/>.</summary>
     public Hyperband? Hyperband { get; init; }
+    /// <summary>Search trials train with the training config's learned bit widths (its <c>bitwidths</c> section) on top of
+    /// the space's choices: the parts that section learns replace the quantizers the space picked, the rest (layer
+    /// widths, the input or any part set to false there) stay searched.</summary>
+    public bool Learned { get; init; }
     /// <summary>The sampler of new configurations under Hyperband (tpe or random); otherwise the strategy itself.</summary>
     public SearchStrategy Sampler { get; init; } = SearchStrategy.Tpe;
     public required int StartupTrials { get; init; }
@@ -47,7 +51,7 @@ public sealed class SearchConfig
     {
         var s = JsonSpec.Load(file);
         string dir = Path.GetDirectoryName(Path.GetFullPath(file))!;
-        string Resolve(string p) => Path.IsPathRooted(p) ? p : Path.GetFullPath(Path.Combine(dir, p));
+        string Resolve(string p) => Data.DataFile.Resolve(p, dir);
         string name = s.String("name") ?? Path.GetFileNameWithoutExtension(file);
         var train = TrainConfig.Load(Resolve(s.RequireString("train")));
         var strategy = s.ObjectOrType("strategy");
@@ -106,7 +110,8 @@ public sealed class SearchConfig
         int trials = s.Int("trials", 20), epochs = s.Int("epochs", 2);
         if (trials <= 0) throw s.Error("trials", $"must be positive, given {trials}");
         if (epochs <= 0) throw s.Error("epochs", $"must be positive, given {epochs}");
-        string output = s.String("output") ?? Path.Combine("runs", name);
+        // every relative path in the config is relative to the config file; the default output is under the current directory
+        string output = s.String("output") is { } o ? Resolve(o) : Path.Combine("runs", name);
         Files.SafeOutput.CheckDirectory(output, Files.ArtefactKind.Run, s.String("output") is null ? $"{file}: default output" : $"{file}: output");
         var cfg = new SearchConfig
         {
@@ -120,6 +125,7 @@ public sealed class SearchConfig
             LearningRate = s.Double("learning_rate"),
             Strategy = type,
             Hyperband = hyperband,
+            Learned = s.Bool("learned", false),
             Sampler = sampler,
             StartupTrials = startup,
             Seed = seed,
@@ -130,12 +136,16 @@ public sealed class SearchConfig
             Forgiving = ff,
             MaxDrop = maxDrop,
             Baselines = baselines,
-            Study = s.String("study") ?? Path.Combine(output, "study.sqlite"),
+            Study = s.String("study") is { } st ? (StudyStore.IsFile(st) ? Resolve(st) : st) : Path.Combine(output, "study.sqlite"),
             Output = output,
             HeartbeatTimeout = s.Double("heartbeat_timeout", 600),
             Json = s.Element.GetRawText(),
         };
         s.RejectUnknown();
+        if (cfg.Learned && train.Bitwidths is null)
+            throw s.Error("learned", $"needs a 'bitwidths' section in the training configuration {train.Source}");
+        if (cfg.Learned && hyperband is not null)
+            throw s.Error("learned", "cannot be combined with the hyperband strategy yet (a promoted trial would have to continue its learned widths)");
         return cfg;
     }
 }

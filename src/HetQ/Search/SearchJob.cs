@@ -5,6 +5,7 @@ using HetQ.Data;
 using HetQ.Graph;
 using HetQ.Nn;
 using HetQ.Quantization;
+using HetQ.Training;
 
 namespace HetQ.Search;
 
@@ -13,7 +14,7 @@ public sealed record SearchProgress(TrialRecord Trial, int Done, int Total, Tria
 
 /// <summary>The outcome of a search: every trial, the best one by score, the Pareto front, and where things were written.</summary>
 public sealed record SearchResult(IReadOnlyList<TrialRecord> Trials, TrialRecord? Best, IReadOnlyList<TrialRecord> Pareto, double ReferenceCost,
-    CostMetric Metric, string? BestModel, string? Plot, double Seconds, double FloatAccuracy);
+    CostMetric Metric, string? BestModel, string? Plot, double Seconds, double FloatAccuracy, string? Report = null);
 
 /// <summary>Runs trials of a search until the study has all its trials: each trial starts from the float model's
 /// weights, takes its quantizers from the sampler, fine-tunes with quantization-aware training, is evaluated on the
@@ -61,7 +62,9 @@ public sealed class SearchJob
     private Model BaseModel(IReadOnlyDictionary<string, string>? choice = null)
     {
         var scaled = choice is null || _space is null ? null : WidthFactors.Scaled(_cfg.Train, _space.Dimensions, choice);
-        var model = (scaled ?? _cfg.Train).BuildModel(_data.Train.SampleShape);
+        // Without the training config's learned widths: the space's quantizers go on first, and with "learned" the
+        // trial puts the learned ones on after the initial weights are in (RunTrial).
+        var model = ((scaled ?? _cfg.Train) with { Bitwidths = null }).BuildModel(_data.Train.SampleShape);
         if (_initial is not null && scaled is not null) WidthFactors.CopySliced(_initial, model, $"{_cfg.Source}: initial_weights {_cfg.InitialWeights}");
         else if (_initial is not null) Training.TrainConfig.CopyWeights(_initial, model, $"{_cfg.Source}: initial_weights {_cfg.InitialWeights}");
         foreach (var n in model.Nodes) n.Layer.Quantizers = null;
@@ -190,6 +193,19 @@ public sealed class SearchJob
 
     private sealed record Outcome(TrialState State, double? Accuracy, double? Cost, double? Score, string? Metrics, string? Model, string? Error);
 
+    /// <summary>Puts back the space's quantizer for every part the bitwidths section leaves out (set to false there).</summary>
+    private static void KeepUnlearned(Model model, BitwidthsConfig bw, LayerQuantizers?[] chosen, FakeQuantizer? input)
+    {
+        if (bw.Input is null) model.InputQuantizer = input;
+        for (int i = 0; i < model.Nodes.Count; i++)
+        {
+            var layer = model.Nodes[i].Layer;
+            if (layer.Quantizers is not { } q || chosen[i] is not { } c) continue;
+            layer.Quantizers = new LayerQuantizers(bw.Kernel is null ? c.Kernel : q.Kernel, bw.Bias is null ? c.Bias : q.Bias,
+                bw.Activation is null ? c.Activation : q.Activation);
+        }
+    }
+
     private Outcome RunTrial(TrialRecord trial, StudyStore store)
     {
         var model = BaseModel(trial.Choice);
@@ -215,8 +231,15 @@ public sealed class SearchJob
         int epochs = hyperbandEpochs ?? _cfg.Baselines.FirstOrDefault(b => trial.Kind == TrialKind.Baseline && b.Name == trial.Baseline)?.Epochs ?? _cfg.Epochs;
         var options = new TrainOptions(Math.Max(1, epochs), t.BatchSize, Numerics.Seeds.Derive(t.Seed, trial.Number), t.Threads, t.ClipNorm, t.ClipValue, Schedule.Create(null));
         double valAcc, testAcc, valMetric, testMetric;
+        // Learned widths on top of the space's choices (search trials only: the baselines stay uniform).
+        var bitwidths = _cfg.Learned && trial.IsSearch ? _cfg.Train.Bitwidths : null;
+        var quantizers = bitwidths is null ? null : model.Nodes.Select(n => n.Layer.Quantizers).ToArray();
+        var inputQuantizer = model.InputQuantizer;
+        bitwidths?.Apply(model);
+        if (bitwidths is not null) KeepUnlearned(model, bitwidths, quantizers!, inputQuantizer);
         using (var trainer = new Trainer(model, loss, optimizer, options))
         {
+            if (bitwidths is not null) trainer.Penalty = new EbopsPenalty(model, bitwidths);
             if (epochs > 0) trainer.Fit(_data.Train, null);
             var val = _data.Validation.Count > 0 ? _data.Validation : _data.Test;
             valMetric = Measure(_cfg.Task, trainer.Predict(val), model, val);
@@ -272,7 +295,7 @@ public sealed class SearchJob
             ? Pareto.Front(done.Where(t => t.IsSearch), t => t.Accuracy!.Value, t => t.Cost!.Value).LastOrDefault()
             : BestOf(trials);
         var front = Pareto.Front(done, t => t.Accuracy!.Value, t => t.Cost!.Value);
-        string? bestDir = null, plot = null;
+        string? bestDir = null, plot = null, report = null;
         // Several workers may finish together and write the same files: the last one wins, none fails.
         try
         {
@@ -288,12 +311,16 @@ public sealed class SearchJob
                 ParetoPlot.Write(tmp, done, front, best, _cfg.Metric, $"{_cfg.Name}: validation accuracy against {_cfg.Metric.Name()}", _floatAccuracy);
                 File.Move(tmp, plot, overwrite: true);
             }
+            report = Path.GetFullPath(Path.Combine(_cfg.Output, SearchReport.FileName));
+            Directory.CreateDirectory(Path.GetDirectoryName(report)!);
+            Files.SafeOutput.WriteText(report, SearchReport.Markdown(_cfg,
+                new SearchResult(trials, best, front, _reference, _cfg.Metric, bestDir, plot, seconds, _floatAccuracy)), "search report");
         }
         catch (IOException)
         {
             // another worker is writing the same result files at this moment
         }
-        return new SearchResult(trials, best, front, _reference, _cfg.Metric, bestDir, plot, seconds, _floatAccuracy);
+        return new SearchResult(trials, best, front, _reference, _cfg.Metric, bestDir, plot, seconds, _floatAccuracy, report);
     }
 
     /// <summary>Copies a model directory by an atomic swap: <paramref name="to"/> is replaced only when it is a HetQ model.</summary>

@@ -45,11 +45,15 @@ public abstract class StudyStore : IDisposable
         Location = location;
     }
 
+    /// <summary>Whether a study location is a SQLite file path (else a PostgreSQL connection string or URL).</summary>
+    public static bool IsFile(string location) =>
+        !(location.StartsWith("postgres://", StringComparison.Ordinal) || location.StartsWith("postgresql://", StringComparison.Ordinal)
+          || location.Contains("Host=", StringComparison.OrdinalIgnoreCase));
+
     /// <summary>A store for a location: a PostgreSQL connection string ("Host=...") or postgres:// URL, else a SQLite file path.</summary>
     public static StudyStore Open(string location, string study)
     {
-        if (location.StartsWith("postgres://", StringComparison.Ordinal) || location.StartsWith("postgresql://", StringComparison.Ordinal)
-            || location.Contains("Host=", StringComparison.OrdinalIgnoreCase))
+        if (!IsFile(location))
             return new PostgresStudyStore(location, study);
         return new SqliteStudyStore(location, study);
     }

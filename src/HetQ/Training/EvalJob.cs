@@ -27,7 +27,8 @@ public static class EvalJob
     {
         var spec = JsonSpec.Load(dataFile);
         var element = spec.Element.TryGetProperty("data", out var d) ? d : spec.Element;
-        var cfg = DataConfig.Parse(element, spec.Element.TryGetProperty("data", out _) ? "data" : "data set");
+        bool inTrainConfig = spec.Element.TryGetProperty("data", out _);
+        var cfg = DataConfig.Parse(element, inTrainConfig ? "data" : "data set", topLevel: !inTrainConfig);
         try
         {
             return DatasetLoader.Load(cfg, Path.GetDirectoryName(Path.GetFullPath(dataFile))!);

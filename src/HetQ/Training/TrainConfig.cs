@@ -47,6 +47,9 @@ public sealed record TrainConfig
     /// <summary>The directory of the config file: relative data paths resolve against it.</summary>
     public string BaseDirectory => Path.GetDirectoryName(Path.GetFullPath(Source))!;
 
+    /// <summary>The folder relative paths in the config at <paramref name="source"/> are resolved against.</summary>
+    internal static string BaseOf(string source) => Path.GetDirectoryName(Path.GetFullPath(source))!;
+
     public static TrainConfig Load(string file) => Parse(JsonSpec.Load(file));
 
     public static TrainConfig Parse(JsonSpec s)
@@ -89,7 +92,9 @@ public sealed record TrainConfig
         if (epochs is <= 0 or > 1_000_000) throw s.Error("epochs", $"must be 1 to 1000000, given {epochs}");
         if (batch is <= 0 or > 1 << 20) throw s.Error("batch_size", $"must be 1 to 1048576, given {batch}");
         if (inputShape is not null) LayerConfig.CheckShape(model, "input_shape", inputShape);
-        string? output = s.String("output"), checkpoint = s.String("checkpoint_dir");
+        // every relative path in a config is relative to the config file (as the data paths are); a default output is under the current directory
+        string? output = s.String("output") is { } o ? HetQ.Data.DataFile.Resolve(o, BaseOf(s.Source)) : null;
+        string? checkpoint = s.String("checkpoint_dir") is { } c ? HetQ.Data.DataFile.Resolve(c, BaseOf(s.Source)) : null;
         if (output is not null) Files.SafeOutput.CheckDirectory(output, Files.ArtefactKind.Model, $"{s.Source}: output");
         if (checkpoint is not null) Files.SafeOutput.CheckDirectory(checkpoint, Files.ArtefactKind.Model, $"{s.Source}: checkpoint_dir");
         Names.CheckText(name, () => s.Error("name", "must be printable text without control characters, at most 128 characters"));
@@ -118,7 +123,7 @@ public sealed record TrainConfig
             CheckpointDirectory = checkpoint,
             Quantization = s.Raw("quantization")?.Clone(),
             QuantizationConfig = s.Object("quantization") is { } q ? QuantizationConfig.Parse(q) : null,
-            InitialWeights = s.String("initial_weights"),
+            InitialWeights = s.String("initial_weights") is { } iw ? HetQ.Data.DataFile.Resolve(iw, BaseOf(s.Source)) : null,
             FoldBatchNorm = s.Bool("fold_batchnorm", false),
             Bitwidths = s.Object("bitwidths") is { } bw ? BitwidthsConfig.Parse(bw) : null,
         };

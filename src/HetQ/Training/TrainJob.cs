@@ -26,8 +26,9 @@ public sealed record TrainResult(string ModelDirectory, double TestAccuracy, dou
 /// on the test part, save the model directory.</summary>
 public static class TrainJob
 {
+    /// <summary>Runs the configuration; <paramref name="onBatch"/>, when given, hears after every batch: the epoch, the batches done in it and the batches per epoch.</summary>
     public static TrainResult Run(TrainConfig cfg, string? outputOverride = null, Action<string>? log = null,
-        Action<EpochResult>? onEpoch = null, CancellationToken cancel = default)
+        Action<EpochResult>? onEpoch = null, CancellationToken cancel = default, Action<int, int, int>? onBatch = null)
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
         // Every output is checked before any work starts: a bad one fails now, not after the training.
@@ -53,11 +54,14 @@ public static class TrainJob
             throw new HetQException($"{cfg.Source}: the model's output has shape [{string.Join(",", model.OutputShape)}]; add a flatten or global_avg_pool layer before the last dense layer");
         CheckTask(cfg, splits.Train, model);
         log?.Invoke($"train {splits.Train.Count}, validation {splits.Validation.Count}, test {splits.Test.Count} samples of shape [{string.Join(",", shape)}]; {model.TrainableParameters.Sum(p => p.Length)} trainable parameters");
+        var memory = TrainingMemory.Estimate(model, cfg, splits.Train.Count);
+        if (memory.Check(cfg.Source, TrainingMemory.Available()) is { } warning) log?.Invoke(warning);
         var loss = Loss.Create(cfg.LossSpec);
         var optimizer = Optimizer.Create(cfg.OptimizerSpec);
         var options = new TrainOptions(cfg.Epochs, cfg.BatchSize, cfg.Seed, cfg.Threads, cfg.ClipNorm, cfg.ClipValue, cfg.Schedule, cfg.EarlyStopping);
         using var trainer = new Trainer(model, loss, optimizer, options);
         trainer.OnEpoch = onEpoch;
+        trainer.OnBatch = onBatch;
         if (cfg.CheckpointDirectory is { } ck)
             trainer.OnImproved = _ => ModelIO.Save(model, Metadata(cfg, splits, loss, null), ck);
         ParetoTracker? pareto = null;

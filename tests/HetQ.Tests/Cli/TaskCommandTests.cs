@@ -43,12 +43,12 @@ public class TaskCommandTests
             Assert.Equal(0, doc.RootElement.GetProperty("mismatches").GetInt32());
             Assert.Equal(doc.RootElement.GetProperty("auc_fake_quant").GetDouble(), doc.RootElement.GetProperty("auc_emulated").GetDouble());
         }
-        (code, stdout, stderr) = CliRunner.Run("hw", dir.File("m"), "--out", dir.File("hw"), "--json");
+        (code, stdout, stderr) = CliRunner.Run("hw", "write", dir.File("m"), "--out", dir.File("hw"), "--json");
         Assert.True(code == 0, stderr);
         var manifest = File.ReadAllText(Path.Combine(dir.File("hw"), "manifest.json"));
         Assert.Contains("\"elements\": 1", manifest);
         Requires.Simulator(HetQ.Hardware.SimulatorKind.Icarus);
-        (code, stdout, stderr) = CliRunner.Run("hw", dir.File("m"), "sim", dir.File("hw"), "--data", cfg, "--simulator", "icarus", "--limit", "100", "--json");
+        (code, stdout, stderr) = CliRunner.Run("hw", "sim", dir.File("hw"), "--data", cfg, "--simulator", "icarus", "--limit", "100", "--json");
         Assert.True(code == 0, stderr + stdout);
         using var sim = JsonDocument.Parse(stdout);
         Assert.Equal(0, sim.RootElement.GetProperty("mismatches").GetInt32());

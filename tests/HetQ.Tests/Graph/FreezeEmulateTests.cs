@@ -45,6 +45,25 @@ public class FreezeEmulateTests
     }
 
     [Fact]
+    public void A_dense_layer_on_a_sequence_is_refused_by_freeze_and_costed_as_a_pointwise_convolution_by_the_reference()
+    {
+        var model = Model.Build(new[] { 4, 3 }, new List<(Layer, string[]?)>
+        {
+            (new Dense(5, new Activation(ActivationKind.Relu)) { Name = "per_step", Quantizers = Q("quantized_bits(6,0,alpha=1)", "quantized_bits(6,0,alpha=1)", "quantized_relu(6,2)") }, null),
+            (new Flatten { Name = "flat" }, null),
+            (new Dense(3) { Name = "out", Quantizers = Q("quantized_bits(8,1,alpha=1)", "quantized_bits(8,3,alpha=1)", null) }, null),
+        }, 7);
+        model.InputQuantizer = new FakeQuantizer(QuantizerParser.Parse("ap_fixed<8,2,RND_CONV,SAT>"));
+        var r = Freezer.Freeze(model, "seq");
+        Assert.Null(r.Graph);
+        Assert.Equal("layer 'per_step' (dense): dense on inputs of rank > 1 is not supported; flatten first", Assert.Single(r.Problems));
+        var reference = HetQ.Cost.CostModel.Reference(model);
+        var conv = Assert.IsType<ConvOp>(reference.Nodes[1].Op);
+        Assert.Equal(Window.Pointwise(4, 3), conv.Window);
+        Assert.Equal(conv.Weights.LongCount(w => w != 0) * 4, HetQ.Cost.CostModel.Estimate(reference).Layers[1].Multiplications); // every non-zero weight at each of 4 positions
+    }
+
+    [Fact]
     public void A_convolutional_graph_with_pooling_and_a_residual_add_emulates_exactly()
     {
         var rng = new Random(4);

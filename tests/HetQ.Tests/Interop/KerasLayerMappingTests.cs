@@ -142,7 +142,7 @@ public class KerasLayerMappingTests
     }
 
     [Fact]
-    public void Keras_3_files_are_refused_with_the_reason()
+    public void Keras_3_JSON_is_refused_with_the_reason_and_the_archive_to_use_instead()
     {
         var e = ImportFails("""{"class_name": "Sequential", "keras_version": "3.3.3", "config": {"name": "s", "layers": []}}""");
         Assert.Contains("Keras 3.3.3", e.Message);

@@ -131,7 +131,7 @@ public class ReferenceJetModelTests(ITestOutputHelper output)
 
         string example = Path.Combine(RepositoryRoot(), "examples", "jets100.json");
         using var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(example));
-        var splits = DatasetLoader.Load(DataConfig.Parse(doc.RootElement), Path.GetDirectoryName(example)!);
+        var splits = DatasetLoader.Load(DataConfig.Parse(doc.RootElement, "data set", topLevel: true), Path.GetDirectoryName(example)!);
         Assert.Equal((0, 100), (splits.Train.Count, splits.Test.Count));
 
         var (model, _) = KerasImporter.Import(json, h5);

@@ -80,4 +80,16 @@ public class BlockSamplerTests
             history.Add(new Observation(c, 0.5));
         }
     }
+
+    [Fact]
+    public void A_model_that_costs_nothing_scores_by_its_accuracy_not_an_infinite_reward()
+    {
+        var f = new ForgivingFactor(DeltaP: 3, DeltaN: 8, Rate: 2);
+        double zero = f.Score(0.097, 60904, 0);
+        Assert.True(double.IsFinite(zero));
+        Assert.Equal(f.Score(0.097, 60904, 1), zero);
+        // An accurate model at a realistic cost outranks the all-zero one (a 5-trial search once chose it as best).
+        Assert.True(f.Score(0.95, 60904, 2333) > zero);
+        Assert.True(double.IsFinite(new FloorObjective(f, 0.9).Score(0.95, 60904, 0)));
+    }
 }

@@ -100,7 +100,9 @@ public class SearchProcessTests(ITestOutputHelper output)
     {
         using var dir = new TempDir();
         string db = dir.File("study.sqlite");
-        string cfg = SearchConfig(dir, db, trials: 6, epochs: 12);
+        // 300 epochs: a trial of this tiny model takes about 0.4 s on a quiet machine (12 epochs took 20 ms there, and the
+        // whole search ended before the poll could see a trial running).
+        string cfg = SearchConfig(dir, db, trials: 6, epochs: 300);
         var (before, killed) = KillWhileRunning(dir, db, cfg, all => all.Count(t => t.IsDone) >= 2 && all.Any(t => t.State == TrialState.Running));
         var doneBefore = before.Where(t => t.IsDone).ToList();
         output.WriteLine($"killed with {doneBefore.Count} done, trial {killed.Number} running");
