@@ -86,8 +86,8 @@ public static partial class VerilogWriter
         string what = m.Argmax ? "the index of the largest logit (the first one on ties)" : $"{m.Output.Elements} x {m.Output.Type} raw codes";
         w.WriteLine($"// Output {m.Output.Name}: {what}, {m.Output.ElementWidth} bits each: element i at [(i+1)*{m.Output.ElementWidth}-1 : i*{m.Output.ElementWidth}];");
         w.WriteLine($"//   valid while {OutValidPort} is 1: for one clock, {m.LatencyCycles} clock cycle{(m.LatencyCycles == 1 ? "" : "s")} after the edge that takes an image's last pixel.");
-        w.WriteLine($"// Initiation interval {m.InitiationInterval} clock cycles per image (one pixel every clock, images back to back); latency {m.LatencyCycles}");
-        w.WriteLine($"// from the last pixel. '{conv.Name}': {win.KH - 1} line buffer{(win.KH == 2 ? "" : "s")} and a {win.KH}x{win.KW} window, one copy of its matrix; the feature map in registers (one set per position);");
+        w.WriteLine($"// Initiation interval {m.InitiationInterval} clock cycles per image (one pixel every clock, images back to back); latency {m.LatencyCycles} clock");
+        w.WriteLine($"// cycle{(m.LatencyCycles == 1 ? "" : "s")} from the last pixel. '{conv.Name}': {win.KH - 1} line buffer{(win.KH == 2 ? "" : "s")} and a {win.KH}x{win.KW} window, one copy of its matrix; the feature map in registers (one set per position);");
         w.WriteLine($"// the layers after flatten compute from those registers without pipeline registers ({m.Levels} levels of logic at most).");
     }
 
