@@ -94,19 +94,8 @@ internal static class Keras3Graph
     private static int[]? BatchShape(JsonSpec config, string layer) =>
         BuildShape(config, config.Has("batch_shape") ? "batch_shape" : "batch_input_shape", layer);
 
-    private static int[]? BuildShape(JsonSpec? config, string key, string layer)
-    {
-        if (config is null || config.Raw(key) is not { } raw || raw.ValueKind == JsonValueKind.Null) return null;
-        var dims = raw.ValueKind == JsonValueKind.Array ? raw.EnumerateArray().ToList() : throw config.Error(key, "expected a list");
-        if (dims.Count < 2) throw config.Error(key, "expected [batch, ...sample axes]");
-        var shape = new int[dims.Count - 1];
-        for (int i = 1; i < dims.Count; i++)
-        {
-            if (dims[i].ValueKind != JsonValueKind.Number || !dims[i].TryGetInt32(out shape[i - 1]) || shape[i - 1] <= 0)
-                throw config.Error(key, $"layer '{layer}': every sample axis needs a fixed size, found {raw.GetRawText()}");
-        }
-        return shape;
-    }
+    private static int[]? BuildShape(JsonSpec? config, string key, string layer) =>
+        config is null ? null : KerasGraph.SampleShape(config, key, layer);
 
     /// <summary>Keras 3 inbound_nodes: one call <c>{args, kwargs}</c>; its tensors, in order, are the layer's inputs.</summary>
     private static string[] InboundNames(JsonSpec entry, string layer, string cls)

@@ -135,18 +135,20 @@ internal sealed record KerasGraph(string Name, int[] InputShape, IReadOnlyList<K
     }
 
     /// <summary>The sample shape from batch_input_shape (Keras 2) or batch_shape, without the batch axis.</summary>
-    private static int[]? BatchShape(JsonSpec config, string layer)
+    private static int[]? BatchShape(JsonSpec config, string layer) =>
+        SampleShape(config, config.Has("batch_input_shape") ? "batch_input_shape" : "batch_shape", layer);
+
+    /// <summary>The sample shape of a [batch, ...axes] entry <paramref name="key"/> (Keras 2 and Keras 3), or null when absent.</summary>
+    internal static int[]? SampleShape(JsonSpec config, string key, string layer)
     {
-        string key = config.Has("batch_input_shape") ? "batch_input_shape" : "batch_shape";
-        var raw = config.Raw(key);
-        if (raw is null) return null;
-        var dims = raw.Value.ValueKind == JsonValueKind.Array ? raw.Value.EnumerateArray().ToList() : throw config.Error(key, "expected a list");
+        if (config.Raw(key) is not { } raw || raw.ValueKind == JsonValueKind.Null) return null;
+        var dims = raw.ValueKind == JsonValueKind.Array ? raw.EnumerateArray().ToList() : throw config.Error(key, "expected a list");
         if (dims.Count < 2) throw config.Error(key, "expected [batch, ...sample axes]");
         var shape = new int[dims.Count - 1];
         for (int i = 1; i < dims.Count; i++)
         {
             if (dims[i].ValueKind != JsonValueKind.Number || !dims[i].TryGetInt32(out shape[i - 1]) || shape[i - 1] <= 0)
-                throw config.Error(key, $"layer '{layer}': every sample axis needs a fixed size, found {raw.Value.GetRawText()}");
+                throw config.Error(key, $"layer '{layer}': every sample axis needs a fixed size, found {raw.GetRawText()}");
         }
         return shape;
     }
