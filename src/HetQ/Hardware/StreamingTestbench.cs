@@ -96,22 +96,16 @@ public static class StreamingTestbench
             {
                 BigInteger word = (s.Reset[t] ? 2 : 0) | (s.Valid[t] ? 1 : 0);
                 for (int i = c - 1; i >= 0; i--) word = (word << w) | ((BigInteger)s.Pixels[t * c + i] & ((BigInteger.One << w) - 1));
-                f.WriteLine(Hex(word, bits));
+                f.WriteLine(Testbench.Hex(word, bits));
             }
         using (var f = new StreamWriter(Path.Combine(directory, Testbench.ExpectedFile), false, new UTF8Encoding(false)) { NewLine = "\n" })
             for (int i = 0; i < v.Count; i++)
             {
                 BigInteger word = 0;
                 for (int j = m.Output.Elements - 1; j >= 0; j--) word = (word << m.Output.ElementWidth) | ((BigInteger)v.Expected[i * m.Output.Elements + j] & ((BigInteger.One << m.Output.ElementWidth) - 1));
-                f.WriteLine(Hex(word, m.Output.Bits));
+                f.WriteLine(Testbench.Hex(word, m.Output.Bits));
             }
         File.WriteAllText(Path.Combine(directory, Testbench.FileName), Text(m, v.Count, s.Cycles));
-    }
-
-    private static string Hex(BigInteger word, int bits)
-    {
-        int digits = (bits + 3) / 4;
-        return word.ToString("x" + (digits + 1).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture)[^digits..];
     }
 
     private static string Text(HardwareManifest m, int images, int cycles)
@@ -127,11 +121,7 @@ public static class StreamingTestbench
         w.Indent++;
         w.WriteLine($"localparam N = {images};");
         w.WriteLine($"localparam T = {cycles};");
-        w.WriteLine($"localparam IN_BITS = {m.Input.Bits};");
-        w.WriteLine($"localparam OUT_BITS = {m.Output.Bits};");
-        w.WriteLine($"localparam OUT_W = {m.Output.ElementWidth};");
-        w.WriteLine($"localparam OUT_N = {m.Output.Elements};");
-        w.WriteLineNoTabs("");
+        Testbench.WritePortParameters(w, m);
         w.WriteLine("reg clk = 1'b0;");
         w.WriteLine("reg rst = 1'b1;");
         w.WriteLine("reg in_valid = 1'b0;");
@@ -164,20 +154,7 @@ public static class StreamingTestbench
         w.Indent--;
         w.WriteLine("end else begin");
         w.Indent++;
-        w.WriteLine("want = expected[image];");
-        w.WriteLine("if (y !== want) begin");
-        w.Indent++;
-        w.WriteLine("if (mismatches == 0) begin");
-        w.Indent++;
-        w.WriteLine("first = OUT_N - 1;");
-        w.WriteLine("for (j = OUT_N - 1; j >= 0; j = j - 1)");
-        w.WriteLine("  if (y[j*OUT_W +: OUT_W] !== want[j*OUT_W +: OUT_W]) first = j;");
-        w.WriteLine("$display(\"HETQ-MISMATCH sample=%0d output=%0d got=%h expected=%h\", image, first, y[first*OUT_W +: OUT_W], want[first*OUT_W +: OUT_W]);");
-        w.Indent--;
-        w.WriteLine("end");
-        w.WriteLine("mismatches = mismatches + 1;");
-        w.Indent--;
-        w.WriteLine("end");
+        Testbench.WriteCompare(w, "image");
         w.WriteLine("image = image + 1;");
         w.Indent--;
         w.WriteLine("end");

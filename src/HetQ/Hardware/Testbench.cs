@@ -125,14 +125,13 @@ public static class Testbench
     private static void WriteHex(string file, long[] codes, HardwarePort port, int count)
     {
         if (codes.Length != count * port.Elements) throw new ArgumentException($"{codes.Length} codes are not {count} vectors of {port.Elements}");
-        int digits = (port.Bits + 3) / 4;
         var mask = (BigInteger.One << port.ElementWidth) - 1;
         using var w = new StreamWriter(file, false, new UTF8Encoding(false)) { NewLine = "\n" };
         for (int s = 0; s < count; s++)
         {
             BigInteger word = 0;
             for (int i = port.Elements - 1; i >= 0; i--) word = (word << port.ElementWidth) | ((BigInteger)codes[s * port.Elements + i] & mask);
-            w.WriteLine(word.ToString("x" + (digits + 1).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture)[^digits..]);
+            w.WriteLine(Hex(word, port.Bits));
         }
     }
 
@@ -143,6 +142,43 @@ public static class Testbench
         v &= (BigInteger.One << port.ElementWidth) - 1;
         if (port.Signed && v >> (port.ElementWidth - 1) == 1) v -= BigInteger.One << port.ElementWidth;
         return (long)v;
+    }
+
+    /// <summary>A word as exactly (bits + 3) / 4 hex digits (its two's complement low bits), as $readmemh reads it.</summary>
+    internal static string Hex(BigInteger word, int bits)
+    {
+        int digits = (bits + 3) / 4;
+        return word.ToString("x" + (digits + 1).ToString(CultureInfo.InvariantCulture), CultureInfo.InvariantCulture)[^digits..];
+    }
+
+    /// <summary>The testbench's port widths as localparams IN_BITS, OUT_BITS, OUT_W and OUT_N, then a blank line.</summary>
+    internal static void WritePortParameters(IndentedTextWriter w, HardwareManifest m)
+    {
+        w.WriteLine($"localparam IN_BITS = {m.Input.Bits};");
+        w.WriteLine($"localparam OUT_BITS = {m.Output.Bits};");
+        w.WriteLine($"localparam OUT_W = {m.Output.ElementWidth};");
+        w.WriteLine($"localparam OUT_N = {m.Output.Elements};");
+        w.WriteLineNoTabs("");
+    }
+
+    /// <summary>Compares y with expected[<paramref name="index"/>]: a mismatch counts, and the first one prints the index,
+    /// the first differing output and both codes (the line <see cref="Simulation"/> parses).</summary>
+    internal static void WriteCompare(IndentedTextWriter w, string index)
+    {
+        w.WriteLine($"want = expected[{index}];");
+        w.WriteLine("if (y !== want) begin");
+        w.Indent++;
+        w.WriteLine("if (mismatches == 0) begin");
+        w.Indent++;
+        w.WriteLine("first = OUT_N - 1;");
+        w.WriteLine("for (j = OUT_N - 1; j >= 0; j = j - 1)");
+        w.WriteLine("  if (y[j*OUT_W +: OUT_W] !== want[j*OUT_W +: OUT_W]) first = j;");
+        w.WriteLine($"$display(\"HETQ-MISMATCH sample=%0d output=%0d got=%h expected=%h\", {index}, first, y[first*OUT_W +: OUT_W], want[first*OUT_W +: OUT_W]);");
+        w.Indent--;
+        w.WriteLine("end");
+        w.WriteLine("mismatches = mismatches + 1;");
+        w.Indent--;
+        w.WriteLine("end");
     }
 
     private static string Text(HardwareManifest m, int count)
@@ -158,11 +194,7 @@ public static class Testbench
         w.Indent++;
         w.WriteLine($"localparam N = {count};");
         w.WriteLine($"localparam LATENCY = {m.LatencyCycles};");
-        w.WriteLine($"localparam IN_BITS = {m.Input.Bits};");
-        w.WriteLine($"localparam OUT_BITS = {m.Output.Bits};");
-        w.WriteLine($"localparam OUT_W = {m.Output.ElementWidth};");
-        w.WriteLine($"localparam OUT_N = {m.Output.Elements};");
-        w.WriteLineNoTabs("");
+        WritePortParameters(w, m);
         w.WriteLine("reg clk = 1'b0;");
         w.WriteLine("reg [IN_BITS-1:0] x = {IN_BITS{1'b0}};");
         w.WriteLine("wire [OUT_BITS-1:0] y;");
@@ -185,20 +217,7 @@ public static class Testbench
         w.WriteLine("if (cycle >= LATENCY) begin");
         w.Indent++;
         w.WriteLine("sample = cycle - LATENCY;");
-        w.WriteLine("want = expected[sample];");
-        w.WriteLine("if (y !== want) begin");
-        w.Indent++;
-        w.WriteLine("if (mismatches == 0) begin");
-        w.Indent++;
-        w.WriteLine("first = OUT_N - 1;");
-        w.WriteLine("for (j = OUT_N - 1; j >= 0; j = j - 1)");
-        w.WriteLine("  if (y[j*OUT_W +: OUT_W] !== want[j*OUT_W +: OUT_W]) first = j;");
-        w.WriteLine("$display(\"HETQ-MISMATCH sample=%0d output=%0d got=%h expected=%h\", sample, first, y[first*OUT_W +: OUT_W], want[first*OUT_W +: OUT_W]);");
-        w.Indent--;
-        w.WriteLine("end");
-        w.WriteLine("mismatches = mismatches + 1;");
-        w.Indent--;
-        w.WriteLine("end");
+        WriteCompare(w, "sample");
         w.Indent--;
         w.WriteLine("end");
         w.WriteLine("clk = 1'b1;");

@@ -19,33 +19,16 @@ public static partial class VerilogWriter
     /// out_valid is 1 for one clock, the one after the image's last pixel, with the outputs on y.</summary>
     private static VerilogDesign WriteStreaming(IntegerGraph graph, HardwareOptions options)
     {
-        string top = options.Top ?? "hetq_" + Identifier(graph.Name);
-        if (!IdentifierPattern().IsMatch(top)) throw new HetQException($"top module name '{top}' is not a Verilog identifier");
+        string top = TopName(graph, options);
         var emitter = new Emitter(graph, options, Array.Empty<int>(), new());
         var conv = emitter.EmitStream();
         var manifest = emitter.StreamManifest(top, conv);
         var text = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
         var w = new IndentedTextWriter(text, "  ") { NewLine = "\n" };
         WriteStreamHeader(w, graph, manifest, conv);
-        w.WriteLine("`default_nettype none");
-        w.WriteLine();
-        w.WriteLine($"module {top} (");
-        w.Indent++;
-        w.WriteLine($"input wire {Clock},");
-        w.WriteLine($"input wire [0:0] {ResetPort},");
-        w.WriteLine($"input wire [0:0] {InValidPort},");
-        w.WriteLine($"input wire [{manifest.Input.Bits - 1}:0] {InputPort},");
-        w.WriteLine($"output wire [0:0] {OutValidPort},");
-        w.WriteLine($"output wire [{manifest.Output.Bits - 1}:0] {OutputPort}");
-        w.Indent--;
-        w.WriteLine(");");
-        w.Indent++;
-        NetlistPrinter.WriteBody(w, emitter.Netlist, Clock);
-        w.Indent--;
-        w.WriteLine("endmodule");
-        w.WriteLine();
-        w.WriteLine("`default_nettype wire");
-        w.Flush();
+        WriteModule(w, top, [$"input wire {Clock}", $"input wire [0:0] {ResetPort}", $"input wire [0:0] {InValidPort}",
+            $"input wire [{manifest.Input.Bits - 1}:0] {InputPort}", $"output wire [0:0] {OutValidPort}",
+            $"output wire [{manifest.Output.Bits - 1}:0] {OutputPort}"], emitter.Netlist);
         return new VerilogDesign(manifest, new[] { new VerilogFile(top + ".v", text.ToString()) }) { Netlist = emitter.Netlist };
     }
 

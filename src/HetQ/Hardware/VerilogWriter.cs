@@ -21,8 +21,7 @@ public static partial class VerilogWriter
     {
         Validate(graph, options);
         if (options.Io == HardwareIo.Stream) return WriteStreaming(graph, options);
-        string top = options.Top ?? "hetq_" + Identifier(graph.Name);
-        if (!IdentifierPattern().IsMatch(top)) throw new HetQException($"top module name '{top}' is not a Verilog identifier");
+        string top = TopName(graph, options);
         var (probe, decompositions) = Probe(graph, options);
         int depth = probe.Ends.Max();
         var (cuts, pipelining) = Cuts(probe, options, depth);
@@ -34,24 +33,38 @@ public static partial class VerilogWriter
         emitter.Emit();
         var manifest = emitter.Manifest(top, pipelining, depth);
         WriteHeader(w, graph, manifest);
+        WriteModule(w, top, [$"input wire {Clock}", $"input wire [{manifest.Input.Bits - 1}:0] {InputPort}",
+            $"output wire [{manifest.Output.Bits - 1}:0] {OutputPort}"], emitter.Netlist);
+        manifest = manifest with { RegisterBits = emitter.RegisterBits };
+        return new VerilogDesign(manifest, new[] { new VerilogFile(top + ".v", text.ToString()) }) { Netlist = emitter.Netlist };
+    }
+
+    /// <summary>The top module's name: the option's, or hetq_ and the graph's name; refused unless a Verilog identifier.</summary>
+    private static string TopName(IntegerGraph graph, HardwareOptions options)
+    {
+        string top = options.Top ?? "hetq_" + Identifier(graph.Name);
+        if (!IdentifierPattern().IsMatch(top)) throw new HetQException($"top module name '{top}' is not a Verilog identifier");
+        return top;
+    }
+
+    /// <summary>The module <paramref name="top"/> with the port declarations <paramref name="ports"/> and the netlist as its
+    /// body, between `default_nettype none and wire.</summary>
+    private static void WriteModule(IndentedTextWriter w, string top, IReadOnlyList<string> ports, Netlist net)
+    {
         w.WriteLine("`default_nettype none");
         w.WriteLine();
         w.WriteLine($"module {top} (");
         w.Indent++;
-        w.WriteLine($"input wire {Clock},");
-        w.WriteLine($"input wire [{manifest.Input.Bits - 1}:0] {InputPort},");
-        w.WriteLine($"output wire [{manifest.Output.Bits - 1}:0] {OutputPort}");
+        for (int i = 0; i < ports.Count; i++) w.WriteLine(ports[i] + (i < ports.Count - 1 ? "," : ""));
         w.Indent--;
         w.WriteLine(");");
         w.Indent++;
-        NetlistPrinter.WriteBody(w, emitter.Netlist, Clock);
+        NetlistPrinter.WriteBody(w, net, Clock);
         w.Indent--;
         w.WriteLine("endmodule");
         w.WriteLine();
         w.WriteLine("`default_nettype wire");
         w.Flush();
-        manifest = manifest with { RegisterBits = emitter.RegisterBits };
-        return new VerilogDesign(manifest, new[] { new VerilogFile(top + ".v", text.ToString()) }) { Netlist = emitter.Netlist };
     }
 
     /// <summary>The typed netlist of the design <see cref="Write"/> prints (the same passes, no text).</summary>
