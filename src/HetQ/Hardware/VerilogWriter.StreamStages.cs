@@ -36,8 +36,12 @@ public static partial class VerilogWriter
         public bool FollowsLastPixel => Delay <= Pixels - 1 - LastTap;
 
         /// <summary>Clock cycles from the edge that takes the image's last pixel to out_valid, without gaps (with gaps it
-        /// is this or fewer when <see cref="FollowsLastPixel"/> is false, and exactly this when it is true).</summary>
+        /// is this or fewer unless <see cref="IsExact"/>).</summary>
         public int Latency => FollowsLastPixel ? 1 : Delay - (Pixels - 1 - LastTap) + 1;
+
+        /// <summary>Whether every pattern of gaps gives <see cref="Latency"/> exactly (gaps before the last pixel can
+        /// otherwise bring out_valid earlier).</summary>
+        public bool IsExact => FollowsLastPixel || LastTap == Pixels - 1;
 
         public static StreamTiming Of(IReadOnlyList<Window> stages)
         {

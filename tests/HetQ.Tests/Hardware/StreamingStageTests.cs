@@ -104,6 +104,15 @@ public class StreamingStageTests(ITestOutputHelper output)
         Assert.Equal(63, chained.LastTap);
         Assert.False(chained.FollowsLastPixel);
         Assert.Equal(3, chained.Latency);
+        Assert.True(chained.IsExact);
+        // three registered 1x1 stages, then a 1x2 window of stride 2 that leaves the last column unused: the last tap is
+        // the pixel before the last, so out_valid comes 3 clocks after the last pixel without gaps, and may come earlier
+        var one = Window.Create(5, 5, 1, 1, 1, 1, 1, Padding.Valid, "a");
+        var early = VerilogWriter.StreamTiming.Of(new[] { one, one, one, Window.Create(5, 5, 1, 1, 2, 1, 2, Padding.Valid, "d") });
+        Assert.Equal(23, early.LastTap);
+        Assert.False(early.FollowsLastPixel);
+        Assert.False(early.IsExact);
+        Assert.Equal(3, early.Latency);
     }
 
     [Fact]
