@@ -287,9 +287,9 @@ public sealed class Trainer : IDisposable
         }
     }
 
-    /// <summary>Rows fetched ahead of the copy: shuffled rows are scattered over the data set, so each would otherwise wait
-    /// for memory in turn.</summary>
-    private const int PrefetchAhead = 8;
+    /// <summary>Rows fetched ahead of the copy (about 4 KB of them, 1 to 8 rows): shuffled rows are scattered over the data
+    /// set, so each would otherwise wait for memory in turn; more outstanding lines than the core can track would be dropped.</summary>
+    private static int PrefetchAhead(int rowFloats) => Math.Clamp(1024 / Math.Max(1, rowFloats), 1, 8);
 
     private static Tensor Gather(Worker wk, Dataset data, ReadOnlySpan<int> rows)
     {
@@ -302,13 +302,13 @@ public sealed class Trainer : IDisposable
     /// <summary>The rows' features into x (row after row) and their labels into labels.</summary>
     internal static unsafe void GatherRows(Dataset data, ReadOnlySpan<int> rows, Span<float> x, Span<int> labels)
     {
-        int s = data.SampleSize;
+        int s = data.SampleSize, ahead = PrefetchAhead(s);
         fixed (float* f = data.Features)
         {
-            for (int i = 0; i < Math.Min(PrefetchAhead, rows.Length); i++) Prefetch(f + (long)rows[i] * s, s);
+            for (int i = 0; i < Math.Min(ahead, rows.Length); i++) Prefetch(f + (long)rows[i] * s, s);
             for (int i = 0; i < rows.Length; i++)
             {
-                if (i + PrefetchAhead < rows.Length) Prefetch(f + (long)rows[i + PrefetchAhead] * s, s);
+                if (i + ahead < rows.Length) Prefetch(f + (long)rows[i + ahead] * s, s);
                 data.Features.AsSpan(rows[i] * s, s).CopyTo(x.Slice(i * s, s));
                 labels[i] = data.Labels[rows[i]];
             }
