@@ -17,7 +17,9 @@ public static partial class MainJob
         var flt = rows[0];
         bool synth = rows.Any(r => r.Hardware?.Luts is not null);
         long? Lut(ReportRow r) => synth ? r.Hardware?.Luts : r.Hardware?.LutEstimate;
-        if (baseline is null || Lut(baseline) is not long b) return null;
+        if (baseline is null || baseline.Hardware is null) return null;
+        if (Lut(baseline) is not long b)
+            return synth ? $"**Headline**: none: the uniform 16-bit model has no Yosys LUT count ({baseline.Hardware.Note ?? "not synthesized"}), so no factor is shown." : null;
         var pick = rows.Skip(1).Where(r => r != baseline && r.ValVsFloat is { } g && g.Within(Selection.MarginPoints) && Lut(r) is not null).OrderBy(r => Lut(r)).FirstOrDefault();
         string what = synth ? "LUTs (Yosys)" : "LUTs (resource model estimate; not synthesized)";
         if (pick is null) return $"**Headline**: no quantized model came within 1 validation point of float ({flt.ValAccuracy:P2}) by the paired rule; uniform 16-bit: {b:N0} {what}.";

@@ -52,6 +52,19 @@ public class HeadlineTests
     }
 
     [Fact]
+    public void When_the_16_bit_baseline_was_not_synthesized_no_factor_is_shown()
+    {
+        var rows = new List<ReportRow>
+        {
+            Row("float", 0.98, null, null),
+            new("uniform 16-bit", "", 0.98, null, null, null, 0, new HardwareNumbers(10, 0, "icarus", null, null, null, null, 1, "synthesis failed: timed out", 34000), null, 0.97, Same),
+            Row("learned", 0.98, 3000, Same),
+        };
+        string h = MainJob.Headline(rows)!;
+        Assert.Equal("**Headline**: none: the uniform 16-bit model has no Yosys LUT count (synthesis failed: timed out), so no factor is shown.", h);
+    }
+
+    [Fact]
     public void When_no_model_is_within_the_margin_the_headline_says_so()
     {
         var rows = new List<ReportRow> { Row("float", 0.98, null, null), Row("uniform 16-bit", 0.98, 30000, Same), Row("learned", 0.96, 1000, new PairedGap(400, 0, 8)) };
