@@ -32,7 +32,7 @@ public static partial class MainJob
     }
 
     private static string WriteReport(string dir, List<ReportRow> rows, SearchResult search, double floatVal, DataSplits splits, double seconds, string? headline, string? learnedPlot,
-        CnnSection cnn, int seed)
+        CnnSection cnn, int seed, Action<string> log)
     {
         var sb = new StringBuilder();
         sb.Append("# HetQ report: 8x8 digits, MLP 64-32-10\n\n");
@@ -61,29 +61,14 @@ public static partial class MainJob
                   + "(`hetq estimate --resources`, calibrated against Yosys); LUT levels are counted on the synthesized netlist; the latency in ns "
                   + "applies the Fmax model calibrated on ECP5 place and route to the worst stage's LUT levels and carry bits, so for Xilinx it is only indicative.\n");
         sb.Append($"\nSearch: {search.Trials.Count} trials ({search.Trials.Count(t => t.State == TrialState.Failed)} failed), metric {search.Metric.Name()}, reference cost (int8) {search.ReferenceCost:N0}; float validation accuracy {floatVal:P2}.\n\n");
-        sb.Append("![accuracy against EBOPs](search/pareto.png)\n\n");
+        if (search.Plot is not null) sb.Append("![accuracy against EBOPs](search/pareto.png)\n\n");
         if (learnedPlot is not null)
             sb.Append("Learned bit widths: every epoch's (validation accuracy, EBOPs), the Pareto front kept as checkpoints in `learned/pareto/`; the chosen epoch is the cheapest by the paired rule above.\n\n")
               .Append($"![learned-width Pareto front]({learnedPlot.Replace('\\', '/')})\n\n");
-        if (rows.Any(r => r.Hardware?.Luts is not null))
-        {
-            var plt = new ScottPlot.Plot();
-            foreach (var r in rows.Where(r => r.Hardware?.Luts is not null))
-            {
-                var m = plt.Add.Marker(ParetoPlot.X(r.Hardware!.Luts!.Value), 100 * r.TestAccuracy, ScottPlot.MarkerShape.FilledCircle, 10);
-                m.LegendText = r.Name;
-            }
-            var fl = plt.Add.HorizontalLine(100 * rows[0].TestAccuracy);
-            fl.LegendText = "float";
-            fl.LinePattern = ScottPlot.LinePattern.Dashed;
-            plt.Axes.Bottom.Label.Text = "LUTs (Yosys, log scale)";
-            plt.Axes.Bottom.TickGenerator = ParetoPlot.LogTicks();
-            plt.Axes.Left.Label.Text = "test accuracy (%)";
-            plt.Title("accuracy against LUTs");
-            plt.ShowLegend(ScottPlot.Alignment.LowerRight);
-            plt.SavePng(Path.Combine(dir, "luts.png"), 900, 600);
+        var synthesized = rows.Where(r => r.Hardware?.Luts is not null).Select(r => (r.Name, (long)r.Hardware!.Luts!.Value, r.TestAccuracy)).ToList();
+        string luts = Path.Combine(dir, "luts.png");
+        if (synthesized.Count > 0 && Plotting.TryDraw(luts, w => w.Luts(luts, synthesized, rows[0].TestAccuracy), log))
             sb.Append("![accuracy against LUTs](luts.png)\n\n");
-        }
         sb.Append("Quantizers of each model:\n\n");
         foreach (var r in rows) sb.Append($"- **{r.Name}**: {r.Quantization}\n");
         foreach (var r in rows.Where(r => r.Hardware?.Note is not null)) sb.Append($"\nNote ({r.Name}): {r.Hardware!.Note}\n");

@@ -187,7 +187,7 @@ public static partial class MainJob
         log("== 7/7 report");
         var headline = Headline(rows);
         if (headline is not null) log("   " + headline.Replace("**", "", StringComparison.Ordinal));
-        string reportFile = WriteReport(dir, rows, result, floatVal, splits, Elapsed(), headline, learned.ParetoPlot is null ? null : Path.GetRelativePath(dir, learned.ParetoPlot), cnn, seed);
+        string reportFile = WriteReport(dir, rows, result, floatVal, splits, Elapsed(), headline, learned.ParetoPlot is null ? null : Path.GetRelativePath(dir, learned.ParetoPlot), cnn, seed, log);
         log($"report: {reportFile} ({Elapsed():F0} s)");
         return reportFile;
     }
