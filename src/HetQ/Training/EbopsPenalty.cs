@@ -158,19 +158,30 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
         int rows = g.KH * g.KW * ch;
         var w = kernel.Effective;
         var rowBits = new long[rows];
-        var sb = new byte[w.Length];
+        var sb = System.Buffers.ArrayPool<byte>.Shared.Rent(w.Length);
+        var scale = System.Buffers.ArrayPool<float>.Shared.Rent(kq.FracBits!.Length);
+        kq.GroupScales(scale);
+        bool element = kq.Granularity == BitGranularity.Element;
         for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++)
+        {
+            long sum = 0;
+            for (int c = 0, e = r * cols; c < cols; c++, e++)
             {
-                int e = r * cols + c;
                 float q = w[e];
-                if (q == 0) continue;
-                long code = (long)Math.Abs(Math.ScaleB((double)q, kq.Fractional(kq.Group(e))));
-                int bits = WeightedLayer.SignificantBits(code);
+                if (q == 0)
+                {
+                    sb[e] = 0;
+                    continue;
+                }
+                // q is a multiple of 2^-F: |q|·2^F is its code, exactly (a power-of-two scaling of a float).
+                ulong code = (ulong)(MathF.Abs(q) * scale[element ? e : kq.Group(e)]);
+                int bits = 64 - System.Numerics.BitOperations.LeadingZeroCount(code >> System.Numerics.BitOperations.TrailingZeroCount(code));
                 sb[e] = (byte)bits;
-                if (digits) bits = Digits(code);
-                rowBits[r] += bits;
+                sum += digits ? Digits((long)code) : bits;
             }
+            rowBits[r] = sum;
+        }
+        System.Buffers.ArrayPool<float>.Shared.Return(scale);
         // Σ over the positions of the widths of the input elements each row meets.
         var rowWidths = new long[rows];
         var fa = gradient ? iq?.FracBits?.Grad : null;
@@ -200,10 +211,15 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
         {
             total += (double)rowBits[r] * rowWidths[r];
             if (fk is null || rowWidths[r] == 0) continue;
-            float d = beta * rowWidths[r];
-            for (int c = 0; c < cols; c++)
-                if (sb[r * cols + c] != 0) fk[kq.Group(r * cols + c)] += digits ? d * DigitsPerBit : d;
+            float d = beta * rowWidths[r] * (digits ? DigitsPerBit : 1);
+            if (element)
+                for (int c = 0, e = r * cols; c < cols; c++, e++)
+                    fk[e] += sb[e] != 0 ? d : 0;
+            else
+                for (int c = 0, e = r * cols; c < cols; c++, e++)
+                    if (sb[e] != 0) fk[kq.Group(e)] += d;
         }
+        System.Buffers.ArrayPool<byte>.Shared.Return(sb);
         return total;
     }
 
