@@ -295,6 +295,11 @@ public sealed partial class LearnedQuantizer : IQuantizer
             }
             return;
         }
+        if (ActivationsVectorised(x.Length))
+        {
+            ActivationsFast(x, y);
+            return;
+        }
         for (int i = 0, e = 0; i < x.Length; i++, e = e + 1 == _size ? 0 : e + 1)
         {
             double v = Math.Floor(x[i] * scale[e] + 0.5);
@@ -314,9 +319,17 @@ public sealed partial class LearnedQuantizer : IQuantizer
         var mn = _obsMin;
         Array.Clear(mx);
         Array.Clear(mn);
-        for (int i = 0; i < x.Length; i++)
+        // Row by row (one sample of _size elements at a time), elementwise max and min.
+        int whole = x.Length - x.Length % _size;
+        for (int i = 0; i < whole; i += _size)
         {
-            int e = i % _size;
+            var row = x.Slice(i, _size);
+            System.Numerics.Tensors.TensorPrimitives.Max(row, mx, mx);
+            System.Numerics.Tensors.TensorPrimitives.Min(row, mn, mn);
+        }
+        for (int i = whole; i < x.Length; i++)
+        {
+            int e = i - whole;
             float v = x[i];
             if (v > mx[e]) mx[e] = v;
             if (v < mn[e]) mn[e] = v;
@@ -361,6 +374,11 @@ public sealed partial class LearnedQuantizer : IQuantizer
         bool train = FracBits.Trainable && df.Length > 0;
         const double ln2 = 0.6931471805599453;
         bool element = Granularity == BitGranularity.Element;
+        if (element && Role == LearnedRole.Activation && ActivationsVectorised(x.Length))
+        {
+            ActivationsFastBackward(x, gradOut, gradIn, df, train);
+            return;
+        }
         for (int i = 0, e = 0; i < x.Length; i++, e = e + 1 == _size ? 0 : e + 1)
         {
             double v = Math.Floor(x[i] * scale[e] + 0.5);

@@ -19,6 +19,10 @@ public sealed record BetaSchedule(string Kind, double Start, double End)
 /// epoch's end), ln beta = ln start + kp·e + ki·Σe, clamped to [min, max].</summary>
 public sealed record BetaController(double TargetEbops, double Kp, double Ki, double Min, double Max);
 
+/// <summary>What beta weighs: HGQ's EBOPs, or the LUT surrogate (<see cref="EbopsPenalty"/>: the resource model's
+/// adder-bit feature from the canonical signed digits of each weight times the width of its input).</summary>
+public enum PenaltyCost { Ebops, Luts }
+
 /// <summary>The "bitwidths" section of a training configuration: learned bit widths (HGQ's method). Templates for the
 /// input, kernels, biases and activations (each <c>{"granularity", "init", "min", "max"}</c>, or false for none),
 /// beta (a number, <c>{"schedule": "constant|linear|log", "start", "end"}</c>, or
@@ -30,18 +34,33 @@ public sealed record BitwidthsConfig(LearnedQuantizer? Input, LearnedQuantizer? 
     /// <summary>When set, beta starts at <see cref="BetaSchedule.Start"/> and is steered to a target EBOPs.</summary>
     public BetaController? Controller { get; init; }
 
+    /// <summary>What the penalty costs: EBOPs (the default) or the LUT surrogate (<c>"penalty": "luts"</c>); the
+    /// controller's target is then <c>target_luts</c>.</summary>
+    public PenaltyCost Cost { get; init; }
+
     public static BitwidthsConfig Parse(JsonSpec s)
     {
         var input = Template(s, "input", LearnedRole.Activation, "element", 8);
         var kernel = Template(s, "kernel", LearnedRole.Weight, "weight", 6);
         var bias = Template(s, "bias", LearnedRole.Weight, "weight", 8);
         var act = Template(s, "activation", LearnedRole.Activation, "element", 6);
+        string penalty = s.String("penalty", "ebops");
+        var cost = penalty switch
+        {
+            "ebops" => PenaltyCost.Ebops,
+            "luts" => PenaltyCost.Luts,
+            _ => throw s.Error("penalty", $"must be ebops or luts, given '{penalty}'"),
+        };
+        string targetKey = cost == PenaltyCost.Luts ? "target_luts" : "target_ebops";
         BetaSchedule beta;
         BetaController? controller = null;
-        if (s.Raw("beta") is { ValueKind: System.Text.Json.JsonValueKind.Object } && s.Object("beta") is { } t && t.Raw("target_ebops") is not null)
+        if (s.Raw("beta") is { ValueKind: System.Text.Json.JsonValueKind.Object } && s.Object("beta") is { } t
+            && (t.Raw("target_ebops") is not null || t.Raw("target_luts") is not null))
         {
-            double target = t.Double("target_ebops") ?? 0;
-            if (!(target > 0)) throw t.Error("target_ebops", $"must be positive, given {target}");
+            if (t.Raw(targetKey) is null)
+                throw t.Error(cost == PenaltyCost.Luts ? "target_ebops" : "target_luts", $"the penalty is {penalty}: the controller's target is {targetKey}");
+            double target = t.Double(targetKey) ?? 0;
+            if (!(target > 0)) throw t.Error(targetKey, $"must be positive, given {target}");
             double start = t.Double("start", 1e-6), kp = t.Double("kp", 1), ki = t.Double("ki", 0.5);
             double min = t.Double("min", 1e-12), max = t.Double("max", 1e-2);
             if (!(start > 0)) throw t.Error("start", $"the controller's initial beta must be positive, given {start}");
@@ -73,7 +92,7 @@ public sealed record BitwidthsConfig(LearnedQuantizer? Input, LearnedQuantizer? 
         if (l1 < 0) throw s.Error("l1", $"must not be negative, given {l1}");
         var baselines = s.Strings("baselines") ?? [];
         s.RejectUnknown();
-        return new BitwidthsConfig(input, kernel, bias, act, beta, l1, baselines) { Controller = controller };
+        return new BitwidthsConfig(input, kernel, bias, act, beta, l1, baselines) { Controller = controller, Cost = cost };
     }
 
     private static LearnedQuantizer? Template(JsonSpec s, string key, LearnedRole role, string granularity, float init)

@@ -1,4 +1,5 @@
 using HetQ.Cost;
+using HetQ.Hardware;
 using HetQ.Nn;
 using HetQ.Nn.Layers;
 using HetQ.Numerics;
@@ -17,8 +18,20 @@ public sealed record BetaStep(int Epoch, double Beta, double Ebops);
 /// multiplies, of an input element the sum of the significant bits of the weights it meets (where both are non-zero);
 /// the integer bits come from magnitudes and ranges, with no gradient. A layer whose input is neither the model input,
 /// a quantized layer output, nor one of those through flatten or dropout (pooling, add) adds no term.</summary>
+/// <remarks>With <see cref="PenaltyCost.Luts"/> the cost is the LUT surrogate instead: the resource model's price of an adder bit
+/// where both operands vary (xilinx's <c>adder_both_bits</c> coefficient) times Σ over the same products of the
+/// canonical signed digits of the weight code (each digit is one term of width the input's width in the writer's adder
+/// trees) times the input element's width. Its gradient: an input element's F gets the price times the summed digits
+/// of the weights it meets; a weight's F the price times the summed input widths times <see cref="DigitsPerBit"/> (one more bit of
+/// F adds a third of a digit on average). Sharing across outputs, requantization
+/// and ReLU logic are not in the surrogate.</remarks>
 public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainingPenalty
 {
+    /// <summary>The LUT price of one adder bit where both operands vary, from the resource model's xilinx fit.</summary>
+    public static double LutPerAdderBit => ResourceModel.Current.Targets[Synthesis.Name(SynthesisTarget.Xilinx)].Lut["adder_both_bits"];
+
+    private readonly PenaltyCost _cost = config.Cost;
+
     private double _beta = config.Beta.Start;
     private double _integral;
     private readonly List<BetaStep> _steps = [];
@@ -26,7 +39,7 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
     /// <summary>The beta of the current step.</summary>
     public double Beta => _beta;
 
-    /// <summary>The surrogate EBOPs at the last step.</summary>
+    /// <summary>The surrogate cost at the last step: EBOPs, or LUTs with the LUT surrogate.</summary>
     public double LastEbops { get; private set; }
 
     /// <summary>Each finished epoch's beta and the EBOPs at its end (the controller's measurements).</summary>
@@ -72,7 +85,7 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
 
     public double AddGradient()
     {
-        double ebops = Compute(model, (float)_beta, gradient: true);
+        double ebops = Compute(model, (float)_beta, gradient: true, _cost);
         LastEbops = ebops;
         double l1 = 0;
         if (config.L1 > 0)
@@ -93,10 +106,18 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
     public static long Measure(Model model)
     {
         foreach (var p in model.Parameters) p.Refresh(false, null);
-        return (long)Compute(model, 0, gradient: false);
+        return (long)Compute(model, 0, gradient: false, PenaltyCost.Ebops);
     }
 
-    private static double Compute(Model model, float beta, bool gradient)
+    /// <summary>The LUT surrogate of the model's current weights and widths (see the class remarks).</summary>
+    public static double MeasureLuts(Model model)
+    {
+        foreach (var p in model.Parameters) p.Refresh(false, null);
+        return Compute(model, 0, gradient: false, PenaltyCost.Luts);
+    }
+
+    /// <summary>The cost and, when <paramref name="gradient"/>, beta times its gradient added to the bits' gradients.</summary>
+    internal static double Compute(Model model, float beta, bool gradient, PenaltyCost cost)
     {
         double ebops = 0;
         for (int i = 0; i < model.Nodes.Count; i++)
@@ -116,7 +137,12 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
             int inputs = g.InH * g.InW * ch;
             int[] ba = iq is not null ? iq.ElementWidths() : Enumerable.Repeat(width, inputs).ToArray();
             if (ba.Length != inputs) continue;
-            ebops += Layer(kernel, kq, g, ch, cols, iq, ba, beta, gradient);
+            if (cost == PenaltyCost.Luts)
+            {
+                float price = (float)LutPerAdderBit;
+                ebops += price * Layer(kernel, kq, g, ch, cols, iq, ba, beta * price, gradient, digits: true);
+            }
+            else ebops += Layer(kernel, kq, g, ch, cols, iq, ba, beta, gradient, digits: false);
         }
         return ebops;
     }
@@ -124,23 +150,38 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
     // Rows r = tap·ch + k of the kernel (tap = ky·KW + kx) hold the cols weights that input channel k meets at that tap:
     // the output channels of a convolution, the multiplier's channels of a depthwise one, the units of a dense layer
     // (a 1x1 window over one position).
+    // With digits, a weight counts its code's canonical signed digits instead of its significant bits, and its F's
+    // gradient is scaled by DigitsPerBit.
     private static double Layer(Parameter kernel, LearnedQuantizer kq, Window g, int ch, int cols, LearnedQuantizer? iq, int[] ba,
-        float beta, bool gradient)
+        float beta, bool gradient, bool digits)
     {
         int rows = g.KH * g.KW * ch;
         var w = kernel.Effective;
         var rowBits = new long[rows];
-        var sb = new byte[w.Length];
+        var sb = System.Buffers.ArrayPool<byte>.Shared.Rent(w.Length);
+        var scale = System.Buffers.ArrayPool<float>.Shared.Rent(kq.FracBits!.Length);
+        kq.GroupScales(scale);
+        bool element = kq.Granularity == BitGranularity.Element;
         for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++)
+        {
+            long sum = 0;
+            for (int c = 0, e = r * cols; c < cols; c++, e++)
             {
-                int e = r * cols + c;
                 float q = w[e];
-                if (q == 0) continue;
-                int bits = WeightedLayer.SignificantBits((long)Math.Abs(Math.ScaleB((double)q, kq.Fractional(kq.Group(e)))));
+                if (q == 0)
+                {
+                    sb[e] = 0;
+                    continue;
+                }
+                // q is a multiple of 2^-F: |q|·2^F is its code, exactly (a power-of-two scaling of a float).
+                ulong code = (ulong)(MathF.Abs(q) * scale[element ? e : kq.Group(e)]);
+                int bits = 64 - System.Numerics.BitOperations.LeadingZeroCount(code >> System.Numerics.BitOperations.TrailingZeroCount(code));
                 sb[e] = (byte)bits;
-                rowBits[r] += bits;
+                sum += digits ? Digits((long)code) : bits;
             }
+            rowBits[r] = sum;
+        }
+        System.Buffers.ArrayPool<float>.Shared.Return(scale);
         // Σ over the positions of the widths of the input elements each row meets.
         var rowWidths = new long[rows];
         var fa = gradient ? iq?.FracBits?.Grad : null;
@@ -170,12 +211,24 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
         {
             total += (double)rowBits[r] * rowWidths[r];
             if (fk is null || rowWidths[r] == 0) continue;
-            float d = beta * rowWidths[r];
-            for (int c = 0; c < cols; c++)
-                if (sb[r * cols + c] != 0) fk[kq.Group(r * cols + c)] += d;
+            float d = beta * rowWidths[r] * (digits ? DigitsPerBit : 1);
+            if (element)
+                for (int c = 0, e = r * cols; c < cols; c++, e++)
+                    fk[e] += sb[e] != 0 ? d : 0;
+            else
+                for (int c = 0, e = r * cols; c < cols; c++, e++)
+                    if (sb[e] != 0) fk[kq.Group(e)] += d;
         }
+        System.Buffers.ArrayPool<byte>.Shared.Return(sb);
         return total;
     }
+
+    /// <summary>The digits one more fractional bit adds to a weight code on average: the density of canonical signed digits
+    /// (1/3 for long codes; 0.25-0.38 measured for codes of 1 to 6 bits).</summary>
+    public const float DigitsPerBit = 1f / 3;
+
+    /// <summary>The nonzero canonical signed digits of |code| (as <c>Arithmetic.Csd</c> gives them): popcount((3n ^ n) >> 1).</summary>
+    public static int Digits(long code) => System.Numerics.BitOperations.PopCount((ulong)(((3 * code) ^ code) >> 1));
 
     /// <summary>The quantizer (learned) or the constant width of the tensor node <paramref name="k"/> outputs, looking
     /// through flatten and dropout; (null, 0) when it has neither.</summary>

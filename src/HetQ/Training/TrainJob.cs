@@ -74,7 +74,7 @@ public static class TrainJob
             {
                 onEpoch?.Invoke(r);
                 if (bw.Controller is { } c)
-                    log?.Invoke(FormattableString.Invariant($"epoch {r.Epoch}: beta {penalty.Beta:G3}, surrogate {penalty.LastEbops:N0} EBOPs (target {c.TargetEbops:N0})"));
+                    log?.Invoke(FormattableString.Invariant($"epoch {r.Epoch}: beta {penalty.Beta:G3}, surrogate {penalty.LastEbops:N0} {(bw.Cost == PenaltyCost.Luts ? "LUTs" : "EBOPs")} (target {c.TargetEbops:N0})"));
                 pareto.OnEpoch(r);
             };
         }
