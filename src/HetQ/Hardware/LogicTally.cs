@@ -41,6 +41,7 @@ internal sealed class LogicTally
         SaturateCell => Primitive.Saturation,
         CompareCell => Primitive.Comparator,
         RomCell => Primitive.Memory,
+        MultiplyCell => Primitive.Multiplier,
         EqualsCell or LogicCell => Primitive.Control,
         InputCell or ResizeCell or OutputCell or RegisterCell or CounterCell or ShiftRegisterCell => null,
         _ => throw new System.Diagnostics.UnreachableException($"no primitive for cell {op.GetType().Name}"),
@@ -124,6 +125,10 @@ internal sealed class LogicTally
                 if (l.B >= 0 && l.B != l.A) yield return l.B;
                 break;
             case RomCell r: yield return r.Address; break;
+            case MultiplyCell m:
+                yield return m.A;
+                if (m.B != m.A) yield return m.B;
+                break;
             case RegisterCell r:
                 yield return r.Source;
                 if (r.Enable >= 0) yield return r.Enable;
@@ -206,8 +211,10 @@ internal enum Primitive
     Saturation,
     /// <summary>A two-operand comparison (maximum, argmax).</summary>
     Comparator,
-    /// <summary>A read-only memory of the streaming designs (not priced by the resource model yet).</summary>
+    /// <summary>A read-only memory (a folded layer's weights, indexed by its phase counter).</summary>
     Memory,
+    /// <summary>A multiplier of two wires (a folded dense layer's products).</summary>
+    Multiplier,
     /// <summary>One-bit control logic and counter compares of the streaming designs (not priced yet).</summary>
     Control,
 }
