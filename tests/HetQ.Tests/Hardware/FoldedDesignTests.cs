@@ -17,15 +17,20 @@ public class FoldedDesignTests(ITestOutputHelper output)
     /// <summary>An untrained MLP on the digits' 64 inputs: fc1 64 → 16 with ReLU, out 16 → 10.</summary>
     internal static IntegerGraph Mlp()
     {
+        var r = Freezer.Freeze(MlpModel(), "digits_mlp_small");
+        Assert.True(r.Graph is not null, string.Join("; ", r.Problems));
+        return r.Graph!;
+    }
+
+    internal static Model MlpModel()
+    {
         var model = Model.Build(new[] { 64 }, new List<(Layer, string[]?)>
         {
             (new Dense(16, new Activation(ActivationKind.Relu)) { Name = "fc1", Quantizers = Q("quantized_bits(6,0,alpha=1)", "quantized_bits(6,1,alpha=1)", "quantized_relu(6,2)") }, null),
             (new Dense(10) { Name = "out", Quantizers = Q("quantized_bits(6,0,alpha=1)", "quantized_bits(8,3,alpha=1)", "quantized_bits(8,3,alpha=1)") }, null),
         }, 11);
         model.InputQuantizer = new FakeQuantizer(QuantizerParser.Parse("ap_ufixed<5,1,RND_CONV,SAT>"));
-        var r = Freezer.Freeze(model, "digits_mlp_small");
-        Assert.True(r.Graph is not null, string.Join("; ", r.Problems));
-        return r.Graph!;
+        return model;
     }
 
     public static TheoryData<int, bool, bool> Factors => new()
