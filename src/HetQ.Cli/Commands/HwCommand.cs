@@ -66,9 +66,10 @@ internal static class HwCommand
         var io = new Option<string>("--io")
         {
             Description = "how the input arrives (hls4ml's IOType): parallel, the whole vector every clock; stream, an image one pixel "
-                          + "(all its channels) per clock with in_valid, rst and out_valid ports (this version streams input -> Conv2D "
-                          + "'valid' stride 1 -> Flatten -> Dense ...); auto streams a model with a convolution when it can, else writes it parallel. Default: parallel",
-            DefaultValueFactory = _ => "parallel",
+                          + "(all its channels) per clock with in_valid, rst and out_valid ports (this version streams input -> convolution and "
+                          + "pooling layers, padding 'valid', any stride -> Flatten -> Dense ...); auto streams a model with a convolution or pooling layer "
+                          + "when it can (and neither --device nor --stages is given), else writes it parallel. Default: auto",
+            DefaultValueFactory = _ => "auto",
         };
         io.AcceptOnlyFromAmong("parallel", "stream", "auto");
         var reuse = new ReuseOption();
@@ -92,7 +93,7 @@ internal static class HwCommand
                                         + "takes long to generate and far more than an FPGA holds (raise --max-weights to go on)");
             string topName = VerilogNames.Top(graph.Name, parse.GetValue(top));
             var part = parse.GetValue(device) is { } deviceName ? FpgaDevice.Parse(deviceName) : null;
-            var mode = Io(parse.GetValue(io)!, graph);
+            var mode = Io(parse.GetValue(io)!, graph, part is not null ? "--device" : parse.GetValue(stages) is not null ? "--stages" : null);
             if (mode == HardwareIo.Stream && part is not null)
                 throw new HetQException("--device with --io stream: the resource model does not cover streaming designs yet (leave --device out, or use --io parallel)");
             var plan = reuse.Plan(parse);
@@ -166,13 +167,19 @@ internal static class HwCommand
     }
 
     /// <summary>The design's io for --io: auto streams a graph with a convolution or pooling layer when the streaming
-    /// writer takes it, and otherwise says on stderr why it writes it parallel.</summary>
-    private static HardwareIo Io(string option, IntegerGraph graph)
+    /// writer takes it and no option that only a parallel design has (<paramref name="parallelOption"/>) is given, and
+    /// otherwise says on stderr why it writes it parallel.</summary>
+    private static HardwareIo Io(string option, IntegerGraph graph, string? parallelOption)
     {
         if (option == "stream") return HardwareIo.Stream;
         if (option == "parallel") return HardwareIo.Parallel;
         bool spatial = graph.Nodes.Any(n => n.Op is ConvOp or DepthwiseConvOp or MaxPoolOp or AvgPoolOp);
         if (!spatial) return HardwareIo.Parallel;
+        if (parallelOption is not null)
+        {
+            Console.Error.WriteLine($"hw: --io auto writes a parallel design: {parallelOption} is given (it takes a parallel design in this version)");
+            return HardwareIo.Parallel;
+        }
         if (VerilogWriter.StreamingProblem(graph) is { } why)
         {
             Console.Error.WriteLine($"hw: --io auto writes a parallel design: {why}");

@@ -46,7 +46,7 @@ public static class StreamingTestbench
                     for (int g = rng.Next(1, 4); g > 0; g--) Cycle(false, false, default);
                 Cycle(false, true, v.Inputs.AsSpan((s * pixels + p) * c, c));
             }
-        for (int i = 0; i < 3; i++) Cycle(false, false, default);
+        for (int i = 0; i < m.LatencyCycles + 3; i++) Cycle(false, false, default);
         return new StreamStimulus(reset.Count, v.Count, reset.ToArray(), valid.ToArray(), data.ToArray());
     }
 

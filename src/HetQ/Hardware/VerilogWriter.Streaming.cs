@@ -2,6 +2,7 @@ using System.CodeDom.Compiler;
 using System.Globalization;
 using System.Numerics;
 using HetQ.Graph;
+using HetQ.Numerics;
 
 namespace HetQ.Hardware;
 
@@ -11,21 +12,24 @@ public static partial class VerilogWriter
     public const string InValidPort = "in_valid";
     public const string OutValidPort = "out_valid";
 
-    /// <summary>The streaming design (<see cref="HardwareIo.Stream"/>) of a graph input → Conv2D ('valid' padding, stride
-    /// 1, with its requantization and ReLU) → Flatten → dense layers (and element-wise requantizations): one pixel (all
-    /// its channels) per clock where in_valid is 1, row by row; KH-1 line buffers and a KH x KW window feed one copy of
-    /// the convolution's constant matrix (shared partial sums, as the parallel design builds it), whose outputs at
-    /// valid positions go into the feature-map registers (one set per position); the dense layers compute from those registers, and
-    /// out_valid is 1 for one clock, the one after the image's last pixel, with the outputs on y.</summary>
+    /// <summary>The streaming design (<see cref="HardwareIo.Stream"/>) of a graph input → convolution and pooling stages
+    /// (Conv1D/Conv2D, DepthwiseConv2D, max and average pooling; padding 'valid', any stride; each with its requantization
+    /// and ReLU) → Flatten → dense layers (and element-wise requantizations): one pixel (all its channels) per clock where
+    /// in_valid is 1, row by row. Each stage keeps KH-1 line buffers and a KH x KW window on its input's pixels and
+    /// computes one window position per pixel (a convolution with one copy of its constant matrix, shared partial sums
+    /// as the parallel design builds it); its output pixels at valid positions (registered, except the last stage's) are
+    /// the next stage's input. The last feature map goes into registers (one set per position); the dense layers compute
+    /// from those, and out_valid is 1 for one clock with the outputs on y.</summary>
     private static VerilogDesign WriteStreaming(IntegerGraph graph, HardwareOptions options)
     {
         string top = TopName(graph, options);
         var emitter = new Emitter(graph, options, Array.Empty<int>(), new());
-        var conv = emitter.EmitStream();
-        var manifest = emitter.StreamManifest(top, conv);
+        var windows = emitter.EmitStream();
+        var timing = StreamTiming.Of(windows);
+        var manifest = emitter.StreamManifest(top, windows[0], timing);
         var text = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
         var w = new IndentedTextWriter(text, "  ") { NewLine = "\n" };
-        WriteStreamHeader(w, graph, manifest, conv);
+        WriteStreamHeader(w, graph, manifest, timing);
         WriteModule(w, top, [$"input wire {Clock}", $"input wire [0:0] {ResetPort}", $"input wire [0:0] {InValidPort}",
             $"input wire [{manifest.Input.Bits - 1}:0] {InputPort}", $"output wire [0:0] {OutValidPort}",
             $"output wire [{manifest.Output.Bits - 1}:0] {OutputPort}"], emitter.Netlist);
@@ -33,134 +37,128 @@ public static partial class VerilogWriter
     }
 
     /// <summary>Why <paramref name="graph"/> has no streaming design in this version (one line naming the layer), or null
-    /// when it has: input → Conv2D ('valid', stride 1) → Flatten → dense layers (and element-wise requantizations).</summary>
+    /// when it has: input → convolution and pooling stages ('valid' padding, any stride) → Flatten → dense layers (and
+    /// element-wise requantizations).</summary>
     public static string? StreamingProblem(IntegerGraph graph)
     {
         ArgumentNullException.ThrowIfNull(graph);
         var nodes = graph.Nodes;
         for (int i = 1; i < nodes.Count; i++)
             if (nodes[i].Inputs is not [var only] || only != i - 1)
-                return $"layer '{nodes[i].Name}': --io stream takes a chain of layers (input, conv2d, flatten, dense ...) in this version; use --io parallel";
+                return $"layer '{nodes[i].Name}': --io stream takes a chain of layers (input, convolutions and pooling, flatten, dense ...) in this version; use --io parallel";
         if (((InputOp)nodes[0].Op).Elements is not null)
             return $"layer '{nodes[0].Name}': --io stream does not take learned per-element input widths yet; use --io parallel";
-        if (nodes.Count < 3 || nodes[1].Op is not ConvOp c)
-            return $"layer '{(nodes.Count > 1 ? nodes[1].Name : nodes[0].Name)}': --io stream needs a Conv2D as the first layer in this version; use --io parallel";
-        var win = c.Window;
-        if (win.SH != 1 || win.SW != 1 || !win.IsUnpadded)
-            return $"layer '{nodes[1].Name}': --io stream takes convolutions with padding 'valid' and stride 1 in this version (given stride {win.SH}x{win.SW}{(win.IsUnpadded ? "" : ", padding 'same'")}); use --io parallel";
-        if (c.Output.Elements is not null)
-            return $"layer '{nodes[1].Name}': --io stream does not take learned per-element widths in a convolution yet; use --io parallel";
-        if (nodes[2].Op is not FlattenOp)
-            return $"layer '{nodes[2].Name}': --io stream takes only Flatten after the convolution in this version ({nodes[2].Op.Name} given); use --io parallel";
-        for (int i = 3; i < nodes.Count; i++)
+        if (nodes.Count < 3 || StageWindow(nodes[1].Op) is null)
+            return $"layer '{(nodes.Count > 1 ? nodes[1].Name : nodes[0].Name)}': --io stream needs a convolution (Conv1D/Conv2D, DepthwiseConv2D) or pooling layer first; use --io parallel";
+        int k = 1;
+        for (; k < nodes.Count && nodes[k].Op is not FlattenOp; k++)
+        {
+            if (StageWindow(nodes[k].Op) is not { } win)
+                return $"layer '{nodes[k].Name}': --io stream takes only convolution and pooling layers before flatten in this version ({nodes[k].Op.Name} given); use --io parallel";
+            if (!win.IsUnpadded)
+                return $"layer '{nodes[k].Name}': --io stream takes padding 'valid' only in this version (padding 'same' given); use --io parallel";
+            if (StageOutput(nodes[k].Op)?.Elements is not null)
+                return $"layer '{nodes[k].Name}': --io stream does not take learned per-element widths in a convolution or pooling layer yet; use --io parallel";
+        }
+        if (k == nodes.Count)
+            return $"layer '{nodes[^1].Name}': --io stream needs a Flatten after the convolution and pooling layers; use --io parallel";
+        for (int i = k + 1; i < nodes.Count; i++)
             if (nodes[i].Op is not (DenseOp or RequantOp or ClipOp))
                 return $"layer '{nodes[i].Name}': --io stream takes only dense layers after flatten in this version ({nodes[i].Op.Name} given); use --io parallel";
         return null;
     }
 
-    private static void WriteStreamHeader(IndentedTextWriter w, IntegerGraph g, HardwareManifest m, GraphNode conv)
+    private static void WriteStreamHeader(IndentedTextWriter w, IntegerGraph g, HardwareManifest m, StreamTiming timing)
     {
         var im = m.Image!;
-        var win = ((ConvOp)conv.Op).Window;
+        string cycles = m.LatencyCycles == 1 ? "clock cycle" : "clock cycles";
+        string when = timing.IsExact ? $"{m.LatencyCycles} {cycles} after" : $"at most {m.LatencyCycles} {cycles} after";
         w.WriteLine($"// Generated by HetQ from the integer graph '{g.Name}'; do not edit.");
         w.WriteLine($"// Top module {m.Top}: streaming (io stream). An image of {im[0]}x{im[1]}x{im[2]} arrives one pixel per clock, row by row,");
         w.WriteLine($"// on every rising edge of {m.Clock} where {InValidPort} is 1 (gaps allowed); {ResetPort} (synchronous, active high) restarts at pixel 0.");
         w.WriteLine($"// Input  {m.Input.Name}: one pixel, {m.Input.Elements} x {m.Input.Type} raw codes (its channels), {m.Input.ElementWidth} bits each: channel i at [(i+1)*{m.Input.ElementWidth}-1 : i*{m.Input.ElementWidth}].");
         string what = m.Argmax ? "the index of the largest logit (the first one on ties)" : $"{m.Output.Elements} x {m.Output.Type} raw codes";
         w.WriteLine($"// Output {m.Output.Name}: {what}, {m.Output.ElementWidth} bits each: element i at [(i+1)*{m.Output.ElementWidth}-1 : i*{m.Output.ElementWidth}];");
-        w.WriteLine($"//   valid while {OutValidPort} is 1: for one clock, {m.LatencyCycles} clock cycle{(m.LatencyCycles == 1 ? "" : "s")} after the edge that takes an image's last pixel.");
+        w.WriteLine($"//   valid while {OutValidPort} is 1: for one clock, {when} the edge that takes an image's last pixel.");
         w.WriteLine($"// Initiation interval {m.InitiationInterval} clock cycles per image (one pixel every clock, images back to back); latency {m.LatencyCycles} clock");
-        w.WriteLine($"// cycle{(m.LatencyCycles == 1 ? "" : "s")} from the last pixel. '{conv.Name}': {win.KH - 1} line buffer{(win.KH == 2 ? "" : "s")} and a {win.KH}x{win.KW} window, one copy of its matrix; the feature map in registers (one set per position);");
-        w.WriteLine($"// the layers after flatten compute from those registers without pipeline registers ({m.Levels} levels of logic at most).");
+        w.WriteLine($"// cycle{(m.LatencyCycles == 1 ? "" : "s")} from the last pixel. Stages:");
+        foreach (var node in g.Nodes.Skip(1).TakeWhile(n => n.Op is not FlattenOp))
+        {
+            var win = StageWindow(node.Op)!;
+            w.WriteLine($"//   '{node.Name}' ({node.Op.Name}): {win.KH - 1} line buffer{(win.KH == 2 ? "" : "s")} of {win.InW} pixels and a {win.KH}x{win.KW} window, stride {win.SH}x{win.SW}, {win.OutH}x{win.OutW} outputs;");
+        }
+        w.WriteLine($"// the last feature map in registers (one set per position); the layers after flatten compute from those registers");
+        w.WriteLine($"// without pipeline registers ({m.Levels} levels of logic at most).");
     }
 
     private sealed partial class Emitter
     {
-        /// <summary>The streaming netlist (see <see cref="WriteStreaming"/>); returns the convolution node. A graph of another
-        /// form is refused with one line naming the layer.</summary>
-        public GraphNode EmitStream()
+        /// <summary>The streaming netlist (see <see cref="WriteStreaming"/>); returns the windows of its stages (input to
+        /// flatten). A graph of another form is refused with one line naming the layer.</summary>
+        public IReadOnlyList<Window> EmitStream()
         {
             if (StreamingProblem(_g) is { } problem) throw new HetQException(problem);
             var nodes = _g.Nodes;
-            var c = (ConvOp)nodes[1].Op;
-            var win = c.Window;
-
-            // control: the pixel's column and row, the conv's valid positions, the image's last pixel
-            int h = win.InH, wd = win.InW, ch = win.Channels;
+            var first = StageWindow(nodes[1].Op)!;
             var rst = _net.PortSlice("ctl_rst", ResetPort, 0, 1, false);
             var valid = _net.PortSlice("ctl_in_valid", InValidPort, 0, 1, false);
             var t = nodes[0].Output.Type;
-            var pixel = new Sig[ch];
-            for (int ci = 0; ci < ch; ci++)
+            var pixel = new Sig[first.Channels];
+            for (int ci = 0; ci < pixel.Length; ci++)
                 pixel[ci] = _net.PortSlice($"{_prefixes[0]}_x{ci.ToString(CultureInfo.InvariantCulture)}", InputPort, ci * t.Width, t.Width, t.Signed);
-            _net.BlankLine();
-            _net.Comment($"pixel position: column 0..{wd - 1} and row 0..{h - 1} of the pixel on {InputPort}, advanced by every pixel taken");
-            var col = _net.State("ctl_col", new CounterCell(wd, valid.Id, rst.Id), 0, wd - 1, 0);
-            var colLast = And(valid, Is(col, wd - 1));
-            var row = _net.State("ctl_row", new CounterCell(h, colLast.Id, rst.Id), 0, h - 1, 0);
-            var last = And(colLast, Is(row, h - 1));
-            var take = And(And(valid, AtLeast(row, win.KH - 1)), AtLeast(col, win.KW - 1));
-            var outValid = _net.State("ctl_out_valid", new RegisterCell(last.Id, -1, rst.Id), 0, 1, 0);
 
-            // the window: tap (d, e) is the pixel d rows up and e columns left, d·W + e pixels taken before this one
-            _net.BlankLine();
-            _net.Comment($"{nodes[1].Name}: {win.KH - 1} line buffers and a {win.KH}x{win.KW} window (shift registers advanced by every pixel taken)");
-            var rows = new Sig[win.KH * win.KW * ch];
-            for (int ci = 0; ci < ch; ci++)
+            // the stages: each takes the pixels of the one before; all but the last register their output pixel
+            var stream = new PixelStream(pixel, valid);
+            var windows = new List<Window>();
+            var lastPixel = default(Sig);
+            int k = 1;
+            for (; nodes[k].Op is not FlattenOp; k++)
             {
-                var prev = pixel[ci];
-                int prevDelay = 0;
-                for (int d = 0; d < win.KH; d++)
-                    for (int e = 0; e < win.KW; e++)
-                    {
-                        int delay = d * wd + e;
-                        if (delay > prevDelay)
-                        {
-                            string name = $"{_prefixes[1]}_win{ci.ToString(CultureInfo.InvariantCulture)}_{delay.ToString(CultureInfo.InvariantCulture)}";
-                            prev = _net.State(name, new ShiftRegisterCell(prev.Id, delay - prevDelay, valid.Id), prev.Lo, prev.Hi, 0);
-                            prevDelay = delay;
-                        }
-                        int ky = win.KH - 1 - d, kx = win.KW - 1 - e;
-                        rows[(ky * win.KW + kx) * ch + ci] = prev;
-                    }
+                windows.Add(StageWindow(nodes[k].Op)!);
+                stream = WindowStage(k, stream, rst, registered: nodes[k + 1].Op is not FlattenOp, out var last);
+                if (k == 1) lastPixel = last;
             }
-            _net.BlankLine();
-            _net.Comment($"{nodes[1].Name}: {Describe(nodes[1])}; one window position per pixel");
-            int f = c.Filters, shift = Alignment(1, c.AccType, c.WeightType), end = 0;
-            var y = new Sig[f];
-            var bias = Enumerable.Range(0, f).Select(j => Bias(1, c.Bias, c.BiasType, c.AccType, j)).ToArray();
-            if (_o.Sharing == Sharing.Cse)
-                Matrix(1, rows, rows.Length, f, (r, j) => c.Weights[r * f + j], shift, bias, c.AccType.FractionalBits, c.Output, 0, y, 0, ref end);
-            else
-                for (int j = 0; j < f; j++)
-                {
-                    var terms = Enumerable.Range(0, rows.Length).Select(r => new Term(rows[r], c.Weights[r * f + j], shift));
-                    y[j] = Neuron(1, terms, bias[j], c.AccType.FractionalBits, c.Output, j, 0, ref end);
-                }
-            Starts[1] = 0;
-            Ends[1] = end;
+            var timing = StreamTiming.Of(windows);
 
-            // flatten: the output of window position p goes to its own registers (enabled when the position counter is
-            // p), so a pixel changes only one position's registers and the logic after flatten is quiet between images
+            // flatten: the output of position p goes to its own registers (enabled when the position counter is p), so a
+            // pixel changes only one position's registers and the logic after flatten is quiet between images
+            var g = windows[^1];
+            var y = stream.Pixel;
+            int f = y.Length, positions = g.OutH * g.OutW;
             _net.BlankLine();
-            _net.Comment($"{nodes[2].Name}: the {win.OutH}x{win.OutW}x{f} feature map in registers, position p taken at the p-th valid window position");
-            int positions = win.OutH * win.OutW;
+            _net.Comment($"{nodes[k].Name}: the {g.OutH}x{g.OutW}x{f} feature map in registers, position p taken at the p-th output pixel of '{nodes[k - 1].Name}'");
             var flat = new Sig[positions * f];
-            var pos = _net.State("ctl_pos", new CounterCell(positions, take.Id, rst.Id), 0, positions - 1, 0);
+            var pos = _net.State("ctl_pos", new CounterCell(positions, stream.Valid.Id, rst.Id), 0, positions - 1, 0);
             for (int p = 0; p < positions; p++)
             {
-                var here = And(take, Is(pos, p));
+                var here = And(stream.Valid, Is(pos, p));
                 for (int j = 0; j < f; j++)
                 {
                     if (y[j].IsConstant) { flat[p * f + j] = y[j]; continue; }
-                    string name = $"{_prefixes[2]}_p{p.ToString(CultureInfo.InvariantCulture)}_f{j.ToString(CultureInfo.InvariantCulture)}";
+                    string name = $"{_prefixes[k]}_p{p.ToString(CultureInfo.InvariantCulture)}_f{j.ToString(CultureInfo.InvariantCulture)}";
                     flat[p * f + j] = _net.State(name, new RegisterCell(y[j].Id, here.Id), y[j].Lo, y[j].Hi, 0) with { Shift = y[j].Shift };
                 }
             }
-            _values[2] = flat;
-            Starts[2] = Ends[2] = 0;
+            _values[k] = flat;
+            Starts[k] = Ends[k] = 0;
 
-            for (int i = 3; i < nodes.Count; i++)
+            // out_valid: one clock after the image's last pixel when the feature map is complete by then in every pattern
+            // of gaps, else one clock after the last position is taken
+            _net.BlankLine();
+            Sig done;
+            if (timing.FollowsLastPixel)
+            {
+                _net.Comment("out_valid: the clock after the image's last pixel (the feature map is complete by then)");
+                done = lastPixel;
+            }
+            else
+            {
+                _net.Comment("out_valid: the clock after the feature map's last position is taken");
+                done = And(stream.Valid, Is(pos, positions - 1));
+            }
+            var outValid = _net.State("ctl_out_valid", new RegisterCell(done.Id, -1, rst.Id), 0, 1, 0);
+
+            for (int i = k + 1; i < nodes.Count; i++)
             {
                 int start = Ends[i - 1];
                 Starts[i] = start;
@@ -180,7 +178,7 @@ public static partial class VerilogWriter
             }
             WriteOutputs(_values[lastNode], 0);
             _net.Output(OutValidPort, 0, 1, Operand.Wire(outValid.Id, 0));
-            return nodes[1];
+            return windows;
         }
 
         private Sig Is(Sig counter, int value) => _net.Wire("ctl", 'e', 0, 1, 0, new EqualsCell(Operand.Wire(counter.Id, 0), value), 0);
@@ -197,9 +195,9 @@ public static partial class VerilogWriter
             return _net.Wire("ctl", 'a', 0, 1, 0, new LogicCell(LogicKind.And, a.Id, b.Id), 0);
         }
 
-        public HardwareManifest StreamManifest(string top, GraphNode conv)
+        public HardwareManifest StreamManifest(string top, Window first, StreamTiming timing)
         {
-            var win = ((ConvOp)conv.Op).Window;
+            var win = first;
             var inType = _g.Input.Output.Type;
             var input = new HardwarePort(InputPort, win.Channels, inType.ToString(), inType.Width, inType.Signed, inType.FractionalBits);
             var outNode = _g.Output.Output;
@@ -210,17 +208,18 @@ public static partial class VerilogWriter
                 output = new HardwarePort(OutputPort, 1, new Quantization.FixedType(false, bits, bits).ToString(), bits, false, 0);
             }
             else output = new HardwarePort(OutputPort, outNode.Size, outNode.Type.ToString(), outNode.Type.Width, outNode.Type.Signed, outNode.Type.FractionalBits);
-            // cycles counted from the clock that takes the image's last pixel: the convolution works on every pixel's
-            // clock, the layers after flatten in the clock after the last one
+            // cycles counted from the clock that takes the image's last pixel: the stages work on every pixel's clock,
+            // the layers after flatten in the clock of out_valid
             var layers = new List<HardwareLayer>();
             for (int i = 1; i < Starts.Length; i++)
             {
                 string name = i < _g.Nodes.Count ? _g.Nodes[i].Name : "argmax";
                 string op = i < _g.Nodes.Count ? _g.Nodes[i].Op.Name : "argmax";
-                int cycle = i <= 2 ? 0 : 1;
+                bool streamed = i < _g.Nodes.Count && (StageWindow(_g.Nodes[i].Op) is not null || _g.Nodes[i].Op is FlattenOp);
+                int cycle = streamed ? 0 : timing.Latency;
                 layers.Add(new HardwareLayer(name, op, cycle, cycle));
             }
-            return new HardwareManifest(top, Clock, new[] { top + ".v" }, input, output, _o.Argmax, 1, 0, "none", win.InH * win.InW,
+            return new HardwareManifest(top, Clock, new[] { top + ".v" }, input, output, _o.Argmax, timing.Latency, 0, "none", win.InH * win.InW,
                 _net.Depth, _net.RegisterBits, layers, _g.Name, _o.Sharing.ToString().ToLowerInvariant(),
                 HardwareManifest.Streaming, new[] { win.InH, win.InW, win.Channels });
         }

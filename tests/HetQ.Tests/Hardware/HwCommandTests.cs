@@ -89,12 +89,23 @@ public class HwStreamCommandTests
         (code, stdout, err) = CliRunner.Run("hw", model, "--out", dir.File("auto"), "--io", "auto", "--json");
         Assert.True(code == 0, err + stdout);
         Assert.Equal("stream", JsonDocument.Parse(stdout.Trim()).RootElement.GetProperty("io").GetString());
+        // auto is the default: the CNN streams, and with --stages (a parallel design's option) it is written parallel
+        (code, stdout, err) = CliRunner.Run("hw", model, "--out", dir.File("default"), "--json");
+        Assert.True(code == 0, err + stdout);
+        Assert.Equal("stream", JsonDocument.Parse(stdout.Trim()).RootElement.GetProperty("io").GetString());
+        (code, stdout, err) = CliRunner.Run("hw", model, "--out", dir.File("staged"), "--stages", "2", "--json");
+        Assert.True(code == 0, err + stdout);
+        Assert.Equal("parallel", JsonDocument.Parse(stdout.Trim()).RootElement.GetProperty("io").GetString());
+        Assert.Contains("--stages is given", err);
         (code, _, err) = CliRunner.Run("hw", model, "--out", dir.File("dev"), "--io", "stream", "--device", "xcvu9p");
         Assert.Equal(2, code);
         Assert.Contains("--device with --io stream", err);
         Assert.False(Directory.Exists(dir.File("dev")));
         string tiny = dir.File("tiny");
         ModelIO.Save(Graph.GoldenGraphTests.Tiny(), new ModelMetadata("tiny", 2), tiny);
+        (code, stdout, err) = CliRunner.Run("hw", tiny, "--out", dir.File("tp"), "--json");
+        Assert.True(code == 0, err + stdout);
+        Assert.Equal("parallel", JsonDocument.Parse(stdout.Trim()).RootElement.GetProperty("io").GetString());
         (code, _, err) = CliRunner.Run("hw", tiny, "--out", dir.File("t"), "--io", "stream");
         Assert.Equal(2, code);
         Assert.Contains("layer '", err);
