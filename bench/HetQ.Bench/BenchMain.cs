@@ -69,7 +69,8 @@ internal static class BenchMain
                 bool fresh = args.Contains("--fresh");
                 if (what == "resources-calibrate") return ResourceBench.Calibrate(RepoRoot(), targets, work, timeout, fresh);
                 var models = args.Select((a, i) => (a, i)).Where(p => p.a == "--model" && p.i + 1 < args.Length).Select(p => args[p.i + 1]).ToList();
-                return ResourceBench.Error(RepoRoot(), targets, work, timeout, fresh, models);
+                int[]? reuses = Value(args, "--reuse")?.Split(',').Select(x => int.Parse(x, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+                return ResourceBench.Error(RepoRoot(), targets, work, timeout, fresh, models, reuses);
             }
             case "pnr-calibrate":
             {
@@ -85,7 +86,7 @@ internal static class BenchMain
                     + "  | gemm | profile | profile-mlp [--reps N] | profile-cnn\n"
                     + "  | hw-gen [--model DIR] [--out DIR] [--repeat N] | hw-scale [--repeat N]\n"
                     + "  | resources-calibrate [--target xilinx|ecp5|ice40|all] [--work DIR] [--timeout S] [--fresh]\n"
-                    + "  | resources-error [--target ...] [--model DIR]... [--work DIR] [--timeout S] [--fresh]\n"
+                    + "  | resources-error [--target ...] [--model DIR]... [--reuse R1,R2,...] [--work DIR] [--timeout S] [--fresh]\n"
                     + "  | pnr-calibrate [--family ecp5|ice40|both] [--timeout S] [--reuse] [--designs A,B,...]");
                 return 2;
         }

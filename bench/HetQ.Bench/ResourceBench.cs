@@ -55,7 +55,7 @@ internal static class ResourceBench
         return 0;
     }
 
-    public static int Error(string root, string[] targets, string work, TimeSpan timeout, bool fresh, IReadOnlyList<string> models)
+    public static int Error(string root, string[] targets, string work, TimeSpan timeout, bool fresh, IReadOnlyList<string> models, IReadOnlyList<int>? reuses = null)
     {
         string file = Path.Combine(root, "src", "HetQ", "Hardware", "resource-model.json");
         var model = ResourceModel.Parse(File.ReadAllText(file), file);
@@ -65,8 +65,14 @@ internal static class ResourceBench
             var (m, meta) = ModelIO.Load(dir);
             var r = Freezer.Freeze(m, meta.Name);
             if (r.Graph is null) throw new HetQException($"{dir}: not exactly representable: {string.Join("; ", r.Problems)}");
-            designs.Add((Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir))), r.Graph, new HardwareOptions()));
-            Time(r.Graph, Path.GetFileName(dir));
+            string label = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(dir)));
+            // with --reuse R1,R2,...: the model's design at each reuse factor (1: the parallel design)
+            foreach (int reuse in reuses ?? [1])
+            {
+                var o = reuse == 1 ? new HardwareOptions() : new HardwareOptions(Reuse: ReusePlan.All(reuse));
+                designs.Add((reuse == 1 ? label : $"{label}_r{reuse}", r.Graph, o));
+                Time(r.Graph, reuse == 1 ? label : $"{label}_r{reuse}", o);
+            }
         }
         foreach (string name in targets)
         {
@@ -90,9 +96,9 @@ internal static class ResourceBench
     }
 
     /// <summary>Times the estimate (median of 5 after one warm-up), in milliseconds.</summary>
-    private static void Time(IntegerGraph g, string name)
+    private static void Time(IntegerGraph g, string name, HardwareOptions? options = null)
     {
-        ResourceModel.Estimate(g);
+        ResourceModel.Estimate(g, SynthesisTarget.Xilinx, options);
         var times = new List<(double Wall, double Cpu)>();
         var process = Process.GetCurrentProcess();
         for (int i = 0; i < 5; i++)
@@ -100,7 +106,7 @@ internal static class ResourceBench
             process.Refresh();
             var cpu = process.TotalProcessorTime;
             var sw = Stopwatch.StartNew();
-            var e = ResourceModel.Estimate(g);
+            var e = ResourceModel.Estimate(g, SynthesisTarget.Xilinx, options);
             double wall = sw.Elapsed.TotalMilliseconds;
             process.Refresh();
             times.Add((wall, (process.TotalProcessorTime - cpu).TotalMilliseconds));

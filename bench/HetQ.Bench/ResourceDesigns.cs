@@ -41,7 +41,21 @@ internal static class ResourceDesigns
             new LayerSpec(12, 3, 0, true, 3, Rounding.RND, Overflow.SAT), new LayerSpec(6, 4, 0, true, 6, Rounding.RND_CONV, Overflow.SAT)),
         Cnn("cnn5x5_c2_max", 5, 1, 2, 3, true, 17),
         Cnn("cnn6x6x2_c3_avg", 6, 2, 3, 4, false, 18),
+        // folded dense layers (--reuse) and streaming designs (--io stream)
+        Folded(Dense("d16x8_w6_x8_s25_r4", 16, 8, true, 19, null, false, new LayerSpec(8, 6, 0.25, true, 6, Rounding.RND, Overflow.SAT)), 4),
+        Folded(Dense("d16x4_w4_x6_r8", 16, 6, true, 20, null, false, new LayerSpec(4, 4, 0, true, 5, Rounding.RND, Overflow.SAT)), 8),
+        Folded(Dense("mlp8_12_4_w5_x6_r3", 8, 6, true, 21, null, false,
+            new LayerSpec(12, 5, 0.2, true, 5, Rounding.RND, Overflow.SAT), new LayerSpec(4, 5, 0.2, false, 8, Rounding.RND, Overflow.SAT)), 3),
+        Folded(Dense("mlp64_16_10_w6_x5_r16", 64, 5, false, 22, null, false,
+            new LayerSpec(16, 6, 0.1, true, 6, Rounding.RND, Overflow.SAT), new LayerSpec(10, 6, 0.1, false, 8, Rounding.RND, Overflow.SAT)), 16),
+        Folded(Dense("mlp64_16_10_w6_x5_r4", 64, 5, false, 23, null, true,
+            new LayerSpec(16, 6, 0.1, true, 6, Rounding.RND, Overflow.SAT), new LayerSpec(10, 6, 0.1, false, 8, Rounding.RND, Overflow.SAT)), 4),
+        StreamCnn("stream_cnn6x6_c3", 6, 1, 3, 3, 24),
+        StreamCnn("stream_cnn8x8x2_c4", 8, 2, 4, 4, 25),
     ];
+
+    /// <summary>The design with every dense layer folded by <paramref name="reuse"/>.</summary>
+    private static Design Folded(Design d, int reuse) => d with { Options = d.Options with { Reuse = HetQ.Hardware.ReusePlan.All(reuse) } };
 
     /// <summary>Generated designs never used in the fit (other sizes and seeds), for the error check.</summary>
     public static IReadOnlyList<Design> HeldOut() =>
@@ -51,6 +65,12 @@ internal static class ResourceDesigns
         Dense("held_mlp10_10_5_w5_x5_argmax", 10, 5, true, 103, null, true,
             new LayerSpec(10, 5, 0.1, true, 5, Rounding.RND, Overflow.SAT), new LayerSpec(5, 5, 0.1, false, 6, Rounding.RND, Overflow.SAT)),
         Cnn("held_cnn6x6_c4_max", 6, 1, 4, 2, true, 104),
+        Folded(Dense("held_d16x16_w4_x6_r4", 16, 6, true, 105, null, false, new LayerSpec(16, 4, 0.3, true, 6, Rounding.RND, Overflow.SAT)), 4),
+        Folded(Dense("held_mlp10_10_5_w5_x5_r5", 10, 5, true, 106, null, true,
+            new LayerSpec(10, 5, 0.1, true, 5, Rounding.RND, Overflow.SAT), new LayerSpec(5, 5, 0.1, false, 6, Rounding.RND, Overflow.SAT)), 5),
+        Folded(Dense("held_mlp64_32_10_w6_x5_r8", 64, 5, false, 107, null, false,
+            new LayerSpec(32, 6, 0.1, true, 6, Rounding.RND, Overflow.SAT), new LayerSpec(10, 6, 0.1, false, 8, Rounding.RND, Overflow.SAT)), 8),
+        StreamCnn("held_stream_cnn7x7_c2", 7, 1, 2, 3, 108),
     ];
 
     /// <summary>Dense layers on an input of <paramref name="inputs"/> codes of <paramref name="inBits"/> bits (signed or
@@ -93,6 +113,25 @@ internal static class ResourceDesigns
             n = s.Out;
         }
         return new Design(name, new IntegerGraph(name, nodes, Array.Empty<string>()), new HetQ.Hardware.HardwareOptions(stages, argmax));
+    }
+
+    /// <summary>A small untrained CNN streamed one pixel per clock (--io stream): a 3x3 'valid' convolution with ReLU,
+    /// flatten, dense.</summary>
+    private static Design StreamCnn(string name, int size, int channels, int filters, int classes, int seed)
+    {
+        static LayerQuantizers Q(string k, string b, string? a) =>
+            new(QuantizerParser.Parse(k), QuantizerParser.Parse(b), a is null ? null : QuantizerParser.Parse(a));
+        var model = Model.Build(new[] { size, size, channels }, new List<(HetQ.Nn.Layer, string[]?)>
+        {
+            (new Conv(2, filters, new[] { 3, 3 }, new[] { 1, 1 }, Padding.Valid, new Activation(ActivationKind.Relu))
+                { Name = "conv", Quantizers = Q("quantized_bits(5,0,alpha=1)", "quantized_bits(6,1,alpha=1)", "quantized_relu(5,2)") }, null),
+            (new Flatten { Name = "flat" }, null),
+            (new Dense(classes) { Name = "out", Quantizers = Q("quantized_bits(6,1,alpha=1)", "quantized_bits(8,3,alpha=1)", "quantized_bits(8,3,alpha=1)") }, null),
+        }, seed);
+        model.InputQuantizer = new FakeQuantizer(QuantizerParser.Parse("ap_fixed<6,2,RND_CONV,SAT>"));
+        var r = Freezer.Freeze(model, name);
+        var g = r.Graph ?? throw new HetQException($"{name}: cannot freeze: {string.Join("; ", r.Problems)}");
+        return new Design(name, g, new HetQ.Hardware.HardwareOptions(Io: HetQ.Hardware.HardwareIo.Stream));
     }
 
     /// <summary>A small untrained CNN: a 3x3 convolution with ReLU, 2x2 max or average pooling, flatten, dense.</summary>

@@ -25,16 +25,21 @@ internal static class EstimateCommand
         var progressOption = CliProgress.Option();
         var stages = new Option<int?>("--stages") { Description = "with --resources: register stages of the design (as hetq hw --stages; default one after each layer)" };
         var device = DeviceOption.Create("with --resources: sets the family; default none for xilinx (no fit), the flow's part for ecp5 and ice40");
+        var reuse = new ReuseOption();
+        var io = new Option<string>("--io") { Description = "with --resources: the design's io, as hetq hw write --io (parallel or stream)", DefaultValueFactory = _ => "parallel" };
+        io.AcceptOnlyFromAmong("parallel", "stream");
         weights.AcceptOnlyFromAmong(Memories);
         activations.AcceptOnlyFromAmong(Memories);
         var cmd = new Command("estimate", "Cost of a quantized model, layer by layer: parameter and activation bits, multiplications and additions, BOPs, EBOPs and energy (QTools's Horowitz 45 nm model); with --resources, an estimate of the LUTs, FFs and carry cells of its Verilog design instead.")
         {
-            model, json, input, weights, activations, resources, target, stages, device, progressOption,
+            model, json, input, weights, activations, resources, target, stages, device, progressOption, io,
         };
+        foreach (var o in reuse.All) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
-            if (!parse.GetValue(resources) && (parse.GetResult(target) is { Implicit: false } || parse.GetValue(stages) is not null || parse.GetValue(device) is not null))
-                throw new HetQException("--target, --stages and --device apply to the resource estimate: add --resources");
+            if (!parse.GetValue(resources) && (parse.GetResult(target) is { Implicit: false } || parse.GetValue(stages) is not null || parse.GetValue(device) is not null
+                                               || parse.GetResult(io) is { Implicit: false } || parse.GetValue(reuse.Reuse) is not null || parse.GetValue(reuse.Config) is not null || parse.GetValue(reuse.Dsp)))
+                throw new HetQException("--target, --stages, --device, --io, --reuse, --hw-config and --dsp apply to the resource estimate: add --resources");
             string dir = parse.GetValue(model)!;
             var graph = Freezer.FreezeDirectory(dir, parse.GetValue(input) is { } t ? FixedFormat.Parse(t) : null);
             if (parse.GetValue(resources))
@@ -46,7 +51,10 @@ internal static class EstimateCommand
                 using (var step = CliProgress.Steps(parse.GetValue(json), parse.GetValue(progressOption))
                            ?.QuietStep($"estimate: the resources of {graph.WeightCount:N0} weights", TimeSpan.FromSeconds(2)))
                 {
-                    e = HetQ.Hardware.ResourceModel.Estimate(graph, family, new HetQ.Hardware.HardwareOptions(parse.GetValue(stages)));
+                    var plan = reuse.Plan(parse);
+                    if (plan is not null) plan.Factors(graph, reuse.Source(parse));
+                    e = HetQ.Hardware.ResourceModel.Estimate(graph, family, new HetQ.Hardware.HardwareOptions(parse.GetValue(stages),
+                        Io: parse.GetValue(io) == "stream" ? HetQ.Hardware.HardwareIo.Stream : HetQ.Hardware.HardwareIo.Parallel, Reuse: plan, Dsp: parse.GetValue(reuse.Dsp)));
                     step?.Done();
                 }
                 double ms = sw.Elapsed.TotalMilliseconds;

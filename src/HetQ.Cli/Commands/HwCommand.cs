@@ -72,6 +72,7 @@ internal static class HwCommand
             DefaultValueFactory = _ => "auto",
         };
         io.AcceptOnlyFromAmong("parallel", "stream", "auto");
+        var reuse = new ReuseOption();
         var progressOption = CliProgress.Option();
         var device = DeviceOption.Create("its resources are estimated (the resource model, as estimate --resources) and its ports counted; default none");
         var cmd = new Command("write", "Freeze the model and write it as bit-exact Verilog, fully parallel and pipelined or (--io stream) one pixel per clock (DIR/*.v, DIR/manifest.json, DIR/graph.json); "
@@ -79,6 +80,7 @@ internal static class HwCommand
         {
             model, output, stages, argmax, top, input, sharing, json, maxWeights, io, device, progressOption,
         };
+        foreach (var o in reuse.All) cmd.Options.Add(o);
         cmd.SetAction(parse =>
         {
             string dir = parse.GetValue(model)!;
@@ -94,8 +96,10 @@ internal static class HwCommand
             var mode = Io(parse.GetValue(io)!, graph, part is not null ? "--device" : parse.GetValue(stages) is not null ? "--stages" : null);
             if (mode == HardwareIo.Stream && part is not null)
                 throw new HetQException("--device with --io stream: the resource model does not cover streaming designs yet (leave --device out, or use --io parallel)");
+            var plan = reuse.Plan(parse);
+            if (plan is not null) plan.Factors(graph, reuse.Source(parse)); // a bad factor or rule names the file
             var options = new HardwareOptions(parse.GetValue(stages), parse.GetValue(argmax), topName,
-                parse.GetValue(sharing) == "none" ? Sharing.None : Sharing.Cse, Io: mode);
+                parse.GetValue(sharing) == "none" ? Sharing.None : Sharing.Cse, Io: mode, Reuse: plan, Dsp: parse.GetValue(reuse.Dsp));
             var progress = CliProgress.Steps(parse.GetValue(json), parse.GetValue(progressOption));
             VerilogDesign design;
             // a large model takes a while: say so once it runs past 2 s, then every 10 s, and the time it took
@@ -126,6 +130,8 @@ internal static class HwCommand
                     sharing = d.Sharing,
                     io = d.IsStreaming ? "stream" : "parallel",
                     image = d.Image,
+                    reuse_factors = d.ReuseFactors,
+                    ports = d.Ports,
                 }, fit));
                 return 0;
             }
@@ -142,6 +148,15 @@ internal static class HwCommand
             }
             Console.WriteLine($"input  {d.Input.Name,-5} {d.Input.Elements} x {d.Input.Type} ({d.Input.Bits} bits)");
             Console.WriteLine($"output {d.Output.Name,-5} {(d.Argmax ? "argmax index" : $"{d.Output.Elements} x {d.Output.Type}")} ({d.Output.Bits} bits)");
+            if (d.IsFolded)
+            {
+                Console.WriteLine($"folded       reuse factors {string.Join(", ", d.ReuseFactors!.Select(p => $"{p.Key} {p.Value}"))}; ports {string.Join(", ", d.Ports!)}");
+                Console.WriteLine($"timing       initiation interval {d.InitiationInterval} clock cycles per vector ({VerilogWriter.InReadyPort} 1 in one clock of {d.InitiationInterval}); latency {d.LatencyCycles} clock cycles; {d.RegisterBits} register bits; multipliers: {(d.Dsp == true ? "DSP slices allowed" : "LUTs")}");
+                DeviceOption.Print(fit);
+                foreach (var note in graph.Notes) Console.WriteLine($"note: {note}");
+                Console.WriteLine($"design written to {Path.GetFullPath(outDir)}");
+                return 0;
+            }
             Console.WriteLine($"latency      {d.LatencyCycles} clock cycles ({d.Pipelining} pipelining, {d.Levels} levels of logic, {d.RegisterBits} register bits), II = 1; partial sums shared: {d.Sharing}");
             DeviceOption.Print(fit);
             foreach (var note in graph.Notes) Console.WriteLine($"note: {note}");
@@ -178,10 +193,11 @@ internal static class HwCommand
     /// in the directory is not what HetQ writes for that graph (edited by hand, or written with other options).</summary>
     private static Netlist? RebuiltNetlist(string dir, HardwareManifest m, IntegerGraph graph, bool asJsonOutput)
     {
-        int? stages = m.IsStreaming ? null : m.Pipelining switch { "layer" => null, "none" => 0, _ => m.Stages };
+        int? stages = m.IsStreaming || m.IsFolded ? null : m.Pipelining switch { "layer" => null, "none" => 0, _ => m.Stages };
+        var plan = m.IsFolded ? new ReusePlan(1, m.ReuseFactors!.Select(p => new ReuseRule(p.Key, null, p.Value)).ToArray()) : null;
         HardwareIo io = m.IsStreaming ? HardwareIo.Stream : HardwareIo.Parallel;
         if (io == HardwareIo.Stream && VerilogWriter.StreamingProblem(graph) is not null) return null;
-        var design = VerilogWriter.Write(graph, new HardwareOptions(stages, m.Argmax, m.Top, m.Sharing == "none" ? Sharing.None : Sharing.Cse, Io: io));
+        var design = VerilogWriter.Write(graph, new HardwareOptions(stages, m.Argmax, m.Top, m.Sharing == "none" ? Sharing.None : Sharing.Cse, Io: io, Reuse: plan, Dsp: m.Dsp == true));
         string file = Path.Combine(dir, m.Files[0]);
         if (design.Files.Count == 1 && File.Exists(file) && File.ReadAllText(file) == design.TopText && design.Manifest.LatencyCycles == m.LatencyCycles)
             return design.Netlist;

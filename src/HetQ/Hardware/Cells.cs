@@ -75,6 +75,10 @@ internal sealed record ShiftRegisterCell(int Source, int Length, int Enable = -1
 /// <summary>A read-only memory: Contents[Address] (as many words as the address has codes; read without a clock).</summary>
 internal sealed record RomCell(int Address, IReadOnlyList<BigInteger> Contents) : CellOp;
 
+/// <summary>A · B, a multiplier of two wires (the folded dense layers' products; LUTs, or a DSP slice where synthesis
+/// may use one).</summary>
+internal sealed record MultiplyCell(int A, int B) : CellOp;
+
 /// <summary>X == Value: one bit.</summary>
 internal sealed record EqualsCell(Operand X, BigInteger Value) : CellOp;
 

@@ -22,12 +22,20 @@ internal sealed class LogicTally
             if (c.IsSequential)
             {
                 RegisterBits += c.Op is ShiftRegisterCell s ? (long)s.Length * c.Width : c.Width;
+                if (c.Op is ShiftRegisterCell sr)
+                {
+                    ShiftRegisterBits += (long)sr.Length * c.Width;
+                    ShiftRegisterCells += (long)((sr.Length + 31) / 32) * c.Width;
+                }
+                if (c.Op is CounterCell) CounterBits += c.Width;
                 continue;
             }
             if (Classify(c.Op) is not { } p) continue;
             int operand = 0;
             foreach (int r in Reads(c, cells)) operand = Math.Max(operand, cells[r].Width);
-            var (both, one) = p is Primitive.Adder or Primitive.Rounding ? AdderBits(c, cells) : (0, 0);
+            var (both, one) = p is Primitive.Adder or Primitive.Rounding ? AdderBits(c, cells)
+                : c.Op is MultiplyCell m ? (cells[m.A].Width, cells[m.B].Width)
+                : c.Op is RomCell rom ? (rom.Contents.Count, 0) : (0, 0);
             _logic.Add(new Entry(p, c.Width, operand, both, one));
         }
     }
@@ -41,6 +49,7 @@ internal sealed class LogicTally
         SaturateCell => Primitive.Saturation,
         CompareCell => Primitive.Comparator,
         RomCell => Primitive.Memory,
+        MultiplyCell => Primitive.Multiplier,
         EqualsCell or LogicCell => Primitive.Control,
         InputCell or ResizeCell or OutputCell or RegisterCell or CounterCell or ShiftRegisterCell => null,
         _ => throw new System.Diagnostics.UnreachableException($"no primitive for cell {op.GetType().Name}"),
@@ -48,6 +57,22 @@ internal sealed class LogicTally
 
     /// <summary>Register bits that reach an output (flip-flops synthesis keeps): registers, counters and shift registers.</summary>
     public long RegisterBits { get; }
+
+    /// <summary>The part of <see cref="RegisterBits"/> in shift registers (line buffers), which synthesis may put into LUTs
+    /// used as shift registers (SRL32: 32 words of one bit each, <see cref="ShiftRegisterCells"/>).</summary>
+    public long ShiftRegisterBits { get; }
+
+    /// <summary>Σ width · ceil(length / 32) over the shift registers.</summary>
+    public long ShiftRegisterCells { get; }
+
+    /// <summary>The part of <see cref="RegisterBits"/> in counters (each bit with its incrementer).</summary>
+    public long CounterBits { get; }
+
+    /// <summary>The multipliers that reach an output: the widths of their two operands.</summary>
+    public IEnumerable<(int A, int B)> Products() => _logic.Where(e => e.Primitive == Primitive.Multiplier).Select(e => (e.Both, e.One));
+
+    /// <summary>The ROMs that reach an output: their word width and words.</summary>
+    public IEnumerable<(int Width, int Words)> Memories() => _logic.Where(e => e.Primitive == Primitive.Memory).Select(e => (e.Width, e.Both));
 
     /// <summary>Every counted logic cell of the primitive that reaches an output: its width and its widest operand's width.</summary>
     public IEnumerable<(int Width, int OperandWidth)> Of(Primitive p) =>
@@ -124,6 +149,10 @@ internal sealed class LogicTally
                 if (l.B >= 0 && l.B != l.A) yield return l.B;
                 break;
             case RomCell r: yield return r.Address; break;
+            case MultiplyCell m:
+                yield return m.A;
+                if (m.B != m.A) yield return m.B;
+                break;
             case RegisterCell r:
                 yield return r.Source;
                 if (r.Enable >= 0) yield return r.Enable;
@@ -206,8 +235,10 @@ internal enum Primitive
     Saturation,
     /// <summary>A two-operand comparison (maximum, argmax).</summary>
     Comparator,
-    /// <summary>A read-only memory of the streaming designs (not priced by the resource model yet).</summary>
+    /// <summary>A read-only memory (a folded layer's weights, indexed by its phase counter).</summary>
     Memory,
+    /// <summary>A multiplier of two wires (a folded dense layer's products).</summary>
+    Multiplier,
     /// <summary>One-bit control logic and counter compares of the streaming designs (not priced yet).</summary>
     Control,
 }

@@ -43,7 +43,7 @@ internal readonly record struct Sig
 }
 
 /// <summary>The typed netlist of one flat module: cells (<see cref="Cell"/>) in the order they were built, each
-/// reading only cells before it (registers included), and the comment lines between them. Logic is placed on numbered
+/// reading only cells before it (a register may take a later cell: <see cref="Connect"/>), and the comment lines between them. Logic is placed on numbered
 /// levels (roughly one adder, comparator or requantization deep each); a register follows every level in the cut set,
 /// and every operand is delayed to the stage of the level that reads it, so any cut set gives a correct pipeline with
 /// a new input every clock. <see cref="NetlistPrinter"/> writes it as Verilog, <see cref="LogicTally"/> counts it and
@@ -181,6 +181,15 @@ internal sealed class Netlist
         var c = Add(op, lo, hi, -1, stage, "", '?', 0, name);
         if (c.IsSequential) RegisterBits += op is ShiftRegisterCell sr ? (long)sr.Length * c.Width : c.Width;
         return new Sig(c.Id, lo, hi, 0, stage, c.Id);
+    }
+
+    /// <summary>Sets the source of the register <paramref name="register"/> (built with source -1) to a later cell: a loop
+    /// through a register, as an accumulator's (its sum reads it, and it takes the sum).</summary>
+    public void Connect(Sig register, Sig source)
+    {
+        var c = _cells[register.Id];
+        if (c.Op is not RegisterCell { Source: -1 } r) throw new UnreachableException($"{c.Name} is not an unconnected register");
+        _cells[register.Id] = c with { Op = r with { Source = source.Id } };
     }
 
     /// <summary>The cell a signal is the wire of.</summary>

@@ -35,7 +35,7 @@ internal abstract class NetlistInterpreter
     /// wires of the last <see cref="Evaluate"/>).</summary>
     public abstract void Clock();
 
-    private enum Kind : byte { Input, Add, Sub, ConstAdd, ConstSub, Abs, Round, Resize, Relu, Mux, Gated, Saturate, Compare, Equals, And, Or, Not, Rom, Register, Counter, ShiftRegister, Output }
+    private enum Kind : byte { Input, Add, Sub, ConstAdd, ConstSub, Abs, Round, Resize, Relu, Mux, Gated, Saturate, Compare, Equals, And, Or, Not, Rom, Multiply, Register, Counter, ShiftRegister, Output }
 
     private struct Step<T> where T : IBinaryInteger<T>
     {
@@ -130,6 +130,7 @@ internal abstract class NetlistInterpreter
                     break;
                 }
                 case LogicCell l: s.Kind = l.Kind switch { LogicKind.And => Kind.And, LogicKind.Or => Kind.Or, _ => Kind.Not }; s.A = l.A; s.B = l.B; break;
+                case MultiplyCell m: s.Kind = Kind.Multiply; s.A = m.A; s.B = m.B; break;
                 case RomCell r:
                     s.Kind = Kind.Rom; s.A = r.Address;
                     _memory[c.Id] = r.Contents.Select(v => Wrap(Big(v & ((BigInteger.One << s.Width) - 1)), s.Width, s.Signed)).ToArray();
@@ -231,6 +232,7 @@ internal abstract class NetlistInterpreter
                         v[i] = rom[address];
                         break;
                     }
+                    case Kind.Multiply: v[i] = Wrap(v[s.A] * v[s.B], s.Width, s.Signed); break;
                     case Kind.ShiftRegister: v[i] = _memory[i]![^1]; break;
                 }
             }

@@ -19,16 +19,17 @@ internal static class NetlistPrinter
         var clocked = new List<string>();
         var notes = n.Notes;
         int note = 0;
+        // every name first: a register may take a later cell (an accumulator's loop)
+        for (int i = 0; i < cells.Count; i++)
+        {
+            if (cells[i].Op is OutputCell) continue;
+            names[i] = cells[i].Name;
+            if (!used.Add(names[i])) throw new UnreachableException($"wire name '{names[i]}' generated twice");
+        }
         for (int i = 0; i < cells.Count; i++)
         {
             for (; note < notes.Count && notes[note].Before <= i; note++) Note(w, notes[note].Text);
-            var c = cells[i];
-            if (c.Op is not OutputCell)
-            {
-                names[i] = c.Name;
-                if (!used.Add(names[i])) throw new UnreachableException($"wire name '{names[i]}' generated twice");
-            }
-            Write(w, c, cells, names, clocked);
+            Write(w, cells[i], cells, names, clocked);
         }
         for (; note < notes.Count; note++) Note(w, notes[note].Text);
         if (clocked.Count == 0) return;
@@ -125,6 +126,9 @@ internal static class NetlistPrinter
                 break;
             case CompareCell k:
                 w.WriteLine(Wire($"{Signed(Ext(k.A, k.Width), k.Signed)} > {Signed(Ext(k.B, k.Width), k.Signed)}"));
+                break;
+            case MultiplyCell m:
+                w.WriteLine(Wire($"{AsSigned(cells[m.A], names[m.A])} * {AsSigned(cells[m.B], names[m.B])}"));
                 break;
             case EqualsCell e:
             {
@@ -282,6 +286,10 @@ internal static class NetlistPrinter
         var m = value & ((BigInteger.One << width) - 1);
         return width.ToString(CultureInfo.InvariantCulture) + "'h" + m.ToString("x", CultureInfo.InvariantCulture).TrimStart('0').PadLeft(1, '0');
     }
+
+    /// <summary>The wire as a signed operand ({1'b0, x} for an unsigned one), so that a product is signed and exact
+    /// modulo 2^(the result's width).</summary>
+    private static string AsSigned(Cell x, string n) => x.Signed ? n : $"$signed({{1'b0, {n}}})";
 
     private static string Signed(string bits, bool signed) => signed ? $"$signed({bits})" : bits;
 

@@ -8,8 +8,8 @@ namespace HetQ.Hardware;
 
 /// <summary>An estimate (not a synthesis result) of the FPGA resources of the design <see cref="VerilogWriter"/>
 /// builds for a graph: LUT, FF and carry cells as Yosys counts them for <see cref="Target"/>, from the primitives the
-/// writer builds priced by the fitted coefficients named in <see cref="Model"/>. The design has no multipliers, so
-/// <see cref="Dsp"/> is 0.</summary>
+/// writer builds priced by the fitted coefficients named in <see cref="Model"/>. Multipliers are in LUTs (the synthesis
+/// runs with -nodsp unless a folded design was written with --dsp), so <see cref="Dsp"/> is 0.</summary>
 public sealed record ResourceEstimate(SynthesisTarget Target, long Lut, long Ff, long Carry, long Dsp, string Model,
     IReadOnlyDictionary<string, double> Features);
 
@@ -32,9 +32,14 @@ public static class ResourceModel
     public const string ResourceName = "HetQ.Hardware.resource-model.json";
 
     /// <summary>Features priced for LUTs, FFs and carry cells; each is a sum over the tally (see <see cref="Features"/>).</summary>
-    internal static readonly string[] LutFeatures = ["adder_bits", "adder_both_bits", "adder_one_bits", "adders", "rounding_bits", "small_adder_bits", "mux_bits", "saturation_bits", "compare_bits", "register_bits"];
-    internal static readonly string[] FfFeatures = ["register_bits"];
-    internal static readonly string[] CarryFeatures = ["adder_chain", "compare_chain"];
+    internal static readonly string[] LutFeatures = ["adder_bits", "adder_both_bits", "adder_one_bits", "adders", "rounding_bits", "small_adder_bits", "mux_bits", "saturation_bits", "compare_bits", "register_bits",
+        "multiplier_bits", "rom_cells", "control_bits", "shift_register_cells", "counter_bits"];
+    internal static readonly string[] FfFeatures = ["register_bits", "shift_register_bits"];
+    internal static readonly string[] CarryFeatures = ["adder_chain", "compare_chain", "multiplier_chain"];
+
+    /// <summary>The features of the folded and streaming designs (multipliers, ROMs, control, shift registers, counters):
+    /// a target calibrated before them lacks them, and its estimate of such a design is refused.</summary>
+    internal static readonly string[] SequentialFeatures = ["multiplier_bits", "rom_cells", "control_bits", "shift_register_cells", "counter_bits", "shift_register_bits", "multiplier_chain"];
 
     internal static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -50,15 +55,27 @@ public static class ResourceModel
     /// <summary>Estimates the resources of the design written with <paramref name="options"/> (default: a register
     /// after each layer) for <paramref name="target"/>.</summary>
     public static ResourceEstimate Estimate(IntegerGraph graph, SynthesisTarget target = SynthesisTarget.Xilinx, HardwareOptions? options = null) =>
-        Estimate(VerilogWriter.Count(graph, options ?? new HardwareOptions()), target, Embedded.Value);
+        Estimate(VerilogWriter.Count(graph, options ?? new HardwareOptions()), target, Embedded.Value, options?.Dsp == true);
 
-    internal static ResourceEstimate Estimate(LogicTally tally, SynthesisTarget target, ResourceModelFile model)
+    /// <summary>The estimate of a tally; with <paramref name="dsp"/> every multiplier is one DSP slice (a folded layer's
+    /// products are at most 27 x 18 bits here) instead of LUTs and carry cells.</summary>
+    internal static ResourceEstimate Estimate(LogicTally tally, SynthesisTarget target, ResourceModelFile model, bool dsp = false)
     {
         string name = Synthesis.Name(target);
         if (!model.Targets.TryGetValue(name, out var c))
             throw new HetQException($"the resource model has no coefficients for target '{name}' (it has {string.Join(", ", model.Targets.Keys)}); run the bench's resources-calibrate --target {name}");
         var f = Features(tally, target);
-        return new ResourceEstimate(target, Price(c.Lut, f), Price(c.Ff, f), Price(c.Carry, f), 0,
+        foreach (var key in SequentialFeatures)
+            if (f[key] != 0 && !c.Lut.ContainsKey(key) && !c.Ff.ContainsKey(key) && !c.Carry.ContainsKey(key))
+                throw new HetQException($"the resource model for '{name}' is not calibrated on folded or streaming designs yet (no coefficient for {key}); estimate them for --target xilinx, or run the bench's resources-calibrate --target {name}");
+        long dsps = 0;
+        if (dsp)
+        {
+            dsps = tally.Products().Count();
+            var without = new Dictionary<string, double>(f, StringComparer.Ordinal) { ["multiplier_bits"] = 0, ["multiplier_chain"] = 0 };
+            f = without;
+        }
+        return new ResourceEstimate(target, Price(c.Lut, f), Price(c.Ff, f), Price(c.Carry, f), dsps,
             $"{Format} v{model.Version}, {name}: NNLS fit to {model.Yosys} on {c.Designs} designs ({c.Calibrated})", f);
     }
 
@@ -94,9 +111,17 @@ public static class ResourceModel
             ["mux_bits"] = t.Of(Primitive.Mux).Sum(a => (double)a.Width),
             ["saturation_bits"] = t.Of(Primitive.Saturation).Sum(a => (double)a.Width),
             ["compare_bits"] = compares.Sum(a => (double)a.OperandWidth),
-            ["register_bits"] = t.RegisterBits,
+            ["register_bits"] = t.RegisterBits - t.ShiftRegisterBits,
+            ["shift_register_bits"] = t.ShiftRegisterBits,
+            ["shift_register_cells"] = t.ShiftRegisterCells,
+            ["counter_bits"] = t.CounterBits,
+            // a multiplier of a·b bits: about a·b partial-product bits summed; a ROM: a LUT6 per 64 words of each bit
+            ["multiplier_bits"] = t.Products().Sum(p => (double)p.A * p.B),
+            ["rom_cells"] = t.Memories().Sum(m => (double)m.Width * ((m.Words + 63) / 64)),
+            ["control_bits"] = t.Of(Primitive.Control).Sum(c => (double)Math.Max(1, c.OperandWidth)),
             ["adder_chain"] = adders.Concat(rounding).Sum(a => Cells(a.Width, k)),
             ["compare_chain"] = compares.Sum(a => Cells(a.OperandWidth, k)),
+            ["multiplier_chain"] = t.Products().Sum(p => (double)Math.Min(p.A, p.B) * Cells(p.A + p.B, k)),
         };
     }
 

@@ -46,6 +46,7 @@ public static partial class Simulation
         ArgumentNullException.ThrowIfNull(manifest);
         string dir = Path.Combine(designDirectory, Folder);
         if (manifest.IsStreaming) StreamingTestbench.Write(dir, manifest, vectors, StreamingTestbench.Schedule(manifest, vectors, seed));
+        else if (manifest.IsFolded) FoldedTestbench.Write(dir, manifest, vectors);
         else Testbench.Write(dir, manifest, vectors);
     }
 

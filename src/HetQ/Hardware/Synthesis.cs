@@ -39,7 +39,10 @@ public static partial class Synthesis
         sb.Append("# each $add/$sub its own $alu, so that adder trees map onto carry chains\n");
         sb.Append("proc; opt_expr; opt_clean; wreduce; opt_clean\n");
         sb.Append("techmap -max_iter 1 -map +/techmap.v t:$add t:$sub\n");
-        sb.Append(FpgaTarget.For(target).SynthCommand).Append(" -top ").Append(m.Top).Append('\n');
+        // a folded design written with --dsp may put its multipliers into DSP slices
+        string synth = FpgaTarget.For(target).SynthCommand;
+        if (m.Dsp == true) synth = synth.Replace(" -nodsp", "", StringComparison.Ordinal);
+        sb.Append(synth).Append(" -top ").Append(m.Top).Append('\n');
         sb.Append("stat\n");
         sb.Append("write_verilog -noattr ").Append(Quote(netlist)).Append('\n');
         if (jsonNetlist is not null) sb.Append("write_json ").Append(Quote(jsonNetlist)).Append('\n');

@@ -35,6 +35,7 @@ public static class Testbench
     {
         var v = Compute(graph, manifest, features, random, seed);
         if (netlist is not null && manifest.IsStreaming) StreamingTestbench.Check(netlist, manifest, v, StreamingTestbench.Schedule(manifest, v, seed));
+        else if (netlist is not null && manifest.IsFolded) FoldedTestbench.Check(netlist, manifest, v);
         else if (netlist is not null) Check(netlist, manifest, v);
         return v;
     }

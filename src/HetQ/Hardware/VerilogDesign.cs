@@ -13,8 +13,11 @@ namespace HetQ.Hardware;
 /// <param name="SharingDepth">Adder levels that sharing may add to a layer's plain adder trees (0: the same depth).</param>
 /// <param name="Io">How the input arrives: the whole vector every clock (<see cref="HardwareIo.Parallel"/>) or an image one
 /// pixel per clock (<see cref="HardwareIo.Stream"/>, hls4ml's io_stream; see <see cref="VerilogWriter"/>).</param>
+/// <param name="Reuse">The dense layers' reuse factors (hls4ml's ReuseFactor; null: 1 for every layer, the fully parallel
+/// design); a layer with a factor R &gt; 1 is folded: R clock cycles per vector (see <see cref="VerilogWriter"/>).</param>
+/// <param name="Dsp">Let synthesis put a folded layer's multipliers into DSP slices (default: LUTs only).</param>
 public sealed record HardwareOptions(int? Stages = null, bool Argmax = false, string? Top = null, Sharing Sharing = Sharing.Cse, int SharingDepth = 0,
-    HardwareIo Io = HardwareIo.Parallel);
+    HardwareIo Io = HardwareIo.Parallel, ReusePlan? Reuse = null, bool Dsp = false);
 
 /// <summary>The design's input interface, named as hls4ml's IOType: every input element every clock, or one pixel (all
 /// its channels) per clock with a valid signal.</summary>
@@ -41,9 +44,16 @@ public sealed record HardwareManifest(
     int LatencyCycles, int Stages, string Pipelining, int InitiationInterval, int Levels, long RegisterBits,
     IReadOnlyList<HardwareLayer> Layers, string GraphName, string Sharing = "none",
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Io = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<int>? Image = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<int>? Image = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, int>? ReuseFactors = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Ports = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Dsp = null)
 {
     public const string Streaming = "stream";
+
+    /// <summary>Whether dense layers are folded (<see cref="ReuseFactors"/>): ports rst, in_valid, in_ready and out_valid
+    /// besides clk, x and y; one vector every <see cref="InitiationInterval"/> clocks.</summary>
+    [JsonIgnore] public bool IsFolded => ReuseFactors is { Count: > 0 };
 
     /// <summary>Whether the design takes its input one pixel per clock (ports rst, in_valid, out_valid besides clk, x, y).</summary>
     [JsonIgnore] public bool IsStreaming => Io == Streaming;
@@ -105,6 +115,9 @@ public sealed record HardwareManifest(
         if (Io is not (null or "parallel" or Streaming)) throw new HetQException($"{file}: design.io must be \"parallel\" or \"stream\"");
         if (IsStreaming && (Image is not { Count: 3 } im || im.Any(v => v is < 1 or > 1 << 16) || (long)im[0] * im[1] * im[2] > 1 << 24 || im[2] != Input.Elements))
             throw new HetQException($"{file}: design.image must be [height, width, channels] (1 to 65536 each, channels equal to design.input.elements) for a streaming design");
+        if (IsFolded && (IsStreaming || ReuseFactors!.Any(p => !Nn.Names.IsText(p.Key) || p.Value is < 2 or > 1 << 24)))
+            throw new HetQException($"{file}: design.reuse_factors must name layers with factors 2 to 16777216, in a parallel design");
+        foreach (var p in Ports ?? Array.Empty<string>()) VerilogNames.CheckPort(p, $"{file}: design.ports");
         foreach (var t in new[] { GraphName, Pipelining, Sharing })
             if (!Nn.Names.IsText(t)) throw new HetQException($"{file}: design.graph_name, pipelining and sharing must be printable text");
         foreach (var l in Layers ?? Array.Empty<HardwareLayer>())

@@ -20,6 +20,7 @@ public static partial class VerilogWriter
     public static VerilogDesign Write(IntegerGraph graph, HardwareOptions options)
     {
         Validate(graph, options);
+        if (FoldedFactors(graph, options) is { } reuse) return WriteFolded(graph, options, reuse);
         if (options.Io == HardwareIo.Stream) return WriteStreaming(graph, options);
         string top = TopName(graph, options);
         var (probe, decompositions) = Probe(graph, options);
@@ -71,6 +72,7 @@ public static partial class VerilogWriter
     internal static Netlist Build(IntegerGraph graph, HardwareOptions options)
     {
         Validate(graph, options);
+        if (FoldedFactors(graph, options) is { } reuse) return WriteFolded(graph, options, reuse).Netlist!;
         if (options.Io == HardwareIo.Stream) return WriteStreaming(graph, options).Netlist!;
         var (probe, decompositions) = Probe(graph, options);
         var (cuts, _) = Cuts(probe, options, probe.Ends.Max());

@@ -97,9 +97,11 @@ public class ResourceModelTests(ITestOutputHelper output)
         {
             Assert.True(m.Targets.ContainsKey(t), $"no coefficients for {t}");
             var c = m.Targets[t];
-            Assert.Equal(ResourceModel.LutFeatures.Order(), c.Lut.Keys.Order());
-            Assert.Equal(ResourceModel.FfFeatures, c.Ff.Keys);
-            Assert.Equal(ResourceModel.CarryFeatures.Order(), c.Carry.Keys.Order());
+            // xilinx is calibrated on folded and streaming designs too; the other targets not yet (their estimates of such designs are refused)
+            var skip = t == "xilinx" ? [] : ResourceModel.SequentialFeatures;
+            Assert.Equal(ResourceModel.LutFeatures.Except(skip).Order(), c.Lut.Keys.Order());
+            Assert.Equal(ResourceModel.FfFeatures.Except(skip), c.Ff.Keys);
+            Assert.Equal(ResourceModel.CarryFeatures.Except(skip).Order(), c.Carry.Keys.Order());
             Assert.All(c.Lut.Values.Concat(c.Ff.Values).Concat(c.Carry.Values), v => Assert.True(v >= 0));
             Assert.True(c.Designs >= 10);
         }
