@@ -122,10 +122,11 @@ public sealed partial class Emulator
             var node = g.Nodes[i];
             var inputs = node.Inputs;
             TensorType In(int j) => g.Nodes[inputs[j]].Output;
-            var rq = node.Op switch { WeightedOp w => w.Output, RequantOp r => r.Output, AvgPoolOp a => a.Output, AddOp a => a.Output, ClipOp c => c.Output, _ => null };
+            // the op contract says which ops requantize and which take per-element formats
+            var rq = node.Op.Requantized;
             if (rq?.Elements is { } el && el.Count != node.Output.Size)
                 throw new HetQException($"node '{node.Name}': {el.Count} element formats for {node.Output.Size} elements");
-            if (rq?.Elements is not null && node.Op is AvgPoolOp or AddOp or ClipOp)
+            if (rq?.Elements is not null && !node.Op.ElementFormats)
                 throw new HetQException($"node '{node.Name}': per-element formats on {node.Op.Name} are not supported");
             var kernel = CreateCore(g, node, inputs, In);
             kernel.Sizes = g.Nodes.Select(n => n.Output.Size).ToArray();
