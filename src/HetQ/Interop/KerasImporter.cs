@@ -33,9 +33,12 @@ public static class KerasImporter
         ArgumentNullException.ThrowIfNull(modelPath);
         var warnings = new List<string>();
         string ext = Path.GetExtension(modelPath).ToLowerInvariant();
-        if (ext == ".keras") return ImportArchive(modelPath, weightsPath, warnings);
+        bool legacyKeras = ext == ".keras" && IsHdf5(modelPath);
+        if (ext == ".keras" && !legacyKeras) return ImportArchive(modelPath, weightsPath, warnings);
+        if (legacyKeras)
+            warnings.Add("this .keras file is an HDF5 file (TensorFlow's legacy model.save(..., save_format=\"h5\")), not a Keras 3 zip archive: read as a Keras 2 full .h5");
         Model model;
-        if (ext is ".h5" or ".hdf5")
+        if (ext is ".h5" or ".hdf5" || legacyKeras)
         {
             using var h5 = KerasWeights.Open(modelPath);
             string json;
@@ -76,6 +79,23 @@ public static class KerasImporter
         }
         var meta = new ModelMetadata(Path.GetFileNameWithoutExtension(modelPath), Numerics.Tensor.Size(model.OutputShape));
         return new KerasImport(model, meta, warnings);
+    }
+
+    /// <summary>Whether <paramref name="path"/> begins with the HDF5 signature (tf.keras 2 could write an HDF5 model under
+    /// a .keras name; hls4ml's own example models are such files).</summary>
+    private static bool IsHdf5(string path)
+    {
+        ReadOnlySpan<byte> signature = [0x89, (byte)'H', (byte)'D', (byte)'F', 0x0d, 0x0a, 0x1a, 0x0a];
+        Span<byte> head = stackalloc byte[8];
+        try
+        {
+            using var f = File.OpenRead(path);
+            return f.ReadAtLeast(head, 8, throwOnEndOfStream: false) == 8 && head.SequenceEqual(signature);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     /// <summary>A Keras 3 archive: config.json through <see cref="Keras3Graph"/>, weights from its model.weights.h5 (or,
