@@ -26,6 +26,18 @@ internal static class BenchMain
                 Profile.Run(new[] { 16, 64, 32, 32, 5 }, 512);
                 Profile.Run(new[] { 784, 64, 32, 32, 10 }, 512, 100);
                 return 0;
+            case "profile-mlp":
+            {
+                int reps = Value(args, "--reps") is { } rr ? int.Parse(rr, System.Globalization.CultureInfo.InvariantCulture) : 400;
+                var syn = Workloads.Synthetic();
+                var fashion = TrainSpeed.LoadFashion();
+                foreach (bool q in new[] { false, true })
+                {
+                    ProfileMlp.Run("(a) 16-64-32-32-5", new[] { 16, 64, 32, 32, 5 }, q, syn, 512, reps);
+                    ProfileMlp.Run("(b) 784-64-32-32-10", new[] { 784, 64, 32, 32, 10 }, q, fashion, 512, reps / 4);
+                }
+                return 0;
+            }
             case "profile-cnn":
                 ProfileLayers.Run("Fashion CNN", CnnWorkloads.FashionCnn(), 64, 20);
                 ProfileLayers.Run("small CNN", CnnWorkloads.SmallCnn(), 64, 20);
@@ -70,7 +82,7 @@ internal static class BenchMain
             default:
                 Console.Error.WriteLine("usage: HetQ.Bench train-speed [--workload a|b|c|d|all (comma list)] [--variant float|qat|all] [--epochs N]\n"
                     + "      [--rounds R] [--threads T] [--cnn-samples N] [--no-peer]   (c: Fashion CNN, d: small CNN; R alternating rounds, medians)\n"
-                    + "  | gemm | profile | profile-cnn\n"
+                    + "  | gemm | profile | profile-mlp [--reps N] | profile-cnn\n"
                     + "  | hw-gen [--model DIR] [--out DIR] [--repeat N] | hw-scale [--repeat N]\n"
                     + "  | resources-calibrate [--target xilinx|ecp5|ice40|all] [--work DIR] [--timeout S] [--fresh]\n"
                     + "  | resources-error [--target ...] [--model DIR]... [--work DIR] [--timeout S] [--fresh]\n"

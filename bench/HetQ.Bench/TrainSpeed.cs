@@ -66,7 +66,7 @@ internal static class TrainSpeed
         return 0;
     }
 
-    private static Dataset LoadFashion()
+    internal static Dataset LoadFashion()
     {
         var cfg = DataConfig.Parse(JsonDocument.Parse("{\"name\":\"fashion-mnist\",\"validation_fraction\":0}").RootElement);
         return DatasetLoader.Load(cfg, Environment.CurrentDirectory).Train;

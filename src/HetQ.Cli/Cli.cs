@@ -36,6 +36,7 @@ internal static class Cli
     {
         var config = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         bool verbose = Environment.GetEnvironmentVariable("HETQ_VERBOSE") == "1";
+        Packages.Wire();
         try
         {
             args = HwCommand.Alias(args);

@@ -36,7 +36,7 @@ internal static class TrainCommand
                 if (epoch != shownEpoch) { shownEpoch = epoch; batches!.Restart(); }
                 if (done < total) batches!.Report(done, total, $"epoch {epoch}/{cfg.Epochs}: ");
             }
-            var result = TrainJob.Run(cfg, parse.GetValue(output), msg => progress.WriteLine(msg), r => progress.WriteLine(Format(r, started)), cancel,
+            var result = TrainJob.Run(cfg, parse.GetValue(output), msg => progress.WriteLine(msg), r => progress.WriteLine(Format(r, started, cfg.Task.Kind)), cancel,
                 batches is null ? null : OnBatch);
             if (asJson)
             {
@@ -105,11 +105,15 @@ internal static class TrainCommand
         return cmd;
     }
 
-    internal static string Format(EpochResult r, DateTime started)
+    /// <summary>One epoch's line. Accuracy is shown for classifiers and binary taggers only: a regression's or an
+    /// autoencoder's "accuracy" (argmax agreement of real-valued outputs) means nothing, so those show their losses.</summary>
+    internal static string Format(EpochResult r, DateTime started, TaskKind kind = TaskKind.Classification)
     {
         double elapsed = (DateTime.UtcNow - started).TotalSeconds;
         double eta = r.Epoch < r.Epochs ? elapsed / r.Epoch * (r.Epochs - r.Epoch) : 0;
-        string val = r.ValAccuracy is { } va ? $"  val_loss {r.ValLoss:F4}  val_acc {va:P2}" : "";
-        return $"epoch {r.Epoch,3}/{r.Epochs}  loss {r.Loss:F4}  acc {r.Accuracy:P2}{val}  lr {r.LearningRate:G3}  {r.Seconds:F2} s  ETA {eta:F0} s{(r.Improved ? "  *" : "")}";
+        bool accuracy = kind is TaskKind.Classification or TaskKind.Binary;
+        string val = r.ValAccuracy is { } va ? $"  val_loss {r.ValLoss:F4}" + (accuracy ? $"  val_acc {va:P2}" : "") : "";
+        string acc = accuracy ? $"  acc {r.Accuracy:P2}" : "";
+        return $"epoch {r.Epoch,3}/{r.Epochs}  loss {r.Loss:F4}{acc}{val}  lr {r.LearningRate:G3}  {r.Seconds:F2} s  ETA {eta:F0} s{(r.Improved ? "  *" : "")}";
     }
 }

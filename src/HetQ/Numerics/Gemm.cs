@@ -7,8 +7,8 @@ namespace HetQ.Numerics;
 /// <summary>The vector instructions a kernel runs with.</summary>
 internal enum SimdWidth { Scalar = 0, Avx2 = 256, Avx512 = 512 }
 
-/// <summary>Single-threaded float32 matrix products, row-major. The fast path packs B into column panels (k-blocked) and
-/// runs register-resident FMA micro-kernels: 6x32 and 8x16 with Vector512 where the CPU has AVX-512F, 6x16 with Vector256
+/// <summary>Single-threaded float32 matrix products, row-major. The fast path cuts B into column panels (k-blocked; read in
+/// place when B's rows hold the whole panel, else packed) and runs register-resident FMA micro-kernels: 6x32 and 8x16 with Vector512 where the CPU has AVX-512F, 6x16 with Vector256
 /// otherwise (chosen at run time; see <see cref="GemmKernels"/>). Each element of C is one chain of fused multiply-adds in
 /// k order on both paths, so the two give identical bits; <see cref="MultiplyScalar"/> is the plain (unfused) reference
 /// they are tested against, and differs from them in the last bits.</summary>
@@ -185,13 +185,18 @@ public static class Gemm
         return cols;
     }
 
+    /// <summary>Whether the panel at j0 is read from B in place (B not transposed, all its columns inside B): then it is
+    /// kb rows of stride ldb, and only the other panels are packed.</summary>
+    private static bool InPlace(bool transB, int w, int pw) => !transB && w == pw;
+
     /// <summary>Rows p0..p0+kb of B (B[p, j] = b[p·ldb + j], or b[j·ldb + p] when transposed) as panels: the panel at column
-    /// j0 starts at j0·kb and holds kb rows of its width, zero past column n.</summary>
+    /// j0 starts at j0·kb and holds kb rows of its width, zero past column n; panels read in place are skipped.</summary>
     private static void PackB(ReadOnlySpan<float> b, int ldb, bool transB, int p0, int kb, int n, int wide, Span<float> packed)
     {
         for (int j0 = 0; j0 < n; j0 += PanelWidth(j0, n, wide))
         {
             int pw = PanelWidth(j0, n, wide), w = Math.Min(pw, n - j0);
+            if (InPlace(transB, w, pw)) continue;
             Span<float> dst = packed.Slice(j0 * kb, kb * pw);
             if (!transB)
             {
@@ -212,8 +217,13 @@ public static class Gemm
         }
     }
 
+    /// <summary>Rows of A per block: every panel of B runs over one block before the next, so the block's strip of A
+    /// (at most 96 x <see cref="KC"/> floats) stays in cache across the panels. A multiple of both tile heights, 6 and 8.</summary>
+    private const int MB = 96;
+
     /// <summary>The SIMD driver: A element (i, p) at a[i·rs + p·cs]; k in balanced blocks of at most <see cref="KC"/>, the
-    /// accumulators of every block after the first starting from C (so blocking does not change the result).</summary>
+    /// accumulators of every block after the first starting from C (so blocking does not change the result); within a k block,
+    /// blocks of <see cref="MB"/> rows, each across all panels. Loop order and in-place panels change no rounding.</summary>
     private static unsafe void Run(SimdWidth width, ReadOnlySpan<float> a, int rs, int cs, ReadOnlySpan<float> b, int ldb, bool transB,
         Span<float> c, int ldc, int m, int n, int k, bool accumulate, ReadOnlySpan<float> bias, bool relu)
     {
@@ -224,45 +234,51 @@ public static class Gemm
         Span<float> biasPanel = stackalloc float[32];
         try
         {
-            fixed (float* pa = a, pb = packed, pc = c, pt = tile, pbiasPanel = biasPanel, pbias = bias)
+            fixed (float* pa = a, pbsrc = b, pb = packed, pc = c, pt = tile, pbiasPanel = biasPanel, pbias = bias)
             {
                 for (int p0 = 0; p0 < k; p0 += kcMax)
                 {
                     int kb = Math.Min(kcMax, k - p0);
                     bool fromC = accumulate || p0 > 0, last = p0 + kb == k;
                     PackB(b, ldb, transB, p0, kb, n, wide, packed);
-                    for (int j0 = 0; j0 < n; j0 += PanelWidth(j0, n, wide))
+                    for (int ib = 0; ib < m; ib += MB)
                     {
-                        int pw = PanelWidth(j0, n, wide), w = Math.Min(pw, n - j0);
-                        float* bp = pb + (long)j0 * kb;
-                        float* bb = null;
-                        if (!fromC && !bias.IsEmpty)
+                        int iEnd = Math.Min(m, ib + MB);
+                        for (int j0 = 0; j0 < n; j0 += PanelWidth(j0, n, wide))
                         {
-                            if (w == pw) bb = pbias + j0;
-                            else
+                            int pw = PanelWidth(j0, n, wide), w = Math.Min(pw, n - j0);
+                            bool inPlace = InPlace(transB, w, pw);
+                            float* bp = inPlace ? pbsrc + (long)p0 * ldb + j0 : pb + (long)j0 * kb;
+                            int bstride = inPlace ? ldb : pw;
+                            float* bb = null;
+                            if (!fromC && !bias.IsEmpty)
                             {
-                                biasPanel.Clear();
-                                bias.Slice(j0, w).CopyTo(biasPanel);
-                                bb = pbiasPanel;
+                                if (w == pw) bb = pbias + j0;
+                                else
+                                {
+                                    biasPanel.Clear();
+                                    bias.Slice(j0, w).CopyTo(biasPanel);
+                                    bb = pbiasPanel;
+                                }
                             }
-                        }
-                        int mr = width == SimdWidth.Avx512 && pw == 16 ? 8 : 6;
-                        for (int i0 = 0; i0 < m; i0 += mr)
-                        {
-                            int rows = Math.Min(mr, m - i0);
-                            float* ap = pa + (long)i0 * rs + (long)p0 * cs;
-                            float* cp = pc + (long)i0 * ldc + j0;
-                            if (w == pw || mr == 8)
+                            int mr = width == SimdWidth.Avx512 && pw == 16 ? 8 : 6;
+                            for (int i0 = ib; i0 < iEnd; i0 += mr)
                             {
-                                Kernel(width, pw, ap, rs, cs, rows, bp, kb, fromC ? cp : bb, fromC ? ldc : 0, cp, ldc, relu && last, w);
-                                continue;
-                            }
-                            if (fromC)
+                                int rows = Math.Min(mr, iEnd - i0);
+                                float* ap = pa + (long)i0 * rs + (long)p0 * cs;
+                                float* cp = pc + (long)i0 * ldc + j0;
+                                if (w == pw || mr == 8)
+                                {
+                                    Kernel(width, pw, ap, rs, cs, rows, bp, bstride, kb, fromC ? cp : bb, fromC ? ldc : 0, cp, ldc, relu && last, w);
+                                    continue;
+                                }
+                                if (fromC)
+                                    for (int r = 0; r < rows; r++)
+                                        for (int j = 0; j < w; j++) pt[r * pw + j] = cp[(long)r * ldc + j];
+                                Kernel(width, pw, ap, rs, cs, rows, bp, bstride, kb, fromC ? pt : bb, fromC ? pw : 0, pt, pw, relu && last, pw);
                                 for (int r = 0; r < rows; r++)
-                                    for (int j = 0; j < w; j++) pt[r * pw + j] = cp[(long)r * ldc + j];
-                            Kernel(width, pw, ap, rs, cs, rows, bp, kb, fromC ? pt : bb, fromC ? pw : 0, pt, pw, relu && last, pw);
-                            for (int r = 0; r < rows; r++)
-                                for (int j = 0; j < w; j++) cp[(long)r * ldc + j] = pt[r * pw + j];
+                                    for (int j = 0; j < w; j++) cp[(long)r * ldc + j] = pt[r * pw + j];
+                            }
                         }
                     }
                 }
@@ -276,11 +292,11 @@ public static class Gemm
 
     /// <summary>Runs the path's kernel for a panel of width pw of which the first w columns are in C (w &lt; pw only for the
     /// masked 8x16 kernel; the others then write a staging tile).</summary>
-    private static unsafe void Kernel(SimdWidth width, int pw, float* a, int rs, int cs, int rows, float* b, int kc, float* init, int ldi,
+    private static unsafe void Kernel(SimdWidth width, int pw, float* a, int rs, int cs, int rows, float* b, int ldb, int kc, float* init, int ldi,
         float* c, int ldc, bool relu, int w)
     {
-        if (width == SimdWidth.Avx2) GemmKernels.K6x16(a, rs, cs, rows, b, kc, init, ldi, c, ldc, relu);
-        else if (pw == 32) GemmKernels.K6x32(a, rs, cs, rows, b, kc, init, ldi, c, ldc, relu);
-        else GemmKernels.K8x16(a, rs, cs, rows, b, kc, init, ldi, c, ldc, relu, w);
+        if (width == SimdWidth.Avx2) GemmKernels.K6x16(a, rs, cs, rows, b, ldb, kc, init, ldi, c, ldc, relu);
+        else if (pw == 32) GemmKernels.K6x32(a, rs, cs, rows, b, ldb, kc, init, ldi, c, ldc, relu);
+        else GemmKernels.K8x16(a, rs, cs, rows, b, ldb, kc, init, ldi, c, ldc, relu, w);
     }
 }

@@ -5,15 +5,15 @@ using System.Runtime.Intrinsics.X86;
 namespace HetQ.Numerics;
 
 /// <summary>The register-resident micro-kernels of <see cref="Gemm"/>. Each computes one tile of C from a strip of A
-/// (element (r, q) at a[r·rs + q·cs]; rows at or past <c>rows</c> repeat the last row and are not stored) and one packed
-/// panel of B (kc rows of the panel width). Every accumulator starts at its init row (the bias for every row when ldi is 0,
+/// (element (r, q) at a[r·rs + q·cs]; rows at or past <c>rows</c> repeat the last row and are not stored) and one panel
+/// of B: kc rows of the panel width, row q at b + q·ldb (a packed panel, or B itself when its rows hold the whole panel). Every accumulator starts at its init row (the bias for every row when ldi is 0,
 /// the tile of C itself when accumulating, zero when init is null) and then takes one fused multiply-add per q in order,
 /// so each element of C is the same chain of roundings in every kernel and at every k-blocking.</summary>
 internal static unsafe class GemmKernels
 {
     /// <summary>6 rows x 16 columns, two Vector256 per row (AVX2 + FMA).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void K6x16(float* a, int rs, int cs, int rows, float* b, int kc, float* init, int ldi, float* c, int ldc, bool relu)
+    public static void K6x16(float* a, int rs, int cs, int rows, float* b, int ldb, int kc, float* init, int ldi, float* c, int ldc, bool relu)
     {
         Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (init is null) c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = Vector256<float>.Zero;
@@ -34,7 +34,7 @@ internal static unsafe class GemmKernels
         {
             int p = q * cs;
             Vector256<float> b0 = Avx.LoadVector256(b), b1 = Avx.LoadVector256(b + 8);
-            b += 16;
+            b += ldb;
             Vector256<float> av = Vector256.Create(a0[p]);
             c00 = Fma.MultiplyAdd(av, b0, c00); c01 = Fma.MultiplyAdd(av, b1, c01);
             av = Vector256.Create(a1[p]);
@@ -58,7 +58,7 @@ internal static unsafe class GemmKernels
 
     /// <summary>6 rows x 32 columns, two Vector512 per row (AVX-512F).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void K6x32(float* a, int rs, int cs, int rows, float* b, int kc, float* init, int ldi, float* c, int ldc, bool relu)
+    public static void K6x32(float* a, int rs, int cs, int rows, float* b, int ldb, int kc, float* init, int ldi, float* c, int ldc, bool relu)
     {
         Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
         if (init is null) c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = Vector512<float>.Zero;
@@ -79,7 +79,7 @@ internal static unsafe class GemmKernels
         {
             int p = q * cs;
             Vector512<float> b0 = Avx512F.LoadVector512(b), b1 = Avx512F.LoadVector512(b + 16);
-            b += 32;
+            b += ldb;
             Vector512<float> av = Vector512.Create(a0[p]);
             c00 = Avx512F.FusedMultiplyAdd(av, b0, c00); c01 = Avx512F.FusedMultiplyAdd(av, b1, c01);
             av = Vector512.Create(a1[p]);
@@ -105,7 +105,7 @@ internal static unsafe class GemmKernels
     /// where 6x32 would compute half zeros; eight independent accumulators cover the FMA latency. With w &lt; 16 only the
     /// first w columns of C are read and written (masked loads and stores), so narrow outputs need no staging tile.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void K8x16(float* a, int rs, int cs, int rows, float* b, int kc, float* init, int ldi, float* c, int ldc, bool relu, int w)
+    public static void K8x16(float* a, int rs, int cs, int rows, float* b, int ldb, int kc, float* init, int ldi, float* c, int ldc, bool relu, int w)
     {
         var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(w)).AsSingle();
         bool partial = w < 16;
@@ -128,7 +128,7 @@ internal static unsafe class GemmKernels
         {
             int p = q * cs;
             Vector512<float> b0 = Avx512F.LoadVector512(b);
-            b += 16;
+            b += ldb;
             c0 = Avx512F.FusedMultiplyAdd(Vector512.Create(a0[p]), b0, c0);
             c1 = Avx512F.FusedMultiplyAdd(Vector512.Create(a1[p]), b0, c1);
             c2 = Avx512F.FusedMultiplyAdd(Vector512.Create(a2[p]), b0, c2);

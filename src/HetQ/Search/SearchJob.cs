@@ -131,7 +131,7 @@ public sealed class SearchJob
             progress?.Invoke(new SearchProgress(now.First(t => t.Number == trial.Number), done, total, BestOf(now), per, per * (total - done)));
         }
         cancel.ThrowIfCancellationRequested();
-        return Finish(store.Trials(), sw.Elapsed.TotalSeconds);
+        return Finish(store.Trials(), sw.Elapsed.TotalSeconds, log);
     }
 
     /// <summary>The configured cost metric of a frozen graph: one of the cost model's (from <paramref name="report"/>),
@@ -301,7 +301,7 @@ public sealed class SearchJob
             ?? throw new HetQException($"{data.Name}: the search metric {task.MetricName} cannot be measured on it (an AUC needs both classes, e.g. data.anomaly_classes)");
     }
 
-    private SearchResult Finish(IReadOnlyList<TrialRecord> trials, double seconds)
+    private SearchResult Finish(IReadOnlyList<TrialRecord> trials, double seconds, Action<string>? log)
     {
         var done = trials.Where(t => t.IsDone && t.Cost is not null).ToList();
         var best = _cfg.Objective == ObjectiveKind.Pareto
@@ -319,10 +319,13 @@ public sealed class SearchJob
             }
             if (done.Count > 0)
             {
-                plot = Path.GetFullPath(Path.Combine(_cfg.Output, "pareto.png"));
-                string tmp = plot + $".tmp-{Environment.ProcessId}.png";
-                ParetoPlot.Write(tmp, done, front, best, _cfg.Metric, $"{_cfg.Name}: validation accuracy against {_cfg.Metric.Name()}", _floatAccuracy);
-                File.Move(tmp, plot, overwrite: true);
+                string png = Path.GetFullPath(Path.Combine(_cfg.Output, "pareto.png"));
+                string tmp = png + $".tmp-{Environment.ProcessId}.png";
+                if (Plotting.TryDraw(png, w => w.Study(tmp, done, front, best, _cfg.Metric, $"{_cfg.Name}: validation accuracy against {_cfg.Metric.Name()}", _floatAccuracy), log))
+                {
+                    File.Move(tmp, png, overwrite: true);
+                    plot = png;
+                }
             }
             report = Path.GetFullPath(Path.Combine(_cfg.Output, SearchReport.FileName));
             Directory.CreateDirectory(Path.GetDirectoryName(report)!);

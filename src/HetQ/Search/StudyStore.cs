@@ -20,7 +20,7 @@ public sealed record TrialRecord(int Number, TrialKind Kind, IReadOnlyDictionary
 }
 
 /// <summary>The study database: every trial, claimed by one worker at a time. SQLite (a file, one machine) or
-/// PostgreSQL (any number of workers on any machines). A worker claims or creates a trial inside one
+/// PostgreSQL (any number of workers on any machines; the HetQ.Studies.PostgreSql package). A worker claims or creates a trial inside one
 /// transaction, heartbeats while it runs it, and a trial whose worker died is queued again.</summary>
 public abstract class StudyStore : IDisposable
 {
@@ -46,17 +46,12 @@ public abstract class StudyStore : IDisposable
     }
 
     /// <summary>Whether a study location is a SQLite file path (else a PostgreSQL connection string or URL).</summary>
-    public static bool IsFile(string location) =>
-        !(location.StartsWith("postgres://", StringComparison.Ordinal) || location.StartsWith("postgresql://", StringComparison.Ordinal)
-          || location.Contains("Host=", StringComparison.OrdinalIgnoreCase));
+    public static bool IsFile(string location) => StudyServers.Kind(location) is null;
 
-    /// <summary>A store for a location: a PostgreSQL connection string ("Host=...") or postgres:// URL, else a SQLite file path.</summary>
-    public static StudyStore Open(string location, string study)
-    {
-        if (!IsFile(location))
-            return new PostgresStudyStore(location, study);
-        return new SqliteStudyStore(location, study);
-    }
+    /// <summary>A store for a location: a SQLite file path, or a PostgreSQL connection string ("Host=...") or postgres:// URL
+    /// when the HetQ.Studies.PostgreSql package is registered (else one line saying so).</summary>
+    public static StudyStore Open(string location, string study) =>
+        IsFile(location) ? new SqliteStudyStore(location, study) : StudyServers.Open(location, study);
 
     protected abstract DbConnection Connect();
     protected abstract string Real { get; }
@@ -230,9 +225,12 @@ public abstract class StudyStore : IDisposable
     }
 
     /// <summary>The location for messages: a PostgreSQL connection string without its password.</summary>
-    private string SafeLocation => Location.Contains('=', StringComparison.Ordinal)
-        ? string.Join(";", Location.Split(';').Where(p => !p.TrimStart().StartsWith("Password", StringComparison.OrdinalIgnoreCase)))
-        : Location;
+    private string SafeLocation => SafeText(Location);
+
+    /// <summary>A location for messages: a connection string without its password.</summary>
+    internal static string SafeText(string location) => location.Contains('=', StringComparison.Ordinal)
+        ? string.Join(";", location.Split(';').Where(p => !p.TrimStart().StartsWith("Password", StringComparison.OrdinalIgnoreCase)))
+        : location;
 
     public string? Config()
     {
@@ -323,32 +321,4 @@ public sealed class SqliteStudyStore(string file, string study) : StudyStore(stu
     // SQLite takes the write lock at the first write; an UPDATE of nothing takes it at once, serializing claimers.
     protected override void BeginExclusive(DbConnection c, DbTransaction t) =>
         Exec(c, t, "UPDATE studies SET name = name WHERE 0");
-}
-
-/// <summary>The study in PostgreSQL: many workers on many machines share it.</summary>
-public sealed class PostgresStudyStore : StudyStore
-{
-    private readonly Npgsql.NpgsqlDataSource _source;
-
-    public PostgresStudyStore(string connection, string study) : base(study, connection)
-    {
-        _source = Npgsql.NpgsqlDataSource.Create(connection);
-    }
-
-    protected override string Real => "DOUBLE PRECISION";
-    protected override string ClaimSuffix => " FOR UPDATE SKIP LOCKED";
-
-    protected override DbConnection Connect() => _source.OpenConnection();
-
-    protected override void LockSchema(DbConnection c, DbTransaction t) => Exec(c, t, "SELECT pg_advisory_xact_lock(7406)");
-
-    // One transaction at a time per study creates or claims trials: proposals see every finished trial.
-    protected override void BeginExclusive(DbConnection c, DbTransaction t) =>
-        Exec(c, t, "SELECT pg_advisory_xact_lock(hashtext(@s))", ("@s", Study));
-
-    public override void Dispose()
-    {
-        _source.Dispose();
-        base.Dispose();
-    }
 }

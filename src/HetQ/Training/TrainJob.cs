@@ -112,8 +112,8 @@ public static class TrainJob
                 : TaskMetrics.Measure(cfg.Task, TaskMetrics.Doubles(floatOut), k, splits.Validation).Value(cfg.Task.Metric);
         }
         string png = Path.Combine(Path.GetFullPath(output), "pareto.png");
-        ParetoFrontPlot.Write(png, pareto.All, front, baselines, floatVal, $"{cfg.Name}: learned bit widths, Pareto front", cfg.Task.MetricName);
-        return result with { Pareto = front, Baselines = baselines, ParetoPlot = png, BetaSteps = penalty!.Steps };
+        bool drawn = Plotting.TryDraw(png, w => w.LearnedFront(png, pareto.All, front, baselines, floatVal, $"{cfg.Name}: learned bit widths, Pareto front", cfg.Task.MetricName), log);
+        return result with { Pareto = front, Baselines = baselines, ParetoPlot = drawn ? png : null, BetaSteps = penalty!.Steps };
     }
 
     /// <summary>The subdirectories of the output that a save keeps: a learned-width run's Pareto checkpoints.</summary>

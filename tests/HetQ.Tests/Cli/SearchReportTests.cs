@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using HetQ.Plots;
 using HetQ.Search;
 
 namespace HetQ.Tests.Cli;

@@ -41,3 +41,22 @@ public class TrainCommandTests
         Assert.Contains("configuration", stdout);
     }
 }
+
+/// <summary>The per-epoch line shows accuracy only where accuracy means something.</summary>
+public class EpochLineTests
+{
+    private static readonly HetQ.Nn.EpochResult Epoch = new(3, 10, 0.25, 0.1, 0.3, 0.05, 0.2, 1e-3, true);
+
+    [Theory]
+    [InlineData(HetQ.Nn.TaskKind.Classification, true)]
+    [InlineData(HetQ.Nn.TaskKind.Binary, true)]
+    [InlineData(HetQ.Nn.TaskKind.Regression, false)]
+    [InlineData(HetQ.Nn.TaskKind.Autoencoder, false)]
+    public void Accuracy_is_shown_for_classifiers_and_taggers_only(HetQ.Nn.TaskKind kind, bool shown)
+    {
+        string line = HetQ.Cli.Commands.TrainCommand.Format(Epoch, DateTime.UtcNow, kind);
+        Assert.Contains("loss 0.2500", line, StringComparison.Ordinal);
+        Assert.Contains("val_loss 0.3000", line, StringComparison.Ordinal);
+        Assert.Equal(shown, line.Contains("acc ", StringComparison.Ordinal));
+    }
+}

@@ -81,17 +81,62 @@ public sealed class Dense : UnaryLayer
         var x = Input!;
         int rows = x.Length / InFeatures;
         Tensor g = gradOutput;
-        if (Activation.Kind != ActivationKind.Linear)
+        bool biasDone = false;
+        if (Activation.Kind == ActivationKind.Relu && Bias is not null)
+        {
+            g = Ensure(ref _gradPre, gradOutput.Shape[0], OutputShape);
+            ReluMaskColumnSums(_y!.Data, gradOutput.Data, g.Data, rows, Units, Bias.Grad);
+            biasDone = true;
+        }
+        else if (Activation.Kind != ActivationKind.Linear)
         {
             g = Ensure(ref _gradPre, gradOutput.Shape[0], OutputShape);
             Activation.Backward(_y!.Data, gradOutput.Data, g.Data, Units);
         }
         Gemm.MultiplyTransA(x.Data, g.Data, Kernel.Grad, InFeatures, Units, rows, accumulate: true);
-        if (Bias is not null) ColumnSums(g.Data, rows, Units, Bias.Grad);
+        if (Bias is not null && !biasDone) ColumnSums(g.Data, rows, Units, Bias.Grad);
         if (!NeedsInputGradient) return null!;
         var gx = Ensure(ref _gradIn, x.Shape[0], InputShapes[0]);
         Gemm.MultiplyTransB(g.Data, Kernel.Effective, gx.Data, rows, InFeatures, Units);
         return gx;
+    }
+
+    /// <summary>g = gy where y &gt; 0 else 0 (the ReLU backward) and acc[j] += Σ_r g[r, j] in one pass over the rows: the same
+    /// sums as <see cref="ColumnSums"/> in the same order (each vector lane adds rows in turn onto acc; the columns past the
+    /// last 8-column strip sum from zero, then add to acc), so the bias gradient keeps its bits.</summary>
+    internal static void ReluMaskColumnSums(ReadOnlySpan<float> y, ReadOnlySpan<float> gy, Span<float> g, int rows, int cols, Span<float> acc)
+    {
+        int strips = System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? cols / 8 * 8 : 0;
+        Span<float> sums = cols <= 1024 ? stackalloc float[cols] : new float[cols];
+        acc.Slice(0, strips).CopyTo(sums);
+        sums.Slice(strips).Clear();
+        for (int r = 0; r < rows; r++)
+        {
+            int o = r * cols, j = 0;
+            if (System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated)
+                for (; j + 16 <= strips; j += 16)
+                {
+                    var yv = Vector512.Create(y.Slice(o + j, 16));
+                    var v = Vector512.Create(gy.Slice(o + j, 16)) & Vector512.GreaterThan(yv, Vector512<float>.Zero);
+                    v.CopyTo(g.Slice(o + j, 16));
+                    (Vector512.Create(sums.Slice(j, 16)) + v).CopyTo(sums.Slice(j, 16));
+                }
+            for (; j + 8 <= strips; j += 8)
+            {
+                var yv = Vector256.Create(y.Slice(o + j, 8));
+                var v = Vector256.Create(gy.Slice(o + j, 8)) & Vector256.GreaterThan(yv, Vector256<float>.Zero);
+                v.CopyTo(g.Slice(o + j, 8));
+                (Vector256.Create(sums.Slice(j, 8)) + v).CopyTo(sums.Slice(j, 8));
+            }
+            for (; j < cols; j++)
+            {
+                float v = y[o + j] > 0 ? gy[o + j] : 0f;
+                g[o + j] = v;
+                sums[j] += v;
+            }
+        }
+        sums.Slice(0, strips).CopyTo(acc);
+        for (int j = strips; j < cols; j++) acc[j] += sums[j];
     }
 
     /// <summary>acc[j] += Σ_r m[r, j]: vectorised over 8-column strips.</summary>

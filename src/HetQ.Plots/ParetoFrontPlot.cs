@@ -1,10 +1,12 @@
-namespace HetQ.Training;
+using HetQ.Training;
+
+namespace HetQ.Plots;
 
 /// <summary>The PNG of a learned-width run: every epoch, the Pareto front, uniform baselines and the float model's
 /// validation accuracy, EBOPs on a log axis.</summary>
-public static class ParetoFrontPlot
+internal static class ParetoFrontPlot
 {
-    public static void Write(string file, IReadOnlyList<(int Epoch, double Val, long Ebops)> epochs, IReadOnlyList<ParetoPoint> front,
+    internal static void Write(string file, IReadOnlyList<(int Epoch, double Val, long Ebops)> epochs, IReadOnlyList<ParetoPoint> front,
         IReadOnlyList<BaselinePoint> baselines, double? floatAccuracy, string title, string metric = "accuracy")
     {
         // Accuracy in percent; another task's metric (auc, mse...) as it is.

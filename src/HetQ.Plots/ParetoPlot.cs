@@ -1,8 +1,10 @@
-namespace HetQ.Search;
+using HetQ.Search;
+
+namespace HetQ.Plots;
 
 /// <summary>The accuracy-against-cost plot of a study (PNG): every trial, the Pareto front, baselines and the best trial marked;
 /// the cost on a log axis (costs span orders of magnitude: on a linear axis every searched point sits in the left tenth).</summary>
-public static class ParetoPlot
+internal static class ParetoPlot
 {
     /// <summary>Where a cost sits on the plot's x axis: its decimal logarithm (a cost below 1 at 0).</summary>
     internal static double X(double cost) => Math.Log10(Math.Max(1, cost));
@@ -15,7 +17,7 @@ public static class ParetoPlot
         LabelFormatter = v => Math.Pow(10, v).ToString("N0", System.Globalization.CultureInfo.InvariantCulture),
     };
 
-    public static void Write(string file, IReadOnlyList<TrialRecord> trials, IReadOnlyList<TrialRecord> front, TrialRecord? best, CostMetric metric, string title,
+    internal static void Write(string file, IReadOnlyList<TrialRecord> trials, IReadOnlyList<TrialRecord> front, TrialRecord? best, CostMetric metric, string title,
         double? floatAccuracy = null)
     {
         var plt = new ScottPlot.Plot();
