@@ -22,6 +22,8 @@ awk -F'\t' -v summary="$summary" '
     printf "%-44s %6d %6d %6d %6d %6d %6d\n", "CLI bad inputs and outputs (table cases)", n, clear, stack + 0, hang + 0, lost + 0, exec + 0
     printf "%-44s %6d %6d %6d %6d %6d %6d\n", "reader fuzz (corrupt files; " fread " read fine)", fn, fclear, fstack, fhang, 0, 0
     printf "%-44s %6s %6s %6s %6s %6s %6s\n", "atomic swap: crash after each step (7), kill -9 (6)", "13", "-", "0", "0", "see tests", "-"
+    printf "%-44s %6s %6s %6s %6s %6s %6s\n", "carried pareto/: crash after each step (18)", "18", "-", "0", "0", "see tests", "-"
+    printf "%-44s %6s %6s %6s %6s %6s %6s\n", "size guards: emulation, trace, search trial", "3", "3", "0", "0", "-", "-"
     print "\n" summary
   }' "$report"
 grep -E '^\s+Failed ' "$log" || true

@@ -16,12 +16,21 @@ public sealed partial class Emulator
     private readonly InputQuantizer _input;
     private readonly ElementInputQuantizer? _inputs;
 
+    private readonly long _memoryLimit;
+
     /// <summary>Samples that each kernel call processes.</summary>
     private const int Block = 32;
 
-    public Emulator(IntegerGraph graph)
+    /// <summary>Samples in each thread's block of node codes (for <see cref="EmulationMemory"/>).</summary>
+    internal const int BlockSamples = Block;
+
+    /// <summary>An emulator of <paramref name="graph"/>; its memory (<see cref="EmulationMemory"/>) is checked first, and
+    /// again before every run, against <paramref name="memoryLimit"/> bytes (default: what this process may still use).</summary>
+    public Emulator(IntegerGraph graph, long? memoryLimit = null)
     {
         Graph = graph;
+        _memoryLimit = memoryLimit ?? EmulationMemory.Available();
+        EmulationMemory.Estimate(graph, 0, 1).Check(graph.Name, _memoryLimit);
         _sizes = graph.Nodes.Select(n => n.Output.Size).ToArray();
         _kernels = graph.Nodes.Select((n, i) => Kernel.Create(graph, i)).ToArray();
         var inputOp = (InputOp)graph.Nodes[0].Op;
@@ -42,6 +51,7 @@ public sealed partial class Emulator
     {
         if (inputs.Length % InputSize != 0) throw new ArgumentException($"input length {inputs.Length} is not a multiple of {InputSize}");
         int n = inputs.Length / InputSize;
+        EmulationMemory.Estimate(Graph, n, threads).Check(Graph.Name, _memoryLimit);
         var output = new long[n * OutputSize];
         float[] x = inputs.ToArray();
         int chunk = Math.Max(64, (n + threads * 8 - 1) / (threads * 8));
@@ -65,6 +75,7 @@ public sealed partial class Emulator
     {
         if (inputs.Length % InputSize != 0) throw new ArgumentException($"input length {inputs.Length} is not a multiple of {InputSize}");
         int n = inputs.Length / InputSize;
+        EmulationMemory.Estimate(Graph, n, 1, trace: true).Check(Graph.Name, _memoryLimit);
         var all = _sizes.Select(size => new long[n * size]).ToArray();
         var buf = Buffers();
         for (int s = 0; s < n; s += Block)
@@ -111,10 +122,11 @@ public sealed partial class Emulator
             var node = g.Nodes[i];
             var inputs = node.Inputs;
             TensorType In(int j) => g.Nodes[inputs[j]].Output;
-            var rq = node.Op switch { WeightedOp w => w.Output, RequantOp r => r.Output, AvgPoolOp a => a.Output, AddOp a => a.Output, ClipOp c => c.Output, _ => null };
+            // the op contract says which ops requantize and which take per-element formats
+            var rq = node.Op.Requantized;
             if (rq?.Elements is { } el && el.Count != node.Output.Size)
                 throw new HetQException($"node '{node.Name}': {el.Count} element formats for {node.Output.Size} elements");
-            if (rq?.Elements is not null && node.Op is AvgPoolOp or AddOp or ClipOp)
+            if (rq?.Elements is not null && !node.Op.ElementFormats)
                 throw new HetQException($"node '{node.Name}': per-element formats on {node.Op.Name} are not supported");
             var kernel = CreateCore(g, node, inputs, In);
             kernel.Sizes = g.Nodes.Select(n => n.Output.Size).ToArray();

@@ -30,7 +30,14 @@ public static class SafeOutput
     /// <summary>Checks that <paramref name="path"/> may receive an artefact of <paramref name="kind"/>; returns its full
     /// path. <paramref name="what"/> names the option or key (e.g. "--out") in the message; <paramref name="protect"/>
     /// are inputs the output must neither be nor contain.</summary>
-    public static string CheckDirectory(string path, ArtefactKind kind, string what, params string?[] protect)
+    public static string CheckDirectory(string path, ArtefactKind kind, string what, params string?[] protect) =>
+        CheckDirectory(path, kind, what, protect, []);
+
+    /// <summary>CheckDirectory for a target whose subdirectories
+    /// <paramref name="carry"/> (such as a learned-width run's pareto/) survive its replacement: a directory that holds
+    /// only those (each a directory of HetQ artefacts of <paramref name="kind"/>, as a first run leaves it before its
+    /// final save) is accepted.</summary>
+    public static string CheckDirectory(string path, ArtefactKind kind, string what, string?[] protect, IReadOnlyList<string> carry)
     {
         string full = CheckPath(path, what);
         if (Path.GetPathRoot(full) == full) throw new HetQException($"{what} {path}: is the root directory");
@@ -48,7 +55,7 @@ public static class SafeOutput
         var info = new DirectoryInfo(full);
         if (info.LinkTarget is not null) throw new HetQException($"{what} {path}: is a symbolic link; give the directory it points to, or a new one");
         if (File.Exists(full)) throw new HetQException($"{what} {path}: exists and is not a directory");
-        if (info.Exists && !IsArtefact(full, kind))
+        if (info.Exists && !IsArtefact(full, kind, carry))
             throw new HetQException($"{what} {path}: exists and is not a HetQ {Describe(kind)} (it holds {Entries(full)} entries); "
                                     + "HetQ replaces only what it wrote: remove it or choose another directory");
         string? parent = Path.GetDirectoryName(full);
@@ -75,11 +82,17 @@ public static class SafeOutput
     }
 
     /// <summary>Whether <paramref name="directory"/> is empty or an artefact of <paramref name="kind"/> that HetQ wrote.</summary>
-    public static bool IsArtefact(string directory, ArtefactKind kind)
+    public static bool IsArtefact(string directory, ArtefactKind kind) => IsArtefact(directory, kind, []);
+
+    /// <summary>IsArtefact, also true for a directory that holds only the carried
+    /// subdirectories <paramref name="carry"/>, each holding only HetQ artefacts of <paramref name="kind"/>.</summary>
+    public static bool IsArtefact(string directory, ArtefactKind kind, IReadOnlyList<string> carry)
     {
         if (!Directory.Exists(directory)) return false;
-        // Empty, or holding only another HetQ process's temporaries (a worker marking the same new directory).
-        if (Directory.EnumerateFileSystemEntries(directory).All(e => Path.GetFileName(e).StartsWith('.') && Path.GetFileName(e).Contains(TmpTag, StringComparison.Ordinal)))
+        // Empty, or holding only another HetQ process's temporaries (a worker marking the same new directory), or (a
+        // first run before its final save) only the carried subdirectories.
+        var entries = Directory.EnumerateFileSystemEntries(directory).Select(e => Path.GetFileName(e)!).ToList();
+        if (entries.All(e => IsTemporary(e) || carry.Contains(e) && IsCarried(Path.Combine(directory, e), kind)))
             return true;
         return kind switch
         {
@@ -91,24 +104,41 @@ public static class SafeOutput
         };
     }
 
+    private static bool IsTemporary(string name) => name.StartsWith('.') && name.Contains(TmpTag, StringComparison.Ordinal);
+
+    /// <summary>Whether <paramref name="dir"/> is a real directory (not a link) that holds only artefacts of
+    /// <paramref name="kind"/> and their temporaries (or old copies of a crashed two-rename swap).</summary>
+    private static bool IsCarried(string dir, ArtefactKind kind) =>
+        Directory.Exists(dir) && new DirectoryInfo(dir).LinkTarget is null
+        && Directory.EnumerateFileSystemEntries(dir).All(e => IsTemporary(Path.GetFileName(e)) || Path.GetFileName(e).StartsWith('.') && Path.GetFileName(e).Contains(OldTag, StringComparison.Ordinal)
+                                                          || new DirectoryInfo(e).LinkTarget is null && IsArtefact(e, kind));
+
     /// <summary>Writes the marker of <paramref name="kind"/> into <paramref name="directory"/> (for Run directories).</summary>
     public static void Mark(string directory, ArtefactKind kind) =>
         WriteText(Path.Combine(directory, MarkerFile), kind.ToString().ToLowerInvariant() + "\n");
 
     /// <summary>Replaces (or creates) the directory <paramref name="target"/> with what <paramref name="write"/> puts
-    /// into a new directory beside it: the target is checked first (<see cref="CheckDirectory"/>), then the new
+    /// into a new directory beside it: the target is checked first (CheckDirectory), then the new
     /// directory is swapped in atomically and the old one removed. Nothing is left half-written when
     /// <paramref name="write"/> fails.</summary>
     public static string ReplaceDirectory(string target, ArtefactKind kind, Action<string> write, string what = "output", params string?[] protect) =>
-        Replace(target, kind, write, what, protect, twoRenames: false, step: null);
+        Replace(target, kind, write, what, protect, [], twoRenames: false, step: null);
 
-    /// <summary><see cref="ReplaceDirectory"/> with the test seams: <paramref name="twoRenames"/> uses the fallback even
+    /// <summary><see cref="ReplaceDirectory"/> that carries the
+    /// subdirectories <paramref name="carry"/> of the old directory (such as pareto/) into the new one before the swap,
+    /// as hard links (copies where links cannot be made), so they exist in the old directory and in the new one at
+    /// every instant: a crash between any two steps loses neither the model nor them.</summary>
+    public static string ReplaceDirectoryCarrying(string target, ArtefactKind kind, Action<string> write, string what, IReadOnlyList<string> carry, params string?[] protect) =>
+        Replace(target, kind, write, what, protect, carry, twoRenames: false, step: null);
+
+    /// <summary>ReplaceDirectory with the test seams: <paramref name="twoRenames"/> uses the fallback even
     /// where the atomic exchange exists; <paramref name="step"/> is called after each step ("written", "swapped",
-    /// "old-moved", "new-placed", "done"), so a test can look at the disk, or stop (throw, as a crash would), at every
-    /// point between two steps.</summary>
-    internal static string Replace(string target, ArtefactKind kind, Action<string> write, string what, string?[] protect, bool twoRenames, Action<string>? step)
+    /// "old-moved", "new-placed", "done"; "carried" after the carried subdirectories were linked, when there were any),
+    /// so a test can look at the disk, or stop (throw, as a crash would), at every point between two steps.</summary>
+    internal static string Replace(string target, ArtefactKind kind, Action<string> write, string what, string?[] protect, IReadOnlyList<string> carry,
+        bool twoRenames, Action<string>? step)
     {
-        string full = CheckDirectory(target, kind, what, protect);
+        string full = CheckDirectory(target, kind, what, protect, carry);
         string parent = Path.GetDirectoryName(full)!;
         string name = Path.GetFileName(full);
         Directory.CreateDirectory(parent);
@@ -119,6 +149,7 @@ public static class SafeOutput
         {
             write(tmp);
             step?.Invoke("written");
+            if (Carry(full, tmp, carry)) step?.Invoke("carried");
         }
         catch
         {
@@ -155,6 +186,48 @@ public static class SafeOutput
         TryDelete(old);
         step?.Invoke("done");
         return full;
+    }
+
+    /// <summary>Links the subdirectories <paramref name="carry"/> of <paramref name="from"/> into <paramref name="to"/>;
+    /// whether there were any.</summary>
+    private static bool Carry(string from, string to, IReadOnlyList<string> carry)
+    {
+        bool any = false;
+        foreach (var name in carry)
+        {
+            string src = Path.Combine(from, name), dst = Path.Combine(to, name);
+            if (!Directory.Exists(src) || new DirectoryInfo(src).LinkTarget is not null) continue;
+            if (Path.Exists(dst)) throw new InvalidOperationException($"the new directory already holds {name}, which is carried from the old one");
+            LinkTree(src, dst);
+            any = true;
+        }
+        return any;
+    }
+
+    /// <summary>Recreates the tree <paramref name="from"/> at <paramref name="to"/>: directories made, files hard-linked
+    /// (copied where the file system cannot link), symbolic links recreated as links.</summary>
+    private static void LinkTree(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (var e in Directory.EnumerateFileSystemEntries(from))
+        {
+            string dst = Path.Combine(to, Path.GetFileName(e));
+            var info = new FileInfo(e);
+            if (info.LinkTarget is { } link) File.CreateSymbolicLink(dst, link);
+            else if (Directory.Exists(e)) LinkTree(e, dst);
+            else if (!HardLink(e, dst)) File.Copy(e, dst);
+        }
+    }
+
+    private static bool HardLink(string existing, string created)
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return false;
+        try
+        {
+            return Native.link(existing, created) == 0;
+        }
+        catch (EntryPointNotFoundException) { return false; }
+        catch (DllNotFoundException) { return false; }
     }
 
     /// <summary>After a crash: restores the old directory when the target is missing and a moved-away old one exists
@@ -346,6 +419,9 @@ public static class SafeOutput
         [DllImport("libc", SetLastError = true)]
         public static extern int renameat2(int olddirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string oldpath, int newdirfd,
             [MarshalAs(UnmanagedType.LPUTF8Str)] string newpath, uint flags);
+
+        [DllImport("libc", SetLastError = true)]
+        public static extern int link([MarshalAs(UnmanagedType.LPUTF8Str)] string oldpath, [MarshalAs(UnmanagedType.LPUTF8Str)] string newpath);
 
         [DllImport("libc", SetLastError = true)]
         public static extern int lstat([MarshalAs(UnmanagedType.LPUTF8Str)] string path, byte[] buf);

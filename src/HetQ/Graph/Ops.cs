@@ -27,6 +27,14 @@ public abstract record Op
     /// <summary>Dispatches to the visitor's method for this op: every consumer of the graph (emulation, cost,
     /// hardware) implements <see cref="IOpVisitor{T}"/>, so an op it does not handle does not compile.</summary>
     public abstract T Accept<T>(IOpVisitor<T> visitor);
+
+    /// <summary>The requantization the op's output goes through (null for ops that pass codes through or compute them
+    /// exactly: input, max pooling, flatten, reconstruction error).</summary>
+    [JsonIgnore] public abstract Requantization? Requantized { get; }
+
+    /// <summary>Whether the op's emulation (and Verilog) requantize each output element to its own format when
+    /// <see cref="Requantized"/> has per-element formats (learned bit widths); an op that does not refuses such a graph.</summary>
+    [JsonIgnore] public abstract bool ElementFormats { get; }
 }
 
 /// <summary>The graph input: a float value x becomes the raw code ToRaw(x, format).
@@ -38,6 +46,10 @@ public sealed record InputOp(FixedFormat Format, IReadOnlyList<FixedFormat?>? El
     [JsonIgnore] public override string Name => Tag;
     /// <inheritdoc/>
     public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
+    /// <inheritdoc/>
+    [JsonIgnore] public override Requantization? Requantized => null;
+    /// <inheritdoc/>
+    [JsonIgnore] public override bool ElementFormats => false;
 }
 
 /// <summary>How an accumulator becomes the op's output: optional ReLU (max with 0), then requantization to
@@ -67,6 +79,10 @@ public abstract record WeightedOp : Op
     public abstract FixedType AccType { get; init; }
     /// <summary>How the accumulator becomes the output.</summary>
     public abstract Requantization Output { get; init; }
+    /// <inheritdoc/>
+    [JsonIgnore] public sealed override Requantization? Requantized => Output;
+    /// <inheritdoc/>
+    [JsonIgnore] public sealed override bool ElementFormats => true;
     /// <summary>The window the op slides (a dense layer: one position, one tap).</summary>
     [JsonIgnore] public abstract Window Geometry { get; }
     /// <summary>Output channels at each position.</summary>
@@ -147,6 +163,10 @@ public sealed record MaxPoolOp(Window Window) : Op
     [JsonIgnore] public override string Name => Tag;
     /// <inheritdoc/>
     public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
+    /// <inheritdoc/>
+    [JsonIgnore] public override Requantization? Requantized => null;
+    /// <inheritdoc/>
+    [JsonIgnore] public override bool ElementFormats => false;
 }
 
 /// <summary>Average over windows of 2^k elements without padding: the sum read with k more fractional bits, then requantized.</summary>
@@ -157,6 +177,10 @@ public sealed record AvgPoolOp(Window Window, FixedType SumType, Requantization 
     [JsonIgnore] public override string Name => Tag;
     /// <inheritdoc/>
     public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
+    /// <inheritdoc/>
+    [JsonIgnore] public override Requantization? Requantized => Output;
+    /// <inheritdoc/>
+    [JsonIgnore] public override bool ElementFormats => false;
 }
 
 /// <summary>Row-major reshape to one axis; codes unchanged.</summary>
@@ -167,6 +191,10 @@ public sealed record FlattenOp : Op
     [JsonIgnore] public override string Name => Tag;
     /// <inheritdoc/>
     public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
+    /// <inheritdoc/>
+    [JsonIgnore] public override Requantization? Requantized => null;
+    /// <inheritdoc/>
+    [JsonIgnore] public override bool ElementFormats => false;
 }
 
 /// <summary>Sum of the inputs aligned to the finest fractional step (<see cref="SumType"/>), then requantized.</summary>
@@ -177,6 +205,10 @@ public sealed record AddOp(FixedType SumType, Requantization Output) : Op
     [JsonIgnore] public override string Name => Tag;
     /// <inheritdoc/>
     public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
+    /// <inheritdoc/>
+    [JsonIgnore] public override Requantization? Requantized => Output;
+    /// <inheritdoc/>
+    [JsonIgnore] public override bool ElementFormats => false;
 }
 
 /// <summary>ReLU and/or requantization of one input (an activation layer, a QActivation).</summary>
@@ -187,6 +219,10 @@ public sealed record RequantOp(Requantization Output) : Op
     [JsonIgnore] public override string Name => Tag;
     /// <inheritdoc/>
     public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
+    /// <inheritdoc/>
+    [JsonIgnore] public override Requantization? Requantized => Output;
+    /// <inheritdoc/>
+    [JsonIgnore] public override bool ElementFormats => true;
 }
 
 /// <summary>y = requant(min(max(x, Lo), Hi)) with Lo and Hi raw codes of the input's type (a hard_tanh or clip
@@ -198,6 +234,10 @@ public sealed record ClipOp(long Lo, long Hi, Requantization Output) : Op
     [JsonIgnore] public override string Name => Tag;
     /// <inheritdoc/>
     public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
+    /// <inheritdoc/>
+    [JsonIgnore] public override Requantization? Requantized => Output;
+    /// <inheritdoc/>
+    [JsonIgnore] public override bool ElementFormats => false;
 }
 
 /// <summary>An autoencoder's anomaly score, one value per sample: Σ_i d_i² (<see cref="Squared"/>) or Σ_i |d_i| with
@@ -211,6 +251,10 @@ public sealed record ReconstructionErrorOp(bool Squared, int Frac, FixedType Sco
     [JsonIgnore] public override string Name => Tag;
     /// <inheritdoc/>
     public override T Accept<T>(IOpVisitor<T> visitor) => visitor.Visit(this);
+    /// <inheritdoc/>
+    [JsonIgnore] public override Requantization? Requantized => null;
+    /// <inheritdoc/>
+    [JsonIgnore] public override bool ElementFormats => false;
 }
 
 /// <summary>One method per op. Implemented by every consumer of the integer graph; adding an op adds a method

@@ -134,7 +134,8 @@ internal static class ConstantMatrix
 
     private static void Share(Dictionary<(int Node, int Position), int>[] columns, List<int> depths, List<SharedAdder> adders, int bound, long[] weight)
     {
-        var counts = new Dictionary<long, int>();
+        // sized for every pair up front (the budget bounds it), so counting never rehashes
+        var counts = new Dictionary<long, int>((int)Math.Min(PairBudget, columns.Sum(c => (long)c.Count * (c.Count - 1) / 2)));
         var digits = new List<KeyValuePair<(int Node, int Position), int>>();
         for (int j = 0; j < columns.Length; j++)
         {
@@ -178,8 +179,8 @@ internal static class ConstantMatrix
             var pattern = Unpack(key);
             int node = depths.Count, depth = Math.Max(depths[pattern.A], depths[pattern.B]) + 1;
             long grow = (1L << depth) - (1L << depths[pattern.A]) - (1L << depths[pattern.B]);
+            foreach (var u in uses) planned[u.Column] = 0; // only the columns the last pattern planned in are nonzero
             uses.Clear();
-            Array.Clear(planned);
             for (int j = 0; j < columns.Length; j++)
             {
                 var c = columns[j];
@@ -259,11 +260,12 @@ internal static class ConstantMatrix
 
     private static int Count(UInt128 priority) => int.MaxValue - (int)(uint)((ulong)(priority >> 64) >> 32);
 
+    /// <summary>Adds <paramref name="delta"/> to a pair's count; a count that falls to 0 stays as 0 (the counts are read
+    /// by key only after the heap is filled, and 0 reads as absent), which spares removing and adding it again.</summary>
     private static void Adjust(Dictionary<long, int> counts, long key, int delta)
     {
         ref int n = ref CollectionsMarshal.GetValueRefOrAddDefault(counts, key, out _);
         n += delta;
-        if (n == 0) counts.Remove(key);
     }
 
     /// <summary>Pair key of (a, b, shift, sign) with a's digit the lower one (then the lower node) and sign = sign_a ·

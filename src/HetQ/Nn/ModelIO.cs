@@ -22,11 +22,13 @@ public static class ModelIO
     public const int Version = 1;
 
     /// <summary>Writes the model directory by an atomic swap (<see cref="SafeOutput.ReplaceDirectory"/>): an existing
-    /// directory that is not a HetQ model is an error, and a crash leaves the old or the new model complete.</summary>
-    public static void Save(Model model, ModelMetadata meta, string directory, string what = "model directory")
+    /// directory that is not a HetQ model is an error, and a crash leaves the old or the new model complete. The old
+    /// directory's subdirectories <paramref name="carry"/> (a learned-width run's pareto/) are carried into the new one
+    /// before the swap, and a directory holding only them is accepted.</summary>
+    public static void Save(Model model, ModelMetadata meta, string directory, string what = "model directory", IReadOnlyList<string>? carry = null)
     {
         string json = ToJson(model, meta);
-        SafeOutput.ReplaceDirectory(directory, ArtefactKind.Model, tmp =>
+        SafeOutput.ReplaceDirectoryCarrying(directory, ArtefactKind.Model, tmp =>
         {
             var ps = model.Parameters;
             using (var fs = new FileStream(Path.Combine(tmp, "weights.bin"), FileMode.CreateNew, FileAccess.Write))
@@ -41,7 +43,7 @@ public static class ModelIO
                 fs.Flush(flushToDisk: true);
             }
             File.WriteAllText(Path.Combine(tmp, "model.json"), json);
-        }, what);
+        }, what, carry ?? []);
     }
 
     public static string ToJson(Model model, ModelMetadata meta)

@@ -120,7 +120,7 @@ public sealed class SearchJob
             }
             var t0 = Stopwatch.StartNew();
             using var beat = new Timer(_ => { try { store.Heartbeat(trial.Number, id); } catch (Exception) { } }, null, 5000, 5000);
-            var outcome = RunTrial(trial, store);
+            var outcome = RunTrial(trial, store, log);
             store.Complete(trial.Number, id, outcome.State, outcome.Accuracy, outcome.Cost, outcome.Score, outcome.Metrics, outcome.Model, outcome.Error, t0.Elapsed.TotalSeconds);
             durations.Add(t0.Elapsed.TotalSeconds);
             var now = store.Trials();
@@ -206,10 +206,23 @@ public sealed class SearchJob
         }
     }
 
-    private Outcome RunTrial(TrialRecord trial, StudyStore store)
+    /// <summary>The memory a trial may take (a test seam; default: what this process may still use).</summary>
+    internal long? MemoryAvailable { get; init; }
+
+    private Outcome RunTrial(TrialRecord trial, StudyStore store, Action<string>? log)
     {
         var model = BaseModel(trial.Choice);
         _space.Apply(model, trial.Choice);
+        // A trial's widths (space.widths) set its size: one that cannot fit fails with the number, and the search goes on.
+        try
+        {
+            if (Training.TrainingMemory.Estimate(model, _cfg.Train, _data.Train.Count).Check($"trial {trial.Number}", MemoryAvailable ?? Training.TrainingMemory.Available()) is { } warning)
+                log?.Invoke(warning);
+        }
+        catch (HetQException e)
+        {
+            return new Outcome(TrialState.Failed, null, null, null, null, null, e.Message);
+        }
         int? hyperbandEpochs = null, totalEpochs = null;
         if (_cfg.Hyperband is { } hb && trial.IsSearch)
         {

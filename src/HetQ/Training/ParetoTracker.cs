@@ -32,6 +32,9 @@ public sealed record BaselinePoint(string Label, string Model, double ValAccurac
 public sealed class ParetoTracker(Model model, string name, string directory, Func<ModelMetadata> metadata, Action<string>? log,
     ModelTask? task = null, Dataset? validation = null)
 {
+    /// <summary>The output's subdirectory that holds the checkpoints.</summary>
+    public const string Folder = "pareto";
+
     private readonly ModelTask _task = task ?? ModelTask.Classification;
 
     /// <summary>Whether quality <paramref name="a"/> is at least as good as <paramref name="b"/>.</summary>

@@ -95,7 +95,8 @@ public sealed record TrainConfig
         // every relative path in a config is relative to the config file (as the data paths are); a default output is under the current directory
         string? output = s.String("output") is { } o ? HetQ.Data.DataFile.Resolve(o, BaseOf(s.Source)) : null;
         string? checkpoint = s.String("checkpoint_dir") is { } c ? HetQ.Data.DataFile.Resolve(c, BaseOf(s.Source)) : null;
-        if (output is not null) Files.SafeOutput.CheckDirectory(output, Files.ArtefactKind.Model, $"{s.Source}: output");
+        if (output is not null)
+            Files.SafeOutput.CheckDirectory(output, Files.ArtefactKind.Model, $"{s.Source}: output", [], s.Object("bitwidths") is null ? [] : [ParetoTracker.Folder]);
         if (checkpoint is not null) Files.SafeOutput.CheckDirectory(checkpoint, Files.ArtefactKind.Model, $"{s.Source}: checkpoint_dir");
         Names.CheckText(name, () => s.Error("name", "must be printable text without control characters, at most 128 characters"));
         if (threads < 1 || threads > Environment.ProcessorCount)

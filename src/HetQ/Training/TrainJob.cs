@@ -32,7 +32,7 @@ public static class TrainJob
     {
         var sw = System.Diagnostics.Stopwatch.StartNew();
         // Every output is checked before any work starts: a bad one fails now, not after the training.
-        string output = SafeOutput.CheckDirectory(outputOverride ?? cfg.Output, ArtefactKind.Model, outputOverride is null ? $"{cfg.Source}: output" : "--out");
+        string output = SafeOutput.CheckDirectory(outputOverride ?? cfg.Output, ArtefactKind.Model, outputOverride is null ? $"{cfg.Source}: output" : "--out", [], Carried(cfg));
         if (cfg.CheckpointDirectory is { } ck0)
         {
             string checkpoint = SafeOutput.CheckDirectory(ck0, ArtefactKind.Model, $"{cfg.Source}: checkpoint_dir");
@@ -69,7 +69,7 @@ public static class TrainJob
         if (cfg.Bitwidths is { } bw)
         {
             trainer.Penalty = penalty = new EbopsPenalty(model, bw);
-            pareto = new ParetoTracker(model, cfg.Name, Path.Combine(outputOverride ?? cfg.Output, "pareto"), () => Metadata(cfg, splits, loss, null), log, cfg.Task, splits.Validation);
+            pareto = new ParetoTracker(model, cfg.Name, Path.Combine(outputOverride ?? cfg.Output, ParetoTracker.Folder), () => Metadata(cfg, splits, loss, null), log, cfg.Task, splits.Validation);
             trainer.OnEpoch = r =>
             {
                 onEpoch?.Invoke(r);
@@ -94,17 +94,8 @@ public static class TrainJob
         if (cfg.Task.Kind != TaskKind.Classification) summary.Remove("test_accuracy");
         foreach (var (metric, value) in test.Present()) summary["test_" + metric] = value;
         var training = JsonSerializer.SerializeToElement(summary);
-        // The pareto/ checkpoints live inside the output directory, which saving replaces: keep them aside meanwhile.
-        string? keep = null;
-        string paretoDir = Path.Combine(Path.GetFullPath(output), "pareto");
-        if (pareto is not null && Directory.Exists(paretoDir))
-        {
-            keep = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(output))!, $".{Path.GetFileName(Path.GetFullPath(output))}.pareto-{Environment.ProcessId}");
-            if (Directory.Exists(keep)) Directory.Delete(keep, true);
-            Directory.Move(paretoDir, keep);
-        }
-        ModelIO.Save(model, Metadata(cfg, splits, loss, training), output);
-        if (keep is not null) Directory.Move(keep, paretoDir);
+        // The pareto/ checkpoints live inside the output directory, which saving replaces: the save carries them over.
+        ModelIO.Save(model, Metadata(cfg, splits, loss, training), output, carry: Carried(cfg));
         var result = new TrainResult(Path.GetFullPath(output), testAcc, testLoss, history.Epochs.Count, sw.Elapsed.TotalSeconds, history,
             splits.Train.Count, splits.Test.Count, model.TrainableParameters.Sum(p => p.Length), cfg.Task, test);
         if (pareto is null) return result;
@@ -124,6 +115,9 @@ public static class TrainJob
         bool drawn = Plotting.TryDraw(png, w => w.LearnedFront(png, pareto.All, front, baselines, floatVal, $"{cfg.Name}: learned bit widths, Pareto front", cfg.Task.MetricName), log);
         return result with { Pareto = front, Baselines = baselines, ParetoPlot = drawn ? png : null, BetaSteps = penalty!.Steps };
     }
+
+    /// <summary>The subdirectories of the output that a save keeps: a learned-width run's Pareto checkpoints.</summary>
+    internal static string[] Carried(TrainConfig cfg) => cfg.Bitwidths is null ? [] : [ParetoTracker.Folder];
 
     /// <summary>A regression or autoencoder needs targets as wide as the model's output; a tagger one output.</summary>
     private static void CheckTask(TrainConfig cfg, Dataset train, Model model)

@@ -28,12 +28,7 @@ public sealed record TrainingMemory(long WeightBytes, long ActivationBytes, int 
     }
 
     /// <summary>Bytes as "12 MB", "3.4 GB".</summary>
-    public static string Bytes(long b) => b switch
-    {
-        < 1L << 20 => string.Create(CultureInfo.InvariantCulture, $"{b / 1024.0:0} KB"),
-        < 1L << 30 => string.Create(CultureInfo.InvariantCulture, $"{b / (double)(1 << 20):0} MB"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{b / (double)(1L << 30):0.0} GB"),
-    };
+    public static string Bytes(long b) => Emulation.EmulationMemory.Bytes(b);
 
     /// <summary>One line: the total and its parts.</summary>
     public string Describe() =>
@@ -51,5 +46,5 @@ public sealed record TrainingMemory(long WeightBytes, long ActivationBytes, int 
     }
 
     /// <summary>The memory this process may still use (the machine's or the container's limit).</summary>
-    public static long Available() => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+    public static long Available() => Emulation.EmulationMemory.Available();
 }

@@ -1,10 +1,13 @@
+using HetQ.Data;
 using HetQ.Nn;
 using HetQ.Nn.Layers;
+using HetQ.Quantization;
+using HetQ.Training;
 
 namespace HetQ.Tests.Nn;
 
 /// <summary>The per-layer matrix: every layer's forward and backward against PyTorch (golden files) and against finite
-/// differences, and a save/load round trip. A new layer joins by adding its case to tests/golden/make_golden.py.</summary>
+/// differences, a save/load round trip, and freeze + emulate equal to fake quantization bit for bit. A new layer joins by adding its case to tests/golden/make_golden.py.</summary>
 public class LayerGoldenTests
 {
     public static TheoryData<string> Cases => GoldenCase.Files("layer_");
@@ -118,5 +121,57 @@ public class LayerGoldenTests
         var ctx = new ForwardContext { Training = false };
         float[] before = model.Forward(inputs[0], ctx).Data.ToArray();
         Assert.Equal(before, loaded.Forward(inputs[0], ctx).Data.ToArray());
+    }
+
+    /// <summary>Cases the integer graph has no exact form for, and the reason freezing must give (naming the layer).</summary>
+    private static readonly Dictionary<string, string> NotFreezable = new()
+    {
+        ["layer_activation_leaky_relu_01.json"] = "not exactly representable",
+        ["layer_activation_leaky_relu_03.json"] = "not exactly representable",
+        ["layer_activation_sigmoid.json"] = "not exactly representable",
+        ["layer_activation_softmax.json"] = "not exactly representable",
+        ["layer_activation_tanh.json"] = "not exactly representable",
+        ["layer_avgpool1d_3_same_s2.json"] = "divides by a varying count",
+        ["layer_avgpool2d_3x3_same_s2.json"] = "divides by a varying count",
+        ["layer_globalavgpool1d.json"] = "not a power of two",
+        ["layer_globalavgpool2d.json"] = "not a power of two",
+        ["layer_batchnorm_2d_infer.json"] = "must be folded",
+        ["layer_batchnorm_2d_train.json"] = "must be folded",
+        ["layer_batchnorm_4d_infer.json"] = "must be folded",
+        ["layer_batchnorm_4d_train.json"] = "must be folded",
+    };
+
+    /// <summary>The layer, quantized (8-bit signed input, 6-bit kernels, 8-bit biases, a 12-bit output quantizer), frozen and
+    /// emulated on the golden inputs: every output code equals the fake-quantized model's, bit for bit.</summary>
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Freezing_and_emulating_the_layer_equals_fake_quantization_bit_for_bit(string file)
+    {
+        var g = GoldenCase.Load(file);
+        var golden = g.BuildLayer();
+        var layer = g.CreateLayer();
+        layer.Name = "layer";
+        var inputs = g.Inputs;
+        string[]? wiring = inputs.Length > 1 ? Enumerable.Repeat("input", inputs.Length).ToArray() : null;
+        string type = g.Root.GetProperty("layer").GetString()!;
+        bool weighted = type is "Dense" or "Conv1D" or "Conv2D" or "DepthwiseConv2D";
+        layer.Quantizers = new LayerQuantizers(weighted ? QuantizerParser.Parse("quantized_bits(6,1,alpha=1)") : null,
+            weighted ? QuantizerParser.Parse("quantized_bits(8,3,alpha=1)") : null,
+            type.StartsWith("MaxPool", StringComparison.Ordinal) ? null : QuantizerParser.Parse("quantized_bits(12,5,alpha=1)")); // max of codes is exact
+        var model = Model.Build(inputs[0].Shape[1..], [(layer, wiring)], seed: 1);
+        for (int i = 0; i < golden.Parameters.Count; i++) golden.Parameters[i].Value.CopyTo(layer.Parameters[i].Value, 0);
+        model.InputQuantizer = new FakeQuantizer(QuantizerParser.Parse("quantized_bits(8,2,alpha=1)"));
+        var x = inputs[0];
+        int n = x.Shape[0];
+        var data = new Dataset("golden", x.Shape[1..], x.Data.ToArray(), new int[n], Math.Max(2, Tensor.Size(model.OutputShape)));
+        var r = EvalJob.Run(model, "layer", data);
+        if (NotFreezable.TryGetValue(file, out var reason))
+        {
+            Assert.Null(r.Graph);
+            Assert.Contains(r.Problems, p => p.StartsWith("layer 'layer'", StringComparison.Ordinal) && p.Contains(reason, StringComparison.Ordinal));
+            return;
+        }
+        Assert.True(r.Graph is not null, string.Join("; ", r.Problems));
+        Assert.True(r.Mismatches == 0, $"{r.Mismatches} of {n} samples differ: {r.FirstMismatch}");
     }
 }

@@ -42,7 +42,7 @@ public sealed class AtomicSwapTests
         Directory.CreateDirectory(target);
         Artefact(target, "old");
         var seen = new List<string>();
-        Assert.Throws<Crash>(() => SafeOutput.Replace(target, ArtefactKind.Model, d => Artefact(d, "new"), "test", Array.Empty<string>(), twoRenames, step =>
+        Assert.Throws<Crash>(() => SafeOutput.Replace(target, ArtefactKind.Model, d => Artefact(d, "new"), "test", Array.Empty<string>(), [], twoRenames, step =>
         {
             seen.Add(step);
             if (step == crashAfter) throw new Crash();
@@ -63,12 +63,67 @@ public sealed class AtomicSwapTests
         Directory.CreateDirectory(target);
         Artefact(target, "old");
         var states = new List<(string Step, string State)>();
-        SafeOutput.Replace(target, ArtefactKind.Model, d => Artefact(d, "new"), "test", Array.Empty<string>(), twoRenames, step => states.Add((step, State(target))));
+        SafeOutput.Replace(target, ArtefactKind.Model, d => Artefact(d, "new"), "test", Array.Empty<string>(), [], twoRenames, step => states.Add((step, State(target))));
         Assert.Equal("new", State(target));
         // the atomic exchange never shows anything but a complete artefact; the fallback has one instant without one
         // (between its two renames), which Recover repairs (the crash test above)
         foreach (var (step, state) in states)
             if (!twoRenames || step != "old-moved") Assert.Contains(state, new[] { "old", "new" });
+    }
+
+    public static IEnumerable<object[]> CarrySteps() =>
+        from first in new[] { false, true }
+        from s in new[] { (false, "written"), (false, "carried"), (false, "swapped"), (false, "done"),
+                          (true, "written"), (true, "carried"), (true, "old-moved"), (true, "new-placed"), (true, "done") }
+        select new object[] { first, s.Item1, s.Item2 };
+
+    /// <summary>A learned-width run's OUTPUT/pareto/ checkpoints are carried into the new model directory before the
+    /// swap (hard links): a crash after any step leaves the old or the new model, and the checkpoints complete, both
+    /// over an earlier model and on a first run, whose output holds only pareto/ until the final save.</summary>
+    [Theory]
+    [MemberData(nameof(CarrySteps))]
+    public void A_crash_after_any_step_never_loses_the_carried_checkpoints(bool firstRun, bool twoRenames, string crashAfter)
+    {
+        using var tmp = new TempDir();
+        string target = tmp.File("model");
+        string epoch = Path.Combine(target, "pareto", "epoch-003");
+        Directory.CreateDirectory(epoch);
+        Artefact(epoch, "old");
+        if (!firstRun) Artefact(target, "old");
+        var seen = new List<string>();
+        Assert.Throws<Crash>(() => SafeOutput.Replace(target, ArtefactKind.Model, d => Artefact(d, "new"), "test", Array.Empty<string>(), ["pareto"], twoRenames, step =>
+        {
+            seen.Add(step);
+            if (step == crashAfter) throw new Crash();
+        }));
+        Assert.Contains(crashAfter, seen);
+        SafeOutput.Recover(target);
+        Assert.Contains(State(target), firstRun ? new[] { "incomplete", "new" } : new[] { "old", "new" }); // "incomplete": only pareto/, as before
+        Assert.Equal("old", State(epoch));
+        Assert.DoesNotContain(Directory.GetFileSystemEntries(tmp.Path), p => Path.GetFileName(p).StartsWith(".model.", StringComparison.Ordinal));
+        // the next save (what the rerun does) succeeds and still carries them
+        SafeOutput.ReplaceDirectoryCarrying(target, ArtefactKind.Model, d => Artefact(d, "new"), "test", ["pareto"]);
+        Assert.Equal("new", State(target));
+        Assert.Equal("old", State(epoch));
+    }
+
+    [Fact]
+    public void Only_a_pareto_folder_of_HetQ_models_is_carried_or_accepted()
+    {
+        using var tmp = new TempDir();
+        string target = tmp.File("model");
+        Directory.CreateDirectory(Path.Combine(target, "pareto"));
+        File.WriteAllText(Path.Combine(target, "pareto", "notes.txt"), "mine");
+        Assert.Throws<HetQException>(() => SafeOutput.ReplaceDirectoryCarrying(target, ArtefactKind.Model, d => Artefact(d, "new"), "--out", ["pareto"]));
+        Assert.Equal("mine", File.ReadAllText(Path.Combine(target, "pareto", "notes.txt")));
+        // without carrying, a folder holding only pareto/ is not a model either
+        File.Delete(Path.Combine(target, "pareto", "notes.txt"));
+        Directory.CreateDirectory(Path.Combine(target, "pareto", "epoch-001"));
+        Artefact(Path.Combine(target, "pareto", "epoch-001"), "old");
+        Assert.Throws<HetQException>(() => SafeOutput.CheckDirectory(target, ArtefactKind.Model, "--out"));
+        SafeOutput.CheckDirectory(target, ArtefactKind.Model, "--out", [], ["pareto"]);
+        SafeOutput.ReplaceDirectoryCarrying(target, ArtefactKind.Model, d => Artefact(d, "new"), "--out", ["pareto"]);
+        Assert.Equal("old", State(Path.Combine(target, "pareto", "epoch-001")));
     }
 
     [Fact]
