@@ -108,17 +108,7 @@ public static partial class VerilogWriter
                 }
                 else (_values[i], Ends[i]) = node.Op.Accept(new OpEmitter(this, i, start));
             }
-            int lastNode = nodes.Count - 1;
-            if (_o.Argmax)
-            {
-                int a = nodes.Count;
-                Starts[a] = Ends[lastNode];
-                _net.BlankLine();
-                _net.Comment($"argmax: the index of the largest of the {_values[lastNode].Length} outputs (the first one on ties)");
-                (_values[a], Ends[a]) = Argmax(a, _values[lastNode], Starts[a]);
-                lastNode = a;
-            }
-            WriteOutputs(_values[lastNode], 0);
+            WriteSequentialTail(nodes.Count);
             _net.Output(OutValidPort, 0, 1, Operand.Wire(And(valid, first).Id, 0));
             return folds;
         }

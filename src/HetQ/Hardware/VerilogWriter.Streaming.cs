@@ -166,17 +166,7 @@ public static partial class VerilogWriter
                 _net.Comment($"{nodes[i].Name}: {Describe(nodes[i])}");
                 (_values[i], Ends[i]) = nodes[i].Op.Accept(new OpEmitter(this, i, start));
             }
-            int lastNode = nodes.Count - 1;
-            if (_o.Argmax)
-            {
-                int a = nodes.Count;
-                Starts[a] = Ends[lastNode];
-                _net.BlankLine();
-                _net.Comment($"argmax: the index of the largest of the {_values[lastNode].Length} outputs (the first one on ties)");
-                (_values[a], Ends[a]) = Argmax(a, _values[lastNode], Starts[a]);
-                lastNode = a;
-            }
-            WriteOutputs(_values[lastNode], 0);
+            WriteSequentialTail(nodes.Count);
             _net.Output(OutValidPort, 0, 1, Operand.Wire(outValid.Id, 0));
             return windows;
         }
@@ -222,6 +212,23 @@ public static partial class VerilogWriter
             return new HardwareManifest(top, Clock, new[] { top + ".v" }, input, output, _o.Argmax, timing.Latency, 0, "none", win.InH * win.InW,
                 _net.Depth, _net.RegisterBits, layers, _g.Name, _o.Sharing.ToString().ToLowerInvariant(),
                 HardwareManifest.Streaming, new[] { win.InH, win.InW, win.Channels });
+        }
+
+        /// <summary>The tail of a sequential (streaming or folded) design after its <paramref name="count"/> nodes: the
+        /// argmax as its own node when asked for, then the output port from the last node's values.</summary>
+        private void WriteSequentialTail(int count)
+        {
+            int lastNode = count - 1;
+            if (_o.Argmax)
+            {
+                int a = count;
+                Starts[a] = Ends[lastNode];
+                _net.BlankLine();
+                _net.Comment($"argmax: the index of the largest of the {_values[lastNode].Length} outputs (the first one on ties)");
+                (_values[a], Ends[a]) = Argmax(a, _values[lastNode], Starts[a]);
+                lastNode = a;
+            }
+            WriteOutputs(_values[lastNode], 0);
         }
     }
 }

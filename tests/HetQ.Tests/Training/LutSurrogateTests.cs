@@ -79,7 +79,8 @@ public class LutSurrogateTests(ITestOutputHelper output)
                 double up = EbopsPenalty.MeasureLuts(m);
                 bits[e] = saved;
                 output.WriteLine($"{q.FracBits.Name}[{e}]: gradient {grads[q][e]:G6}, change {up - cost:G6}");
-                Assert.Equal(up - cost, grads[q][e], 2);
+                // the gradient is a float, the change a double: equal to float precision (a rounding to 2 places split 23.894999 from 23.895000)
+                Assert.Equal(up - cost, grads[q][e], 1e-5 * Math.Max(1, Math.Abs(up - cost)));
                 probed++;
             }
         }
