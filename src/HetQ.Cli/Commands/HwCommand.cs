@@ -141,7 +141,8 @@ internal static class HwCommand
                 Console.WriteLine($"io           stream: an image of {string.Join("x", d.Image!)} one pixel per clock ({VerilogWriter.InValidPort}), synchronous {VerilogWriter.ResetPort}, {VerilogWriter.OutValidPort} with the outputs");
                 Console.WriteLine($"input  {d.Input.Name,-5} one pixel: {d.Input.Elements} x {d.Input.Type} ({d.Input.Bits} bits)");
                 Console.WriteLine($"output {d.Output.Name,-5} {(d.Argmax ? "argmax index" : $"{d.Output.Elements} x {d.Output.Type}")} ({d.Output.Bits} bits)");
-                Console.WriteLine($"timing       initiation interval {d.InitiationInterval} clock cycles per image; latency {d.LatencyCycles} clock cycle after the last pixel ({d.Levels} levels of logic, {d.RegisterBits} register bits); partial sums shared: {d.Sharing}");
+                Console.WriteLine($"timing       initiation interval {d.InitiationInterval} clock cycles per image; latency {d.LatencyCycles} clock cycle{(d.LatencyCycles == 1 ? "" : "s")} after the last pixel ({d.Levels} levels of logic, {d.RegisterBits} register bits); partial sums shared: {d.Sharing}");
+                if (d.ReuseFactors is { Count: > 0 } rf) Console.WriteLine($"folded       dense layers after flatten: reuse factors {string.Join(", ", rf.Select(p => $"{p.Key} {p.Value}"))}; multipliers: {(d.Dsp == true ? "DSP slices allowed" : "LUTs")}");
                 foreach (var note in graph.Notes) Console.WriteLine($"note: {note}");
                 Console.WriteLine($"design written to {Path.GetFullPath(outDir)}");
                 return 0;
@@ -194,7 +195,7 @@ internal static class HwCommand
     private static Netlist? RebuiltNetlist(string dir, HardwareManifest m, IntegerGraph graph, bool asJsonOutput)
     {
         int? stages = m.IsStreaming || m.IsFolded ? null : m.Pipelining switch { "layer" => null, "none" => 0, _ => m.Stages };
-        var plan = m.IsFolded ? new ReusePlan(1, m.ReuseFactors!.Select(p => new ReuseRule(p.Key, null, p.Value)).ToArray()) : null;
+        var plan = m.ReuseFactors is { Count: > 0 } ? new ReusePlan(1, m.ReuseFactors!.Select(p => new ReuseRule(p.Key, null, p.Value)).ToArray()) : null;
         HardwareIo io = m.IsStreaming ? HardwareIo.Stream : HardwareIo.Parallel;
         if (io == HardwareIo.Stream && VerilogWriter.StreamingProblem(graph) is not null) return null;
         var design = VerilogWriter.Write(graph, new HardwareOptions(stages, m.Argmax, m.Top, m.Sharing == "none" ? Sharing.None : Sharing.Cse, Io: io, Reuse: plan, Dsp: m.Dsp == true));

@@ -52,8 +52,9 @@ public sealed record HardwareManifest(
     public const string Streaming = "stream";
 
     /// <summary>Whether dense layers are folded (<see cref="ReuseFactors"/>): ports rst, in_valid, in_ready and out_valid
-    /// besides clk, x and y; one vector every <see cref="InitiationInterval"/> clocks.</summary>
-    [JsonIgnore] public bool IsFolded => ReuseFactors is { Count: > 0 };
+    /// besides clk, x and y; one vector every <see cref="InitiationInterval"/> clocks. A streaming design with folded dense
+    /// layers after flatten (<see cref="ReuseFactors"/> set) keeps the streaming ports and is not this.</summary>
+    [JsonIgnore] public bool IsFolded => ReuseFactors is { Count: > 0 } && !IsStreaming;
 
     /// <summary>Whether the design takes its input one pixel per clock (ports rst, in_valid, out_valid besides clk, x, y).</summary>
     [JsonIgnore] public bool IsStreaming => Io == Streaming;
@@ -115,8 +116,8 @@ public sealed record HardwareManifest(
         if (Io is not (null or "parallel" or Streaming)) throw new HetQException($"{file}: design.io must be \"parallel\" or \"stream\"");
         if (IsStreaming && (Image is not { Count: 3 } im || im.Any(v => v is < 1 or > 1 << 16) || (long)im[0] * im[1] * im[2] > 1 << 24 || im[2] != Input.Elements))
             throw new HetQException($"{file}: design.image must be [height, width, channels] (1 to 65536 each, channels equal to design.input.elements) for a streaming design");
-        if (IsFolded && (IsStreaming || ReuseFactors!.Any(p => !Nn.Names.IsText(p.Key) || p.Value is < 2 or > 1 << 24)))
-            throw new HetQException($"{file}: design.reuse_factors must name layers with factors 2 to 16777216, in a parallel design");
+        if (ReuseFactors is { Count: > 0 } rf && rf.Any(p => !Nn.Names.IsText(p.Key) || p.Value is < 2 or > 1 << 24))
+            throw new HetQException($"{file}: design.reuse_factors must name layers with factors 2 to 16777216");
         foreach (var p in Ports ?? Array.Empty<string>()) VerilogNames.CheckPort(p, $"{file}: design.ports");
         foreach (var t in new[] { GraphName, Pipelining, Sharing })
             if (!Nn.Names.IsText(t)) throw new HetQException($"{file}: design.graph_name, pipelining and sharing must be printable text");

@@ -39,10 +39,7 @@ public static partial class VerilogWriter
     {
         if (options.Reuse is not { } plan) return null;
         var f = plan.Factors(graph);
-        if (f.All(r => r == 1)) return null;
-        if (options.Io == HardwareIo.Stream)
-            throw new HetQException("--reuse with --io stream: the streaming design's dense layers are not folded in this version (use --io parallel, or leave --reuse out)");
-        return f;
+        return f.All(r => r == 1) ? null : f;
     }
 
     private static void WriteFoldedHeader(IndentedTextWriter w, IntegerGraph g, HardwareManifest m)

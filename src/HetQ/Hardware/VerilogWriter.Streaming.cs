@@ -19,14 +19,16 @@ public static partial class VerilogWriter
     /// computes one window position per pixel (a convolution with one copy of its constant matrix, shared partial sums
     /// as the parallel design builds it); its output pixels at valid positions (registered, except the last stage's) are
     /// the next stage's input. The last feature map goes into registers (one set per position); the dense layers compute
-    /// from those, and out_valid is 1 for one clock with the outputs on y.</summary>
-    private static VerilogDesign WriteStreaming(IntegerGraph graph, HardwareOptions options)
+    /// from those, and out_valid is 1 for one clock with the outputs on y.
+    /// With <paramref name="reuse"/> (factors above 1) the dense layers after flatten are folded (see
+    /// <see cref="Emitter.FoldedStreamTail"/>).</summary>
+    private static VerilogDesign WriteStreaming(IntegerGraph graph, HardwareOptions options, int[]? reuse = null)
     {
         string top = TopName(graph, options);
         var emitter = new Emitter(graph, options, Array.Empty<int>(), new());
-        var windows = emitter.EmitStream();
+        var windows = emitter.EmitStream(reuse);
         var timing = StreamTiming.Of(windows);
-        var manifest = emitter.StreamManifest(top, windows[0], timing);
+        var manifest = emitter.StreamManifest(top, windows[0], timing, reuse);
         var text = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
         var w = new IndentedTextWriter(text, "  ") { NewLine = "\n" };
         WriteStreamHeader(w, graph, manifest, timing);
@@ -88,14 +90,21 @@ public static partial class VerilogWriter
             w.WriteLine($"//   '{node.Name}' ({node.Op.Name}): {win.KH - 1} line buffer{(win.KH == 2 ? "" : "s")} of {win.InW} pixels and a {win.KH}x{win.KW} window, stride {win.SH}x{win.SW}, {win.OutH}x{win.OutW} outputs;");
         }
         w.WriteLine($"// the last feature map in registers (one set per position); the layers after flatten compute from those registers");
-        w.WriteLine($"// without pipeline registers ({m.Levels} levels of logic at most).");
+        if (m.ReuseFactors is { Count: > 0 } rf)
+        {
+            int period = rf.Values.Max(), folds = rf.Count;
+            w.WriteLine($"// folded (reuse factors {string.Join(", ", rf.Select(p => $"{p.Key} {p.Value}"))}): the feature map is copied into a second set of registers");
+            w.WriteLine($"// the clock after it is complete, then each folded layer takes a period of {period} clocks ({folds * period} in all, within the");
+            w.WriteLine($"// initiation interval, so the stream never waits); {m.Levels} levels of logic at most between registers; multipliers: {(m.Dsp == true ? "DSP slices allowed" : "LUTs")}.");
+        }
+        else w.WriteLine($"// without pipeline registers ({m.Levels} levels of logic at most).");
     }
 
     private sealed partial class Emitter
     {
         /// <summary>The streaming netlist (see <see cref="WriteStreaming"/>); returns the windows of its stages (input to
         /// flatten). A graph of another form is refused with one line naming the layer.</summary>
-        public IReadOnlyList<Window> EmitStream()
+        public IReadOnlyList<Window> EmitStream(int[]? reuse = null)
         {
             if (StreamingProblem(_g) is { } problem) throw new HetQException(problem);
             var nodes = _g.Nodes;
@@ -156,6 +165,14 @@ public static partial class VerilogWriter
                 _net.Comment("out_valid: the clock after the feature map's last position is taken");
                 done = And(stream.Valid, Is(pos, positions - 1));
             }
+            if (reuse is not null)
+            {
+                var go = _net.State("ctl_go", new RegisterCell(done.Id, -1, rst.Id), 0, 1, 0);
+                var folded = FoldedStreamTail(k, go, rst, reuse, timing.Pixels);
+                WriteSequentialTail(nodes.Count);
+                _net.Output(OutValidPort, 0, 1, Operand.Wire(folded.Id, 0));
+                return windows;
+            }
             var outValid = _net.State("ctl_out_valid", new RegisterCell(done.Id, -1, rst.Id), 0, 1, 0);
 
             for (int i = k + 1; i < nodes.Count; i++)
@@ -185,7 +202,7 @@ public static partial class VerilogWriter
             return _net.Wire("ctl", 'a', 0, 1, 0, new LogicCell(LogicKind.And, a.Id, b.Id), 0);
         }
 
-        public HardwareManifest StreamManifest(string top, Window first, StreamTiming timing)
+        public HardwareManifest StreamManifest(string top, Window first, StreamTiming timing, int[]? reuse = null)
         {
             var win = first;
             var inType = _g.Input.Output.Type;
@@ -200,18 +217,23 @@ public static partial class VerilogWriter
             else output = new HardwarePort(OutputPort, outNode.Size, outNode.Type.ToString(), outNode.Type.Width, outNode.Type.Signed, outNode.Type.FractionalBits);
             // cycles counted from the clock that takes the image's last pixel: the stages work on every pixel's clock,
             // the layers after flatten in the clock of out_valid
+            int latency = timing.Latency + (reuse is null ? 0 : FoldedTailCycles(reuse));
             var layers = new List<HardwareLayer>();
             for (int i = 1; i < Starts.Length; i++)
             {
                 string name = i < _g.Nodes.Count ? _g.Nodes[i].Name : "argmax";
                 string op = i < _g.Nodes.Count ? _g.Nodes[i].Op.Name : "argmax";
                 bool streamed = i < _g.Nodes.Count && (StageWindow(_g.Nodes[i].Op) is not null || _g.Nodes[i].Op is FlattenOp);
-                int cycle = streamed ? 0 : timing.Latency;
-                layers.Add(new HardwareLayer(name, op, cycle, cycle));
+                int cycle = streamed ? 0 : latency;
+                layers.Add(new HardwareLayer(name, op, streamed || reuse is null ? cycle : timing.Latency, cycle));
             }
-            return new HardwareManifest(top, Clock, new[] { top + ".v" }, input, output, _o.Argmax, timing.Latency, 0, "none", win.InH * win.InW,
+            var m = new HardwareManifest(top, Clock, new[] { top + ".v" }, input, output, _o.Argmax, latency, 0, "none", win.InH * win.InW,
                 _net.Depth, _net.RegisterBits, layers, _g.Name, _o.Sharing.ToString().ToLowerInvariant(),
                 HardwareManifest.Streaming, new[] { win.InH, win.InW, win.Channels });
+            if (reuse is null) return m;
+            var factors = new SortedDictionary<string, int>(StringComparer.Ordinal);
+            for (int i = 0; i < reuse.Length; i++) if (reuse[i] > 1) factors[_g.Nodes[i].Name] = reuse[i];
+            return m with { ReuseFactors = factors, Dsp = _o.Dsp };
         }
 
         /// <summary>The tail of a sequential (streaming or folded) design after its <paramref name="count"/> nodes: the

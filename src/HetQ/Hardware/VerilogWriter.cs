@@ -20,8 +20,8 @@ public static partial class VerilogWriter
     public static VerilogDesign Write(IntegerGraph graph, HardwareOptions options)
     {
         Validate(graph, options);
+        if (options.Io == HardwareIo.Stream) return WriteStreaming(graph, options, FoldedFactors(graph, options));
         if (FoldedFactors(graph, options) is { } reuse) return WriteFolded(graph, options, reuse);
-        if (options.Io == HardwareIo.Stream) return WriteStreaming(graph, options);
         string top = TopName(graph, options);
         var (probe, decompositions) = Probe(graph, options);
         int depth = probe.Ends.Max();
@@ -72,8 +72,8 @@ public static partial class VerilogWriter
     internal static Netlist Build(IntegerGraph graph, HardwareOptions options)
     {
         Validate(graph, options);
+        if (options.Io == HardwareIo.Stream) return WriteStreaming(graph, options, FoldedFactors(graph, options)).Netlist!;
         if (FoldedFactors(graph, options) is { } reuse) return WriteFolded(graph, options, reuse).Netlist!;
-        if (options.Io == HardwareIo.Stream) return WriteStreaming(graph, options).Netlist!;
         var (probe, decompositions) = Probe(graph, options);
         var (cuts, _) = Cuts(probe, options, probe.Ends.Max());
         if (cuts.Length == 0) return probe.Netlist;
