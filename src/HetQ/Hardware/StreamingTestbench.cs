@@ -18,7 +18,8 @@ public static class StreamingTestbench
     public const string StimulusFile = "stimulus.hex";
 
     /// <summary>The clock-by-clock stimulus of <paramref name="v"/>'s images (row-major pixels, channels last): before a
-    /// pixel, with probability 1/4, a gap of 1 to 3 clocks without in_valid; every fourth image has no gaps.</summary>
+    /// pixel, with probability 1/4, a gap of 1 to 3 clocks without in_valid; every fourth image has no gaps; after an image's last
+    /// pixel the clocks that the initiation interval asks for beyond the pixels (padded stages' flush).</summary>
     public static StreamStimulus Schedule(HardwareManifest m, SimulationVectors v, int seed)
     {
         ArgumentNullException.ThrowIfNull(m);
@@ -45,6 +46,8 @@ public static class StreamingTestbench
                 if (s % 4 != 3 && rng.Next(4) == 0)
                     for (int g = rng.Next(1, 4); g > 0; g--) Cycle(false, false, default);
                 Cycle(false, true, v.Inputs.AsSpan((s * pixels + p) * c, c));
+                if (p == pixels - 1)
+                    for (int g = m.InitiationInterval - pixels; g > 0; g--) Cycle(false, false, default);
             }
         for (int i = 0; i < m.LatencyCycles + 3; i++) Cycle(false, false, default);
         return new StreamStimulus(reset.Count, v.Count, reset.ToArray(), valid.ToArray(), data.ToArray());

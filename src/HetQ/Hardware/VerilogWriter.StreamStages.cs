@@ -31,20 +31,29 @@ public static partial class VerilogWriter
     /// clock of the image's last pixel.</summary>
     internal readonly record struct StreamTiming(int LastTap, int Delay, int Pixels)
     {
+        /// <summary>Set when a stage has padding 'same' (see <see cref="PaddedTiming"/>): the timing comes from there.</summary>
+        public PaddedTiming? Padded { get; init; }
+
         /// <summary>Whether the image's last pixel comes no earlier than its last output position in every pattern of gaps
         /// (so out_valid follows the last pixel by exactly one clock).</summary>
-        public bool FollowsLastPixel => Delay <= Pixels - 1 - LastTap;
+        public bool FollowsLastPixel => Padded is null && Delay <= Pixels - 1 - LastTap;
 
         /// <summary>Clock cycles from the edge that takes the image's last pixel to out_valid, without gaps (with gaps it
         /// is this or fewer unless <see cref="IsExact"/>).</summary>
-        public int Latency => FollowsLastPixel ? 1 : Delay - (Pixels - 1 - LastTap) + 1;
+        public int Latency => Padded?.Latency ?? (FollowsLastPixel ? 1 : Delay - (Pixels - 1 - LastTap) + 1);
 
         /// <summary>Whether every pattern of gaps gives <see cref="Latency"/> exactly (gaps before the last pixel can
         /// otherwise bring out_valid earlier).</summary>
-        public bool IsExact => FollowsLastPixel || LastTap == Pixels - 1;
+        public bool IsExact => Padded?.IsExact ?? (FollowsLastPixel || LastTap == Pixels - 1);
+
+        /// <summary>Clocks per image: the pixels, and the clocks without in_valid that must follow an image's last pixel
+        /// while padded stages emit their last outputs (<see cref="PaddedTiming.Gap"/>).</summary>
+        public int InitiationInterval => Pixels + (Padded?.Gap ?? 0);
 
         public static StreamTiming Of(IReadOnlyList<Window> stages)
         {
+            if (stages.Any(s => !s.IsUnpadded))
+                return new StreamTiming(-1, stages.Count - 1, stages[0].InH * stages[0].InW) { Padded = PaddedTiming.Of(stages) };
             int pos = -1;
             for (int s = stages.Count - 1; s >= 0; s--)
             {
@@ -70,8 +79,9 @@ public static partial class VerilogWriter
         {
             var node = _g.Nodes[k];
             var g = StageWindow(node.Op)!;
+            if (!g.IsUnpadded) return PaddedStage(k, input, rst, registered, out lastPixel);
             string p = _prefixes[k];
-            int h = g.InH, wd = g.InW, ch = g.Channels;
+            int h = g.InH, wd = g.InW;
             var valid = input.Valid;
             _net.BlankLine();
             _net.Comment($"{node.Name}: pixel position (column 0..{wd - 1}, row 0..{h - 1}) of its input, advanced by every pixel taken"
@@ -94,13 +104,25 @@ public static partial class VerilogWriter
                 take = And(take, Is(phase, 0));
             }
 
+            return StageArithmetic(k, StageTaps(k, input.Pixel, valid), take, rst, registered);
+        }
+
+        /// <summary>The KH-1 line buffers and KH x KW window of stage <paramref name="k"/> on <paramref name="pixel"/>
+        /// (shift registers advanced where <paramref name="advance"/> is 1): tap ((ky·KW + kx)·C + c).</summary>
+        private Sig[] StageTaps(int k, Sig[] pixel, Sig advance)
+        {
+            var node = _g.Nodes[k];
+            var g = StageWindow(node.Op)!;
+            string p = _prefixes[k];
+            int wd = g.InW, ch = g.Channels;
+            var valid = advance;
             // the window: tap (d, e) is the pixel d rows up and e columns left, d·W + e pixels taken before this one
             _net.BlankLine();
             _net.Comment($"{node.Name}: {g.KH - 1} line buffer{(g.KH == 2 ? "" : "s")} and a {g.KH}x{g.KW} window (shift registers advanced by every pixel taken)");
             var taps = new Sig[g.KH * g.KW * ch];
             for (int ci = 0; ci < ch; ci++)
             {
-                var prev = input.Pixel[ci];
+                var prev = pixel[ci];
                 int prevDelay = 0;
                 for (int d = 0; d < g.KH; d++)
                     for (int e = 0; e < g.KW; e++)
@@ -115,6 +137,16 @@ public static partial class VerilogWriter
                         taps[((g.KH - 1 - d) * g.KW + g.KW - 1 - e) * ch + ci] = prev;
                     }
             }
+            return taps;
+        }
+
+        /// <summary>Stage <paramref name="k"/>'s arithmetic on its window <paramref name="taps"/> and its output pixel
+        /// where <paramref name="take"/> is 1, registered unless <paramref name="registered"/> is false.</summary>
+        private PixelStream StageArithmetic(int k, Sig[] taps, Sig take, Sig rst, bool registered)
+        {
+            var node = _g.Nodes[k];
+            var g = StageWindow(node.Op)!;
+            string p = _prefixes[k];
             _net.BlankLine();
             _net.Comment($"{node.Name}: {Describe(node)}; one window position per pixel");
             int end = 0;

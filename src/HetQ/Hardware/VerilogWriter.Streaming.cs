@@ -13,7 +13,7 @@ public static partial class VerilogWriter
     public const string OutValidPort = "out_valid";
 
     /// <summary>The streaming design (<see cref="HardwareIo.Stream"/>) of a graph input → convolution and pooling stages
-    /// (Conv1D/Conv2D, DepthwiseConv2D, max and average pooling; padding 'valid', any stride; each with its requantization
+    /// (Conv1D/Conv2D, DepthwiseConv2D, max and average pooling; padding 'valid', any stride, and 'same' in convolutions; each with its requantization
     /// and ReLU) → Flatten → dense layers (and element-wise requantizations): one pixel (all its channels) per clock where
     /// in_valid is 1, row by row. Each stage keeps KH-1 line buffers and a KH x KW window on its input's pixels and
     /// computes one window position per pixel (a convolution with one copy of its constant matrix, shared partial sums
@@ -57,8 +57,8 @@ public static partial class VerilogWriter
         {
             if (StageWindow(nodes[k].Op) is not { } win)
                 return $"layer '{nodes[k].Name}': --io stream takes only convolution and pooling layers before flatten in this version ({nodes[k].Op.Name} given); use --io parallel";
-            if (!win.IsUnpadded)
-                return $"layer '{nodes[k].Name}': --io stream takes padding 'valid' only in this version (padding 'same' given); use --io parallel";
+            if (!win.IsUnpadded && nodes[k].Op is not (ConvOp or DepthwiseConvOp))
+                return $"layer '{nodes[k].Name}': --io stream takes padding 'same' in convolutions only in this version (a pooling layer with padding 'same' given); use --io parallel";
             if (StageOutput(nodes[k].Op)?.Elements is not null)
                 return $"layer '{nodes[k].Name}': --io stream does not take learned per-element widths in a convolution or pooling layer yet; use --io parallel";
         }
@@ -82,12 +82,21 @@ public static partial class VerilogWriter
         string what = m.Argmax ? "the index of the largest logit (the first one on ties)" : $"{m.Output.Elements} x {m.Output.Type} raw codes";
         w.WriteLine($"// Output {m.Output.Name}: {what}, {m.Output.ElementWidth} bits each: element i at [(i+1)*{m.Output.ElementWidth}-1 : i*{m.Output.ElementWidth}];");
         w.WriteLine($"//   valid while {OutValidPort} is 1: for one clock, {when} the edge that takes an image's last pixel.");
-        w.WriteLine($"// Initiation interval {m.InitiationInterval} clock cycles per image (one pixel every clock, images back to back); latency {m.LatencyCycles} clock");
+        int gap = m.InitiationInterval - im[0] * im[1];
+        if (gap == 0)
+            w.WriteLine($"// Initiation interval {m.InitiationInterval} clock cycles per image (one pixel every clock, images back to back); latency {m.LatencyCycles} clock");
+        else
+        {
+            w.WriteLine($"// Initiation interval {m.InitiationInterval} clock cycles per image: one pixel every clock, then {InValidPort} must stay 0 for {gap} clock{(gap == 1 ? "" : "s")} after an");
+            w.WriteLine($"// image's last pixel while the stages with padding 'same' emit their last outputs (the padding below and right of the image");
+            w.WriteLine($"// is virtual: no pixels are sent for it; a pixel sent in those clocks is lost). Latency {m.LatencyCycles} clock");
+        }
         w.WriteLine($"// cycle{(m.LatencyCycles == 1 ? "" : "s")} from the last pixel. Stages:");
         foreach (var node in g.Nodes.Skip(1).TakeWhile(n => n.Op is not FlattenOp))
         {
             var win = StageWindow(node.Op)!;
-            w.WriteLine($"//   '{node.Name}' ({node.Op.Name}): {win.KH - 1} line buffer{(win.KH == 2 ? "" : "s")} of {win.InW} pixels and a {win.KH}x{win.KW} window, stride {win.SH}x{win.SW}, {win.OutH}x{win.OutW} outputs;");
+            string pad = win.IsUnpadded ? "" : $", padding 'same' (zeros: {win.PadTop} row{(win.PadTop == 1 ? "" : "s")} above, {win.PadLeft} column{(win.PadLeft == 1 ? "" : "s")} left, the rest below and right; {StagePlacement.Of(win).Flush} flush clocks)";
+            w.WriteLine($"//   '{node.Name}' ({node.Op.Name}): {win.KH - 1} line buffer{(win.KH == 2 ? "" : "s")} of {win.InW} pixels and a {win.KH}x{win.KW} window, stride {win.SH}x{win.SW}{pad}, {win.OutH}x{win.OutW} outputs;");
         }
         w.WriteLine($"// the last feature map in registers (one set per position); the layers after flatten compute from those registers");
         if (m.ReuseFactors is { Count: > 0 } rf)
@@ -227,7 +236,7 @@ public static partial class VerilogWriter
                 int cycle = streamed ? 0 : latency;
                 layers.Add(new HardwareLayer(name, op, streamed || reuse is null ? cycle : timing.Latency, cycle));
             }
-            var m = new HardwareManifest(top, Clock, new[] { top + ".v" }, input, output, _o.Argmax, latency, 0, "none", win.InH * win.InW,
+            var m = new HardwareManifest(top, Clock, new[] { top + ".v" }, input, output, _o.Argmax, latency, 0, "none", timing.InitiationInterval,
                 _net.Depth, _net.RegisterBits, layers, _g.Name, _o.Sharing.ToString().ToLowerInvariant(),
                 HardwareManifest.Streaming, new[] { win.InH, win.InW, win.Channels });
             if (reuse is null) return m;

@@ -99,9 +99,9 @@ public class StreamingDesignTests(ITestOutputHelper output)
     [Fact]
     public void Graphs_the_streaming_writer_does_not_take_are_refused_naming_the_layer()
     {
-        var same = Assert.Throws<HetQException>(() => VerilogWriter.Write(Cnn(6, 6, 1, 3, 3, Padding.Same), new HardwareOptions(Io: HardwareIo.Stream)));
-        Assert.Contains("layer 'conv'", same.Message, StringComparison.Ordinal);
-        Assert.Contains("'same'", same.Message, StringComparison.Ordinal);
+        // padding 'same' in a convolution is taken (StreamingStageTests), with flush clocks after the last pixel
+        var same = VerilogWriter.Write(Cnn(6, 6, 1, 3, 3, Padding.Same), new HardwareOptions(Io: HardwareIo.Stream)).Manifest;
+        Assert.True(same.IsStreaming && same.InitiationInterval > 36);
         var pooled = Assert.Throws<HetQException>(() => VerilogWriter.Write(TestDesigns.Conv(), new HardwareOptions(Io: HardwareIo.Stream)));
         Assert.Contains("layer '", pooled.Message, StringComparison.Ordinal);
         var dense = Assert.Throws<HetQException>(() => VerilogWriter.Write(TestDesigns.Tiny(), new HardwareOptions(Io: HardwareIo.Stream)));
