@@ -161,22 +161,6 @@ public static class StreamingTestbench
         w.WriteLine("clk = 1'b0;");
         w.Indent--;
         w.WriteLine("end");
-        w.WriteLine("// an image without its out_valid pulse counts as a mismatch");
-        w.WriteLine("if (image < N) begin");
-        w.Indent++;
-        w.WriteLine("if (mismatches == 0) $display(\"HETQ-MISMATCH sample=%0d output=0 got=x expected=0\", image);");
-        w.WriteLine("mismatches = mismatches + (N - image);");
-        w.Indent--;
-        w.WriteLine("end");
-        w.WriteLine("$display(\"HETQ-RESULT vectors=%0d mismatches=%0d\", N, mismatches);");
-        w.WriteLine("$finish;");
-        w.Indent--;
-        w.WriteLine("end");
-        w.Indent--;
-        w.WriteLine("endmodule");
-        w.WriteLineNoTabs("");
-        w.WriteLine("`default_nettype wire");
-        w.Flush();
-        return s.ToString();
+        return Testbench.End(w, s, "image", "an image without its out_valid pulse counts as a mismatch");
     }
 }

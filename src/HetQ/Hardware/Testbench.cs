@@ -169,6 +169,33 @@ public static class Testbench
         return w;
     }
 
+    /// <summary>A testbench's closing: when <paramref name="received"/> names the count of outputs taken, the ones
+    /// never received count as mismatches (the first reported if none was before); then the result line, $finish and
+    /// the end of the module. Returns the whole text.</summary>
+    internal static string End(IndentedTextWriter w, StringWriter s, string? received, string? comment)
+    {
+        if (received is not null)
+        {
+            w.WriteLine($"// {comment}");
+            w.WriteLine($"if ({received} < N) begin");
+            w.Indent++;
+            w.WriteLine($"if (mismatches == 0) $display(\"HETQ-MISMATCH sample=%0d output=0 got=x expected=0\", {received});");
+            w.WriteLine($"mismatches = mismatches + (N - {received});");
+            w.Indent--;
+            w.WriteLine("end");
+        }
+        w.WriteLine("$display(\"HETQ-RESULT vectors=%0d mismatches=%0d\", N, mismatches);");
+        w.WriteLine("$finish;");
+        w.Indent--;
+        w.WriteLine("end");
+        w.Indent--;
+        w.WriteLine("endmodule");
+        w.WriteLineNoTabs("");
+        w.WriteLine("`default_nettype wire");
+        w.Flush();
+        return s.ToString();
+    }
+
     /// <summary>The testbench's port widths as localparams IN_BITS, OUT_BITS, OUT_W and OUT_N, then a blank line.</summary>
     internal static void WritePortParameters(IndentedTextWriter w, HardwareManifest m)
     {
@@ -236,16 +263,7 @@ public static class Testbench
         w.WriteLine("clk = 1'b0;");
         w.Indent--;
         w.WriteLine("end");
-        w.WriteLine("$display(\"HETQ-RESULT vectors=%0d mismatches=%0d\", N, mismatches);");
-        w.WriteLine("$finish;");
-        w.Indent--;
-        w.WriteLine("end");
-        w.Indent--;
-        w.WriteLine("endmodule");
-        w.WriteLineNoTabs("");
-        w.WriteLine("`default_nettype wire");
-        w.Flush();
-        return s.ToString();
+        return End(w, s, null, null);
     }
 }
 
