@@ -117,39 +117,30 @@ internal static class ResourceDesigns
 
     /// <summary>A small untrained CNN streamed one pixel per clock (--io stream): a 3x3 'valid' convolution with ReLU,
     /// flatten, dense.</summary>
-    private static Design StreamCnn(string name, int size, int channels, int filters, int classes, int seed)
-    {
-        static LayerQuantizers Q(string k, string b, string? a) =>
-            new(QuantizerParser.Parse(k), QuantizerParser.Parse(b), a is null ? null : QuantizerParser.Parse(a));
-        var model = Model.Build(new[] { size, size, channels }, new List<(HetQ.Nn.Layer, string[]?)>
-        {
-            (new Conv(2, filters, new[] { 3, 3 }, new[] { 1, 1 }, Padding.Valid, new Activation(ActivationKind.Relu))
-                { Name = "conv", Quantizers = Q("quantized_bits(5,0,alpha=1)", "quantized_bits(6,1,alpha=1)", "quantized_relu(5,2)") }, null),
-            (new Flatten { Name = "flat" }, null),
-            (new Dense(classes) { Name = "out", Quantizers = Q("quantized_bits(6,1,alpha=1)", "quantized_bits(8,3,alpha=1)", "quantized_bits(8,3,alpha=1)") }, null),
-        }, seed);
-        model.InputQuantizer = new FakeQuantizer(QuantizerParser.Parse("ap_fixed<6,2,RND_CONV,SAT>"));
-        var r = Freezer.Freeze(model, name);
-        var g = r.Graph ?? throw new HetQException($"{name}: cannot freeze: {string.Join("; ", r.Problems)}");
-        return new Design(name, g, new HetQ.Hardware.HardwareOptions(Io: HetQ.Hardware.HardwareIo.Stream));
-    }
+    private static Design StreamCnn(string name, int size, int channels, int filters, int classes, int seed) =>
+        new(name, CnnGraph(name, size, channels, filters, classes, null, seed), new HetQ.Hardware.HardwareOptions(Io: HetQ.Hardware.HardwareIo.Stream));
 
     /// <summary>A small untrained CNN: a 3x3 convolution with ReLU, 2x2 max or average pooling, flatten, dense.</summary>
-    private static Design Cnn(string name, int size, int channels, int filters, int classes, bool max, int seed)
+    private static Design Cnn(string name, int size, int channels, int filters, int classes, bool max, int seed) =>
+        new(name, CnnGraph(name, size, channels, filters, classes, max, seed), new HetQ.Hardware.HardwareOptions());
+
+    /// <summary>The frozen graph of a 3x3 convolution with ReLU, then 2x2 max (<paramref name="maxPool"/> true) or
+    /// average (false) pooling or none (null), flatten and dense, with fixed quantizers and seeded weights.</summary>
+    private static IntegerGraph CnnGraph(string name, int size, int channels, int filters, int classes, bool? maxPool, int seed)
     {
         static LayerQuantizers Q(string k, string b, string? a) =>
             new(QuantizerParser.Parse(k), QuantizerParser.Parse(b), a is null ? null : QuantizerParser.Parse(a));
-        var model = Model.Build(new[] { size, size, channels }, new List<(HetQ.Nn.Layer, string[]?)>
+        var layers = new List<(HetQ.Nn.Layer, string[]?)>
         {
             (new Conv(2, filters, new[] { 3, 3 }, new[] { 1, 1 }, Padding.Valid, new Activation(ActivationKind.Relu))
                 { Name = "conv", Quantizers = Q("quantized_bits(5,0,alpha=1)", "quantized_bits(6,1,alpha=1)", "quantized_relu(5,2)") }, null),
-            (new Pool(max, 2, new[] { 2, 2 }, new[] { 2, 2 }, Padding.Valid) { Name = "pool" }, null),
-            (new Flatten { Name = "flat" }, null),
-            (new Dense(classes) { Name = "out", Quantizers = Q("quantized_bits(6,1,alpha=1)", "quantized_bits(8,3,alpha=1)", "quantized_bits(8,3,alpha=1)") }, null),
-        }, seed);
+        };
+        if (maxPool is { } max) layers.Add((new Pool(max, 2, new[] { 2, 2 }, new[] { 2, 2 }, Padding.Valid) { Name = "pool" }, null));
+        layers.Add((new Flatten { Name = "flat" }, null));
+        layers.Add((new Dense(classes) { Name = "out", Quantizers = Q("quantized_bits(6,1,alpha=1)", "quantized_bits(8,3,alpha=1)", "quantized_bits(8,3,alpha=1)") }, null));
+        var model = Model.Build(new[] { size, size, channels }, layers, seed);
         model.InputQuantizer = new FakeQuantizer(QuantizerParser.Parse("ap_fixed<6,2,RND_CONV,SAT>"));
         var r = Freezer.Freeze(model, name);
-        var g = r.Graph ?? throw new HetQException($"{name}: cannot freeze: {string.Join("; ", r.Problems)}");
-        return new Design(name, g, new HetQ.Hardware.HardwareOptions());
+        return r.Graph ?? throw new HetQException($"{name}: cannot freeze: {string.Join("; ", r.Problems)}");
     }
 }
