@@ -13,6 +13,20 @@ internal static class TestDesigns
     private static LayerQuantizers Q(string k, string b, string? a) =>
         new(QuantizerParser.Parse(k), QuantizerParser.Parse(b), a is null ? null : QuantizerParser.Parse(a));
 
+    /// <summary>Flips the last bit of sample <paramref name="sample"/>'s expected outputs in a prepared simulation of
+    /// <paramref name="dir"/> and runs it again: the testbench must report exactly that one mismatch.</summary>
+    public static async Task AssertTestbenchCatchesAWrongOutput(string dir, HardwareManifest manifest, SimulatorKind kind, int sample)
+    {
+        string file = Path.Combine(dir, Simulation.Folder, Testbench.ExpectedFile);
+        var lines = File.ReadAllLines(file);
+        char last = lines[sample][^1];
+        lines[sample] = lines[sample][..^1] + (last == '0' ? '1' : '0');
+        File.WriteAllLines(file, lines);
+        var r = await Simulation.RunAsync(dir, manifest, kind, TimeSpan.FromMinutes(3));
+        Assert.Equal(1, r.Mismatches);
+        Assert.Equal(sample, r.FirstMismatch?.Sample);
+    }
+
     /// <summary>The tiny dense model of the golden tests (3 inputs, 2 hidden with ReLU, 2 logits).</summary>
     public static IntegerGraph Tiny() => Freezer.Freeze(Graph.GoldenGraphTests.Tiny(), "tiny").Graph!;
 
