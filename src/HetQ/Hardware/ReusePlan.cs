@@ -1,6 +1,6 @@
 using System.Text.Json;
-using System.Text.RegularExpressions;
 using HetQ.Graph;
+using HetQ.Nn;
 
 namespace HetQ.Hardware;
 
@@ -48,14 +48,8 @@ public sealed record ReusePlan(int Default, IReadOnlyList<ReuseRule> Rules)
     private static bool Matches(ReuseRule rule, string name, string source)
     {
         if (rule.Name is not null) return rule.Name == name;
-        try
-        {
-            return System.Text.RegularExpressions.Regex.IsMatch(name, "^(?:" + rule.Regex + ")$", RegexOptions.CultureInvariant, TimeSpan.FromMilliseconds(200));
-        }
-        catch (RegexMatchTimeoutException)
-        {
-            throw new HetQException($"{source}: the layer regex '{rule.Regex}' takes too long to match '{name}'");
-        }
+        // the project's layer-pattern rule: anchored, linear-time (non-backtracking), bounded length
+        return Names.Matches(name, rule.Regex!, message => new HetQException($"{source}: layer regex: {message}"));
     }
 
     private sealed record LayerEntry(string? Name, string? Regex, int? Reuse);
@@ -90,8 +84,8 @@ public sealed record ReusePlan(int Default, IReadOnlyList<ReuseRule> Rules)
             if (l.Reuse is not { } r || r < 1) throw new HetQException($"{file}: layers[{i}].reuse must be 1 or more");
             if (l.Regex is not null)
             {
-                try { _ = new Regex(l.Regex, RegexOptions.None, TimeSpan.FromMilliseconds(200)); }
-                catch (ArgumentException e) { throw new HetQException($"{file}: layers[{i}].regex is not a regular expression: {e.Message}"); }
+                int at = i;
+                _ = Names.Pattern(l.Regex, message => new HetQException($"{file}: layers[{at}].regex: {message}"));
             }
             rules.Add(new ReuseRule(l.Name, l.Regex, r));
         }

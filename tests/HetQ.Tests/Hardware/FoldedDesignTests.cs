@@ -101,6 +101,9 @@ public class FoldedDesignTests(ITestOutputHelper output)
         Assert.Contains("layers[0] (nope) matches no dense layer", e.Message, StringComparison.Ordinal);
         dir.Write("both.json", """{ "layers": [ { "name": "out", "regex": "o.*", "reuse": 4 } ] }""");
         Assert.Contains("exactly one of name and regex", Assert.Throws<HetQException>(() => ReusePlan.Load(dir.File("both.json"))).Message, StringComparison.Ordinal);
+        // a layer regex follows the project's pattern rule (Names.Pattern): linear-time, so back-references are refused
+        dir.Write("backref.json", """{ "layers": [ { "regex": "(f)\\1c1", "reuse": 4 } ] }""");
+        Assert.Contains("backref.json: layers[0].regex: '(f)\\1c1' is not a supported regular expression", Assert.Throws<HetQException>(() => ReusePlan.Load(dir.File("backref.json"))).Message, StringComparison.Ordinal);
         dir.Write("typo.json", """{ "reuse": 2, "layer": [] }""");
         Assert.Contains("bad hardware configuration", Assert.Throws<HetQException>(() => ReusePlan.Load(dir.File("typo.json"))).Message, StringComparison.Ordinal);
         var big = Assert.Throws<HetQException>(() => VerilogWriter.Write(g, new HardwareOptions(Reuse: ReusePlan.All(161))));
