@@ -192,6 +192,15 @@ internal sealed class Netlist
         _cells[register.Id] = c with { Op = r with { Source = source.Id } };
     }
 
+    /// <summary>Sets the enable of the counter <paramref name="counter"/> (built without one) to a later cell: a FIFO's
+    /// read pointer, advanced by a pop that reads the pointer.</summary>
+    public void ConnectEnable(Sig counter, Sig enable)
+    {
+        var c = _cells[counter.Id];
+        if (c.Op is not CounterCell { Enable: -1 } k) throw new UnreachableException($"{c.Name} is not a counter without an enable");
+        _cells[counter.Id] = c with { Op = k with { Enable = enable.Id } };
+    }
+
     /// <summary>The cell a signal is the wire of.</summary>
     public Cell this[Sig s] => _cells[s.Id];
 

@@ -38,7 +38,9 @@ public sealed record HardwareLayer(string Name, string Op, int FirstCycle, int L
 
 /// <summary>What the generated design is: ports, latency and pipelining; saved as manifest.json beside the Verilog.
 /// <see cref="Io"/> is "stream" for a streaming design (absent: parallel), whose <see cref="Image"/> is [H, W, C], whose
-/// input port carries one pixel and whose <see cref="InitiationInterval"/> counts pixel clocks per image.</summary>
+/// input port carries one pixel and whose <see cref="InitiationInterval"/> counts pixel clocks per image; it has no
+/// in_ready port (<see cref="NeverStalls"/> true): every part keeps up with one pixel per clock by construction, so
+/// in_valid may be 1 in any clock but the gap the initiation interval asks for after an image's last pixel.</summary>
 public sealed record HardwareManifest(
     string Top, string Clock, IReadOnlyList<string> Files, HardwarePort Input, HardwarePort Output, bool Argmax,
     int LatencyCycles, int Stages, string Pipelining, int InitiationInterval, int Levels, long RegisterBits,
@@ -47,8 +49,10 @@ public sealed record HardwareManifest(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<int>? Image = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, int>? ReuseFactors = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<string>? Ports = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Dsp = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? Dsp = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] bool? NeverStalls = null)
 {
+
     public const string Streaming = "stream";
 
     /// <summary>Whether dense layers are folded (<see cref="ReuseFactors"/>): ports rst, in_valid, in_ready and out_valid

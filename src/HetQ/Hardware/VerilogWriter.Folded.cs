@@ -212,7 +212,11 @@ public static partial class VerilogWriter
 
         /// <summary>The phase's entry of <paramref name="inputs"/> (a null entry: any), by a multiplexer tree on the phase's
         /// bits, low bit first.</summary>
-        private (Sig Value, int Level) Select(int k, Sig?[] inputs, int level)
+        private (Sig Value, int Level) Select(int k, Sig?[] inputs, int level) => Select(k, inputs, level, _phaseBits!);
+
+        /// <summary>The entry of <paramref name="inputs"/> (a null entry: any) that <paramref name="bits"/> (low bit first)
+        /// select, by a multiplexer tree.</summary>
+        private (Sig Value, int Level) Select(int k, Sig?[] inputs, int level, Sig[] bits)
         {
             var round = new List<Sig?>(inputs);
             int bit = 0;
@@ -226,7 +230,7 @@ public static partial class VerilogWriter
                     if (a is null || b is null || Same(a.Value, b.Value)) { next.Add(a ?? b); continue; }
                     Sig va = a.Value, vb = b.Value;
                     BigInteger lo = BigInteger.Min(va.ValueLo, vb.ValueLo), hi = BigInteger.Max(va.ValueHi, vb.ValueHi);
-                    next.Add(_net.Wire(_prefixes[k], 'x', lo, hi, 0, new MuxCell(_phaseBits![bit].Id, Operand.Of(vb, vb.IsConstant ? 0 : vb.Shift), Operand.Of(va, va.IsConstant ? 0 : va.Shift)), level));
+                    next.Add(_net.Wire(_prefixes[k], 'x', lo, hi, 0, new MuxCell(bits[bit].Id, Operand.Of(vb, vb.IsConstant ? 0 : vb.Shift), Operand.Of(va, va.IsConstant ? 0 : va.Shift)), level));
                     built = true;
                 }
                 round = next;

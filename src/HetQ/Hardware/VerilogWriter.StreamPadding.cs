@@ -29,36 +29,85 @@ public static partial class VerilogWriter
     /// stage's last output follows its last input pixel (gaps before it then do not change the latency).</summary>
     internal sealed record PaddedTiming(int Latency, int Gap, bool IsExact)
     {
-        public static PaddedTiming Of(IReadOnlyList<Window> stages)
+        public static PaddedTiming Of(IReadOnlyList<Window> stages) =>
+            Of(StreamNode.Chain(stages), stages[0].InH * stages[0].InW);
+
+        /// <summary>The timing of the stream <paramref name="nodes"/> (node 0 the image of <paramref name="pixels"/>
+        /// pixels), from <see cref="Clocks"/>.</summary>
+        public static PaddedTiming Of(IReadOnlyList<StreamNode> nodes, int pixels)
         {
-            int n = stages[0].InH * stages[0].InW;
-            var clocks = Enumerable.Range(0, n).ToArray();
-            int gap = 0;
-            bool exact = true;
-            for (int s = 0; s < stages.Count; s++)
+            var clocks = Clocks(nodes, pixels, out int gap, out bool exact);
+            return new PaddedTiming(clocks[^1][^1] - (pixels - 1) + 1, gap, exact);
+        }
+
+        /// <summary>The clock of each output position of every node of <paramref name="nodes"/> without gaps in in_valid
+        /// (the image's pixel i in clock i; a stage's output at its advance n in the clock of its n-th input pixel, or the
+        /// clocks after its last one for the flush; an element-wise node's in the clock of its latest input, an add of
+        /// two or more nodes (through its FIFOs) one clock after; registered
+        /// nodes one clock later); <paramref name="gap"/> the clocks without in_valid that must follow the last pixel until
+        /// every stage has flushed; <paramref name="exact"/> when every stage's last output follows its last input pixel.</summary>
+        public static int[][] Clocks(IReadOnlyList<StreamNode> nodes, int pixels, out int gap, out bool exact)
+        {
+            var clocks = new int[nodes.Count][];
+            clocks[0] = Enumerable.Range(0, pixels).ToArray();
+            gap = 0;
+            exact = true;
+            for (int s = 1; s < nodes.Count; s++)
             {
-                var g = stages[s];
+                int delay = nodes[s].Registered ? 1 : 0;
+                if (nodes[s].Window is not { } g)
+                {
+                    var ins = nodes[s].Inputs;
+                    int pop = ins.Distinct().Count() > 1 ? 1 : 0; // an add's FIFOs give a pixel the clock after it came
+                    clocks[s] = Enumerable.Range(0, clocks[ins[0]].Length).Select(p => ins.Max(i => clocks[i][p]) + pop + delay).ToArray();
+                    continue;
+                }
+                var input = clocks[nodes[s].Inputs[0]];
                 var at = StagePlacement.Of(g);
-                int pixels = g.InH * g.InW, last = clocks[pixels - 1];
-                gap = Math.Max(gap, last + at.Flush - (n - 1));
-                exact &= at.LastAdvance >= pixels - 1;
-                int delay = s < stages.Count - 1 ? 1 : 0;
+                int count = g.InH * g.InW, last = input[count - 1];
+                gap = Math.Max(gap, last + at.Flush - (pixels - 1));
+                exact &= at.LastAdvance >= count - 1;
                 var next = new int[g.OutH * g.OutW];
                 for (int oy = 0; oy < g.OutH; oy++)
                     for (int ox = 0; ox < g.OutW; ox++)
                     {
                         int q = at.Base + oy * g.SH * g.InW + ox * g.SW;
-                        next[oy * g.OutW + ox] = (q < pixels ? clocks[q] : last + q - (pixels - 1)) + delay;
+                        next[oy * g.OutW + ox] = (q < count ? input[q] : last + q - (count - 1)) + delay;
                     }
-                clocks = next;
+                clocks[s] = next;
             }
-            return new PaddedTiming(clocks[^1] - (n - 1) + 1, gap, exact);
+            return clocks;
         }
+    }
+
+    /// <summary>A node of a streaming design before flatten: a stage (<see cref="Window"/>) or an element-wise node
+    /// (an add, a requantization; no window) on the pixels of <see cref="Inputs"/> (node indices; node 0 is the image),
+    /// its output pixel registered (one clock later) when <see cref="Registered"/>.</summary>
+    internal sealed record StreamNode(Window? Window, int[] Inputs, bool Registered)
+    {
+        /// <summary>A chain of stages after the image, all but the last registered.</summary>
+        public static IReadOnlyList<StreamNode> Chain(IReadOnlyList<Window> stages) =>
+            [new StreamNode(null, [], false), .. stages.Select((g, s) => new StreamNode(g, [s], s < stages.Count - 1))];
+
+        /// <summary>The nodes of <paramref name="graph"/> before its flatten (which <see cref="StreamingProblem"/> accepts):
+        /// every one registered except the one before flatten.</summary>
+        public static IReadOnlyList<StreamNode> Of(IntegerGraph graph)
+        {
+            var nodes = graph.Nodes;
+            var list = new List<StreamNode> { new(null, [], false) };
+            for (int i = 1; nodes[i].Op is not FlattenOp; i++)
+                list.Add(new StreamNode(StageWindow(nodes[i].Op), nodes[i].Inputs.ToArray(), nodes[i + 1].Op is not FlattenOp));
+            return list;
+        }
+
+        /// <summary>Whether these are a chain of stages (no add, no element-wise node).</summary>
+        public static bool IsChain(IReadOnlyList<StreamNode> nodes) =>
+            nodes.Skip(1).Select((n, i) => n.Window is not null && n.Inputs is [var only] && only == i).All(b => b);
     }
 
     private sealed partial class Emitter
     {
-        /// <summary>Stage <paramref name="k"/> with padding 'same' (a convolution or depthwise convolution; see
+        /// <summary>Stage <paramref name="k"/> with padding 'same' (a convolution, depthwise convolution or max pooling; see
         /// <see cref="StagePlacement"/>): counters of the input pixel (for the last pixel), a flush of F clocks after it,
         /// counters of the advance from <see cref="StagePlacement.Base"/> on (the output column ox·SW and row oy·SH),
         /// the window advanced by every pixel and flush clock, and each tap zero where it lies outside the input.</summary>
@@ -121,8 +170,9 @@ public static partial class VerilogWriter
             take = And(take, Within(r2, h - 1, 0, (g.OutH - 1) * g.SH));
 
             var taps = StageTaps(k, input.Pixel, advance);
+            bool max = node.Op is MaxPoolOp;
             _net.BlankLine();
-            _net.Comment($"{node.Name}: each tap zero where it lies in the padding (row oy*{g.SH} - {g.PadTop} + ky outside 0..{h - 1}, column ox*{g.SW} - {g.PadLeft} + kx outside 0..{wd - 1})");
+            _net.Comment($"{node.Name}: each tap {(max ? "its lowest code (left out of the maximum)" : "zero")} where it lies in the padding (row oy*{g.SH} - {g.PadTop} + ky outside 0..{h - 1}, column ox*{g.SW} - {g.PadLeft} + kx outside 0..{wd - 1})");
             for (int ky = 0; ky < g.KH; ky++)
                 for (int kx = 0; kx < g.KW; kx++)
                 {
@@ -132,10 +182,12 @@ public static partial class VerilogWriter
                     {
                         int t = (ky * g.KW + kx) * ch + ci;
                         var x = taps[t];
-                        if (x.IsConstant && x.Lo == 0) continue;
+                        if (x.IsConstant && (x.Lo == 0 || max)) continue;
                         var when = x.IsConstant ? Operand.Constant(x.Lo) : Operand.Wire(x.Id, 0);
-                        taps[t] = _net.Wire(p, 'z', BigIntegerMin(x.Lo, 0), BigIntegerMax(x.Hi, 0), x.IsConstant ? 0 : x.Shift,
-                            new MuxCell(inside.Id, when, Operand.Constant(0)), 0);
+                        // max pooling leaves the padding out: its lowest code there (a tap inside the image is never lower)
+                        var pad = max ? x.Lo : 0;
+                        taps[t] = _net.Wire(p, 'z', BigIntegerMin(x.Lo, pad), BigIntegerMax(x.Hi, pad), x.IsConstant ? 0 : x.Shift,
+                            new MuxCell(inside.Id, when, Operand.Constant(pad)), 0);
                     }
                 }
             return StageArithmetic(k, taps, take, rst, registered);

@@ -31,7 +31,8 @@ public static partial class VerilogWriter
     /// clock of the image's last pixel.</summary>
     internal readonly record struct StreamTiming(int LastTap, int Delay, int Pixels)
     {
-        /// <summary>Set when a stage has padding 'same' (see <see cref="PaddedTiming"/>): the timing comes from there.</summary>
+        /// <summary>Set when a stage has padding 'same' or the stream branches (an add; see <see cref="PaddedTiming"/>):
+        /// the timing comes from there.</summary>
         public PaddedTiming? Padded { get; init; }
 
         /// <summary>Whether the image's last pixel comes no earlier than its last output position in every pattern of gaps
@@ -49,6 +50,12 @@ public static partial class VerilogWriter
         /// <summary>Clocks per image: the pixels, and the clocks without in_valid that must follow an image's last pixel
         /// while padded stages emit their last outputs (<see cref="PaddedTiming.Gap"/>).</summary>
         public int InitiationInterval => Pixels + (Padded?.Gap ?? 0);
+
+        /// <summary>The timing of the stream <paramref name="nodes"/> (<see cref="StreamNode.Of"/>) on an image of
+        /// <paramref name="pixels"/> pixels.</summary>
+        public static StreamTiming Of(IReadOnlyList<StreamNode> nodes, int pixels) => StreamNode.IsChain(nodes)
+            ? Of(nodes.Skip(1).Select(n => n.Window!).ToList())
+            : new StreamTiming(-1, 0, pixels) { Padded = PaddedTiming.Of(nodes, pixels) };
 
         public static StreamTiming Of(IReadOnlyList<Window> stages)
         {
@@ -160,15 +167,7 @@ public static partial class VerilogWriter
             };
             Starts[k] = 0;
             Ends[k] = end;
-            if (!registered) return new PixelStream(y, take);
-            _net.BlankLine();
-            _net.Comment($"{node.Name}: its output pixel in registers, taken at every valid window position (one clock later)");
-            var held = new Sig[y.Length];
-            for (int j = 0; j < y.Length; j++)
-                held[j] = y[j].IsConstant ? y[j]
-                    : _net.State($"{p}_out{j.ToString(CultureInfo.InvariantCulture)}", new RegisterCell(y[j].Id, take.Id), y[j].Lo, y[j].Hi, 0) with { Shift = y[j].Shift };
-            var heldValid = _net.State(p + "_valid", new RegisterCell(take.Id, -1, rst.Id), 0, 1, 0);
-            return new PixelStream(held, heldValid);
+            return HoldPixel(k, y, take, rst, registered);
         }
 
         private Sig[] ConvWindow(int k, ConvOp c, Sig[] taps, ref int end)

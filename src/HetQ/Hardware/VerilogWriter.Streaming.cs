@@ -27,7 +27,7 @@ public static partial class VerilogWriter
         string top = TopName(graph, options);
         var emitter = new Emitter(graph, options, Array.Empty<int>(), new());
         var windows = emitter.EmitStream(reuse);
-        var timing = StreamTiming.Of(windows);
+        var timing = StreamTiming.Of(StreamNode.Of(graph), windows[0].InH * windows[0].InW);
         var manifest = emitter.StreamManifest(top, windows[0], timing, reuse);
         var text = new StringWriter(CultureInfo.InvariantCulture) { NewLine = "\n" };
         var w = new IndentedTextWriter(text, "  ") { NewLine = "\n" };
@@ -39,34 +39,44 @@ public static partial class VerilogWriter
     }
 
     /// <summary>Why <paramref name="graph"/> has no streaming design in this version (one line naming the layer), or null
-    /// when it has: input → convolution and pooling stages ('valid' padding, any stride) → Flatten → dense layers (and
-    /// element-wise requantizations).</summary>
+    /// when it has: input → convolution and pooling stages (any stride; padding 'same' in convolutions and max pooling),
+    /// adds of their branches and requantizations (ReLU) → Flatten → dense layers (and element-wise requantizations).</summary>
     public static string? StreamingProblem(IntegerGraph graph)
     {
         ArgumentNullException.ThrowIfNull(graph);
         var nodes = graph.Nodes;
-        for (int i = 1; i < nodes.Count; i++)
-            if (nodes[i].Inputs is not [var only] || only != i - 1)
-                return $"layer '{nodes[i].Name}': --io stream takes a chain of layers (input, convolutions and pooling, flatten, dense ...) in this version; use --io parallel";
         if (((InputOp)nodes[0].Op).Elements is not null)
             return $"layer '{nodes[0].Name}': --io stream does not take learned per-element input widths yet; use --io parallel";
-        if (nodes.Count < 3 || StageWindow(nodes[1].Op) is null)
+        if (nodes.Count < 3 || StageWindow(nodes[1].Op) is null || nodes[1].Inputs is not [0])
             return $"layer '{(nodes.Count > 1 ? nodes[1].Name : nodes[0].Name)}': --io stream needs a convolution (Conv1D/Conv2D, DepthwiseConv2D) or pooling layer first; use --io parallel";
         int k = 1;
         for (; k < nodes.Count && nodes[k].Op is not FlattenOp; k++)
         {
-            if (StageWindow(nodes[k].Op) is not { } win)
-                return $"layer '{nodes[k].Name}': --io stream takes only convolution and pooling layers before flatten in this version ({nodes[k].Op.Name} given); use --io parallel";
-            if (!win.IsUnpadded && nodes[k].Op is not (ConvOp or DepthwiseConvOp))
-                return $"layer '{nodes[k].Name}': --io stream takes padding 'same' in convolutions only in this version (a pooling layer with padding 'same' given); use --io parallel";
-            if (StageOutput(nodes[k].Op)?.Elements is not null)
-                return $"layer '{nodes[k].Name}': --io stream does not take learned per-element widths in a convolution or pooling layer yet; use --io parallel";
+            var node = nodes[k];
+            if (node.Op is AddOp or RequantOp)
+            {
+                if (node.Op.Requantized?.Elements is not null)
+                    return $"layer '{node.Name}': --io stream does not take learned per-element widths in an add or activation yet; use --io parallel";
+                continue;
+            }
+            if (StageWindow(node.Op) is not { } win)
+                return $"layer '{node.Name}': --io stream takes only convolution, pooling, add and ReLU layers before flatten in this version ({node.Op.Name} given); use --io parallel";
+            if (!win.IsUnpadded && node.Op is not (ConvOp or DepthwiseConvOp or MaxPoolOp))
+                return $"layer '{node.Name}': --io stream takes padding 'same' in convolutions and max pooling only in this version (average pooling with padding 'same' given); use --io parallel";
+            if (StageOutput(node.Op)?.Elements is not null)
+                return $"layer '{node.Name}': --io stream does not take learned per-element widths in a convolution or pooling layer yet; use --io parallel";
         }
         if (k == nodes.Count)
             return $"layer '{nodes[^1].Name}': --io stream needs a Flatten after the convolution and pooling layers; use --io parallel";
+        if (nodes[k].Inputs is not [var before] || before != k - 1)
+            return $"layer '{nodes[k].Name}': --io stream takes a Flatten of the layer just before it in this version; use --io parallel";
         for (int i = k + 1; i < nodes.Count; i++)
+        {
+            if (nodes[i].Inputs is not [var only] || only != i - 1)
+                return $"layer '{nodes[i].Name}': --io stream takes a chain of dense layers after flatten in this version; use --io parallel";
             if (nodes[i].Op is not (DenseOp or RequantOp or ClipOp))
                 return $"layer '{nodes[i].Name}': --io stream takes only dense layers after flatten in this version ({nodes[i].Op.Name} given); use --io parallel";
+        }
         return null;
     }
 
@@ -82,6 +92,8 @@ public static partial class VerilogWriter
         string what = m.Argmax ? "the index of the largest logit (the first one on ties)" : $"{m.Output.Elements} x {m.Output.Type} raw codes";
         w.WriteLine($"// Output {m.Output.Name}: {what}, {m.Output.ElementWidth} bits each: element i at [(i+1)*{m.Output.ElementWidth}-1 : i*{m.Output.ElementWidth}];");
         w.WriteLine($"//   valid while {OutValidPort} is 1: for one clock, {when} the edge that takes an image's last pixel.");
+        w.WriteLine($"// Flow control: {InValidPort} only, no in_ready: the design never stalls, every part keeps up by construction (a stage");
+        w.WriteLine("// takes each pixel in its clock, an add's FIFOs hold what images back to back need, a folded tail ends within the interval).");
         int gap = m.InitiationInterval - im[0] * im[1];
         if (gap == 0)
             w.WriteLine($"// Initiation interval {m.InitiationInterval} clock cycles per image (one pixel every clock, images back to back); latency {m.LatencyCycles} clock");
@@ -94,8 +106,14 @@ public static partial class VerilogWriter
         w.WriteLine($"// cycle{(m.LatencyCycles == 1 ? "" : "s")} from the last pixel. Stages:");
         foreach (var node in g.Nodes.Skip(1).TakeWhile(n => n.Op is not FlattenOp))
         {
-            var win = StageWindow(node.Op)!;
-            string pad = win.IsUnpadded ? "" : $", padding 'same' (zeros: {win.PadTop} row{(win.PadTop == 1 ? "" : "s")} above, {win.PadLeft} column{(win.PadLeft == 1 ? "" : "s")} left, the rest below and right; {StagePlacement.Of(win).Flush} flush clocks)";
+            if (StageWindow(node.Op) is not { } win)
+            {
+                string of = string.Join(" and ", node.Inputs.Select(i => $"'{g.Nodes[i].Name}'"));
+                string wait = node.Op is AddOp && node.Inputs.Distinct().Count() > 1 ? "; each input's pixels wait in a FIFO until every input has brought the same position" : "";
+                w.WriteLine($"//   '{node.Name}' ({node.Op.Name}): of {of}, one pixel per clock{wait};");
+                continue;
+            }
+            string pad = win.IsUnpadded ? "" : $", padding 'same' ({(node.Op is MaxPoolOp ? "left out of the maximum" : "zeros")}: {win.PadTop} row{(win.PadTop == 1 ? "" : "s")} above, {win.PadLeft} column{(win.PadLeft == 1 ? "" : "s")} left, the rest below and right; {StagePlacement.Of(win).Flush} flush clocks)";
             w.WriteLine($"//   '{node.Name}' ({node.Op.Name}): {win.KH - 1} line buffer{(win.KH == 2 ? "" : "s")} of {win.InW} pixels and a {win.KH}x{win.KW} window, stride {win.SH}x{win.SW}{pad}, {win.OutH}x{win.OutW} outputs;");
         }
         w.WriteLine($"// the last feature map in registers (one set per position); the layers after flatten compute from those registers");
@@ -125,26 +143,45 @@ public static partial class VerilogWriter
             for (int ci = 0; ci < pixel.Length; ci++)
                 pixel[ci] = _net.PortSlice($"{_prefixes[0]}_x{ci.ToString(CultureInfo.InvariantCulture)}", InputPort, ci * t.Width, t.Width, t.Signed);
 
-            // the stages: each takes the pixels of the one before; all but the last register their output pixel
-            var stream = new PixelStream(pixel, valid);
+            // the stages: each takes the pixels of its input; all but the last register their output pixel
+            var plan = StreamNode.Of(_g);
+            int imagePixels = first.InH * first.InW;
+            var clocks = PaddedTiming.Clocks(plan, imagePixels, out _, out _);
+            var timing = StreamTiming.Of(plan, imagePixels);
+            var streams = new PixelStream[plan.Count];
+            streams[0] = new PixelStream(pixel, valid);
             var windows = new List<Window>();
             var lastPixel = default(Sig);
             int k = 1;
             for (; nodes[k].Op is not FlattenOp; k++)
             {
-                windows.Add(StageWindow(nodes[k].Op)!);
-                stream = WindowStage(k, stream, rst, registered: nodes[k + 1].Op is not FlattenOp, out var last);
-                if (k == 1) lastPixel = last;
+                bool registered = plan[k].Registered;
+                var input = streams[nodes[k].Inputs[0]];
+                switch (nodes[k].Op)
+                {
+                    case AddOp a:
+                        var align = AddBranches.Of(nodes[k].Inputs, clocks, timing.InitiationInterval, plan.Count(n => n.Registered));
+                        streams[k] = AddStage(k, a, streams, align, rst, registered);
+                        break;
+                    case RequantOp r:
+                        streams[k] = RequantStage(k, r, input, rst, registered);
+                        break;
+                    default:
+                        windows.Add(StageWindow(nodes[k].Op)!);
+                        streams[k] = WindowStage(k, input, rst, registered, out var last);
+                        if (k == 1) lastPixel = last;
+                        break;
+                }
             }
-            var timing = StreamTiming.Of(windows);
+            var stream = streams[k - 1];
 
             // flatten: the output of position p goes to its own registers (enabled when the position counter is p), so a
             // pixel changes only one position's registers and the logic after flatten is quiet between images
-            var g = windows[^1];
+            var shape = nodes[k - 1].Output.Shape;
             var y = stream.Pixel;
-            int f = y.Length, positions = g.OutH * g.OutW;
+            int f = y.Length, positions = clocks[k - 1].Length, outW = shape.Length == 3 ? shape[1] : shape[0];
             _net.BlankLine();
-            _net.Comment($"{nodes[k].Name}: the {g.OutH}x{g.OutW}x{f} feature map in registers, position p taken at the p-th output pixel of '{nodes[k - 1].Name}'");
+            _net.Comment($"{nodes[k].Name}: the {positions / outW}x{outW}x{f} feature map in registers, position p taken at the p-th output pixel of '{nodes[k - 1].Name}'");
             var flat = new Sig[positions * f];
             var pos = _net.State("ctl_pos", new CounterCell(positions, stream.Valid.Id, rst.Id), 0, positions - 1, 0);
             for (int p = 0; p < positions; p++)
@@ -228,17 +265,19 @@ public static partial class VerilogWriter
             // the layers after flatten in the clock of out_valid
             int latency = timing.Latency + (reuse is null ? 0 : FoldedTailCycles(reuse));
             var layers = new List<HardwareLayer>();
+            int flatten = _g.Nodes.ToList().FindIndex(n => n.Op is FlattenOp);
             for (int i = 1; i < Starts.Length; i++)
             {
                 string name = i < _g.Nodes.Count ? _g.Nodes[i].Name : "argmax";
                 string op = i < _g.Nodes.Count ? _g.Nodes[i].Op.Name : "argmax";
-                bool streamed = i < _g.Nodes.Count && (StageWindow(_g.Nodes[i].Op) is not null || _g.Nodes[i].Op is FlattenOp);
+                bool streamed = i <= flatten;
                 int cycle = streamed ? 0 : latency;
                 layers.Add(new HardwareLayer(name, op, streamed || reuse is null ? cycle : timing.Latency, cycle));
             }
             var m = new HardwareManifest(top, Clock, new[] { top + ".v" }, input, output, _o.Argmax, latency, 0, "none", timing.InitiationInterval,
                 _net.Depth, _net.RegisterBits, layers, _g.Name, _o.Sharing.ToString().ToLowerInvariant(),
-                HardwareManifest.Streaming, new[] { win.InH, win.InW, win.Channels });
+                HardwareManifest.Streaming, new[] { win.InH, win.InW, win.Channels },
+                Ports: [Clock, ResetPort, InValidPort, InputPort, OutValidPort, OutputPort], NeverStalls: true);
             if (reuse is null) return m;
             var factors = new SortedDictionary<string, int>(StringComparer.Ordinal);
             for (int i = 0; i < reuse.Length; i++) if (reuse[i] > 1) factors[_g.Nodes[i].Name] = reuse[i];

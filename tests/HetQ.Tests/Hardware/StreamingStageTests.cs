@@ -126,16 +126,6 @@ public class StreamingStageTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Same_padding_in_pooling_is_refused_naming_the_layer()
-    {
-        var same = Assert.Throws<HetQException>(() => VerilogWriter.Write(Chain("same", new[] { 8, 8, 1 }, C(2, 3, 1, "c1"),
-            new Pool(true, 2, new[] { 3, 3 }, new[] { 2, 2 }, Padding.Same) { Name = "pool" }),
-            new HardwareOptions(Io: HardwareIo.Stream)));
-        Assert.Contains("layer 'pool'", same.Message, StringComparison.Ordinal);
-        Assert.Contains("'same'", same.Message, StringComparison.Ordinal);
-    }
-
-    [Fact]
     public void A_same_convolution_flushes_its_last_outputs_after_the_last_pixel()
     {
         // 6x6, 3x3 same, stride 1: output (oy, ox) at advance 7 + 6·oy + ox (its window's last tap, (oy+1, ox+1)), the

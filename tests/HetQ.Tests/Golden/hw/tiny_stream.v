@@ -4,6 +4,8 @@
 // Input  x: one pixel, 1 x ap_fixed<6,2> raw codes (its channels), 6 bits each: channel i at [(i+1)*6-1 : i*6].
 // Output y: 3 x ap_fixed<10,3> raw codes, 10 bits each: element i at [(i+1)*10-1 : i*10];
 //   valid while out_valid is 1: for one clock, 2 clock cycles after the edge that takes an image's last pixel.
+// Flow control: in_valid only, no in_ready: the design never stalls, every part keeps up by construction (a stage
+// takes each pixel in its clock, an add's FIFOs hold what images back to back need, a folded tail ends within the interval).
 // Initiation interval 25 clock cycles per image (one pixel every clock, images back to back); latency 2 clock
 // cycles from the last pixel. Stages:
 //   'c1' (conv): 1 line buffer of 5 pixels and a 2x2 window, stride 1x1, 4x4 outputs;
@@ -266,6 +268,15 @@ endmodule
 //       5,
 //       5,
 //       1
-//     ]
+//     ],
+//     "ports": [
+//       "clk",
+//       "rst",
+//       "in_valid",
+//       "x",
+//       "out_valid",
+//       "y"
+//     ],
+//     "never_stalls": true
 //   }
 // }
