@@ -121,6 +121,8 @@ public class StreamingResidualTests(ITestOutputHelper output)
     [InlineData(SimulatorKind.Icarus, "residual")]
     [InlineData(SimulatorKind.Verilator, "conv_design")]
     [InlineData(SimulatorKind.Icarus, "conv_design")]
+    [InlineData(SimulatorKind.Verilator, "same_maxpool_stride1")]
+    [InlineData(SimulatorKind.Icarus, "same_maxpool_stride1")]
     public async Task The_streaming_Verilog_with_branches_equals_the_emulator_on_every_image(SimulatorKind kind, string name)
     {
         Requires.Simulator(kind);
