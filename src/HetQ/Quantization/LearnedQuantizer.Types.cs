@@ -39,9 +39,10 @@ public sealed partial class LearnedQuantizer
     }
 
     /// <summary>The range of each bit group (max, min) from the per-element range.</summary>
-    private (float[] Hi, float[] Lo) GroupRanges()
+    private (float[] Hi, float[] Lo) GroupRanges() => GroupRanges(Range!.Value);
+
+    private (float[] Hi, float[] Lo) GroupRanges(float[] r)
     {
-        var r = Range!.Value;
         int groups = FracBits!.Length;
         var hi = new float[groups];
         var lo = new float[groups];

@@ -45,7 +45,8 @@ public sealed partial class LearnedQuantizer : IQuantizer
     private int _size, _channels;
     private Shared? _shared;
 
-    /// <summary>Range bookkeeping common to all replicas: this epoch's running range, merged under a lock.</summary>
+    /// <summary>Range bookkeeping common to all replicas: this epoch's running range, merged under a lock (elementwise
+    /// max and min, so the order in which workers arrive does not change it).</summary>
     private sealed class Shared
     {
         public float[] RunMax = [], RunMin = [];
@@ -166,6 +167,25 @@ public sealed partial class LearnedQuantizer : IQuantizer
     /// <summary>F of group g: round(f), clamped to [min, max].</summary>
     public int Fractional(int g) => Math.Clamp((int)MathF.Round(FracBits!.Value[g]), MinBits, MaxBits);
 
+    /// <summary>After a training batch, on one thread: in the first epoch (while the range grows) the range observed so
+    /// far by every worker becomes the quantization range of the next batch. Within a batch each worker quantizes with
+    /// the range before the batch widened by its own share only, so the result does not depend on which worker is
+    /// faster (a seed and a thread count give one run).</summary>
+    public void EndBatch()
+    {
+        if (_shared is null || Range is null) return;
+        lock (_shared.Lock)
+        {
+            if (!_shared.Growing || !_shared.Seen) return;
+            var r = Range.Value;
+            for (int e = 0; e < _size; e++)
+            {
+                if (_shared.RunMax[e] > r[e]) r[e] = _shared.RunMax[e];
+                if (_shared.RunMin[e] < r[_size + e]) r[_size + e] = _shared.RunMin[e];
+            }
+        }
+    }
+
     /// <summary>Starts a new epoch: the range observed in the last epoch becomes the quantization range (the first
     /// epoch grows the range as it goes).</summary>
     public void BeginEpoch()
@@ -191,7 +211,7 @@ public sealed partial class LearnedQuantizer : IQuantizer
     private bool _fresh;
     private float[] _obsMax = [], _obsMin = [];
 
-    private void Bounds()
+    private void Bounds(float[]? range = null)
     {
         if (_scale.Length != _size || _inv.Length != _size)
         {
@@ -230,7 +250,7 @@ public sealed partial class LearnedQuantizer : IQuantizer
             Array.Fill(_hi, double.PositiveInfinity);
             return;
         }
-        var (ghi, glo) = GroupRanges();
+        var (ghi, glo) = GroupRanges(range ?? Range!.Value);
         for (int e = 0; e < _size; e++)
         {
             var (signed, w, _) = ElementType(e, ghi, glo);
@@ -265,8 +285,7 @@ public sealed partial class LearnedQuantizer : IQuantizer
             if (!training) CommonWeightType(y);
             return;
         }
-        if (training && Role == LearnedRole.Activation) Observe(x);
-        Bounds();
+        Bounds(training && Role == LearnedRole.Activation ? Observe(x) : null);
         _fresh = true;
         double[] scale = _scale, inv = _inv, lo = _lo, hi = _hi;
         if (Role == LearnedRole.Weight)
@@ -308,7 +327,12 @@ public sealed partial class LearnedQuantizer : IQuantizer
         }
     }
 
-    private void Observe(ReadOnlySpan<float> x)
+    // The first epoch's range for this worker's batch share: the range before the batch widened by the share.
+    private float[] _growing = [];
+
+    /// <summary>Records the range of x; while the range grows (first epoch), returns the range this worker quantizes
+    /// this batch with (the shared range is widened only after the batch, by <see cref="EndBatch"/>), else null.</summary>
+    private float[]? Observe(ReadOnlySpan<float> x)
     {
         if (_obsMax.Length != _size)
         {
@@ -343,16 +367,16 @@ public sealed partial class LearnedQuantizer : IQuantizer
                 if (mx[e] > s.RunMax[e]) s.RunMax[e] = mx[e];
                 if (mn[e] < s.RunMin[e]) s.RunMin[e] = mn[e];
             }
-            if (s.Growing)
-            {
-                var r = Range!.Value;
-                for (int e = 0; e < _size; e++)
-                {
-                    if (mx[e] > r[e]) r[e] = mx[e];
-                    if (mn[e] < r[_size + e]) r[_size + e] = mn[e];
-                }
-            }
+            if (!s.Growing) return null;
         }
+        var r = Range!.Value;
+        if (_growing.Length != r.Length) _growing = new float[r.Length];
+        for (int e = 0; e < _size; e++)
+        {
+            _growing[e] = Math.Max(r[e], mx[e]);
+            _growing[_size + e] = Math.Min(r[_size + e], mn[e]);
+        }
+        return _growing;
     }
 
     /// <summary>dx = dy inside the range (0 where saturated); df[group] += −ln2·(xq − x)·dy.</summary>

@@ -134,7 +134,8 @@ public class LearnedBitwidthsTests
     {
         var q = Activation(1, 4, 0);
         var y = new float[2];
-        q.Run([3.2f, -0.5f], y, training: true);   // epoch 1 grows the range
+        q.Run([3.2f, -0.5f], y, training: true);   // epoch 1 grows the range, after each batch
+        q.EndBatch();
         Assert.Equal((true, 1 + 2 + 4, 1 + 2), q.ElementType(0));
         q.Run([0.9f, 0.1f], y, training: true);
         q.BeginEpoch();                               // epoch 2 uses epoch 1's range
@@ -142,6 +143,32 @@ public class LearnedBitwidthsTests
         q.Run([0.9f, 0.1f], y, training: true);
         q.BeginEpoch();                               // epoch 3 uses epoch 2's: max 0.9, no negatives
         Assert.Equal((false, 0 + 4, 0), q.ElementType(0));
+    }
+
+    [Fact]
+    public void In_the_first_epoch_a_worker_quantizes_with_its_own_share_whichever_worker_runs_first()
+    {
+        // Two replicas (data-parallel workers) of one quantizer: worker B's share has a wider range than A's. What A
+        // computes must not depend on whether B's share was seen first (else a run depends on thread timing).
+        float[] a = [0.97f, 0.3f], b = [3.7f, 2.9f];
+        float[] Alone()
+        {
+            var q = Activation(2, 4, 0);
+            var y = new float[2];
+            q.Run(a, y, training: true);
+            return y;
+        }
+        var shared = Activation(2, 4, 0);
+        var workerB = shared.ShareForWorker();
+        var yb = new float[2];
+        workerB.Run(b, yb, training: true);            // B first
+        var ya = new float[2];
+        shared.Run(a, ya, training: true);
+        Assert.Equal(Alone(), ya);
+        Assert.Equal(0.9375f, ya[0]);                  // A's own range (max 0.97: 0 integer bits, 4 fractional) saturates 15.52 at 15/16
+        shared.EndBatch();                             // after the batch both shares widen the range
+        Assert.Equal((false, 2 + 4, 2), shared.ElementType(0));
+        Assert.Equal((false, 2 + 4, 2), workerB.ElementType(1));
     }
 
     [Theory]
