@@ -13,8 +13,9 @@ public static partial class VerilogWriter
     public const string OutValidPort = "out_valid";
 
     /// <summary>The streaming design (<see cref="HardwareIo.Stream"/>) of a graph input → convolution and pooling stages
-    /// (Conv1D/Conv2D, DepthwiseConv2D, max and average pooling; padding 'valid', any stride, and 'same' in convolutions; each with its requantization
-    /// and ReLU) → Flatten → dense layers (and element-wise requantizations): one pixel (all its channels) per clock where
+    /// (Conv1D/Conv2D, DepthwiseConv2D, max and average pooling; padding 'valid', any stride, and 'same' in convolutions
+    /// and max pooling; each with its requantization and ReLU; with adds of branches, their inputs aligned by FIFOs, and
+    /// ReLU layers, see <see cref="AddBranches"/>) → Flatten → dense layers (and element-wise requantizations): one pixel (all its channels) per clock where
     /// in_valid is 1, row by row. Each stage keeps KH-1 line buffers and a KH x KW window on its input's pixels and
     /// computes one window position per pixel (a convolution with one copy of its constant matrix, shared partial sums
     /// as the parallel design builds it); its output pixels at valid positions (registered, except the last stage's) are
@@ -130,7 +131,7 @@ public static partial class VerilogWriter
     private sealed partial class Emitter
     {
         /// <summary>The streaming netlist (see <see cref="WriteStreaming"/>); returns the windows of its stages (input to
-        /// flatten). A graph of another form is refused with one line naming the layer.</summary>
+        /// flatten, in node order; adds and ReLU layers have none). A graph of another form is refused with one line naming the layer.</summary>
         public IReadOnlyList<Window> EmitStream(int[]? reuse = null)
         {
             if (StreamingProblem(_g) is { } problem) throw new HetQException(problem);

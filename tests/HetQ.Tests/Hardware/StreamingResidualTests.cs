@@ -90,6 +90,19 @@ public class StreamingResidualTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void A_residual_block_with_a_folded_tail_equals_the_emulator_on_every_image()
+    {
+        // dense 3 after flatten folded by 4: 4 clocks and the copy, within the 49 pixels of an image
+        var g = ResidualBlock();
+        var design = VerilogWriter.Write(g, new HardwareOptions(Io: HardwareIo.Stream, Reuse: ReusePlan.All(4)));
+        var m = design.Manifest;
+        Assert.Equal(4, m.ReuseFactors!["out"]);
+        Assert.Equal(true, m.NeverStalls);
+        var vectors = Testbench.Vectors(g, m, ReadOnlySpan<float>.Empty, 40, 6);
+        Assert.Equal(40, StreamingTestbench.Check(design.Netlist!, m, vectors, StreamingTestbench.Schedule(m, vectors, 6)));
+    }
+
+    [Fact]
     public void The_skip_branch_waits_in_a_FIFO_as_deep_as_the_pixels_it_is_ahead()
     {
         // 7x7, 3x3 'same' throughout: each convolution takes output p at advance p + 8 and registers it, so c0's pixel p
