@@ -127,6 +127,9 @@ public class StreamingResidualTests(ITestOutputHelper output)
         Assert.Contains("no in_ready: the design never stalls", v, StringComparison.Ordinal);
         Assert.Contains("\"never_stalls\": true", design.Manifest.ToJson(), StringComparison.Ordinal);
         Assert.Equal(new[] { "clk", "rst", "in_valid", "x", "out_valid", "y" }, design.Manifest.Ports);
+        // the resource model reads the FIFOs' cells too (two-wire comparisons, a counter enabled by a later cell)
+        var e = ResourceModel.Estimate(g, SynthesisTarget.Xilinx, new HardwareOptions(Io: HardwareIo.Stream));
+        Assert.True(e.Lut > 0 && e.Ff > 0, $"{e.Lut} LUT, {e.Ff} FF");
     }
 
     [Theory]
