@@ -167,26 +167,13 @@ internal static class HwCommand
         return cmd;
     }
 
-    /// <summary>The design's io for --io: auto streams a graph with a convolution or pooling layer when the streaming
-    /// writer takes it and no option that only a parallel design has (<paramref name="parallelOption"/>) is given, and
-    /// otherwise says on stderr why it writes it parallel.</summary>
-    private static HardwareIo Io(string option, IntegerGraph graph, string? parallelOption)
+    /// <summary>The design's io for --io (<see cref="HardwareIoChoice.Choose"/>); when auto writes a graph with a
+    /// convolution or pooling layer parallel, it says why on stderr.</summary>
+    internal static HardwareIo Io(string option, IntegerGraph graph, string? parallelOption, string verb = "hw")
     {
-        if (option == "stream") return HardwareIo.Stream;
-        if (option == "parallel") return HardwareIo.Parallel;
-        bool spatial = graph.Nodes.Any(n => n.Op is ConvOp or DepthwiseConvOp or MaxPoolOp or AvgPoolOp);
-        if (!spatial) return HardwareIo.Parallel;
-        if (parallelOption is not null)
-        {
-            Console.Error.WriteLine($"hw: --io auto writes a parallel design: {parallelOption} is given (it takes a parallel design in this version)");
-            return HardwareIo.Parallel;
-        }
-        if (VerilogWriter.StreamingProblem(graph) is { } why)
-        {
-            Console.Error.WriteLine($"hw: --io auto writes a parallel design: {why}");
-            return HardwareIo.Parallel;
-        }
-        return HardwareIo.Stream;
+        var (io, why) = HardwareIoChoice.Choose(option, graph, parallelOption);
+        if (why is not null) Console.Error.WriteLine($"{verb}: --io auto writes a parallel design: {why}");
+        return io;
     }
 
     /// <summary>The netlist of the design in <paramref name="dir"/>, written again from its graph with the manifest's
