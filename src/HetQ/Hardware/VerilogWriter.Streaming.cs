@@ -105,8 +105,9 @@ public static partial class VerilogWriter
             w.WriteLine($"// is virtual: no pixels are sent for it; a pixel sent in those clocks is lost). Latency {m.LatencyCycles} clock");
         }
         w.WriteLine($"// cycle{(m.LatencyCycles == 1 ? "" : "s")} from the last pixel. Stages:");
-        foreach (var node in g.Nodes.Skip(1).TakeWhile(n => n.Op is not FlattenOp))
+        for (int index = 1; g.Nodes[index].Op is not FlattenOp; index++)
         {
+            var node = g.Nodes[index];
             if (StageWindow(node.Op) is not { } win)
             {
                 string of = string.Join(" and ", node.Inputs.Select(i => $"'{g.Nodes[i].Name}'"));
@@ -115,7 +116,8 @@ public static partial class VerilogWriter
                 continue;
             }
             string pad = win.IsUnpadded ? "" : $", padding 'same' ({(node.Op is MaxPoolOp ? "left out of the maximum" : "zeros")}: {win.PadTop} row{(win.PadTop == 1 ? "" : "s")} above, {win.PadLeft} column{(win.PadLeft == 1 ? "" : "s")} left, the rest below and right; {StagePlacement.Of(win).Flush} flush clocks)";
-            w.WriteLine($"//   '{node.Name}' ({node.Op.Name}): {win.KH - 1} line buffer{(win.KH == 2 ? "" : "s")} of {win.InW} pixels and a {win.KH}x{win.KW} window, stride {win.SH}x{win.SW}{pad}, {win.OutH}x{win.OutW} outputs;");
+            string reads = node.Inputs[0] == index - 1 ? "" : $" of '{g.Nodes[node.Inputs[0]].Name}'";
+            w.WriteLine($"//   '{node.Name}' ({node.Op.Name}){reads}: {win.KH - 1} line buffer{(win.KH == 2 ? "" : "s")} of {win.InW} pixels and a {win.KH}x{win.KW} window, stride {win.SH}x{win.SW}{pad}, {win.OutH}x{win.OutW} outputs;");
         }
         w.WriteLine($"// the last feature map in registers (one set per position); the layers after flatten compute from those registers");
         if (m.ReuseFactors is { Count: > 0 } rf)

@@ -122,6 +122,10 @@ public class StreamingResidualTests(ITestOutputHelper output)
         string v = design.TopText;
         Assert.Contains("'res' (add): of 'c0' and 'c2', one pixel per clock; each input's pixels wait in a FIFO", v, StringComparison.Ordinal);
         Assert.Contains("the pixels of 'c0' wait in a FIFO of 24", v, StringComparison.Ordinal);
+        // a stage that does not read the node before it names its input
+        string projection = VerilogWriter.Write(Case("projection"), new HardwareOptions(Io: HardwareIo.Stream)).TopText;
+        Assert.Contains("//   'proj' (conv) of 'c0': 0 line buffers of 5 pixels and a 1x1 window", projection, StringComparison.Ordinal);
+        Assert.Contains("//   'c1' (conv): 2 line buffers", projection, StringComparison.Ordinal);
         Assert.Contains("res_q0_s23_1", v, StringComparison.Ordinal);
         Assert.DoesNotContain("res_q0_s24_", v, StringComparison.Ordinal);
         Assert.Contains("no in_ready: the design never stalls", v, StringComparison.Ordinal);
