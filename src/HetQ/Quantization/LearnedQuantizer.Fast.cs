@@ -122,22 +122,6 @@ public sealed partial class LearnedQuantizer
         }
     }
 
-    /// <summary>2^F of every bit group (F = clamp(round(f), min, max)) into <paramref name="scale"/>.</summary>
-    internal void GroupScales(Span<float> scale)
-    {
-        var bits = FracBits!.Value;
-        var vmin = Vector256.Create((float)MinBits);
-        var vmax = Vector256.Create((float)MaxBits);
-        var bias = Vector256.Create(127);
-        int i = 0;
-        for (; i + 8 <= bits.Length; i += 8)
-        {
-            var f = Vector256.Min(Vector256.Max(Vector256.Round(Vector256.Create(bits.AsSpan(i, 8))), vmin), vmax);
-            Vector256.ShiftLeft(Vector256.ConvertToInt32(f) + bias, 23).AsSingle().CopyTo(scale.Slice(i, 8));
-        }
-        for (; i < bits.Length; i++) scale[i] = MathF.ScaleB(1f, Fractional(i));
-    }
-
     // df += −ln2·(q(x) − x)·dy for per-weight bits, vectorised; weights never saturate, so dx = dy.
     private void WeightsFastBackward(ReadOnlySpan<float> x, ReadOnlySpan<float> gradOut, Span<float> gradIn)
     {

@@ -38,10 +38,11 @@ public sealed partial class LearnedQuantizer
         return (signed, k1 + i + f, k1 + i);
     }
 
-    /// <summary>The range of each bit group (max, min) from the per-element range.</summary>
-    private (float[] Hi, float[] Lo) GroupRanges()
+    /// <summary>The range of each bit group (max, min) from the per-element range (<paramref name="range"/>, in the layout
+    /// of <see cref="Range"/>; by default <see cref="Range"/> itself).</summary>
+    private (float[] Hi, float[] Lo) GroupRanges(float[]? range = null)
     {
-        var r = Range!.Value;
+        var r = range ?? Range!.Value;
         int groups = FracBits!.Length;
         var hi = new float[groups];
         var lo = new float[groups];

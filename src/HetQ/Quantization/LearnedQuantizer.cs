@@ -45,14 +45,22 @@ public sealed partial class LearnedQuantizer : IQuantizer
     private int _size, _channels;
     private Shared? _shared;
 
-    /// <summary>Range bookkeeping common to all replicas: this epoch's running range, merged under a lock.</summary>
+    /// <summary>Range bookkeeping common to all replicas: this epoch's running range, merged under a lock; while the range
+    /// grows (the first epoch), the range before any observation (<see cref="Start"/>, taken by the first observation).</summary>
     private sealed class Shared
     {
         public float[] RunMax = [], RunMin = [];
         public bool Growing = true;
         public bool Seen;
+        public float[]? Start;
         public readonly Lock Lock = new();
     }
+
+    // While the range grows, each instance (each worker replica) quantizes with its own growing range: the range before
+    // training merged with what this instance observed, so a worker's bounds never depend on how far the others have got
+    // (the merged Range is for readers between batches: the penalty, inference). With one worker the two are the same.
+    private float[]? _grown;
+    private bool _boundsFromGrown;
 
     public LearnedQuantizer(LearnedRole role, BitGranularity granularity, float initial, int minBits, int maxBits,
         Rounding rounding = Rounding.RND, Overflow overflow = Overflow.SAT)
@@ -230,7 +238,7 @@ public sealed partial class LearnedQuantizer : IQuantizer
             Array.Fill(_hi, double.PositiveInfinity);
             return;
         }
-        var (ghi, glo) = GroupRanges();
+        var (ghi, glo) = GroupRanges(_boundsFromGrown ? _grown : null);
         for (int e = 0; e < _size; e++)
         {
             var (signed, w, _) = ElementType(e, ghi, glo);
@@ -265,7 +273,7 @@ public sealed partial class LearnedQuantizer : IQuantizer
             if (!training) CommonWeightType(y);
             return;
         }
-        if (training && Role == LearnedRole.Activation) Observe(x);
+        _boundsFromGrown = training && Role == LearnedRole.Activation && Observe(x);
         Bounds();
         _fresh = true;
         double[] scale = _scale, inv = _inv, lo = _lo, hi = _hi;
@@ -308,7 +316,9 @@ public sealed partial class LearnedQuantizer : IQuantizer
         }
     }
 
-    private void Observe(ReadOnlySpan<float> x)
+    /// <summary>Records the range of <paramref name="x"/>; true while the range grows (this instance's grown range is then
+    /// the one to quantize with).</summary>
+    private bool Observe(ReadOnlySpan<float> x)
     {
         if (_obsMax.Length != _size)
         {
@@ -343,16 +353,23 @@ public sealed partial class LearnedQuantizer : IQuantizer
                 if (mx[e] > s.RunMax[e]) s.RunMax[e] = mx[e];
                 if (mn[e] < s.RunMin[e]) s.RunMin[e] = mn[e];
             }
-            if (s.Growing)
+            if (!s.Growing) return false;
+            var r = Range!.Value;
+            s.Start ??= (float[])r.Clone();
+            _grown ??= (float[])s.Start.Clone();
+            for (int e = 0; e < _size; e++)
             {
-                var r = Range!.Value;
-                for (int e = 0; e < _size; e++)
-                {
-                    if (mx[e] > r[e]) r[e] = mx[e];
-                    if (mn[e] < r[_size + e]) r[_size + e] = mn[e];
-                }
+                if (mx[e] > r[e]) r[e] = mx[e];
+                if (mn[e] < r[_size + e]) r[_size + e] = mn[e];
             }
         }
+        var g = _grown;
+        for (int e = 0; e < _size; e++)
+        {
+            if (mx[e] > g[e]) g[e] = mx[e];
+            if (mn[e] < g[_size + e]) g[_size + e] = mn[e];
+        }
+        return true;
     }
 
     /// <summary>dx = dy inside the range (0 where saturated); df[group] += −ln2·(xq − x)·dy.</summary>

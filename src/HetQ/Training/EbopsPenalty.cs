@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using HetQ.Cost;
 using HetQ.Hardware;
 using HetQ.Nn;
@@ -156,34 +157,17 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
         float beta, bool gradient, bool digits)
     {
         int rows = g.KH * g.KW * ch;
-        var w = kernel.Effective;
-        var rowBits = new long[rows];
-        var sb = System.Buffers.ArrayPool<byte>.Shared.Rent(w.Length);
-        var scale = System.Buffers.ArrayPool<float>.Shared.Rent(kq.FracBits!.Length);
-        kq.GroupScales(scale);
-        bool element = kq.Granularity == BitGranularity.Element;
-        for (int r = 0; r < rows; r++)
-        {
-            long sum = 0;
-            for (int c = 0, e = r * cols; c < cols; c++, e++)
-            {
-                float q = w[e];
-                if (q == 0)
-                {
-                    sb[e] = 0;
-                    continue;
-                }
-                // q is a multiple of 2^-F: |q|·2^F is its code, exactly (a power-of-two scaling of a float).
-                ulong code = (ulong)(MathF.Abs(q) * scale[element ? e : kq.Group(e)]);
-                int bits = 64 - System.Numerics.BitOperations.LeadingZeroCount(code >> System.Numerics.BitOperations.TrailingZeroCount(code));
-                sb[e] = (byte)bits;
-                sum += digits ? Digits((long)code) : bits;
-            }
-            rowBits[r] = sum;
-        }
-        System.Buffers.ArrayPool<float>.Shared.Return(scale);
+        var w = kernel.Effective.AsSpan(0, rows * cols);
+        var pool = System.Buffers.ArrayPool<int>.Shared;
+        var counts = pool.Rent(w.Length);
+        if (digits) CodeDigits(w, counts);
+        else CodeBits(w, counts);
+        var rowBits = System.Buffers.ArrayPool<long>.Shared.Rent(rows);
+        for (int r = 0; r < rows; r++) rowBits[r] = System.Numerics.Tensors.TensorPrimitives.Sum<int>(counts.AsSpan(r * cols, cols));
+        pool.Return(counts);
         // Σ over the positions of the widths of the input elements each row meets.
-        var rowWidths = new long[rows];
+        var rowWidths = System.Buffers.ArrayPool<long>.Shared.Rent(rows);
+        Array.Clear(rowWidths, 0, rows);
         var fa = gradient ? iq?.FracBits?.Grad : null;
         for (int oy = 0; oy < g.OutH; oy++)
             for (int ky = 0; ky < g.KH; ky++)
@@ -207,20 +191,88 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
             }
         double total = 0;
         var fk = gradient ? kq.FracBits!.Grad : null;
+        bool element = kq.Granularity == BitGranularity.Element;
         for (int r = 0; r < rows; r++)
         {
             total += (double)rowBits[r] * rowWidths[r];
             if (fk is null || rowWidths[r] == 0) continue;
             float d = beta * rowWidths[r] * (digits ? DigitsPerBit : 1);
-            if (element)
-                for (int c = 0, e = r * cols; c < cols; c++, e++)
-                    fk[e] += sb[e] != 0 ? d : 0;
+            if (element) AddWhereNonZero(w.Slice(r * cols, cols), fk.AsSpan(r * cols, cols), d);
             else
                 for (int c = 0, e = r * cols; c < cols; c++, e++)
-                    if (sb[e] != 0) fk[kq.Group(e)] += d;
+                    if (w[e] != 0) fk[kq.Group(e)] += d;
         }
-        System.Buffers.ArrayPool<byte>.Shared.Return(sb);
+        System.Buffers.ArrayPool<long>.Shared.Return(rowBits);
+        System.Buffers.ArrayPool<long>.Shared.Return(rowWidths);
         return total;
+    }
+
+    // A weight q is its code times 2^-F, and scaling by a power of two keeps a float's significand, so the code's odd
+    // part is the significand's odd part: its significant bits are 24 − tzcnt(1.m) for a normal float (0 for q = 0),
+    // whatever F is. Eight at a time: the lowest set bit of the significand, converted to float, has exponent tzcnt.
+
+    /// <summary>The significant bits of the code of each weight (0 for a zero weight), as <see cref="Cost.WeightedLayer.SignificantBits"/> counts them.</summary>
+    internal static void CodeBits(ReadOnlySpan<float> w, Span<int> bits)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var magnitude = Vector256.Create(0x7FFFFFFF);
+            var exponent = Vector256.Create(0x7F800000);
+            var mantissa = Vector256.Create(0x007FFFFF);
+            var lead = Vector256.Create(0x00800000);
+            var top = Vector256.Create(127 + 24);
+            for (; i + 8 <= w.Length; i += 8)
+            {
+                var u = Vector256.Create(w.Slice(i, 8)).AsInt32();
+                var nonZero = ~Vector256.Equals(u & magnitude, Vector256<int>.Zero);
+                // Subnormal weights (exponent field 0, not zero) go through the scalar count below.
+                if (!Vector256.EqualsAll(Vector256.Equals(u & exponent, Vector256<int>.Zero) & nonZero, Vector256<int>.Zero)) break;
+                var significand = (u & mantissa) | lead;
+                var lowest = Vector256.ConvertToSingle(significand & -significand).AsInt32();
+                ((top - Vector256.ShiftRightLogical(lowest, 23)) & nonZero).CopyTo(bits.Slice(i, 8));
+            }
+        }
+        for (; i < w.Length; i++)
+        {
+            uint s = Significand(w[i]);
+            bits[i] = s == 0 ? 0 : 32 - System.Numerics.BitOperations.LeadingZeroCount(s) - System.Numerics.BitOperations.TrailingZeroCount(s);
+        }
+    }
+
+    /// <summary>The canonical signed digits of the code of each weight (0 for a zero weight): those of the code's odd part,
+    /// the same count (<see cref="Digits"/> does not change under a shift).</summary>
+    internal static void CodeDigits(ReadOnlySpan<float> w, Span<int> digits)
+    {
+        for (int i = 0; i < w.Length; i++)
+        {
+            uint s = Significand(w[i]);
+            digits[i] = s == 0 ? 0 : Digits(s >> System.Numerics.BitOperations.TrailingZeroCount(s));
+        }
+    }
+
+    /// <summary>The significand of |q| as an integer (with the leading one of a normal float), 0 for ±0.</summary>
+    private static uint Significand(float q)
+    {
+        uint u = BitConverter.SingleToUInt32Bits(q) & 0x7FFFFFFF;
+        uint m = u & 0x007FFFFF;
+        return u >> 23 == 0 ? m : m | 0x00800000;
+    }
+
+    /// <summary>grad[e] += d where w[e] is not zero, and += 0 where it is (as the scalar sum does, −0 becomes +0).</summary>
+    private static void AddWhereNonZero(ReadOnlySpan<float> w, Span<float> grad, float d)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vd = Vector256.Create(d);
+            for (; i + 8 <= w.Length; i += 8)
+            {
+                var add = ~Vector256.Equals(Vector256.Create(w.Slice(i, 8)), Vector256<float>.Zero) & vd;
+                (Vector256.Create(grad.Slice(i, 8)) + add).CopyTo(grad.Slice(i, 8));
+            }
+        }
+        for (; i < w.Length; i++) grad[i] += w[i] != 0 ? d : 0;
     }
 
     /// <summary>The digits one more fractional bit adds to a weight code on average: the density of canonical signed digits

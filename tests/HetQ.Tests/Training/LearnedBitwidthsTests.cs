@@ -144,6 +144,45 @@ public class LearnedBitwidthsTests
         Assert.Equal((false, 0 + 4, 0), q.ElementType(0));
     }
 
+    [Fact]
+    public void While_the_range_grows_each_worker_quantizes_with_its_own_observations()
+    {
+        var q = Activation(2, 4, 0);
+        var replica = q.ShareForWorker();
+        var alone = Activation(2, 4, 0);
+        var y = new float[4];
+        q.Run([6.5f, -3f, 5f, 2f], y, training: true);  // the other worker got far: element 0 up to 6.5, element 1 down to -3
+        float[] x = [0.99f, 0.2f, 0.3f, 0.9f];
+        var mine = new float[4];
+        var expected = new float[4];
+        replica.Run(x, mine, training: true);
+        alone.Run(x, expected, training: true);
+        Assert.Equal(expected, mine);                    // as if the other worker had not run yet
+        Assert.Equal(15f / 16, mine[0]);                 // its own max 0.99: I = 0, F = 4, saturated at 15/16 (1 with the other's range)
+        Assert.Equal([6.5f, 2f, 0f, -3f], q.Range!.Value); // the merged range (max row, min row): both workers' observations
+        Assert.Equal((false, 3 + 4, 3), replica.ElementType(0));
+    }
+
+    [Fact]
+    public void Training_with_several_workers_is_deterministic()
+    {
+        using var dir = new TempDir();
+        var cfg = Load(dir, epochs: 2);
+        var splits = DatasetLoader.Load(cfg.Data, cfg.BaseDirectory);
+        float[][] Train()
+        {
+            var model = cfg.BuildModel(splits.Train.SampleShape);
+            using var trainer = new Trainer(model, Loss.Create(cfg.LossSpec), Optimizer.Create(cfg.OptimizerSpec), new TrainOptions(cfg.Epochs, cfg.BatchSize, cfg.Seed, Threads: 3));
+            trainer.Penalty = new EbopsPenalty(model, cfg.Bitwidths!);
+            trainer.Fit(splits.Train, splits.Validation);
+            return model.Parameters.Select(p => p.Value).ToArray();
+        }
+        var first = Train();
+        var second = Train();
+        Assert.Equal(first.Length, second.Length);
+        for (int i = 0; i < first.Length; i++) Assert.Equal(first[i], second[i]);
+    }
+
     [Theory]
     [InlineData("constant", 0.0, 2e-6)]
     [InlineData("linear", 0.5, 5.5e-6)]
