@@ -28,14 +28,18 @@ public sealed partial class LearnedQuantizer
     private (bool Signed, int Width, int Integer) ElementType(int e, float[] ghi, float[] glo)
     {
         int g = Group(e);
-        int f = Fractional(g);
-        float hi = ghi[g], lo = glo[g];
+        var (signed, integer) = IntegerBits(ghi[g], glo[g]);
+        return integer == int.MinValue ? (signed, 0, 0) : (signed, integer + Fractional(g), integer);
+    }
+
+    /// <summary>Signed when the range has negatives; ap_fixed integer bits k + I with I = floor(log2 max|x|) + 1, or
+    /// int.MinValue for an empty range (width 0).</summary>
+    private static (bool Signed, int Integer) IntegerBits(float hi, float lo)
+    {
         bool signed = lo < 0;
         float m = Math.Max(hi, -lo);
-        if (!(m > 0)) return (signed, 0, 0);
-        int i = (int)Math.Floor(Math.Log2(m)) + 1;
-        int k1 = signed ? 1 : 0;
-        return (signed, k1 + i + f, k1 + i);
+        if (!(m > 0)) return (signed, int.MinValue);
+        return (signed, (signed ? 1 : 0) + (int)Math.Floor(Math.Log2(m)) + 1);
     }
 
     /// <summary>The range of each bit group (max, min) from the per-element range (<paramref name="range"/>, in the layout

@@ -238,15 +238,58 @@ public sealed partial class LearnedQuantizer : IQuantizer
             Array.Fill(_hi, double.PositiveInfinity);
             return;
         }
-        var (ghi, glo) = GroupRanges(_boundsFromGrown ? _grown : null);
+        // The integer bits of each group come from the range, which changes once an epoch (every batch while it
+        // grows): they are recomputed when the range differs from the one they were computed from.
+        var range = _boundsFromGrown ? _grown! : Range!.Value;
+        if (!range.AsSpan().SequenceEqual(_typesFrom))
+        {
+            var (ghi, glo) = GroupRanges(range);
+            if (_groupInt.Length != ghi.Length) _groupInt = new int[ghi.Length];
+            if (_groupSigned.Length != ghi.Length) _groupSigned = new bool[ghi.Length];
+            for (int g = 0; g < ghi.Length; g++)
+            {
+                var (signed, integer) = IntegerBits(ghi[g], glo[g]);
+                _groupSigned[g] = signed;
+                _groupInt[g] = integer;
+            }
+            _typesFrom = (float[])range.Clone();
+        }
+        if (_loF.Length != _size)
+        {
+            _scaleA = new float[_size];
+            _invA = new float[_size];
+            _loF = new float[_size];
+            _hiF = new float[_size];
+        }
+        // The float path of the activations is exact while codes fit in 22 bits and 2^±F are normal floats.
+        _floatExact = MinBits >= -100 && MaxBits <= 100;
         for (int e = 0; e < _size; e++)
         {
-            var (signed, w, _) = ElementType(e, ghi, glo);
-            if (w <= 0) { _lo[e] = _hi[e] = 0; continue; }
+            int g = element ? e : Group(e);
+            int integer = _groupInt[g];
+            int w = integer == int.MinValue ? 0 : integer + Math.Clamp((int)MathF.Round(bits[g]), min, max);
+            _scaleA[e] = (float)_scale[e];
+            _invA[e] = (float)_inv[e];
+            if (w <= 0)
+            {
+                _lo[e] = _hi[e] = 0;
+                _loF[e] = _hiF[e] = 0;
+                continue;
+            }
+            bool signed = _groupSigned[g];
+            if (w > 22) _floatExact = false;
             _lo[e] = signed ? -Math.ScaleB(1.0, w - 1) : 0;
             _hi[e] = signed ? Math.ScaleB(1.0, w - 1) - 1 : Math.ScaleB(1.0, w) - 1;
+            _loF[e] = (float)_lo[e];
+            _hiF[e] = (float)_hi[e];
         }
     }
+
+    private float[] _typesFrom = [];
+    private int[] _groupInt = [];
+    private bool[] _groupSigned = [];
+    private float[] _scaleA = [], _invA = [], _loF = [], _hiF = [];
+    private bool _floatExact;
 
     // Largest F among non-zero outputs and largest |code| at that F, of the last forward (kernels: the common type).
     private int _lastFrac = int.MinValue;
@@ -269,7 +312,7 @@ public sealed partial class LearnedQuantizer : IQuantizer
         if (FracBits is null) throw new HetQException($"{Spec}: not bound to a tensor");
         if (Role == LearnedRole.Weight && Granularity == BitGranularity.Element && x.Length == _size && Vector256.IsHardwareAccelerated)
         {
-            WeightsFast(x, y);
+            WeightsFast(x, y, training);
             if (!training) CommonWeightType(y);
             return;
         }
