@@ -79,10 +79,15 @@ public abstract class Loss
     }
 }
 
-/// <summary>Softmax then cross-entropy on logits, with optional label smoothing (targets·(1−ε) + ε/K).</summary>
-public sealed class SoftmaxCrossEntropy(double labelSmoothing) : Loss
+/// <summary>Softmax then cross-entropy on logits, with optional label smoothing (targets·(1−ε) + ε/K). With
+/// <see cref="SoftWeight"/> above 0 and soft targets in the batch (a teacher's probabilities: distillation), the target
+/// is (1 − w)·(smoothed label) + w·(soft target).</summary>
+public sealed class SoftmaxCrossEntropy(double labelSmoothing, double softWeight = 0) : Loss
 {
     public double LabelSmoothing { get; } = labelSmoothing;
+
+    /// <summary>The weight of the soft targets (distillation); 0 for labels only.</summary>
+    public double SoftWeight { get; } = softWeight;
     public override string Name => "softmax_cross_entropy";
 
     public override double Compute(Tensor output, LossBatch batch, Span<float> grad, float gradScale)
@@ -94,6 +99,9 @@ public sealed class SoftmaxCrossEntropy(double labelSmoothing) : Loss
         var z = output.Data.AsSpan(0, n * k);
         var g = grad.Slice(0, n * k);
         Span<float> logSum = n <= 4096 ? stackalloc float[n] : new float[n];
+        float sw = (float)SoftWeight;
+        bool distill = sw > 0 && !batch.Targets.IsEmpty;
+        if (distill && batch.Targets.Length != n * k) throw new HetQException($"the loss got {batch.Targets.Length / Math.Max(1, n)} soft targets per sample for {k} outputs");
         // g = exp(z - rowmax) for the whole batch in one vectorised call, then per-row normalisation.
         for (int i = 0; i < n; i++)
         {
@@ -111,9 +119,11 @@ public sealed class SoftmaxCrossEntropy(double labelSmoothing) : Loss
             for (int j = 0; j < k; j++) sum += gr[j];
             float lse = MathF.Log(sum) + logSum[i], inv = 1f / sum, w = batch.Weight(i);
             var zr = z.Slice(i * k, k);
+            var soft = distill ? batch.Targets.Slice(i * k, k) : default;
             for (int j = 0; j < k; j++)
             {
                 float t = (j == labels[i] ? 1f - ls : 0f) + ls / k;
+                if (distill) t = (1f - sw) * t + sw * soft[j];
                 if (t != 0) total -= w * t * (double)(zr[j] - lse);
                 gr[j] = (gr[j] * inv - t) * gradScale * w;
             }

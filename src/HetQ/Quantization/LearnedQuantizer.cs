@@ -45,22 +45,15 @@ public sealed partial class LearnedQuantizer : IQuantizer
     private int _size, _channels;
     private Shared? _shared;
 
-    /// <summary>Range bookkeeping common to all replicas: this epoch's running range, merged under a lock; while the range
-    /// grows (the first epoch), the range before any observation (<see cref="Start"/>, taken by the first observation).</summary>
+    /// <summary>Range bookkeeping common to all replicas: this epoch's running range, merged under a lock (elementwise
+    /// max and min, so the order in which workers arrive does not change it).</summary>
     private sealed class Shared
     {
         public float[] RunMax = [], RunMin = [];
         public bool Growing = true;
         public bool Seen;
-        public float[]? Start;
         public readonly Lock Lock = new();
     }
-
-    // While the range grows, each instance (each worker replica) quantizes with its own growing range: the range before
-    // training merged with what this instance observed, so a worker's bounds never depend on how far the others have got
-    // (the merged Range is for readers between batches: the penalty, inference). With one worker the two are the same.
-    private float[]? _grown;
-    private bool _boundsFromGrown;
 
     public LearnedQuantizer(LearnedRole role, BitGranularity granularity, float initial, int minBits, int maxBits,
         Rounding rounding = Rounding.RND, Overflow overflow = Overflow.SAT)
@@ -174,6 +167,25 @@ public sealed partial class LearnedQuantizer : IQuantizer
     /// <summary>F of group g: round(f), clamped to [min, max].</summary>
     public int Fractional(int g) => Math.Clamp((int)MathF.Round(FracBits!.Value[g]), MinBits, MaxBits);
 
+    /// <summary>After a training batch, on one thread: in the first epoch (while the range grows) the range observed so
+    /// far by every worker becomes the quantization range of the next batch. Within a batch each worker quantizes with
+    /// the range before the batch widened by its own share only, so the result does not depend on which worker is
+    /// faster (a seed and a thread count give one run).</summary>
+    public void EndBatch()
+    {
+        if (_shared is null || Range is null) return;
+        lock (_shared.Lock)
+        {
+            if (!_shared.Growing || !_shared.Seen) return;
+            var r = Range.Value;
+            for (int e = 0; e < _size; e++)
+            {
+                if (_shared.RunMax[e] > r[e]) r[e] = _shared.RunMax[e];
+                if (_shared.RunMin[e] < r[_size + e]) r[_size + e] = _shared.RunMin[e];
+            }
+        }
+    }
+
     /// <summary>Starts a new epoch: the range observed in the last epoch becomes the quantization range (the first
     /// epoch grows the range as it goes).</summary>
     public void BeginEpoch()
@@ -199,7 +211,7 @@ public sealed partial class LearnedQuantizer : IQuantizer
     private bool _fresh;
     private float[] _obsMax = [], _obsMin = [];
 
-    private void Bounds()
+    private void Bounds(float[]? range = null)
     {
         if (_scale.Length != _size || _inv.Length != _size)
         {
@@ -240,7 +252,7 @@ public sealed partial class LearnedQuantizer : IQuantizer
         }
         // The integer bits of each group come from the range, which changes once an epoch (every batch while it
         // grows): they are recomputed when the range differs from the one they were computed from.
-        var range = _boundsFromGrown ? _grown! : Range!.Value;
+        range ??= Range!.Value;
         if (!range.AsSpan().SequenceEqual(_typesFrom))
         {
             var (ghi, glo) = GroupRanges(range);
@@ -316,8 +328,7 @@ public sealed partial class LearnedQuantizer : IQuantizer
             if (!training) CommonWeightType(y);
             return;
         }
-        _boundsFromGrown = training && Role == LearnedRole.Activation && Observe(x);
-        Bounds();
+        Bounds(training && Role == LearnedRole.Activation ? Observe(x) : null);
         _fresh = true;
         double[] scale = _scale, inv = _inv, lo = _lo, hi = _hi;
         if (Role == LearnedRole.Weight)
@@ -359,9 +370,12 @@ public sealed partial class LearnedQuantizer : IQuantizer
         }
     }
 
-    /// <summary>Records the range of <paramref name="x"/>; true while the range grows (this instance's grown range is then
-    /// the one to quantize with).</summary>
-    private bool Observe(ReadOnlySpan<float> x)
+    // The first epoch's range for this worker's batch share: the range before the batch widened by the share.
+    private float[] _growing = [];
+
+    /// <summary>Records the range of x; while the range grows (first epoch), returns the range this worker quantizes
+    /// this batch with (the shared range is widened only after the batch, by <see cref="EndBatch"/>), else null.</summary>
+    private float[]? Observe(ReadOnlySpan<float> x)
     {
         if (_obsMax.Length != _size)
         {
@@ -396,23 +410,16 @@ public sealed partial class LearnedQuantizer : IQuantizer
                 if (mx[e] > s.RunMax[e]) s.RunMax[e] = mx[e];
                 if (mn[e] < s.RunMin[e]) s.RunMin[e] = mn[e];
             }
-            if (!s.Growing) return false;
-            var r = Range!.Value;
-            s.Start ??= (float[])r.Clone();
-            _grown ??= (float[])s.Start.Clone();
-            for (int e = 0; e < _size; e++)
-            {
-                if (mx[e] > r[e]) r[e] = mx[e];
-                if (mn[e] < r[_size + e]) r[_size + e] = mn[e];
-            }
+            if (!s.Growing) return null;
         }
-        var g = _grown;
+        var r = Range!.Value;
+        if (_growing.Length != r.Length) _growing = new float[r.Length];
         for (int e = 0; e < _size; e++)
         {
-            if (mx[e] > g[e]) g[e] = mx[e];
-            if (mn[e] < g[_size + e]) g[_size + e] = mn[e];
+            _growing[e] = Math.Max(r[e], mx[e]);
+            _growing[_size + e] = Math.Min(r[_size + e], mn[e]);
         }
-        return true;
+        return _growing;
     }
 
     /// <summary>dx = dy inside the range (0 where saturated); df[group] += −ln2·(xq − x)·dy.</summary>

@@ -77,6 +77,14 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
         return Math.Exp(log);
     }
 
+    /// <summary>After a batch, on one thread: every learned activation quantizer takes the range its workers saw
+    /// (<see cref="LearnedQuantizer.EndBatch"/>).</summary>
+    public static void EndBatch(Model model)
+    {
+        model.InputQuantizer?.Learned?.EndBatch();
+        foreach (var n in model.Nodes) n.Layer.OutputQuantizer?.Learned?.EndBatch();
+    }
+
     /// <summary>Every learned activation quantizer of the model starts a new epoch (its range becomes last epoch's).</summary>
     public static void BeginEpoch(Model model)
     {
@@ -86,6 +94,7 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
 
     public double AddGradient()
     {
+        EndBatch(model);
         double ebops = Compute(model, (float)_beta, gradient: true, _cost);
         LastEbops = ebops;
         double l1 = 0;

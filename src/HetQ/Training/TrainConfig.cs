@@ -44,6 +44,10 @@ public sealed record TrainConfig
     /// <summary>A model directory whose weights start the training (fine-tuning, e.g. QAT after float training).</summary>
     public string? InitialWeights { get; init; }
 
+    /// <summary>Distillation from a trained model (a classifier with softmax cross-entropy): the training targets mix
+    /// the labels with the teacher's softmax probabilities; null for plain labels.</summary>
+    public Distillation? Distillation { get; init; }
+
     /// <summary>The directory of the config file: relative data paths resolve against it.</summary>
     public string BaseDirectory => Path.GetDirectoryName(Path.GetFullPath(Source))!;
 
@@ -127,6 +131,7 @@ public sealed record TrainConfig
             InitialWeights = s.String("initial_weights") is { } iw ? HetQ.Data.DataFile.Resolve(iw, BaseOf(s.Source)) : null,
             FoldBatchNorm = s.Bool("fold_batchnorm", false),
             Bitwidths = s.Object("bitwidths") is { } bw ? BitwidthsConfig.Parse(bw) : null,
+            Distillation = s.Object("distillation") is { } d ? Distillation.Parse(d, BaseOf(s.Source), task, Loss.Create(loss)) : null,
         };
         if (cfg.Bitwidths is not null && cfg.QuantizationConfig is not null)
             throw s.Error("bitwidths", "and \"quantization\" are alternatives: learned bit widths replace the quantizers; remove one");
@@ -165,5 +170,42 @@ public sealed record TrainConfig
         QuantizationConfig?.Apply(model);
         Bitwidths?.Apply(model);
         return model;
+    }
+}
+
+/// <summary>Knowledge distillation (Hinton et al., at temperature 1): each training sample's target is
+/// (1 − <see cref="Weight"/>) × its label (with the loss's label smoothing) + <see cref="Weight"/> × the teacher model's
+/// softmax probabilities, computed once before training with the teacher's float weights.</summary>
+public sealed record Distillation(string Teacher, double Weight)
+{
+    internal static Distillation Parse(JsonSpec s, string baseDirectory, ModelTask task, Loss loss)
+    {
+        if (task.Kind != TaskKind.Classification || loss is not SoftmaxCrossEntropy)
+            throw s.Error("teacher", "distillation needs a classifier trained with softmax_cross_entropy");
+        string teacher = s.String("teacher") ?? throw s.Error("teacher", "is required: a trained model directory");
+        var d = new Distillation(HetQ.Data.DataFile.Resolve(teacher, baseDirectory), s.DoubleIn("weight", 0.5, 0, 1, loOpen: true));
+        s.RejectUnknown();
+        return d;
+    }
+
+    /// <summary>The teacher's softmax probabilities [samples × classes] on <paramref name="data"/>.</summary>
+    internal float[] SoftTargets(Dataset data, int classes, string source)
+    {
+        if (!File.Exists(Path.Combine(Teacher, "model.json")))
+            throw new HetQException($"{source}: distillation.teacher: '{Teacher}' is not a model directory (no model.json); train it first");
+        var (teacher, _) = ModelIO.Load(Teacher);
+        int k = Tensor.Size(teacher.OutputShape);
+        if (k != classes) throw new HetQException($"{source}: distillation.teacher has {k} outputs, the model {classes}");
+        var p = Inference.Predict(teacher.WithoutQuantization(), data);
+        if (!Training.EvalJob.OutputIsProbability(teacher))
+            for (int i = 0; i < data.Count; i++)
+            {
+                var row = p.AsSpan(i * k, k);
+                float max = System.Numerics.Tensors.TensorPrimitives.Max<float>(row);
+                System.Numerics.Tensors.TensorPrimitives.Subtract(row, max, row);
+                System.Numerics.Tensors.TensorPrimitives.Exp(row, row);
+                System.Numerics.Tensors.TensorPrimitives.Divide(row, System.Numerics.Tensors.TensorPrimitives.Sum<float>(row), row);
+            }
+        return p;
     }
 }

@@ -57,6 +57,14 @@ public static class TrainJob
         var memory = TrainingMemory.Estimate(model, cfg, splits.Train.Count);
         if (memory.Check(cfg.Source, TrainingMemory.Available()) is { } warning) log?.Invoke(warning);
         var loss = Loss.Create(cfg.LossSpec);
+        var train = splits.Train;
+        if (cfg.Distillation is { } distill)
+        {
+            log?.Invoke($"distillation: soft targets from {distill.Teacher} (weight {distill.Weight:G3})");
+            int k = Tensor.Size(model.OutputShape);
+            train = train.WithTargets(distill.SoftTargets(train, k, cfg.Source), k, train.Weights);
+            loss = new SoftmaxCrossEntropy(((SoftmaxCrossEntropy)loss).LabelSmoothing, distill.Weight);
+        }
         var optimizer = Optimizer.Create(cfg.OptimizerSpec);
         var options = new TrainOptions(cfg.Epochs, cfg.BatchSize, cfg.Seed, cfg.Threads, cfg.ClipNorm, cfg.ClipValue, cfg.Schedule, cfg.EarlyStopping);
         using var trainer = new Trainer(model, loss, optimizer, options);
@@ -78,7 +86,7 @@ public static class TrainJob
                 pareto.OnEpoch(r);
             };
         }
-        var history = trainer.Fit(splits.Train, splits.Validation, cancel);
+        var history = trainer.Fit(train, splits.Validation, cancel);
         penalty?.Finish(history.Epochs.Count);
         var (testLoss, testAcc) = trainer.Evaluate(splits.Test);
         var test = TaskMetrics.Measure(cfg.Task, TaskMetrics.Doubles(trainer.Predict(splits.Test)), Tensor.Size(model.OutputShape), splits.Test);

@@ -170,7 +170,8 @@ public class LearnedBitwidthsTests
     {
         var q = Activation(1, 4, 0);
         var y = new float[2];
-        q.Run([3.2f, -0.5f], y, training: true);   // epoch 1 grows the range
+        q.Run([3.2f, -0.5f], y, training: true);   // epoch 1 grows the range, after each batch
+        q.EndBatch();
         Assert.Equal((true, 1 + 2 + 4, 1 + 2), q.ElementType(0));
         q.Run([0.9f, 0.1f], y, training: true);
         q.BeginEpoch();                               // epoch 2 uses epoch 1's range
@@ -181,22 +182,29 @@ public class LearnedBitwidthsTests
     }
 
     [Fact]
-    public void While_the_range_grows_each_worker_quantizes_with_its_own_observations()
+    public void In_the_first_epoch_a_worker_quantizes_with_its_own_share_whichever_worker_runs_first()
     {
-        var q = Activation(2, 4, 0);
-        var replica = q.ShareForWorker();
-        var alone = Activation(2, 4, 0);
-        var y = new float[4];
-        q.Run([6.5f, -3f, 5f, 2f], y, training: true);  // the other worker got far: element 0 up to 6.5, element 1 down to -3
-        float[] x = [0.99f, 0.2f, 0.3f, 0.9f];
-        var mine = new float[4];
-        var expected = new float[4];
-        replica.Run(x, mine, training: true);
-        alone.Run(x, expected, training: true);
-        Assert.Equal(expected, mine);                    // as if the other worker had not run yet
-        Assert.Equal(15f / 16, mine[0]);                 // its own max 0.99: I = 0, F = 4, saturated at 15/16 (1 with the other's range)
-        Assert.Equal([6.5f, 2f, 0f, -3f], q.Range!.Value); // the merged range (max row, min row): both workers' observations
-        Assert.Equal((false, 3 + 4, 3), replica.ElementType(0));
+        // Two replicas (data-parallel workers) of one quantizer: worker B's share has a wider range than A's. What A
+        // computes must not depend on whether B's share was seen first (else a run depends on thread timing).
+        float[] a = [0.97f, 0.3f], b = [3.7f, 2.9f];
+        float[] Alone()
+        {
+            var q = Activation(2, 4, 0);
+            var y = new float[2];
+            q.Run(a, y, training: true);
+            return y;
+        }
+        var shared = Activation(2, 4, 0);
+        var workerB = shared.ShareForWorker();
+        var yb = new float[2];
+        workerB.Run(b, yb, training: true);            // B first
+        var ya = new float[2];
+        shared.Run(a, ya, training: true);
+        Assert.Equal(Alone(), ya);
+        Assert.Equal(0.9375f, ya[0]);                  // A's own range (max 0.97: 0 integer bits, 4 fractional) saturates 15.52 at 15/16
+        shared.EndBatch();                             // after the batch both shares widen the range
+        Assert.Equal((false, 2 + 4, 2), shared.ElementType(0));
+        Assert.Equal((false, 2 + 4, 2), workerB.ElementType(1));
     }
 
     [Fact]
