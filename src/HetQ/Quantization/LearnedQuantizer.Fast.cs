@@ -40,6 +40,7 @@ public sealed partial class LearnedQuantizer
     {
         private readonly Vector256<float> _min = Vector256.Create((float)min), _max = Vector256.Create((float)max);
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
         public (Vector256<float> Scale, Vector256<float> Inv, Vector256<float> Live) At(Vector256<float> b)
         {
             var bias = Vector256.Create(127);
@@ -140,6 +141,7 @@ public sealed partial class LearnedQuantizer
     // [lo − 1, hi + 1] (the rounding is monotone, so the clamped code is unchanged), within 2^22 where r = floor(t),
     // r + 0.5 and r + 1 are exact, so round half up is r + (t ≥ r + 0.5); the code times 2^-F is exact. Equal to the
     // double path's floor(x·2^F + 0.5) for every finite x (not used past 22-bit codes or |F| > 100).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Code(Vector256<float> t, Vector256<float> lo, Vector256<float> hi)
     {
         var one = Vector256.Create(1f);
