@@ -16,21 +16,22 @@ public sealed partial class LearnedQuantizer
     {
         var bits = FracBits!.Value;
         var steps = new WeightSteps(MinBits, MaxBits);
+        if (!training && _scale.Length != _size) _scale = new double[_size];
         int i = 0;
         for (; i + 8 <= _size; i += 8)
         {
             var (scale, inv, _) = steps.At(Vector256.Create(bits.AsSpan(i, 8)));
             (Vector256.Round(Vector256.Create(x.Slice(i, 8)) * scale) * inv).CopyTo(y.Slice(i, 8));
+            if (training) continue;
+            var (lo, hi) = Vector256.Widen(scale);
+            lo.CopyTo(_scale.AsSpan(i, 4));
+            hi.CopyTo(_scale.AsSpan(i + 4, 4));
         }
         for (; i < _size; i++)
         {
             var (scale, inv, _) = WeightSteps.At(bits[i], MinBits, MaxBits);
             y[i] = MathF.Round(x[i] * scale) * inv;
-        }
-        if (!training)
-        {
-            if (_scale.Length != _size) _scale = new double[_size];
-            for (int e = 0; e < _size; e++) _scale[e] = WeightSteps.At(bits[e], MinBits, MaxBits).Scale;
+            if (!training) _scale[i] = scale;
         }
         _fastFresh = true;
     }
