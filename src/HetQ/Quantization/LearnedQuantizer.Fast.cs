@@ -107,9 +107,10 @@ public sealed partial class LearnedQuantizer
         for (int r = 0; r < x.Length; r += _size) BackwardRow(x, gradOut, gradIn, df, train, r, 0);
     }
 
-    // Elements from e of the sample at r, four at a time in double, then one at a time.
+    // Elements from e of the sample at r, four at a time in double, then one at a time; no dx where gradIn is empty.
     private void BackwardRow(ReadOnlySpan<float> x, ReadOnlySpan<float> gradOut, Span<float> gradIn, float[] df, bool train, int r, int e)
     {
+        bool dx = !gradIn.IsEmpty;
         double[] scale = _scale, inv = _inv, lo = _lo, hi = _hi;
         var half = Vector256.Create(0.5);
         var k = Vector256.Create(-0.6931471805599453);
@@ -119,7 +120,7 @@ public sealed partial class LearnedQuantizer
             var dy = Avx.ConvertToVector256Double(Vector128.Create(gradOut.Slice(r + e, 4)));
             var v = Vector256.Floor(xv * Vector256.Create(scale.AsSpan(e, 4)) + half);
             var inside = ~(Vector256.LessThan(v, Vector256.Create(lo.AsSpan(e, 4))) | Vector256.GreaterThan(v, Vector256.Create(hi.AsSpan(e, 4))));
-            Avx.ConvertToVector128Single(dy & inside).CopyTo(gradIn.Slice(r + e, 4));
+            if (dx) Avx.ConvertToVector128Single(dy & inside).CopyTo(gradIn.Slice(r + e, 4));
             if (!train) continue;
             var t = k * (v * Vector256.Create(inv.AsSpan(e, 4)) - xv) * dy * Vector256.Create(_liveD.AsSpan(e, 4)) & inside;
             (Vector128.Create(df.AsSpan(e, 4)) + Avx.ConvertToVector128Single(t)).CopyTo(df.AsSpan(e, 4));
@@ -130,11 +131,11 @@ public sealed partial class LearnedQuantizer
             double v = Math.Floor(x[i] * scale[e] + 0.5);
             if (v < lo[e] || v > hi[e])
             {
-                gradIn[i] = 0;
+                if (dx) gradIn[i] = 0;
                 continue;
             }
             if (train && _live[e]) df[e] += (float)(-0.6931471805599453 * (v * inv[e] - x[i]) * gradOut[i]);
-            gradIn[i] = gradOut[i];
+            if (dx) gradIn[i] = gradOut[i];
         }
     }
 
@@ -181,6 +182,7 @@ public sealed partial class LearnedQuantizer
     {
         float[] scale = _scaleA, inv = _invA, lo = _loF, hi = _hiF;
         var k = Vector256.Create(-0.6931471805599453);
+        bool dx = !gradIn.IsEmpty;
         for (int r = 0; r < x.Length; r += _size)
         {
             int e = 0;
@@ -192,7 +194,7 @@ public sealed partial class LearnedQuantizer
                 var h = Vector256.Create(hi.AsSpan(e, 8));
                 var v = Code(xv * Vector256.Create(scale.AsSpan(e, 8)), l, h);
                 var inside = ~(Vector256.LessThan(v, l) | Vector256.GreaterThan(v, h));
-                (dy & inside).CopyTo(gradIn.Slice(r + e, 8));
+                if (dx) (dy & inside).CopyTo(gradIn.Slice(r + e, 8));
                 if (!train) continue;
                 var diff = v * Vector256.Create(inv.AsSpan(e, 8)) - xv;
                 var (d0, d1) = Vector256.Widen(diff);

@@ -63,8 +63,12 @@ public sealed partial class LearnedQuantizer
     public int[] ElementWidths()
     {
         var w = new int[_size];
-        var (ghi, glo) = GroupRanges();
-        for (int e = 0; e < _size; e++) w[e] = Math.Max(0, ElementType(e, ghi, glo).Width);
+        GroupTypes(Range!.Value);
+        for (int e = 0; e < _size; e++)
+        {
+            int g = Group(e), integer = _groupInt[g];
+            w[e] = integer == int.MinValue ? 0 : Math.Max(0, integer + Fractional(g));
+        }
         return w;
     }
 

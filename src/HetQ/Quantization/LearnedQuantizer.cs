@@ -252,20 +252,7 @@ public sealed partial class LearnedQuantizer : IQuantizer
         }
         // The integer bits of each group come from the range, which changes once an epoch (every batch while it
         // grows): they are recomputed when the range differs from the one they were computed from.
-        range ??= Range!.Value;
-        if (!range.AsSpan().SequenceEqual(_typesFrom))
-        {
-            var (ghi, glo) = GroupRanges(range);
-            if (_groupInt.Length != ghi.Length) _groupInt = new int[ghi.Length];
-            if (_groupSigned.Length != ghi.Length) _groupSigned = new bool[ghi.Length];
-            for (int g = 0; g < ghi.Length; g++)
-            {
-                var (signed, integer) = IntegerBits(ghi[g], glo[g]);
-                _groupSigned[g] = signed;
-                _groupInt[g] = integer;
-            }
-            _typesFrom = (float[])range.Clone();
-        }
+        GroupTypes(range ?? Range!.Value);
         if (_loF.Length != _size)
         {
             _scaleA = new float[_size];
@@ -295,6 +282,22 @@ public sealed partial class LearnedQuantizer : IQuantizer
             _loF[e] = (float)_lo[e];
             _hiF[e] = (float)_hi[e];
         }
+    }
+
+    /// <summary>Each group's sign and integer bits (<see cref="IntegerBits"/>) from <paramref name="range"/>, kept until the range changes.</summary>
+    private void GroupTypes(float[] range)
+    {
+        if (range.AsSpan().SequenceEqual(_typesFrom)) return;
+        var (ghi, glo) = GroupRanges(range);
+        if (_groupInt.Length != ghi.Length) _groupInt = new int[ghi.Length];
+        if (_groupSigned.Length != ghi.Length) _groupSigned = new bool[ghi.Length];
+        for (int g = 0; g < ghi.Length; g++)
+        {
+            var (signed, integer) = IntegerBits(ghi[g], glo[g]);
+            _groupSigned[g] = signed;
+            _groupInt[g] = integer;
+        }
+        _typesFrom = (float[])range.Clone();
     }
 
     private float[] _typesFrom = [];
@@ -423,6 +426,22 @@ public sealed partial class LearnedQuantizer : IQuantizer
     }
 
     /// <summary>dx = dy inside the range (0 where saturated); df[group] += −ln2·(xq − x)·dy.</summary>
+    /// <summary>The bits' gradient of <see cref="Backward"/> without dx (the model input's quantizer: nothing reads it).</summary>
+    public void BackwardBits(ReadOnlySpan<float> x, ReadOnlySpan<float> gradOut)
+    {
+        if (Role == LearnedRole.Activation && Granularity == BitGranularity.Element && ActivationsVectorised(x.Length))
+        {
+            if (!_fresh) Bounds();
+            _fresh = false;
+            var df = FracBits!.Grad;
+            ActivationsFastBackward(x, gradOut, [], df, FracBits.Trainable && df.Length > 0);
+            return;
+        }
+        var dx = System.Buffers.ArrayPool<float>.Shared.Rent(x.Length);
+        Backward(x, gradOut, dx.AsSpan(0, x.Length));
+        System.Buffers.ArrayPool<float>.Shared.Return(dx);
+    }
+
     public void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> gradOut, Span<float> gradIn)
     {
         if (_fastFresh && x.Length == _size)
