@@ -197,6 +197,9 @@ public sealed partial class LearnedQuantizer
                 if (dx) (dy & inside).CopyTo(gradIn.Slice(r + e, 8));
                 if (!train) continue;
                 var diff = v * Vector256.Create(inv.AsSpan(e, 8)) - xv;
+                // Where every q(x) − x is 0 (zero pixels, dead units) each term is ±0 for a finite dy, and adding ±0
+                // changes no sum that started at +0 (a float sum from +0 is never −0), so the group is skipped.
+                if (Vector256.EqualsAll(diff, Vector256<float>.Zero) && Vector256.EqualsAll(dy - dy, Vector256<float>.Zero)) continue;
                 var (d0, d1) = Vector256.Widen(diff);
                 var (y0, y1) = Vector256.Widen(dy);
                 var t0 = k * d0 * y0 * Vector256.Create(_liveD.AsSpan(e, 4));
