@@ -218,6 +218,9 @@ public sealed partial class LearnedQuantizer
         var bits = FracBits.Value;
         var steps = new WeightSteps(MinBits, MaxBits);
         var k = Vector256.Create(-0.6931471805599453f);
+        // The parameter's gradient is turned in place (gradIn is gradOut): then there is nothing to copy.
+        bool copy = !System.Runtime.CompilerServices.Unsafe.AreSame(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(gradOut),
+            ref System.Runtime.InteropServices.MemoryMarshal.GetReference(gradIn));
         int i = 0;
         for (; i + 8 <= _size; i += 8)
         {
@@ -226,7 +229,7 @@ public sealed partial class LearnedQuantizer
             var dy = Vector256.Create(gradOut.Slice(i, 8));
             var d = Vector256.Create(df.AsSpan(i, 8));
             (d + k * (Vector256.Round(xv * s) * inv - xv) * dy * live).CopyTo(df.AsSpan(i, 8));
-            dy.CopyTo(gradIn.Slice(i, 8));
+            if (copy) dy.CopyTo(gradIn.Slice(i, 8));
         }
         for (; i < _size; i++)
         {

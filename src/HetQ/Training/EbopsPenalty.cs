@@ -167,13 +167,16 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
     {
         int rows = g.KH * g.KW * ch;
         var w = kernel.Effective.AsSpan(0, rows * cols);
-        var pool = System.Buffers.ArrayPool<int>.Shared;
-        var counts = pool.Rent(w.Length);
-        if (digits) CodeDigits(w, counts);
-        else CodeBits(w, counts);
         var rowBits = System.Buffers.ArrayPool<long>.Shared.Rent(rows);
-        for (int r = 0; r < rows; r++) rowBits[r] = System.Numerics.Tensors.TensorPrimitives.Sum<int>(counts.AsSpan(r * cols, cols));
-        pool.Return(counts);
+        if (digits)
+        {
+            var counts = System.Buffers.ArrayPool<int>.Shared.Rent(w.Length);
+            CodeDigits(w, counts);
+            for (int r = 0; r < rows; r++) rowBits[r] = System.Numerics.Tensors.TensorPrimitives.Sum<int>(counts.AsSpan(r * cols, cols));
+            System.Buffers.ArrayPool<int>.Shared.Return(counts);
+        }
+        else
+            for (int r = 0; r < rows; r++) rowBits[r] = SumOfCodeBits(w.Slice(r * cols, cols));
         // Σ over the positions of the widths of the input elements each row meets.
         var rowWidths = System.Buffers.ArrayPool<long>.Shared.Rent(rows);
         Array.Clear(rowWidths, 0, rows);
@@ -225,28 +228,38 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
     {
         int i = 0;
         if (Vector256.IsHardwareAccelerated)
-        {
-            var magnitude = Vector256.Create(0x7FFFFFFF);
-            var exponent = Vector256.Create(0x7F800000);
-            var mantissa = Vector256.Create(0x007FFFFF);
-            var lead = Vector256.Create(0x00800000);
-            var top = Vector256.Create(127 + 24);
-            for (; i + 8 <= w.Length; i += 8)
-            {
-                var u = Vector256.Create(w.Slice(i, 8)).AsInt32();
-                var nonZero = ~Vector256.Equals(u & magnitude, Vector256<int>.Zero);
-                // Subnormal weights (exponent field 0, not zero) go through the scalar count below.
-                if (!Vector256.EqualsAll(Vector256.Equals(u & exponent, Vector256<int>.Zero) & nonZero, Vector256<int>.Zero)) break;
-                var significand = (u & mantissa) | lead;
-                var lowest = Vector256.ConvertToSingle(significand & -significand).AsInt32();
-                ((top - Vector256.ShiftRightLogical(lowest, 23)) & nonZero).CopyTo(bits.Slice(i, 8));
-            }
-        }
-        for (; i < w.Length; i++)
-        {
-            uint s = Significand(w[i]);
-            bits[i] = s == 0 ? 0 : 32 - System.Numerics.BitOperations.LeadingZeroCount(s) - System.Numerics.BitOperations.TrailingZeroCount(s);
-        }
+            for (; i + 8 <= w.Length && CodeBits(Vector256.Create(w.Slice(i, 8))) is { } v; i += 8) v.CopyTo(bits.Slice(i, 8));
+        for (; i < w.Length; i++) bits[i] = CodeBits(w[i]);
+    }
+
+    /// <summary>The sum of <see cref="CodeBits(ReadOnlySpan{float}, Span{int})"/> over <paramref name="w"/>.</summary>
+    internal static long SumOfCodeBits(ReadOnlySpan<float> w)
+    {
+        int i = 0;
+        var sum = Vector256<int>.Zero;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= w.Length && CodeBits(Vector256.Create(w.Slice(i, 8))) is { } v; i += 8) sum += v;
+        long total = Vector256.Sum(sum);
+        for (; i < w.Length; i++) total += CodeBits(w[i]);
+        return total;
+    }
+
+    /// <summary>Eight weights' significant bits; null when one is subnormal (exponent field 0, not zero: the scalar count takes those).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int>? CodeBits(Vector256<float> w)
+    {
+        var u = w.AsInt32();
+        var nonZero = ~Vector256.Equals(u & Vector256.Create(0x7FFFFFFF), Vector256<int>.Zero);
+        if (!Vector256.EqualsAll(Vector256.Equals(u & Vector256.Create(0x7F800000), Vector256<int>.Zero) & nonZero, Vector256<int>.Zero)) return null;
+        var significand = (u & Vector256.Create(0x007FFFFF)) | Vector256.Create(0x00800000);
+        var lowest = Vector256.ConvertToSingle(significand & -significand).AsInt32();
+        return (Vector256.Create(127 + 24) - Vector256.ShiftRightLogical(lowest, 23)) & nonZero;
+    }
+
+    private static int CodeBits(float q)
+    {
+        uint s = Significand(q);
+        return s == 0 ? 0 : 32 - System.Numerics.BitOperations.LeadingZeroCount(s) - System.Numerics.BitOperations.TrailingZeroCount(s);
     }
 
     /// <summary>The canonical signed digits of the code of each weight (0 for a zero weight): those of the code's odd part,
