@@ -26,8 +26,8 @@ internal static class EstimateCommand
         var stages = new Option<int?>("--stages") { Description = "with --resources: register stages of the design (as hetq hw --stages; default one after each layer)" };
         var device = DeviceOption.Create("with --resources: sets the family; default none for xilinx (no fit), the flow's part for ecp5 and ice40");
         var reuse = new ReuseOption();
-        var io = new Option<string>("--io") { Description = "with --resources: the design's io, as hetq hw write --io (parallel or stream)", DefaultValueFactory = _ => "parallel" };
-        io.AcceptOnlyFromAmong("parallel", "stream");
+        var io = new Option<string>("--io") { Description = "with --resources: the design's io, as hetq hw write --io: parallel, stream, or auto (streams a model with a convolution or pooling layer when it can). Default: auto", DefaultValueFactory = _ => "auto" };
+        io.AcceptOnlyFromAmong(HetQ.Hardware.HardwareIoChoice.Names);
         weights.AcceptOnlyFromAmong(Memories);
         activations.AcceptOnlyFromAmong(Memories);
         var cmd = new Command("estimate", "Cost of a quantized model, layer by layer: parameter and activation bits, multiplications and additions, BOPs, EBOPs and energy (QTools's Horowitz 45 nm model); with --resources, an estimate of the LUTs, FFs and carry cells of its Verilog design instead.")
@@ -54,7 +54,7 @@ internal static class EstimateCommand
                     var plan = reuse.Plan(parse);
                     if (plan is not null) plan.Factors(graph, reuse.Source(parse));
                     e = HetQ.Hardware.ResourceModel.Estimate(graph, family, new HetQ.Hardware.HardwareOptions(parse.GetValue(stages),
-                        Io: parse.GetValue(io) == "stream" ? HetQ.Hardware.HardwareIo.Stream : HetQ.Hardware.HardwareIo.Parallel, Reuse: plan, Dsp: parse.GetValue(reuse.Dsp)));
+                        Io: HwCommand.Io(parse.GetValue(io)!, graph, parse.GetValue(stages) is not null ? "--stages" : null, "estimate"), Reuse: plan, Dsp: parse.GetValue(reuse.Dsp)));
                     step?.Done();
                 }
                 double ms = sw.Elapsed.TotalMilliseconds;

@@ -68,7 +68,7 @@ internal static class HwCommand
             Description = "how the input arrives (hls4ml's IOType): parallel, the whole vector every clock; stream, an image one pixel "
                           + "(all its channels) per clock with in_valid, rst and out_valid ports (this version streams input -> convolution and "
                           + "pooling layers, padding 'valid', any stride -> Flatten -> Dense ...); auto streams a model with a convolution or pooling layer "
-                          + "when it can (and neither --device nor --stages is given), else writes it parallel. Default: auto",
+                          + "when it can (and --stages is not given), else writes it parallel. Default: auto",
             DefaultValueFactory = _ => "auto",
         };
         io.AcceptOnlyFromAmong("parallel", "stream", "auto");
@@ -93,13 +93,13 @@ internal static class HwCommand
                                         + "takes long to generate and far more than an FPGA holds (raise --max-weights to go on)");
             string topName = VerilogNames.Top(graph.Name, parse.GetValue(top));
             var part = parse.GetValue(device) is { } deviceName ? FpgaDevice.Parse(deviceName) : null;
-            var mode = Io(parse.GetValue(io)!, graph, part is not null ? "--device" : parse.GetValue(stages) is not null ? "--stages" : null);
-            if (mode == HardwareIo.Stream && part is not null)
-                throw new HetQException("--device with --io stream: the resource model does not cover streaming designs yet (leave --device out, or use --io parallel)");
+            var mode = Io(parse.GetValue(io)!, graph, parse.GetValue(stages) is not null ? "--stages" : null);
             var plan = reuse.Plan(parse);
             if (plan is not null) plan.Factors(graph, reuse.Source(parse)); // a bad factor or rule names the file
             var options = new HardwareOptions(parse.GetValue(stages), parse.GetValue(argmax), topName,
                 parse.GetValue(sharing) == "none" ? Sharing.None : Sharing.Cse, Io: mode, Reuse: plan, Dsp: parse.GetValue(reuse.Dsp));
+            // the device's estimate first: a family whose resource model lacks this kind of design fails before anything is written
+            var estimate = part is null ? null : ResourceModel.Estimate(graph, part.Family, options);
             var progress = CliProgress.Steps(parse.GetValue(json), parse.GetValue(progressOption));
             VerilogDesign design;
             // a large model takes a while: say so once it runs past 2 s, then every 10 s, and the time it took
@@ -110,7 +110,7 @@ internal static class HwCommand
                 step?.Done();
             }
             var d = design.Manifest;
-            var fit = part is null ? null : DeviceFit.Of(part, ResourceModel.Estimate(graph, part.Family, options), (d.Input.Bits, d.Output.Bits));
+            var fit = part is null ? null : DeviceFit.Of(part, estimate!, (d.Input.Bits, d.Output.Bits));
             if (parse.GetValue(json))
             {
                 Console.WriteLine(DeviceOption.Json(new
@@ -167,26 +167,13 @@ internal static class HwCommand
         return cmd;
     }
 
-    /// <summary>The design's io for --io: auto streams a graph with a convolution or pooling layer when the streaming
-    /// writer takes it and no option that only a parallel design has (<paramref name="parallelOption"/>) is given, and
-    /// otherwise says on stderr why it writes it parallel.</summary>
-    private static HardwareIo Io(string option, IntegerGraph graph, string? parallelOption)
+    /// <summary>The design's io for --io (<see cref="HardwareIoChoice.Choose"/>); when auto writes a graph with a
+    /// convolution or pooling layer parallel, it says why on stderr.</summary>
+    internal static HardwareIo Io(string option, IntegerGraph graph, string? parallelOption, string verb = "hw")
     {
-        if (option == "stream") return HardwareIo.Stream;
-        if (option == "parallel") return HardwareIo.Parallel;
-        bool spatial = graph.Nodes.Any(n => n.Op is ConvOp or DepthwiseConvOp or MaxPoolOp or AvgPoolOp);
-        if (!spatial) return HardwareIo.Parallel;
-        if (parallelOption is not null)
-        {
-            Console.Error.WriteLine($"hw: --io auto writes a parallel design: {parallelOption} is given (it takes a parallel design in this version)");
-            return HardwareIo.Parallel;
-        }
-        if (VerilogWriter.StreamingProblem(graph) is { } why)
-        {
-            Console.Error.WriteLine($"hw: --io auto writes a parallel design: {why}");
-            return HardwareIo.Parallel;
-        }
-        return HardwareIo.Stream;
+        var (io, why) = HardwareIoChoice.Choose(option, graph, parallelOption);
+        if (why is not null) Console.Error.WriteLine($"{verb}: --io auto writes a parallel design: {why}");
+        return io;
     }
 
     /// <summary>The netlist of the design in <paramref name="dir"/>, written again from its graph with the manifest's

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using HetQ.Graph;
 
 namespace HetQ.Hardware;
 
@@ -22,6 +23,34 @@ public sealed record HardwareOptions(int? Stages = null, bool Argmax = false, st
 /// <summary>The design's input interface, named as hls4ml's IOType: every input element every clock, or one pixel (all
 /// its channels) per clock with a valid signal.</summary>
 public enum HardwareIo { Parallel, Stream }
+
+/// <summary>The io that <c>--io auto</c> (the default of <c>hw write</c>, <c>estimate --resources</c> and a search's
+/// <c>lut</c> metric) gives a graph: streaming for a graph with a convolution or pooling layer that the streaming writer
+/// takes, else parallel.</summary>
+public static class HardwareIoChoice
+{
+    /// <summary>The names of the choices, as the options and configurations spell them.</summary>
+    public static readonly string[] Names = ["parallel", "stream", "auto"];
+
+    /// <summary>The io for <paramref name="option"/> (parallel, stream or auto) and, when auto gives parallel for a graph
+    /// with a convolution or pooling layer, why (a graph without one needs no reason). <paramref name="parallelOption"/>
+    /// names a given option that only a parallel design has (auto then writes parallel).</summary>
+    public static (HardwareIo Io, string? Why) Choose(string option, IntegerGraph graph, string? parallelOption = null)
+    {
+        switch (option)
+        {
+            case "stream": return (HardwareIo.Stream, null);
+            case "parallel": return (HardwareIo.Parallel, null);
+            case "auto": break;
+            default: throw new HetQException($"io must be one of {string.Join(", ", Names)}, given '{option}'");
+        }
+        bool spatial = graph.Nodes.Any(n => n.Op is ConvOp or DepthwiseConvOp or MaxPoolOp or AvgPoolOp);
+        if (!spatial) return (HardwareIo.Parallel, null);
+        if (parallelOption is not null) return (HardwareIo.Parallel, $"{parallelOption} is given (it takes a parallel design in this version)");
+        if (VerilogWriter.StreamingProblem(graph) is { } why) return (HardwareIo.Parallel, why);
+        return (HardwareIo.Stream, null);
+    }
+}
 
 /// <summary>One generated file.</summary>
 public sealed record VerilogFile(string Name, string Text);

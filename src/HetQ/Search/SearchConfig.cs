@@ -35,6 +35,10 @@ public sealed class SearchConfig
     public required JsonSpec? Space { get; init; }
     public required ObjectiveKind Objective { get; init; }
     public required CostMetric Metric { get; init; }
+    /// <summary>The design the <c>lut</c> metric estimates: its io (parallel, stream or auto, as <c>hw write --io</c>)
+    /// and the dense layers' reuse factor (as <c>--reuse</c>).</summary>
+    public string Io { get; init; } = "auto";
+    public int Reuse { get; init; } = 1;
     /// <summary>The task and the quality metric trials are judged by: the training configuration's task, with the
     /// objective's "quality" (e.g. signal_efficiency) when given.</summary>
     public ModelTask Task { get; init; } = ModelTask.Classification;
@@ -99,6 +103,12 @@ public sealed class SearchConfig
             }
         }
         var ff = new ForgivingFactor(objective?.Double("delta_p") ?? 8, objective?.Double("delta_n") ?? 8, objective?.Double("rate") ?? 2, objective?.Double("stress") ?? 1);
+        string io = objective?.String("io") ?? "auto";
+        if (!Hardware.HardwareIoChoice.Names.Contains(io)) throw objective!.Error("io", $"must be one of {string.Join(", ", Hardware.HardwareIoChoice.Names)}, given '{io}'");
+        int reuse = objective?.Int("reuse", 1) ?? 1;
+        if (reuse < 1) throw objective!.Error("reuse", $"must be 1 or more, given {reuse}");
+        if (metric != CostMetric.Lut && (objective?.Has("io") == true || objective?.Has("reuse") == true))
+            throw objective!.Error(objective.Has("io") ? "io" : "reuse", "applies only to the metric 'lut' (the design whose LUTs are estimated)");
         objective?.RejectUnknown();
         var baselines = s.Objects("baselines").Select(b =>
         {
@@ -133,6 +143,8 @@ public sealed class SearchConfig
             Space = s.Object("space"),
             Objective = objType,
             Metric = metric,
+            Io = io,
+            Reuse = reuse,
             Task = task,
             Forgiving = ff,
             MaxDrop = maxDrop,

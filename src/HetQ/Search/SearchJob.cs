@@ -48,6 +48,7 @@ public sealed class SearchJob
         var model = BaseModel();
         _space = SearchSpace.Create(model, cfg.Space);
         var reference = CostModel.Reference(model); // int8 weights and activations, int32 accumulators
+        if (cfg.Metric == CostMetric.Lut && cfg.Reuse > 1) Hardware.ReusePlan.All(cfg.Reuse).Factors(reference, $"{cfg.Source}: objective.reuse");
         _reference = Cost(reference, CostModel.Estimate(reference));
         var val = _data.Validation.Count > 0 ? _data.Validation : _data.Test;
         var task = cfg.Task;
@@ -135,16 +136,23 @@ public sealed class SearchJob
     }
 
     /// <summary>The configured cost metric of a frozen graph: one of the cost model's (from <paramref name="report"/>),
-    /// or lut, the resource model's Xilinx LUT estimate of its Verilog.</summary>
+    /// or lut, the resource model's Xilinx LUT estimate of the design <c>hw write</c> would write with the objective's
+    /// io and reuse factor (streaming for a convolutional model under io auto, folded dense layers under reuse).</summary>
     private double Cost(IntegerGraph graph, CostReport report) => _cfg.Metric switch
     {
-        CostMetric.Lut => Hardware.ResourceModel.Estimate(graph).Lut,
+        CostMetric.Lut => LutEstimate(graph, _cfg.Io, _cfg.Reuse),
         CostMetric.Bits => report.Total.ParameterBits,
         CostMetric.Energy => report.Total.Energy,
         CostMetric.Ebops => report.Total.Ebops,
         CostMetric.Bops => report.Total.Bops,
         _ => throw new System.Diagnostics.UnreachableException(),
     };
+
+    /// <summary>The resource model's Xilinx LUT estimate of <paramref name="graph"/>'s design with io
+    /// <paramref name="io"/> (parallel, stream or auto) and every dense layer folded by <paramref name="reuse"/>.</summary>
+    internal static long LutEstimate(IntegerGraph graph, string io, int reuse) =>
+        Hardware.ResourceModel.Estimate(graph, Hardware.SynthesisTarget.Xilinx, new Hardware.HardwareOptions(
+            Io: Hardware.HardwareIoChoice.Choose(io, graph).Io, Reuse: reuse > 1 ? Hardware.ReusePlan.All(reuse) : null)).Lut;
 
     /// <summary>The sampler's proposal unless a search trial (finished, failed or still running) already has that
     /// configuration: then it proposes again (50 tries), then uniform random draws look for an untried one (1000 tries);

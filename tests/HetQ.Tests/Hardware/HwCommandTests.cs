@@ -85,7 +85,7 @@ public class HwStreamCommandTests
         Assert.Equal(1, r.GetProperty("latency_cycles").GetInt32());
         Assert.Equal(6, r.GetProperty("input").GetProperty("bits").GetInt32());
 
-        // auto streams it too; a dense model stays parallel; --device and --stages are refused with --io stream
+        // auto streams it too; a dense model stays parallel; --stages writes it parallel
         (code, stdout, err) = CliRunner.Run("hw", model, "--out", dir.File("auto"), "--io", "auto", "--json");
         Assert.True(code == 0, err + stdout);
         Assert.Equal("stream", JsonDocument.Parse(stdout.Trim()).RootElement.GetProperty("io").GetString());
@@ -97,10 +97,20 @@ public class HwStreamCommandTests
         Assert.True(code == 0, err + stdout);
         Assert.Equal("parallel", JsonDocument.Parse(stdout.Trim()).RootElement.GetProperty("io").GetString());
         Assert.Contains("--stages is given", err);
-        (code, _, err) = CliRunner.Run("hw", model, "--out", dir.File("dev"), "--io", "stream", "--device", "xcvu9p");
+        // --device: a streaming design's fit comes from the resource model's streaming terms (calibrated for xilinx);
+        // a family calibrated without them is refused before anything is written
+        (code, stdout, err) = CliRunner.Run("hw", model, "--out", dir.File("dev"), "--device", "xcvu9p", "--json");
+        Assert.True(code == 0, err + stdout);
+        r = JsonDocument.Parse(stdout.Trim()).RootElement;
+        Assert.Equal("stream", r.GetProperty("io").GetString());
+        Assert.True(r.GetProperty("fits").GetBoolean());
+        var e = ResourceModel.Estimate(HetQ.Graph.Freezer.FreezeDirectory(model), SynthesisTarget.Xilinx, new HardwareOptions(Io: HardwareIo.Stream));
+        long lut = FpgaTarget.For(SynthesisTarget.Xilinx).LutEquivalents(e.Lut, e.Carry);
+        Assert.Equal(lut, r.GetProperty("fit").GetProperty("lut").GetProperty("used").GetInt64());
+        (code, _, err) = CliRunner.Run("hw", model, "--out", dir.File("dev5"), "--io", "stream", "--device", "lfe5u-85f");
         Assert.Equal(2, code);
-        Assert.Contains("--device with --io stream", err);
-        Assert.False(Directory.Exists(dir.File("dev")));
+        Assert.Contains("not calibrated on folded or streaming designs", err);
+        Assert.False(Directory.Exists(dir.File("dev5")));
         string tiny = dir.File("tiny");
         ModelIO.Save(Graph.GoldenGraphTests.Tiny(), new ModelMetadata("tiny", 2), tiny);
         (code, stdout, err) = CliRunner.Run("hw", tiny, "--out", dir.File("tp"), "--json");

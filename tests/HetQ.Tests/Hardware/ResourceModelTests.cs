@@ -195,4 +195,76 @@ public class ResourceModelTests(ITestOutputHelper output)
             Assert.Equal(ResourceModel.Estimate(g).Lut, t.Cost);
         }
     }
+
+    private static string LutSearch(TempDir dir, string layers, string shape, string objectiveExtra)
+    {
+        dir.Write("train.json", $$"""
+        {
+          "name": "t", "seed": 3,
+          "data": { "name": "digits"{{shape}} },
+          "model": { "layers": [ {{layers}} ] },
+          "optimizer": { "type": "adam", "learning_rate": 0.005 },
+          "epochs": 1, "batch_size": 64, "threads": 1
+        }
+        """);
+        return dir.Write("search.json", $$"""
+        {
+          "name": "s", "train": "train.json", "input": "ap_ufixed<4,1,RND_CONV,SAT>",
+          "trials": 2, "epochs": 1,
+          "strategy": { "type": "random" },
+          "objective": { "type": "forgiving", "metric": "lut"{{objectiveExtra}} },
+          "space": { "default": {
+            "kernel": ["quantized_bits(2,1,1,alpha=1)", "quantized_bits(4,0,1,alpha=1)"],
+            "bias": ["quantized_bits(6,2,1,alpha=1)"], "activation": ["quantized_relu(3,1)", "quantized_relu(5,2)"] } },
+          "study": "{{dir.File("study.sqlite").Replace("\\", "\\\\")}}", "output": "{{dir.File("out").Replace("\\", "\\\\")}}"
+        }
+        """);
+    }
+
+    [Theory]
+    [InlineData("", true, 1)]                          // io auto: a convolutional model is estimated streamed, as hw write writes it
+    [InlineData(", \"io\": \"parallel\"", false, 1)]
+    [InlineData(", \"io\": \"stream\", \"reuse\": 4", true, 4)] // the dense tail folded by 4
+    public void A_lut_search_of_a_CNN_estimates_the_design_hw_write_would_write(string extra, bool streamed, int reuse)
+    {
+        using var dir = new TempDir();
+        string cfg = LutSearch(dir, """{ "type": "conv2d", "filters": 2, "kernel_size": 3, "activation": "relu", "name": "conv1" }, { "type": "flatten" }, { "type": "dense", "units": 10, "name": "out" }""",
+            ", \"shape\": [8, 8, 1]", extra);
+        var result = new HetQ.Search.SearchJob(HetQ.Search.SearchConfig.Load(cfg)).Run();
+        var done = result.Trials.Where(t => t.IsDone && t.IsSearch).ToList();
+        Assert.Equal(2, done.Count);
+        foreach (var t in done)
+        {
+            var g = IntegerGraph.Load(Path.Combine(t.Model!, "graph.json"));
+            var io = streamed ? HardwareIo.Stream : HardwareIo.Parallel;
+            long expected = ResourceModel.Estimate(g, SynthesisTarget.Xilinx, new HardwareOptions(Io: io, Reuse: reuse > 1 ? ReusePlan.All(reuse) : null)).Lut;
+            Assert.Equal(expected, t.Cost);
+            long other = ResourceModel.Estimate(g, SynthesisTarget.Xilinx, new HardwareOptions(Io: streamed ? HardwareIo.Parallel : HardwareIo.Stream)).Lut;
+            Assert.NotEqual(other, t.Cost);
+        }
+    }
+
+    [Theory]
+    [InlineData("ebops", ", \"io\": \"stream\"", "objective.io")]
+    [InlineData("ebops", ", \"reuse\": 2", "objective.reuse")]
+    [InlineData("lut", ", \"io\": \"serial\"", "objective.io")]
+    [InlineData("lut", ", \"reuse\": 0", "objective.reuse")]
+    public void The_lut_metrics_design_options_are_checked_and_named(string metric, string extra, string named)
+    {
+        using var dir = new TempDir();
+        string cfg = LutSearch(dir, """{ "type": "dense", "units": 8, "activation": "relu", "name": "fc1" }, { "type": "dense", "units": 10, "name": "out" }""", "", extra);
+        System.IO.File.WriteAllText(cfg, System.IO.File.ReadAllText(cfg).Replace("\"metric\": \"lut\"", $"\"metric\": \"{metric}\"", StringComparison.Ordinal));
+        var e = Assert.Throws<HetQException>(() => HetQ.Search.SearchConfig.Load(cfg));
+        Assert.Contains(named, e.Message);
+    }
+
+    [Fact]
+    public void A_reuse_factor_larger_than_a_layer_is_refused_before_the_search_starts()
+    {
+        using var dir = new TempDir();
+        string cfg = LutSearch(dir, """{ "type": "dense", "units": 2, "activation": "relu", "name": "fc1" }, { "type": "dense", "units": 10, "name": "out" }""", "", ", \"reuse\": 1000");
+        var e = Assert.Throws<HetQException>(() => new HetQ.Search.SearchJob(HetQ.Search.SearchConfig.Load(cfg)));
+        Assert.Contains("objective.reuse", e.Message);
+        Assert.Contains("fc1", e.Message);
+    }
 }
