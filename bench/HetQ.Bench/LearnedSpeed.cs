@@ -10,7 +10,7 @@ namespace HetQ.Bench;
 /// for <c>rounds</c> rounds in one process, each round one untimed warm-up epoch then <c>epochs</c> timed ones; medians
 /// of the rounds' per-epoch medians, the ratio learned/QAT, the share of the EBOPs penalty in the learned epochs.
 /// Initial weights come from each config's <c>initial_weights</c> when that directory exists (fresh weights otherwise,
-/// for both).</summary>
+/// for both); distillation applies when its teacher exists.</summary>
 internal static class LearnedSpeed
 {
     public sealed record Options(int Epochs, int Rounds, int Threads, string Learned, string Qat);
@@ -23,7 +23,8 @@ internal static class LearnedSpeed
         if (learned.Bitwidths is null) { Console.Error.WriteLine($"{learnedFile}: no bitwidths section"); return 2; }
         Console.WriteLine($"CPU: {FmaPeak.CpuModel()}, {Environment.ProcessorCount} cores, AVX2 {System.Runtime.Intrinsics.X86.Avx2.IsSupported}, "
             + $"AVX-512 {System.Runtime.Intrinsics.X86.Avx512F.IsSupported}; {o.Threads} threads, batch {learned.BatchSize} / {qat.BatchSize}; "
-            + $"initial weights {(learned.InitialWeights is null ? "fresh" : learned.InitialWeights)}; load average {FmaPeak.LoadAverage()}");
+            + $"initial weights {(learned.InitialWeights is null ? "fresh" : learned.InitialWeights)}; distillation {(learned.Distillation is null ? "none" : learned.Distillation.Teacher)}; "
+            + $"load average {FmaPeak.LoadAverage()}");
         var splits = DatasetLoader.Load(learned.Data, learned.BaseDirectory);
         var lt = new List<double>();
         var qt = new List<double>();
@@ -50,6 +51,7 @@ internal static class LearnedSpeed
         Threads = o.Threads,
         EarlyStopping = null,
         InitialWeights = c.InitialWeights is { } iw && File.Exists(Path.Combine(iw, "model.json")) ? iw : null,
+        Distillation = c.Distillation is { } d && File.Exists(Path.Combine(d.Teacher, "model.json")) ? d : null,
     };
 
     /// <summary>The median seconds of the timed epochs, the share of them the penalty took, and a hash of every parameter's
@@ -58,7 +60,16 @@ internal static class LearnedSpeed
     {
         var model = cfg.BuildModel(splits.Train.SampleShape);
         var options = new TrainOptions(cfg.Epochs, cfg.BatchSize, cfg.Seed, cfg.Threads, cfg.ClipNorm, cfg.ClipValue, cfg.Schedule);
-        using var trainer = new Trainer(model, Loss.Create(cfg.LossSpec), Optimizer.Create(cfg.OptimizerSpec), options);
+        var loss = Loss.Create(cfg.LossSpec);
+        var train = splits.Train;
+        if (cfg.Distillation is { } distill)
+        {
+            // As TrainJob does: the teacher's soft targets mixed into the labels.
+            int k = HetQ.Numerics.Tensor.Size(model.OutputShape);
+            train = train.WithTargets(distill.SoftTargets(train, k, cfg.Source), k, train.Weights);
+            loss = new SoftmaxCrossEntropy(((SoftmaxCrossEntropy)loss).LabelSmoothing, distill.Weight);
+        }
+        using var trainer = new Trainer(model, loss, Optimizer.Create(cfg.OptimizerSpec), options);
         var penalty = cfg.Bitwidths is { } bw ? new TimedPenalty(new EbopsPenalty(model, bw)) : null;
         trainer.Penalty = penalty;
         var times = new List<double>();
@@ -68,7 +79,7 @@ internal static class LearnedSpeed
             times.Add(r.Seconds);
             if (r.Epoch == 1 && penalty is not null) penaltySeconds = -penalty.Seconds;
         };
-        trainer.Fit(splits.Train, splits.Validation);
+        trainer.Fit(train, splits.Validation);
         var timed = times.Skip(1).ToList();
         double share = penalty is null ? 0 : (penaltySeconds + penalty.Seconds) / timed.Sum();
         return (GemmBench.Median(timed), share, Hash(model));
