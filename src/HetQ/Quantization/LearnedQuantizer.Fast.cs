@@ -160,9 +160,16 @@ public sealed partial class LearnedQuantizer
             int e = 0;
             for (; e + 8 <= _size; e += 8)
             {
+                var xv = Vector256.Create(x.Slice(r + e, 8));
+                // Zeros (±0) quantize to +0 whatever F and the range (lo ≤ 0 ≤ hi): zero pixels, dead units.
+                if (Vector256.EqualsAll(xv, Vector256<float>.Zero))
+                {
+                    Vector256<float>.Zero.CopyTo(y.Slice(r + e, 8));
+                    continue;
+                }
                 var l = Vector256.Create(lo.AsSpan(e, 8));
                 var h = Vector256.Create(hi.AsSpan(e, 8));
-                var v = Code(Vector256.Create(x.Slice(r + e, 8)) * Vector256.Create(scale.AsSpan(e, 8)), l, h);
+                var v = Code(xv * Vector256.Create(scale.AsSpan(e, 8)), l, h);
                 (Vector256.Min(Vector256.Max(v, l), h) * Vector256.Create(inv.AsSpan(e, 8))).CopyTo(y.Slice(r + e, 8));
             }
             for (; e < _size; e++)
@@ -190,6 +197,12 @@ public sealed partial class LearnedQuantizer
             {
                 var xv = Vector256.Create(x.Slice(r + e, 8));
                 var dy = Vector256.Create(gradOut.Slice(r + e, 8));
+                // Zeros are inside the range (dx = dy) with q(x) − x = 0: no bits' gradient (see below).
+                if (Vector256.EqualsAll(xv, Vector256<float>.Zero) && Vector256.EqualsAll(dy - dy, Vector256<float>.Zero))
+                {
+                    if (dx) dy.CopyTo(gradIn.Slice(r + e, 8));
+                    continue;
+                }
                 var l = Vector256.Create(lo.AsSpan(e, 8));
                 var h = Vector256.Create(hi.AsSpan(e, 8));
                 var v = Code(xv * Vector256.Create(scale.AsSpan(e, 8)), l, h);
