@@ -57,6 +57,14 @@ internal static class BenchMain
                 var o = new TrainSpeed.Options(workloads, variants, epochs, rounds, threads, samples, !args.Contains("--no-peer"));
                 return TrainSpeed.Run(o, RepoRoot());
             }
+            case "learned-speed":
+            {
+                int threads = Value(args, "--threads") is { } t ? int.Parse(t, System.Globalization.CultureInfo.InvariantCulture) : 1;
+                int rounds = Value(args, "--rounds") is { } r ? int.Parse(r, System.Globalization.CultureInfo.InvariantCulture) : 3;
+                var o = new LearnedSpeed.Options(epochs, rounds, threads, Value(args, "--learned") ?? "examples/fashion-mlp-learned.json",
+                    Value(args, "--qat") ?? "examples/fashion-mlp-qat6.json");
+                return LearnedSpeed.Run(o, RepoRoot());
+            }
             case "resources-time":
                 foreach (var dir in args.Skip(1)) ResourceBench.TimeModel(dir);
                 return 0;
@@ -83,6 +91,7 @@ internal static class BenchMain
             default:
                 Console.Error.WriteLine("usage: HetQ.Bench train-speed [--workload a|b|c|d|all (comma list)] [--variant float|qat|all] [--epochs N]\n"
                     + "      [--rounds R] [--threads T] [--cnn-samples N] [--no-peer]   (c: Fashion CNN, d: small CNN; R alternating rounds, medians)\n"
+                    + "  | learned-speed [--epochs N] [--rounds R] [--threads T] [--learned CONFIG] [--qat CONFIG]   (learned widths against QAT, alternating, medians)\n"
                     + "  | gemm | profile | profile-mlp [--reps N] | profile-cnn\n"
                     + "  | hw-gen [--model DIR] [--out DIR] [--repeat N] | hw-scale [--repeat N]\n"
                     + "  | resources-calibrate [--target xilinx|ecp5|ice40|all] [--work DIR] [--timeout S] [--fresh]\n"

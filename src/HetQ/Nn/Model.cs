@@ -174,22 +174,30 @@ public sealed class Model
                 Accumulate(k, gin[j]);
             }
         }
-        if (InputQuantizer?.Learned is not null && _inputGrad is { } ig && _inputGradSet)
-            InputQuantizer.Backward(_inputPre!.Data, ig.Data, ig.Data);
+        if (InputQuantizer?.Learned is { } iq && _inputGradSum is { } ig && _inputGradSet)
+            iq.BackwardBits(_inputPre!.Data, ig.Data.AsSpan(0, ig.Length));
         _inputGradSet = false;
         foreach (var p in Parameters) p.BackwardQuantizer();
     }
 
-    private Tensor? _inputGrad, _inputPre;
+    private Tensor? _inputGrad, _inputPre, _inputGradSum;
     private bool _inputGradSet;
 
-    // dLoss/d(quantized input), summed over the nodes that read the input (learned input widths only).
+    // dLoss/d(quantized input), summed over the nodes that read the input (learned input widths only): the one node's
+    // gradient itself (read only: the input quantizer takes only its bits' gradient from it), or a sum in a buffer of
+    // our own from the second node on.
     private void AccumulateInput(Tensor t)
     {
+        if (!_inputGradSet)
+        {
+            _inputGradSum = t;
+            _inputGradSet = true;
+            return;
+        }
         var g = EnsureLike(ref _inputGrad, t);
-        if (!_inputGradSet) t.Data.AsSpan(0, t.Length).CopyTo(g.Data);
-        else System.Numerics.Tensors.TensorPrimitives.Add(g.Data.AsSpan(0, t.Length), t.Data.AsSpan(0, t.Length), g.Data.AsSpan(0, t.Length));
-        _inputGradSet = true;
+        if (!ReferenceEquals(_inputGradSum, g)) _inputGradSum!.Data.AsSpan(0, t.Length).CopyTo(g.Data);
+        System.Numerics.Tensors.TensorPrimitives.Add(g.Data.AsSpan(0, t.Length), t.Data.AsSpan(0, t.Length), g.Data.AsSpan(0, t.Length));
+        _inputGradSum = g;
     }
 
     private void Accumulate(int k, Tensor t)

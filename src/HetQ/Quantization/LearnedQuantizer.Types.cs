@@ -28,21 +28,25 @@ public sealed partial class LearnedQuantizer
     private (bool Signed, int Width, int Integer) ElementType(int e, float[] ghi, float[] glo)
     {
         int g = Group(e);
-        int f = Fractional(g);
-        float hi = ghi[g], lo = glo[g];
-        bool signed = lo < 0;
-        float m = Math.Max(hi, -lo);
-        if (!(m > 0)) return (signed, 0, 0);
-        int i = (int)Math.Floor(Math.Log2(m)) + 1;
-        int k1 = signed ? 1 : 0;
-        return (signed, k1 + i + f, k1 + i);
+        var (signed, integer) = IntegerBits(ghi[g], glo[g]);
+        return integer == int.MinValue ? (signed, 0, 0) : (signed, integer + Fractional(g), integer);
     }
 
-    /// <summary>The range of each bit group (max, min) from the per-element range.</summary>
-    private (float[] Hi, float[] Lo) GroupRanges() => GroupRanges(Range!.Value);
-
-    private (float[] Hi, float[] Lo) GroupRanges(float[] r)
+    /// <summary>Signed when the range has negatives; ap_fixed integer bits k + I with I = floor(log2 max|x|) + 1, or
+    /// int.MinValue for an empty range (width 0).</summary>
+    private static (bool Signed, int Integer) IntegerBits(float hi, float lo)
     {
+        bool signed = lo < 0;
+        float m = Math.Max(hi, -lo);
+        if (!(m > 0)) return (signed, int.MinValue);
+        return (signed, (signed ? 1 : 0) + (int)Math.Floor(Math.Log2(m)) + 1);
+    }
+
+    /// <summary>The range of each bit group (max, min) from the per-element range (<paramref name="range"/>, in the layout
+    /// of <see cref="Range"/>; by default <see cref="Range"/> itself).</summary>
+    private (float[] Hi, float[] Lo) GroupRanges(float[]? range = null)
+    {
+        var r = range ?? Range!.Value;
         int groups = FracBits!.Length;
         var hi = new float[groups];
         var lo = new float[groups];
@@ -59,8 +63,12 @@ public sealed partial class LearnedQuantizer
     public int[] ElementWidths()
     {
         var w = new int[_size];
-        var (ghi, glo) = GroupRanges();
-        for (int e = 0; e < _size; e++) w[e] = Math.Max(0, ElementType(e, ghi, glo).Width);
+        GroupTypes(Range!.Value);
+        for (int e = 0; e < _size; e++)
+        {
+            int g = Group(e), integer = _groupInt[g];
+            w[e] = integer == int.MinValue ? 0 : Math.Max(0, integer + Fractional(g));
+        }
         return w;
     }
 

@@ -250,15 +250,61 @@ public sealed partial class LearnedQuantizer : IQuantizer
             Array.Fill(_hi, double.PositiveInfinity);
             return;
         }
-        var (ghi, glo) = GroupRanges(range ?? Range!.Value);
+        // The integer bits of each group come from the range, which changes once an epoch (every batch while it
+        // grows): they are recomputed when the range differs from the one they were computed from.
+        GroupTypes(range ?? Range!.Value);
+        if (_loF.Length != _size)
+        {
+            _scaleA = new float[_size];
+            _invA = new float[_size];
+            _loF = new float[_size];
+            _hiF = new float[_size];
+        }
+        // The float path of the activations is exact while codes fit in 22 bits and 2^±F are normal floats.
+        _floatExact = MinBits >= -100 && MaxBits <= 100;
         for (int e = 0; e < _size; e++)
         {
-            var (signed, w, _) = ElementType(e, ghi, glo);
-            if (w <= 0) { _lo[e] = _hi[e] = 0; continue; }
+            int g = element ? e : Group(e);
+            int integer = _groupInt[g];
+            int w = integer == int.MinValue ? 0 : integer + Math.Clamp((int)MathF.Round(bits[g]), min, max);
+            _scaleA[e] = (float)_scale[e];
+            _invA[e] = (float)_inv[e];
+            if (w <= 0)
+            {
+                _lo[e] = _hi[e] = 0;
+                _loF[e] = _hiF[e] = 0;
+                continue;
+            }
+            bool signed = _groupSigned[g];
+            if (w > 22) _floatExact = false;
             _lo[e] = signed ? -Math.ScaleB(1.0, w - 1) : 0;
             _hi[e] = signed ? Math.ScaleB(1.0, w - 1) - 1 : Math.ScaleB(1.0, w) - 1;
+            _loF[e] = (float)_lo[e];
+            _hiF[e] = (float)_hi[e];
         }
     }
+
+    /// <summary>Each group's sign and integer bits (<see cref="IntegerBits"/>) from <paramref name="range"/>, kept until the range changes.</summary>
+    private void GroupTypes(float[] range)
+    {
+        if (range.AsSpan().SequenceEqual(_typesFrom)) return;
+        var (ghi, glo) = GroupRanges(range);
+        if (_groupInt.Length != ghi.Length) _groupInt = new int[ghi.Length];
+        if (_groupSigned.Length != ghi.Length) _groupSigned = new bool[ghi.Length];
+        for (int g = 0; g < ghi.Length; g++)
+        {
+            var (signed, integer) = IntegerBits(ghi[g], glo[g]);
+            _groupSigned[g] = signed;
+            _groupInt[g] = integer;
+        }
+        _typesFrom = (float[])range.Clone();
+    }
+
+    private float[] _typesFrom = [];
+    private int[] _groupInt = [];
+    private bool[] _groupSigned = [];
+    private float[] _scaleA = [], _invA = [], _loF = [], _hiF = [];
+    private bool _floatExact;
 
     // Largest F among non-zero outputs and largest |code| at that F, of the last forward (kernels: the common type).
     private int _lastFrac = int.MinValue;
@@ -281,7 +327,7 @@ public sealed partial class LearnedQuantizer : IQuantizer
         if (FracBits is null) throw new HetQException($"{Spec}: not bound to a tensor");
         if (Role == LearnedRole.Weight && Granularity == BitGranularity.Element && x.Length == _size && Vector256.IsHardwareAccelerated)
         {
-            WeightsFast(x, y);
+            WeightsFast(x, y, training);
             if (!training) CommonWeightType(y);
             return;
         }
@@ -380,6 +426,22 @@ public sealed partial class LearnedQuantizer : IQuantizer
     }
 
     /// <summary>dx = dy inside the range (0 where saturated); df[group] += −ln2·(xq − x)·dy.</summary>
+    /// <summary>The bits' gradient of <see cref="Backward"/> without dx (the model input's quantizer: nothing reads it).</summary>
+    public void BackwardBits(ReadOnlySpan<float> x, ReadOnlySpan<float> gradOut)
+    {
+        if (Role == LearnedRole.Activation && Granularity == BitGranularity.Element && ActivationsVectorised(x.Length))
+        {
+            if (!_fresh) Bounds();
+            _fresh = false;
+            var df = FracBits!.Grad;
+            ActivationsFastBackward(x, gradOut, [], df, FracBits.Trainable && df.Length > 0);
+            return;
+        }
+        var dx = System.Buffers.ArrayPool<float>.Shared.Rent(x.Length);
+        Backward(x, gradOut, dx.AsSpan(0, x.Length));
+        System.Buffers.ArrayPool<float>.Shared.Return(dx);
+    }
+
     public void Backward(ReadOnlySpan<float> x, ReadOnlySpan<float> gradOut, Span<float> gradIn)
     {
         if (_fastFresh && x.Length == _size)

@@ -119,8 +119,10 @@ public sealed class BlockSampler(ISampler inner, int totalTrials) : ISampler
         return choice;
     }
 
-    /// <summary>The candidate with the most bits (the least lossy one); for a width, the largest factor.</summary>
+    /// <summary>The candidate with the most bits (the least lossy one); for a width, the largest factor; for the
+    /// penalty, the weakest.</summary>
     public static string Widest(Dimension d) => d.Role == WidthFactors.Role
         ? d.Choices.OrderByDescending(c => double.Parse(c, System.Globalization.CultureInfo.InvariantCulture)).First()
+        : PenaltyDimensions.Is(d) ? PenaltyDimensions.Weakest(d)
         : d.Choices.OrderByDescending(c => Quantization.QuantizerParser.Parse(c).Bits).First();
 }

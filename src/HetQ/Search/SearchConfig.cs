@@ -25,7 +25,8 @@ public sealed class SearchConfig
     public Hyperband? Hyperband { get; init; }
     /// <summary>Search trials train with the training config's learned bit widths (its <c>bitwidths</c> section) on top of
     /// the space's choices: the parts that section learns replace the quantizers the space picked, the rest (layer
-    /// widths, the input or any part set to false there) stay searched.</summary>
+    /// widths, the input or any part set to false there) stay searched; <c>space.beta</c> or <c>space.target_ebops</c>
+    /// searches the penalty's strength (<see cref="PenaltyDimensions"/>).</summary>
     public bool Learned { get; init; }
     /// <summary>The sampler of new configurations under Hyperband (tpe or random); otherwise the strategy itself.</summary>
     public SearchStrategy Sampler { get; init; } = SearchStrategy.Tpe;
@@ -158,6 +159,7 @@ public sealed class SearchConfig
             throw s.Error("learned", $"needs a 'bitwidths' section in the training configuration {train.Source}");
         if (cfg.Learned && hyperband is not null)
             throw s.Error("learned", "cannot be combined with the hyperband strategy yet (a promoted trial would have to continue its learned widths)");
+        PenaltyDimensions.Check(cfg.Space, cfg.Learned, train.Bitwidths);
         return cfg;
     }
 }

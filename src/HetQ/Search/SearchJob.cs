@@ -74,7 +74,7 @@ public sealed class SearchJob
     }
 
     private IReadOnlyList<(string, IReadOnlyDictionary<string, string>)> Baselines() =>
-        _cfg.Baselines.Select(b => (b.Name, (IReadOnlyDictionary<string, string>)_space.Dimensions.ToDictionary(d => d.Name, d => d.Role switch
+        _cfg.Baselines.Select(b => (b.Name, (IReadOnlyDictionary<string, string>)_space.Dimensions.Where(d => !PenaltyDimensions.Is(d)).ToDictionary(d => d.Name, d => d.Role switch
         {
             "kernel" => b.Kernel,
             "bias" => b.Bias ?? b.Kernel,
@@ -253,7 +253,8 @@ public sealed class SearchJob
         var options = new TrainOptions(Math.Max(1, epochs), t.BatchSize, Numerics.Seeds.Derive(t.Seed, trial.Number), t.Threads, t.ClipNorm, t.ClipValue, Schedule.Create(null));
         double valAcc, testAcc, valMetric, testMetric;
         // Learned widths on top of the space's choices (search trials only: the baselines stay uniform).
-        var bitwidths = _cfg.Learned && trial.IsSearch ? _cfg.Train.Bitwidths : null;
+        // The penalty's strength is the trial's choice where the space searches it (space.beta, space.target_ebops).
+        var bitwidths = _cfg.Learned && trial.IsSearch && _cfg.Train.Bitwidths is { } bw ? PenaltyDimensions.Apply(bw, _space.Dimensions, trial.Choice) : null;
         var quantizers = bitwidths is null ? null : model.Nodes.Select(n => n.Layer.Quantizers).ToArray();
         var inputQuantizer = model.InputQuantizer;
         bitwidths?.Apply(model);

@@ -58,6 +58,7 @@ public sealed class SearchSpace
         var blocks = spec?.Strings("blocks");
         var input = spec?.Strings("input");
         var widths = WidthFactors.Dimensions(spec, kernelLayers);
+        var penalty = PenaltyDimensions.Dimensions(spec);
         spec?.RejectUnknown();
 
         var dims = new List<Dimension>();
@@ -104,6 +105,7 @@ public sealed class SearchSpace
                 dims.Add(new Dimension($"{block}/activation", block, "activation", Candidates("activation", activation)));
         }
         dims.AddRange(widths);
+        dims.AddRange(penalty);
         foreach (var (_, s) in perLayer) s.Allow("kernel", "bias", "activation");
         foreach (var (_, s) in limits) s.Allow("kernel", "bias", "activation");
         return new SearchSpace(dims);

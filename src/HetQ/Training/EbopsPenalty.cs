@@ -1,3 +1,4 @@
+using System.Runtime.Intrinsics;
 using HetQ.Cost;
 using HetQ.Hardware;
 using HetQ.Nn;
@@ -165,34 +166,20 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
         float beta, bool gradient, bool digits)
     {
         int rows = g.KH * g.KW * ch;
-        var w = kernel.Effective;
-        var rowBits = new long[rows];
-        var sb = System.Buffers.ArrayPool<byte>.Shared.Rent(w.Length);
-        var scale = System.Buffers.ArrayPool<float>.Shared.Rent(kq.FracBits!.Length);
-        kq.GroupScales(scale);
-        bool element = kq.Granularity == BitGranularity.Element;
-        for (int r = 0; r < rows; r++)
+        var w = kernel.Effective.AsSpan(0, rows * cols);
+        var rowBits = System.Buffers.ArrayPool<long>.Shared.Rent(rows);
+        if (digits)
         {
-            long sum = 0;
-            for (int c = 0, e = r * cols; c < cols; c++, e++)
-            {
-                float q = w[e];
-                if (q == 0)
-                {
-                    sb[e] = 0;
-                    continue;
-                }
-                // q is a multiple of 2^-F: |q|·2^F is its code, exactly (a power-of-two scaling of a float).
-                ulong code = (ulong)(MathF.Abs(q) * scale[element ? e : kq.Group(e)]);
-                int bits = 64 - System.Numerics.BitOperations.LeadingZeroCount(code >> System.Numerics.BitOperations.TrailingZeroCount(code));
-                sb[e] = (byte)bits;
-                sum += digits ? Digits((long)code) : bits;
-            }
-            rowBits[r] = sum;
+            var counts = System.Buffers.ArrayPool<int>.Shared.Rent(w.Length);
+            CodeDigits(w, counts);
+            for (int r = 0; r < rows; r++) rowBits[r] = System.Numerics.Tensors.TensorPrimitives.Sum<int>(counts.AsSpan(r * cols, cols));
+            System.Buffers.ArrayPool<int>.Shared.Return(counts);
         }
-        System.Buffers.ArrayPool<float>.Shared.Return(scale);
+        else
+            for (int r = 0; r < rows; r++) rowBits[r] = SumOfCodeBits(w.Slice(r * cols, cols));
         // Σ over the positions of the widths of the input elements each row meets.
-        var rowWidths = new long[rows];
+        var rowWidths = System.Buffers.ArrayPool<long>.Shared.Rent(rows);
+        Array.Clear(rowWidths, 0, rows);
         var fa = gradient ? iq?.FracBits?.Grad : null;
         for (int oy = 0; oy < g.OutH; oy++)
             for (int ky = 0; ky < g.KH; ky++)
@@ -216,20 +203,98 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
             }
         double total = 0;
         var fk = gradient ? kq.FracBits!.Grad : null;
+        bool element = kq.Granularity == BitGranularity.Element;
         for (int r = 0; r < rows; r++)
         {
             total += (double)rowBits[r] * rowWidths[r];
             if (fk is null || rowWidths[r] == 0) continue;
             float d = beta * rowWidths[r] * (digits ? DigitsPerBit : 1);
-            if (element)
-                for (int c = 0, e = r * cols; c < cols; c++, e++)
-                    fk[e] += sb[e] != 0 ? d : 0;
+            if (element) AddWhereNonZero(w.Slice(r * cols, cols), fk.AsSpan(r * cols, cols), d);
             else
                 for (int c = 0, e = r * cols; c < cols; c++, e++)
-                    if (sb[e] != 0) fk[kq.Group(e)] += d;
+                    if (w[e] != 0) fk[kq.Group(e)] += d;
         }
-        System.Buffers.ArrayPool<byte>.Shared.Return(sb);
+        System.Buffers.ArrayPool<long>.Shared.Return(rowBits);
+        System.Buffers.ArrayPool<long>.Shared.Return(rowWidths);
         return total;
+    }
+
+    // A weight q is its code times 2^-F, and scaling by a power of two keeps a float's significand, so the code's odd
+    // part is the significand's odd part: its significant bits are 24 − tzcnt(1.m) for a normal float (0 for q = 0),
+    // whatever F is. Eight at a time: the lowest set bit of the significand, converted to float, has exponent tzcnt.
+
+    /// <summary>The significant bits of the code of each weight (0 for a zero weight), as <see cref="Cost.WeightedLayer.SignificantBits"/> counts them.</summary>
+    internal static void CodeBits(ReadOnlySpan<float> w, Span<int> bits)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= w.Length && CodeBits(Vector256.Create(w.Slice(i, 8))) is { } v; i += 8) v.CopyTo(bits.Slice(i, 8));
+        for (; i < w.Length; i++) bits[i] = CodeBits(w[i]);
+    }
+
+    /// <summary>The sum of <see cref="CodeBits(ReadOnlySpan{float}, Span{int})"/> over <paramref name="w"/>.</summary>
+    internal static long SumOfCodeBits(ReadOnlySpan<float> w)
+    {
+        int i = 0;
+        var sum = Vector256<int>.Zero;
+        if (Vector256.IsHardwareAccelerated)
+            for (; i + 8 <= w.Length && CodeBits(Vector256.Create(w.Slice(i, 8))) is { } v; i += 8) sum += v;
+        long total = Vector256.Sum(sum);
+        for (; i < w.Length; i++) total += CodeBits(w[i]);
+        return total;
+    }
+
+    /// <summary>Eight weights' significant bits; null when one is subnormal (exponent field 0, not zero: the scalar count takes those).</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    private static Vector256<int>? CodeBits(Vector256<float> w)
+    {
+        var u = w.AsInt32();
+        var nonZero = ~Vector256.Equals(u & Vector256.Create(0x7FFFFFFF), Vector256<int>.Zero);
+        if (!Vector256.EqualsAll(Vector256.Equals(u & Vector256.Create(0x7F800000), Vector256<int>.Zero) & nonZero, Vector256<int>.Zero)) return null;
+        var significand = (u & Vector256.Create(0x007FFFFF)) | Vector256.Create(0x00800000);
+        var lowest = Vector256.ConvertToSingle(significand & -significand).AsInt32();
+        return (Vector256.Create(127 + 24) - Vector256.ShiftRightLogical(lowest, 23)) & nonZero;
+    }
+
+    private static int CodeBits(float q)
+    {
+        uint s = Significand(q);
+        return s == 0 ? 0 : 32 - System.Numerics.BitOperations.LeadingZeroCount(s) - System.Numerics.BitOperations.TrailingZeroCount(s);
+    }
+
+    /// <summary>The canonical signed digits of the code of each weight (0 for a zero weight): those of the code's odd part,
+    /// the same count (<see cref="Digits"/> does not change under a shift).</summary>
+    internal static void CodeDigits(ReadOnlySpan<float> w, Span<int> digits)
+    {
+        for (int i = 0; i < w.Length; i++)
+        {
+            uint s = Significand(w[i]);
+            digits[i] = s == 0 ? 0 : Digits(s >> System.Numerics.BitOperations.TrailingZeroCount(s));
+        }
+    }
+
+    /// <summary>The significand of |q| as an integer (with the leading one of a normal float), 0 for ±0.</summary>
+    private static uint Significand(float q)
+    {
+        uint u = BitConverter.SingleToUInt32Bits(q) & 0x7FFFFFFF;
+        uint m = u & 0x007FFFFF;
+        return u >> 23 == 0 ? m : m | 0x00800000;
+    }
+
+    /// <summary>grad[e] += d where w[e] is not zero, and += 0 where it is (as the scalar sum does, −0 becomes +0).</summary>
+    private static void AddWhereNonZero(ReadOnlySpan<float> w, Span<float> grad, float d)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var vd = Vector256.Create(d);
+            for (; i + 8 <= w.Length; i += 8)
+            {
+                var add = ~Vector256.Equals(Vector256.Create(w.Slice(i, 8)), Vector256<float>.Zero) & vd;
+                (Vector256.Create(grad.Slice(i, 8)) + add).CopyTo(grad.Slice(i, 8));
+            }
+        }
+        for (; i < w.Length; i++) grad[i] += w[i] != 0 ? d : 0;
     }
 
     /// <summary>The digits one more fractional bit adds to a weight code on average: the density of canonical signed digits

@@ -105,6 +105,42 @@ public class LearnedBitwidthsTests
     }
 
     [Fact]
+    public void The_eight_wide_activation_path_rounds_ties_and_near_ties_as_the_spec()
+    {
+        // F from -2 to 5 over 8 elements, range ±100 (signed, I = 7): ties, the float just below a half, saturation.
+        var q = Activation(8, 0, 100f, -100f);
+        for (int e = 0; e < 8; e++) q.FracBits!.Value[e] = e - 2;
+        float below = MathF.BitDecrement(0.5f);
+        float[] row = [below, 0.5f, -0.5f, 1.5f, -1.5f, 2.5f, -MathF.BitIncrement(0.5f), 1e30f, -1e30f, 99.99f, -100.5f, 0f, -0f, 3.25f, -2.75f, 1e-40f];
+        var x = new List<float>();
+        foreach (float v in row)
+            for (int e = 0; e < 8; e++) x.Add(v * MathF.ScaleB(1f, 2 - e));   // the same code position for every F
+        var y = new float[x.Count];
+        q.Run(x.ToArray(), y, training: false);
+        var formats = q.ElementFormats();
+        for (int i = 0; i < x.Count; i++)
+        {
+            var f = formats[i % 8]!.Value;
+            Assert.Equal(FixedPoint.FromRaw(FixedPoint.ToRaw(x[i], f.Type, f.Rounding, f.Overflow), f.Type), (double)y[i]);
+        }
+        // Backward: dx = dy inside the range, 0 outside; df the rows' −ln2·(q(x) − x)·dy summed in order, in float.
+        var rng = new Random(4);
+        var dy = x.Select(_ => (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        var dx = new float[x.Count];
+        q.Backward(x.ToArray(), dy, dx);
+        var df = new float[8];
+        for (int i = 0; i < x.Count; i++)
+        {
+            var f = formats[i % 8]!.Value;
+            double code = Math.Floor(x[i] * Math.ScaleB(1.0, f.Type.FractionalBits) + 0.5);
+            bool inside = code >= -Math.ScaleB(1.0, f.Type.Width - 1) && code <= Math.ScaleB(1.0, f.Type.Width - 1) - 1;
+            Assert.Equal(inside ? dy[i] : 0f, dx[i]);
+            if (inside) df[i % 8] += (float)(-0.6931471805599453 * (y[i] - x[i]) * dy[i]);
+        }
+        Assert.Equal(df, q.FracBits!.Grad);
+    }
+
+    [Fact]
     public void A_width_of_zero_prunes_the_element()
     {
         var q = Activation(2, 0, 0.3f); // element 0: max 0.15 -> I = -2, F = 0: width -2
@@ -169,6 +205,26 @@ public class LearnedBitwidthsTests
         shared.EndBatch();                             // after the batch both shares widen the range
         Assert.Equal((false, 2 + 4, 2), shared.ElementType(0));
         Assert.Equal((false, 2 + 4, 2), workerB.ElementType(1));
+    }
+
+    [Fact]
+    public void Training_with_several_workers_is_deterministic()
+    {
+        using var dir = new TempDir();
+        var cfg = Load(dir, epochs: 2);
+        var splits = DatasetLoader.Load(cfg.Data, cfg.BaseDirectory);
+        float[][] Train()
+        {
+            var model = cfg.BuildModel(splits.Train.SampleShape);
+            using var trainer = new Trainer(model, Loss.Create(cfg.LossSpec), Optimizer.Create(cfg.OptimizerSpec), new TrainOptions(cfg.Epochs, cfg.BatchSize, cfg.Seed, Threads: 3));
+            trainer.Penalty = new EbopsPenalty(model, cfg.Bitwidths!);
+            trainer.Fit(splits.Train, splits.Validation);
+            return model.Parameters.Select(p => p.Value).ToArray();
+        }
+        var first = Train();
+        var second = Train();
+        Assert.Equal(first.Length, second.Length);
+        for (int i = 0; i < first.Length; i++) Assert.Equal(first[i], second[i]);
     }
 
     [Theory]

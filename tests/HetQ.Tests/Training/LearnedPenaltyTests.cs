@@ -43,6 +43,32 @@ public class LearnedPenaltyTests(ITestOutputHelper output)
         { "MLP", "", Mlp },
     };
 
+    [Fact]
+    public void The_vectorised_code_counts_equal_the_codes_significant_bits_and_digits()
+    {
+        // Weights as the learned quantizer leaves them: code·2^-F, for F from -4 to 8 and a subnormal scale, both signs, zeros.
+        var rng = new Random(11);
+        var codes = new List<long>();
+        var weights = new List<float>();
+        foreach (int f in new[] { -4, -1, 0, 3, 8, 140 })
+            for (int i = 0; i < 1003; i++)
+            {
+                long code = i % 7 == 0 ? 0 : rng.Next(1, f == 140 ? 1 << 8 : 1 << 14);
+                codes.Add(code);
+                weights.Add((rng.Next(2) == 0 ? -1 : 1) * (float)Math.ScaleB(code, -f));
+            }
+        Assert.Contains(weights, w => float.IsSubnormal(w));
+        var bits = new int[weights.Count];
+        var digits = new int[weights.Count];
+        EbopsPenalty.CodeBits(weights.ToArray(), bits);
+        EbopsPenalty.CodeDigits(weights.ToArray(), digits);
+        for (int i = 0; i < codes.Count; i++)
+        {
+            Assert.Equal(WeightedLayer.SignificantBits(codes[i]), bits[i]);
+            Assert.Equal(EbopsPenalty.Digits(codes[i]), digits[i]);
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Models))]
     public void The_training_EBOPs_equal_the_cost_models_EBOPs_of_the_frozen_graph(string name, string input, string layers)
