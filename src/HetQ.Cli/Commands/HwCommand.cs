@@ -181,11 +181,8 @@ internal static class HwCommand
     /// in the directory is not what HetQ writes for that graph (edited by hand, or written with other options).</summary>
     private static Netlist? RebuiltNetlist(string dir, HardwareManifest m, IntegerGraph graph, bool asJsonOutput)
     {
-        int? stages = m.IsStreaming || m.IsFolded ? null : m.Pipelining switch { "layer" => null, "none" => 0, _ => m.Stages };
-        var plan = m.ReuseFactors is { Count: > 0 } ? new ReusePlan(1, m.ReuseFactors!.Select(p => new ReuseRule(p.Key, null, p.Value)).ToArray()) : null;
-        HardwareIo io = m.IsStreaming ? HardwareIo.Stream : HardwareIo.Parallel;
-        if (io == HardwareIo.Stream && VerilogWriter.StreamingProblem(graph) is not null) return null;
-        var design = VerilogWriter.Write(graph, new HardwareOptions(stages, m.Argmax, m.Top, m.Sharing == "none" ? Sharing.None : Sharing.Cse, Io: io, Reuse: plan, Dsp: m.Dsp == true));
+        if (m.IsStreaming && VerilogWriter.StreamingProblem(graph) is not null) return null;
+        var design = VerilogWriter.Write(graph, m.WriterOptions());
         string file = Path.Combine(dir, m.Files[0]);
         if (design.Files.Count == 1 && File.Exists(file) && File.ReadAllText(file) == design.TopText && design.Manifest.LatencyCycles == m.LatencyCycles)
             return design.Netlist;

@@ -95,6 +95,16 @@ public sealed record HardwareManifest(
     /// <summary>Input elements of one sample: the port's elements, or for a streaming design the image's H·W·C.</summary>
     [JsonIgnore] public int SampleElements => IsStreaming && Image is { Count: 3 } i ? i[0] * i[1] * i[2] : Input.Elements;
 
+    /// <summary>The writer's options that give this design from its graph (pipelining, argmax, top, sharing, io, reuse
+    /// factors, DSPs): what `hw sim` checks the Verilog against, and what `hw synth` estimates.</summary>
+    public HardwareOptions WriterOptions()
+    {
+        int? stages = IsStreaming || IsFolded ? null : Pipelining switch { "layer" => null, "none" => 0, _ => Stages };
+        var plan = ReuseFactors is { Count: > 0 } ? new ReusePlan(1, ReuseFactors.Select(p => new ReuseRule(p.Key, null, p.Value)).ToArray()) : null;
+        return new HardwareOptions(stages, Argmax, Top, Sharing == "none" ? HetQ.Hardware.Sharing.None : HetQ.Hardware.Sharing.Cse,
+            Io: IsStreaming ? HardwareIo.Stream : HardwareIo.Parallel, Reuse: plan, Dsp: Dsp == true);
+    }
+
     public const string Format = "hetq-hardware";
     public const string FileName = "manifest.json";
 

@@ -10,7 +10,7 @@ namespace HetQ.Pipeline;
 public static class HardwareFlow
 {
     /// <summary>Writes, simulates and synthesizes the model; <paramref name="io"/> <see cref="HardwareIo.Stream"/> writes the
-    /// streaming design (one pixel per clock), whose resource estimate and LUT-level timing are not available.</summary>
+    /// streaming design (one pixel per clock), whose device-fit warning is not checked here.</summary>
     public static HardwareNumbers? Run(string modelDirectory, string dataFile, string outputDirectory, Action<string> log, int random = 1000,
         HardwareIo io = HardwareIo.Parallel)
     {
@@ -64,13 +64,11 @@ public static class HardwareFlow
                 var syn = Synthesis.RunAsync(outputDirectory, m, SynthesisTarget.Xilinx, TimeSpan.FromMinutes(10), CancellationToken.None, progress).GetAwaiter().GetResult();
                 log($"Yosys synth_xilinx (xcup, -nodsp): {syn.Lut} LUT, {syn.Ff} FF, {syn.Carry} CARRY4, {syn.Dsp} DSP in {syn.Seconds:F0} s");
                 (lut, ff, carry, dsp) = (syn.Lut, syn.Ff, syn.Carry, syn.Dsp);
-                if (stream) log("LUT-level timing: not analysed for streaming designs (their counters' feedback loops)");
-                else
-                {
-                    var timing = Timing.AnalyzeAsync(outputDirectory, m, syn, placeRoute: null).GetAwaiter().GetResult();
-                    (levels, fmax) = (timing.Depth.MaxLutLevels, timing.FmaxMhz);
-                    log($"logic depth: {levels} LUT levels, {timing.Depth.MaxCarryBits} carry bits in the worst stage; Fmax ~{fmax:F0} MHz ({timing.Model?.Describe() ?? "no Fmax model"})");
-                }
+                var timing = Timing.AnalyzeAsync(outputDirectory, m, syn, placeRoute: null).GetAwaiter().GetResult();
+                (levels, fmax) = (timing.Depth.MaxLutLevels, timing.FmaxMhz);
+                log($"logic depth: {levels} LUT levels, {timing.Depth.MaxCarryBits} carry bits in the worst stage"
+                    + (timing.Depth.Sequential ? $" (register to register; the deepest ends at {timing.Depth.Worst?.Name})" : "")
+                    + $"; Fmax ~{fmax:F0} MHz, an estimate ({timing.Model?.Describe() ?? "no Fmax model"})");
             }
             catch (HetQException e)
             {

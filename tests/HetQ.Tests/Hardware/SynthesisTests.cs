@@ -85,4 +85,59 @@ public class SynthesisTests(ITestOutputHelper output)
         Assert.Contains("above the place-and-route limit of 1", small.GetProperty("fmax_note").GetString(), StringComparison.Ordinal);
         Assert.Contains("least squares", small.GetProperty("fmax_model").GetString(), StringComparison.Ordinal);
     }
+
+    /// <summary>A streaming CNN (6x6 image, counters, line buffers) and a folded MLP (reuse 8: phase counter, accumulators)
+    /// through Yosys: their feedback loops are cut at the flip-flops, so hw synth reports LUT levels per register, names
+    /// the worst stage, estimates Fmax from the model, compares the resource estimate with Yosys and writes the summary.</summary>
+    [Theory]
+    [Trait("Category", "Slow")]
+    [InlineData("stream")]
+    [InlineData("folded")]
+    public void Hw_synth_reports_the_levels_of_sequential_designs_register_to_register(string kind)
+    {
+        Requires.Tool("yosys", "yosys");
+        using var dir = new TempDir();
+        var (model, classes, options, interval) = kind == "stream"
+            ? (StreamingDesignTests.CnnModel(6, 6, 1, 3, 3), 3, new[] { "--io", "stream" }, 36)
+            : (FoldedDesignTests.MlpModel(), 10, new[] { "--reuse", "8" }, 8);
+        ModelIO.Save(model, new ModelMetadata(kind, classes), dir.File("m"));
+        var (code, stdout, err) = CliRunner.Run(new[] { "hw", dir.File("m"), "--out", dir.File("hw") }.Concat(options).ToArray());
+        Assert.True(code == 0, err + stdout);
+        (code, stdout, err) = CliRunner.Run("hw", "synth", dir.File("hw"), "--target", "xilinx", "--json");
+        Assert.True(code == 0, err + stdout);
+        output.WriteLine(stdout.Trim());
+        var r = JsonDocument.Parse(stdout.Trim()).RootElement;
+        Assert.True(r.GetProperty("sequential").GetBoolean());
+        Assert.Equal(interval, r.GetProperty("initiation_interval").GetInt32());
+        var stages = r.GetProperty("stages").EnumerateArray().ToList();
+        Assert.All(stages, st => Assert.False(string.IsNullOrEmpty(st.GetProperty("name").GetString())));
+        int levels = r.GetProperty("lut_levels").GetInt32();
+        Assert.True(levels > 0);
+        Assert.Equal(stages.Max(st => st.GetProperty("lut_levels").GetInt32()), levels);
+        Assert.Equal(stages.Max(st => st.GetProperty("carry_bits").GetInt32()), r.GetProperty("carry_bits").GetInt32());
+        var worst = r.GetProperty("worst_stage");
+        Assert.Equal(levels, worst.GetProperty("lut_levels").GetInt32());
+        Assert.Contains(worst.GetProperty("name").GetString(), stages.Select(st => st.GetProperty("name").GetString()));
+        // a counter is a stage of its own: the streaming design's column counter, the folded design's phase counter
+        Assert.Contains(stages, st => st.GetProperty("name").GetString()!.EndsWith(kind == "stream" ? "_col" : "phase", StringComparison.Ordinal)
+                                      && st.GetProperty("lut_levels").GetInt32() > 0);
+        Assert.Equal("estimate", r.GetProperty("fmax_source").GetString());
+        double fmax = r.GetProperty("fmax_mhz").GetDouble();
+        var model0 = FmaxModel.For(SynthesisTarget.Xilinx)!;
+        Assert.Equal(model0.Estimate(levels, r.GetProperty("carry_bits").GetInt32()), fmax, 9);
+        Assert.Equal(Math.Max(r.GetProperty("cycles").GetInt32(), 1) * 1000.0 / fmax, r.GetProperty("latency_ns").GetDouble(), 9);
+        Assert.Equal(interval * 1000.0 / fmax, r.GetProperty("interval_ns").GetDouble(), 9);
+        // the resource model's estimate of the same design beside Yosys's counts
+        var e = r.GetProperty("estimate");
+        Assert.Equal("estimate", e.GetProperty("kind").GetString());
+        int lut = r.GetProperty("lut").GetInt32();
+        Assert.Equal(Math.Round(100.0 * (e.GetProperty("lut").GetInt64() - lut) / lut, 2), e.GetProperty("lut_error_percent").GetDouble(), 9);
+        Assert.Equal(stdout.Trim(), File.ReadAllText(Path.Combine(dir.File("hw"), "synth", "xilinx_summary.json")).Trim());
+        // the text summary names the worst stage and the error
+        (code, stdout, err) = CliRunner.Run("hw", "synth", dir.File("hw"), "--target", "xilinx");
+        Assert.True(code == 0, err + stdout);
+        Assert.Contains($"worst stage: into {worst.GetProperty("name").GetString()}", stdout, StringComparison.Ordinal);
+        Assert.Contains("against Yosys", stdout, StringComparison.Ordinal);
+        Assert.Contains($"interval {interval} clock cycles", stdout, StringComparison.Ordinal);
+    }
 }

@@ -35,7 +35,7 @@ public class TimingTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Combinational_designs_end_at_the_outputs_and_loops_are_refused()
+    public void Combinational_designs_end_at_the_outputs_and_combinational_loops_are_refused()
     {
         var comb = Netlist("""
             "l1": {"type": "SB_LUT4", "port_directions": {"I0": "input", "I1": "input", "I2": "input", "I3": "input", "O": "output"},
@@ -45,14 +45,58 @@ public class TimingTests(ITestOutputHelper output)
             "l2": {"type": "SB_LUT4", "port_directions": {"I0": "input", "I1": "input", "I2": "input", "I3": "input", "O": "output"},
                    "connections": {"I0": [6], "I1": [3], "I2": ["0"], "I3": ["0"], "O": [7]}}
             """, """ "a": {"direction": "input", "bits": [2, 3]}, "y": {"direction": "output", "bits": [7, 4]} """);
-        Assert.Equal(new[] { new StageDepth(1, 2, 2, 2) }, LogicDepth.Count(comb, "top").Stages);
+        var d = LogicDepth.Count(comb, "top");
+        Assert.Equal(new[] { new StageDepth(1, 2, 2, 2) }, d.Stages);
+        Assert.False(d.Sequential);
 
         var loop = Netlist("""
-            "l1": {"type": "LUT2", LUT2DIRS, "connections": {"I0": [2], "I1": [5], "O": [4]}},
-            "f1": {"type": "FDRE", FFDIRS, "connections": {"C": [1], "CE": ["1"], "R": ["0"], "D": [4], "Q": [5]}}
-            """, """ "clk": {"direction": "input", "bits": [1]}, "a": {"direction": "input", "bits": [2]}, "y": {"direction": "output", "bits": [5]} """);
-        Assert.Contains("loop", Assert.Throws<HetQException>(() => LogicDepth.Count(loop, "top")).Message, StringComparison.Ordinal);
+            "l1": {"type": "LUT2", LUT2DIRS, "connections": {"I0": [2], "I1": [4], "O": [5]}},
+            "l2": {"type": "LUT2", LUT2DIRS, "connections": {"I0": [5], "I1": [2], "O": [4]}}
+            """, """ "a": {"direction": "input", "bits": [2]}, "y": {"direction": "output", "bits": [4]} """);
+        Assert.Contains("combinational loop", Assert.Throws<HetQException>(() => LogicDepth.Count(loop, "top")).Message, StringComparison.Ordinal);
         Assert.Contains("no module other", Assert.Throws<HetQException>(() => LogicDepth.Count(loop, "other")).Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A counter cnt (FF f1: Q → LUT2 with a → CARRY4 CI → CO[3] → LUT1 → D, its own feedback loop), an
+    /// accumulator acc (f2: Q and cnt → LUT2 → D), a LUT shift register line (SRL16E: D from cnt directly; Q → LUT1 → w),
+    /// and y = LUT1(acc). Cut at every register: cnt's paths are 2 LUT levels and 4 carry bits, acc's 1 and 0, line's 0
+    /// and 0 (its D comes straight from a flip-flop), the outputs y and w 1 and 0 each. Hidden net names and longer
+    /// aliases do not name a register; the stages are numbered in the order of their names.</summary>
+    [Fact]
+    public void A_sequential_design_is_cut_at_every_register_and_its_stages_are_named_by_their_registers()
+    {
+        var n = JsonDocument.Parse("""
+            {"modules": {"top": {
+              "ports": {"clk": {"direction": "input", "bits": [1]}, "a": {"direction": "input", "bits": [2]},
+                        "y": {"direction": "output", "bits": [10]}, "w": {"direction": "output", "bits": [12]}},
+              "cells": {
+                "f1": {"type": "FDRE", FFDIRS, "connections": {"C": [1], "CE": ["1"], "R": ["0"], "D": [5], "Q": [4]}},
+                "l1": {"type": "LUT2", LUT2DIRS, "connections": {"I0": [4], "I1": [2], "O": [6]}},
+                "c": {"type": "CARRY4", "port_directions": {"CI": "input", "S": "input", "DI": "input", "CO": "output", "O": "output"},
+                      "connections": {"CI": [6], "S": ["1", "1", "1", "1"], "DI": ["0", "0", "0", "0"], "CO": [13, 14, 15, 7], "O": [16, 17, 18, 19]}},
+                "l2": {"type": "LUT1", "port_directions": {"I0": "input", "O": "output"}, "connections": {"I0": [7], "O": [5]}},
+                "f2": {"type": "FDRE", FFDIRS, "connections": {"C": [1], "CE": ["1"], "R": ["0"], "D": [9], "Q": [8]}},
+                "l3": {"type": "LUT2", LUT2DIRS, "connections": {"I0": [4], "I1": [8], "O": [9]}},
+                "l4": {"type": "LUT1", "port_directions": {"I0": "input", "O": "output"}, "connections": {"I0": [8], "O": [10]}},
+                "s": {"type": "SRL16E", "port_directions": {"CLK": "input", "CE": "input", "D": "input", "A0": "input", "A1": "input", "A2": "input", "A3": "input", "Q": "output"},
+                      "connections": {"CLK": [1], "CE": ["1"], "D": [4], "A0": ["1"], "A1": ["1"], "A2": ["0"], "A3": ["0"], "Q": [11]}},
+                "l5": {"type": "LUT1", "port_directions": {"I0": "input", "O": "output"}, "connections": {"I0": [11], "O": [12]}}
+              },
+              "netnames": {"cnt": {"hide_name": 0, "bits": [4]}, "acc": {"hide_name": 0, "bits": [8]}, "acc_alias": {"hide_name": 0, "bits": [8]},
+                           "$auto$ff.cc:1$2": {"hide_name": 1, "bits": [4, 8]}, "line": {"hide_name": 0, "bits": [11]}}
+            }}}
+            """.Replace("LUT2DIRS", Lut2, StringComparison.Ordinal).Replace("FFDIRS", Ff, StringComparison.Ordinal)).RootElement;
+        var d = LogicDepth.Count(n, "top");
+        Assert.True(d.Sequential);
+        Assert.Equal(new[]
+        {
+            new StageDepth(1, 1, 0, 1, "acc"), new StageDepth(2, 2, 4, 1, "cnt"), new StageDepth(3, 0, 0, 1, "line"),
+            new StageDepth(4, 1, 0, 1, "w (output)"), new StageDepth(5, 1, 0, 1, "y (output)"),
+        }, d.Stages);
+        Assert.Equal(2, d.MaxLutLevels);
+        Assert.Equal(4, d.MaxCarryBits);
+        Assert.Equal("cnt", d.Worst!.Name);
+        Assert.Equal(new[] { "cnt", "acc", "w (output)" }, d.Deepest(3).Select(s => s.Name));
     }
 
     [Fact]
