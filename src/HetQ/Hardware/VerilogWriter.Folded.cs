@@ -126,6 +126,24 @@ public static partial class VerilogWriter
             var terms = new List<Sig>[outs];
             for (int j = 0; j < outs; j++) terms[j] = new List<Sig>();
             int sumLevel = level;
+            // multipliers that step through the same inputs (the same slice of x for different outputs) share one
+            // input multiplexer tree; their phases with a zero weight select that input too (the product is 0)
+            var full = new Sig?[multipliers][];
+            var keys = new string[multipliers];
+            var users = new Dictionary<string, int>(StringComparer.Ordinal);
+            for (int m = 0; m < multipliers; m++)
+            {
+                full[m] = new Sig?[period];
+                for (int t = 0; t < reuse; t++)
+                {
+                    long p = (long)m * reuse + t;
+                    if (p >= products) break;
+                    full[m][t] = x[(int)(p % n)];
+                }
+                keys[m] = SequenceKey(full[m]);
+                users[keys[m]] = users.GetValueOrDefault(keys[m]) + 1;
+            }
+            var shared = new Dictionary<string, (Sig Value, int Level)>(StringComparer.Ordinal);
             for (int m = 0; m < multipliers; m++)
             {
                 // product p = m·R + t in phase t: input i = p mod In of output j = p / In
@@ -145,7 +163,7 @@ public static partial class VerilogWriter
                 }
                 var targets = output.Where(j => j >= 0).Distinct().ToArray();
                 if (targets.Length == 0) continue;
-                var (product, pl) = Product(k, inputs, weights, phase, level);
+                var (product, pl) = Product(k, inputs, weights, phase, level, users[keys[m]] > 1 ? (keys[m], full[m], shared) : null);
                 product = product with { Shift = product.Shift + shift };
                 sumLevel = Math.Max(sumLevel, pl);
                 foreach (int j in targets)
@@ -190,9 +208,20 @@ public static partial class VerilogWriter
 
         /// <summary>One multiplier: the input of each phase (null: none) times the weight of each phase
         /// (a ROM indexed by the phase); a constant input or weight needs no multiplier.</summary>
-        private (Sig Product, int Level) Product(int k, Sig?[] inputs, BigInteger[] weights, Sig phase, int level)
+        private (Sig Product, int Level) Product(int k, Sig?[] inputs, BigInteger[] weights, Sig phase, int level,
+            (string Key, Sig?[] Inputs, Dictionary<string, (Sig Value, int Level)> Trees)? shared = null)
         {
-            var (xs, l) = Select(k, inputs, level);
+            var distinct = new List<Sig>();
+            foreach (var v in inputs)
+                if (v is { } s && !distinct.Any(d => Same(d, s))) distinct.Add(s);
+            bool constant = distinct.Count == 0 || (distinct.Count == 1 && distinct[0].IsConstant);
+            (Sig xs, int l) = (default, 0);
+            if (shared is { } sh && !constant)
+            {
+                if (!sh.Trees.TryGetValue(sh.Key, out var tree)) sh.Trees[sh.Key] = tree = Select(k, sh.Inputs, level);
+                (xs, l) = tree;
+            }
+            else (xs, l) = Select(k, inputs, level);
             var w0 = weights.Where((w, t) => inputs[t] is not null).Distinct().ToArray();
             if (xs.IsConstant)
             {
@@ -239,6 +268,10 @@ public static partial class VerilogWriter
             }
             return (round.Count == 0 || round[0] is not { } v ? Sig.Constant(0) : v, level);
         }
+
+        /// <summary>A key equal for two input sequences exactly when every phase selects the same signal.</summary>
+        private static string SequenceKey(Sig?[] inputs) => string.Join(",", inputs.Select(v => v is not { } s ? "-"
+            : s.IsConstant ? "c" + s.Lo.ToString(CultureInfo.InvariantCulture) : s.Id.ToString(CultureInfo.InvariantCulture) + ":" + s.Shift.ToString(CultureInfo.InvariantCulture)));
 
         private static bool Same(Sig a, Sig b) => a.IsConstant ? b.IsConstant && a.Lo == b.Lo : !b.IsConstant && a.Id == b.Id && a.Shift == b.Shift;
 

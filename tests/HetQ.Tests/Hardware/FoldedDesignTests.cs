@@ -68,6 +68,29 @@ public class FoldedDesignTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Multipliers_stepping_through_the_same_inputs_share_one_multiplexer_tree()
+    {
+        // at reuse 64 each of fc1's 16 multipliers computes one output and steps through all 64 inputs; zero weights at
+        // different places in each output would give each its own pruned tree, but one 64-way tree (63 multiplexers)
+        // serves them all: the zero weights' phases select an input too, times a 0 from the weight ROM
+        var g = Mlp();
+        int k = g.Nodes.Select((n, i) => (n, i)).Single(p => p.n.Name == "fc1").i;
+        var d = (DenseOp)g.Nodes[k].Op;
+        var w = (long[])d.Weights.Clone();
+        for (int i = 0; i < d.In; i++)
+            for (int j = 0; j < d.Out; j++)
+                if ((i + 2 * j) % 5 == 0) w[i * d.Out + j] = 0;
+        var nodes = g.Nodes.ToArray();
+        nodes[k] = nodes[k] with { Op = d with { Weights = w } };
+        g = g with { Nodes = nodes };
+        var design = VerilogWriter.Write(g, new HardwareOptions(Reuse: ReusePlan.All(64)));
+        int trees = design.Netlist!.Cells.Count(c => c.Kind == 'x' && c.Op is MuxCell && c.Prefix.Contains("fc1", StringComparison.Ordinal));
+        Assert.True(trees <= 63, $"{trees} input multiplexers in fc1");
+        Assert.Equal(60, FoldedTestbench.Check(design.Netlist!, design.Manifest, Testbench.Vectors(g, design.Manifest, ReadOnlySpan<float>.Empty, 60, 3)));
+        output.WriteLine($"fc1 at reuse 64: {trees} input multiplexers");
+    }
+
+    [Fact]
     public void The_check_finds_a_wrong_expected_output()
     {
         var g = Mlp();
