@@ -11,8 +11,7 @@ namespace HetQ.Tests.Hardware;
 /// emulator's outputs on every vector, with gaps in in_valid.</summary>
 public class FoldedDesignTests(ITestOutputHelper output)
 {
-    private static LayerQuantizers Q(string k, string b, string? a) =>
-        new(QuantizerParser.Parse(k), QuantizerParser.Parse(b), a is null ? null : QuantizerParser.Parse(a));
+    private static LayerQuantizers Q(string k, string b, string? a) => TestDesigns.Q(k, b, a);
 
     /// <summary>An untrained MLP on the digits' 64 inputs: fc1 64 → 16 with ReLU, out 16 → 10.</summary>
     internal static IntegerGraph Mlp()

@@ -12,8 +12,7 @@ namespace HetQ.Tests.Hardware;
 /// outputs on every image.</summary>
 public class StreamingDesignTests(ITestOutputHelper output)
 {
-    private static LayerQuantizers Q(string k, string b, string? a) =>
-        new(QuantizerParser.Parse(k), QuantizerParser.Parse(b), a is null ? null : QuantizerParser.Parse(a));
+    private static LayerQuantizers Q(string k, string b, string? a) => TestDesigns.Q(k, b, a);
 
     /// <summary>A small untrained CNN on <paramref name="h"/> x <paramref name="w"/> x <paramref name="c"/> images: a
     /// KH x KW 'valid' convolution of 3 filters with ReLU, flatten, dense 4 with ReLU, dense 3.</summary>

@@ -12,8 +12,7 @@ namespace HetQ.Tests.Hardware;
 /// emulator's outputs on every image, pixel by pixel with random gaps in in_valid.</summary>
 public class StreamingResidualTests(ITestOutputHelper output)
 {
-    private static LayerQuantizers Q(string k, string b, string? a) =>
-        new(QuantizerParser.Parse(k), QuantizerParser.Parse(b), a is null ? null : QuantizerParser.Parse(a));
+    private static LayerQuantizers Q(string k, string b, string? a) => TestDesigns.Q(k, b, a);
 
     private static Conv C(int filters, int k, string name, bool relu = true, Padding padding = Padding.Same, int stride = 1) =>
         new(2, filters, new[] { k, k }, new[] { stride, stride }, padding, new Activation(relu ? ActivationKind.Relu : ActivationKind.Linear))

@@ -12,8 +12,7 @@ namespace HetQ.Tests.Hardware;
 /// image, pixel by pixel with random gaps in in_valid.</summary>
 public class StreamingStageTests(ITestOutputHelper output)
 {
-    private static LayerQuantizers Q(string k, string b, string? a) =>
-        new(QuantizerParser.Parse(k), QuantizerParser.Parse(b), a is null ? null : QuantizerParser.Parse(a));
+    private static LayerQuantizers Q(string k, string b, string? a) => TestDesigns.Q(k, b, a);
 
     private static Layer C(int filters, int k, int stride, string name, int rank = 2, Padding padding = Padding.Valid) =>
         new Conv(rank, filters, rank == 2 ? new[] { k, k } : new[] { k }, rank == 2 ? new[] { stride, stride } : new[] { stride }, padding, new Activation(ActivationKind.Relu))

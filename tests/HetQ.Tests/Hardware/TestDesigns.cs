@@ -10,7 +10,8 @@ namespace HetQ.Tests.Hardware;
 /// <summary>Small graphs for the hardware tests and a helper that writes, simulates and checks a design.</summary>
 internal static class TestDesigns
 {
-    private static LayerQuantizers Q(string k, string b, string? a) =>
+    /// <summary>A layer's kernel, bias and (null: none) activation quantizers from their QKeras-style texts.</summary>
+    internal static LayerQuantizers Q(string k, string b, string? a) =>
         new(QuantizerParser.Parse(k), QuantizerParser.Parse(b), a is null ? null : QuantizerParser.Parse(a));
 
     /// <summary>Flips the last bit of sample <paramref name="sample"/>'s expected outputs in a prepared simulation of
