@@ -81,10 +81,8 @@ public class StreamingResidualTests(ITestOutputHelper output)
             var m = design.Manifest;
             Assert.True(m.IsStreaming);
             Assert.True(m.NeverStalls);
-            var vectors = Testbench.Vectors(g, m, ReadOnlySpan<float>.Empty, 40, 5);
-            var stimulus = StreamingTestbench.Schedule(m, vectors, 5);
-            Assert.Equal(40, StreamingTestbench.Check(design.Netlist!, m, vectors, stimulus));
-            output.WriteLine($"{name} (argmax {argmax}): 40 images, {stimulus.Cycles} clocks, 0 mismatches; II {m.InitiationInterval}, latency {m.LatencyCycles}, {m.RegisterBits} register bits, {m.Levels} levels");
+            long cycles = TestDesigns.CheckStreamInProcess(design, g, 40, 5);
+            output.WriteLine($"{name} (argmax {argmax}): 40 images, {cycles} clocks, 0 mismatches; II {m.InitiationInterval}, latency {m.LatencyCycles}, {m.RegisterBits} register bits, {m.Levels} levels");
         }
     }
 
@@ -146,15 +144,7 @@ public class StreamingResidualTests(ITestOutputHelper output)
     {
         Requires.Simulator(kind);
         var g = Case(name);
-        var design = VerilogWriter.Write(g, new HardwareOptions(Io: HardwareIo.Stream));
-        using var dir = new TempDir();
-        design.Save(dir.Path);
-        var vectors = Testbench.Vectors(g, design.Manifest, ReadOnlySpan<float>.Empty, 60, 4, design.Netlist);
-        Simulation.Prepare(dir.Path, design.Manifest, vectors, 4);
-        var r = await Simulation.RunAsync(dir.Path, design.Manifest, kind, TimeSpan.FromMinutes(3));
+        var r = await TestDesigns.SimulateStreamAsync(g, kind, 60, 4, 9);
         output.WriteLine($"{g.Name} ({kind}): {r.Vectors} images, {r.Mismatches} mismatches");
-        Assert.True(r.Mismatches == 0, $"{kind}: {r.Mismatches} mismatches, first {r.FirstMismatch}; see {r.Log}");
-        Assert.Equal(60, r.Vectors);
-        await TestDesigns.AssertTestbenchCatchesAWrongOutput(dir.Path, design.Manifest, kind, 9);
     }
 }

@@ -16,6 +16,35 @@ internal static class TestDesigns
 
     /// <summary>Flips the last bit of sample <paramref name="sample"/>'s expected outputs in a prepared simulation of
     /// <paramref name="dir"/> and runs it again: the testbench must report exactly that one mismatch.</summary>
+    /// <summary>The streaming design of <paramref name="g"/> checked in process on <paramref name="images"/> random
+    /// images with random gaps in in_valid (both drawn from <paramref name="seed"/>): every output equals the emulator's;
+    /// returns the clocks the images took.</summary>
+    public static long CheckStreamInProcess(VerilogDesign design, IntegerGraph g, int images, int seed)
+    {
+        var m = design.Manifest;
+        var vectors = Testbench.Vectors(g, m, ReadOnlySpan<float>.Empty, images, seed);
+        var stimulus = StreamingTestbench.Schedule(m, vectors, seed);
+        Assert.Equal(images, StreamingTestbench.Check(design.Netlist!, m, vectors, stimulus));
+        return stimulus.Cycles;
+    }
+
+    /// <summary>Writes the streaming design of <paramref name="g"/>, simulates <paramref name="images"/> random images
+    /// in <paramref name="kind"/> and asserts 0 mismatches, then that the testbench finds a wrong output of image
+    /// <paramref name="wrongImage"/>; returns the first run's result.</summary>
+    public static async Task<SimulationResult> SimulateStreamAsync(IntegerGraph g, SimulatorKind kind, int images, int seed, int wrongImage)
+    {
+        var design = VerilogWriter.Write(g, new HardwareOptions(Io: HardwareIo.Stream));
+        using var dir = new TempDir();
+        design.Save(dir.Path);
+        var vectors = Testbench.Vectors(g, design.Manifest, ReadOnlySpan<float>.Empty, images, seed, design.Netlist);
+        Simulation.Prepare(dir.Path, design.Manifest, vectors, seed);
+        var r = await Simulation.RunAsync(dir.Path, design.Manifest, kind, TimeSpan.FromMinutes(3));
+        Assert.True(r.Mismatches == 0, $"{kind}: {r.Mismatches} mismatches, first {r.FirstMismatch}; see {r.Log}");
+        Assert.Equal(images, r.Vectors);
+        await AssertTestbenchCatchesAWrongOutput(dir.Path, design.Manifest, kind, wrongImage);
+        return r;
+    }
+
     public static async Task AssertTestbenchCatchesAWrongOutput(string dir, HardwareManifest manifest, SimulatorKind kind, int sample)
     {
         string file = Path.Combine(dir, Simulation.Folder, Testbench.ExpectedFile);
