@@ -143,7 +143,6 @@ public static partial class VerilogWriter
                 keys[m] = SequenceKey(full[m]);
                 users[keys[m]] = users.GetValueOrDefault(keys[m]) + 1;
             }
-            var shared = new Dictionary<string, (Sig Value, int Level)>(StringComparer.Ordinal);
             for (int m = 0; m < multipliers; m++)
             {
                 // product p = m·R + t in phase t: input i = p mod In of output j = p / In
@@ -163,7 +162,7 @@ public static partial class VerilogWriter
                 }
                 var targets = output.Where(j => j >= 0).Distinct().ToArray();
                 if (targets.Length == 0) continue;
-                var (product, pl) = Product(k, inputs, weights, phase, level, users[keys[m]] > 1 ? (keys[m], full[m], shared) : null);
+                var (product, pl) = Product(k, inputs, weights, phase, level, users[keys[m]] > 1 ? full[m] : null);
                 product = product with { Shift = product.Shift + shift };
                 sumLevel = Math.Max(sumLevel, pl);
                 foreach (int j in targets)
@@ -207,21 +206,14 @@ public static partial class VerilogWriter
         }
 
         /// <summary>One multiplier: the input of each phase (null: none) times the weight of each phase
-        /// (a ROM indexed by the phase); a constant input or weight needs no multiplier.</summary>
-        private (Sig Product, int Level) Product(int k, Sig?[] inputs, BigInteger[] weights, Sig phase, int level,
-            (string Key, Sig?[] Inputs, Dictionary<string, (Sig Value, int Level)> Trees)? shared = null)
+        /// (a ROM indexed by the phase); a constant input or weight needs no multiplier. With <paramref name="sharedInputs"/>
+        /// (the inputs of every phase, zero weights' included) the input comes through the tree other multipliers with the
+        /// same sequence get too (the netlist builds equal cells once), unless this multiplier's own input is constant.</summary>
+        private (Sig Product, int Level) Product(int k, Sig?[] inputs, BigInteger[] weights, Sig phase, int level, Sig?[]? sharedInputs = null)
         {
-            var distinct = new List<Sig>();
-            foreach (var v in inputs)
-                if (v is { } s && !distinct.Any(d => Same(d, s))) distinct.Add(s);
-            bool constant = distinct.Count == 0 || (distinct.Count == 1 && distinct[0].IsConstant);
-            (Sig xs, int l) = (default, 0);
-            if (shared is { } sh && !constant)
-            {
-                if (!sh.Trees.TryGetValue(sh.Key, out var tree)) sh.Trees[sh.Key] = tree = Select(k, sh.Inputs, level);
-                (xs, l) = tree;
-            }
-            else (xs, l) = Select(k, inputs, level);
+            var used = inputs.Where(v => v is not null).Select(v => v!.Value).ToList();
+            bool constant = used.All(v => v.IsConstant && Same(v, used[0]));
+            var (xs, l) = Select(k, sharedInputs is not null && !constant ? sharedInputs : inputs, level);
             var w0 = weights.Where((w, t) => inputs[t] is not null).Distinct().ToArray();
             if (xs.IsConstant)
             {
