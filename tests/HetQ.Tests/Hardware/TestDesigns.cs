@@ -14,8 +14,6 @@ internal static class TestDesigns
     internal static LayerQuantizers Q(string k, string b, string? a) =>
         new(QuantizerParser.Parse(k), QuantizerParser.Parse(b), a is null ? null : QuantizerParser.Parse(a));
 
-    /// <summary>Flips the last bit of sample <paramref name="sample"/>'s expected outputs in a prepared simulation of
-    /// <paramref name="dir"/> and runs it again: the testbench must report exactly that one mismatch.</summary>
     /// <summary>The streaming design of <paramref name="g"/> checked in process on <paramref name="images"/> random
     /// images with random gaps in in_valid (both drawn from <paramref name="seed"/>): every output equals the emulator's;
     /// returns the clocks the images took.</summary>
@@ -45,6 +43,8 @@ internal static class TestDesigns
         return r;
     }
 
+    /// <summary>Flips the last bit of sample <paramref name="sample"/>'s expected outputs in a prepared simulation of
+    /// <paramref name="dir"/> and runs it again: the testbench must report exactly that one mismatch.</summary>
     public static async Task AssertTestbenchCatchesAWrongOutput(string dir, HardwareManifest manifest, SimulatorKind kind, int sample)
     {
         string file = Path.Combine(dir, Simulation.Folder, Testbench.ExpectedFile);
