@@ -52,6 +52,11 @@ internal static class ResourceDesigns
             new LayerSpec(16, 6, 0.1, true, 6, Rounding.RND, Overflow.SAT), new LayerSpec(10, 6, 0.1, false, 8, Rounding.RND, Overflow.SAT)), 4),
         StreamCnn("stream_cnn6x6_c3", 6, 1, 3, 3, 24),
         StreamCnn("stream_cnn8x8x2_c4", 8, 2, 4, 4, 25),
+        // large reuse factors: long input trees shared by the multipliers that step through the same inputs
+        Folded(Dense("d64x8_w6_x6_s10_r128", 64, 6, true, 26, null, false, new LayerSpec(8, 6, 0.1, true, 6, Rounding.RND, Overflow.SAT)), 128),
+        Folded(Dense("mlp64_16_10_w6_x5_r64", 64, 5, false, 27, null, false,
+            new LayerSpec(16, 6, 0.1, true, 6, Rounding.RND, Overflow.SAT), new LayerSpec(10, 6, 0.1, false, 8, Rounding.RND, Overflow.SAT)), 64),
+        Folded(StreamCnn("stream_cnn8x8_c4_r36", 8, 1, 4, 4, 28), 36),
     ];
 
     /// <summary>The design with every dense layer folded by <paramref name="reuse"/>.</summary>
@@ -71,6 +76,8 @@ internal static class ResourceDesigns
         Folded(Dense("held_mlp64_32_10_w6_x5_r8", 64, 5, false, 107, null, false,
             new LayerSpec(32, 6, 0.1, true, 6, Rounding.RND, Overflow.SAT), new LayerSpec(10, 6, 0.1, false, 8, Rounding.RND, Overflow.SAT)), 8),
         StreamCnn("held_stream_cnn7x7_c2", 7, 1, 2, 3, 108),
+        Folded(Dense("held_d48x12_w5_x6_r96", 48, 6, true, 109, null, false, new LayerSpec(12, 5, 0.2, true, 6, Rounding.RND, Overflow.SAT)), 96),
+        Folded(StreamCnn("held_stream_cnn9x9_c3_r25", 9, 1, 3, 3, 110), 25),
     ];
 
     /// <summary>Dense layers on an input of <paramref name="inputs"/> codes of <paramref name="inBits"/> bits (signed or

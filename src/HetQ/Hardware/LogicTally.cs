@@ -31,6 +31,7 @@ internal sealed class LogicTally
                 continue;
             }
             if (Classify(c.Op) is not { } p) continue;
+            if (p == Primitive.Mux && IsPhaseSelect(c, cells)) p = Primitive.Select;
             int operand = 0;
             foreach (int r in Reads(c, cells)) operand = Math.Max(operand, cells[r].Width);
             var (both, one) = p is Primitive.Adder or Primitive.Rounding ? AdderBits(c, cells)
@@ -54,6 +55,12 @@ internal sealed class LogicTally
         InputCell or ResizeCell or OutputCell or RegisterCell or CounterCell or ShiftRegisterCell => null,
         _ => throw new System.Diagnostics.UnreachableException($"no primitive for cell {op.GetType().Name}"),
     };
+
+    /// <summary>A multiplexer whose select is a bit of a counter: a level of a folded layer's input tree, which
+    /// synthesis packs with its neighbours (a LUT6 selects one of four, MUXF7/MUXF8 combine them), unlike a ReLU's or
+    /// a maximum's multiplexer whose select is computed.</summary>
+    private static bool IsPhaseSelect(Cell c, IReadOnlyList<Cell> cells) =>
+        c.Op is MuxCell m && cells[m.Select].Op is ResizeCell r && cells[r.X].Op is CounterCell;
 
     /// <summary>Register bits that reach an output (flip-flops synthesis keeps): registers, counters and shift registers.</summary>
     public long RegisterBits { get; }
@@ -231,6 +238,8 @@ internal enum Primitive
     Rounding,
     /// <summary>A two-input multiplexer (ReLU, maximum, argmax index).</summary>
     Mux,
+    /// <summary>A two-input multiplexer selected by a bit of a phase counter (a level of a folded layer's input tree).</summary>
+    Select,
     /// <summary>Comparisons with the bounds and a multiplexer (SAT, SAT_SYM, SAT_ZERO).</summary>
     Saturation,
     /// <summary>A two-operand comparison (maximum, argmax).</summary>

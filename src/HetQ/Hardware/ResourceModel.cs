@@ -33,13 +33,13 @@ public static class ResourceModel
 
     /// <summary>Features priced for LUTs, FFs and carry cells; each is a sum over the tally (see <see cref="Features"/>).</summary>
     internal static readonly string[] LutFeatures = ["adder_bits", "adder_both_bits", "adder_one_bits", "adders", "rounding_bits", "small_adder_bits", "mux_bits", "saturation_bits", "compare_bits", "register_bits",
-        "multiplier_bits", "rom_cells", "control_bits", "shift_register_cells", "counter_bits"];
+        "multiplier_bits", "rom_cells", "control_bits", "shift_register_cells", "counter_bits", "select_bits"];
     internal static readonly string[] FfFeatures = ["register_bits", "shift_register_bits"];
     internal static readonly string[] CarryFeatures = ["adder_chain", "compare_chain", "multiplier_chain"];
 
     /// <summary>The features of the folded and streaming designs (multipliers, ROMs, control, shift registers, counters):
     /// a target calibrated before them lacks them, and its estimate of such a design is refused.</summary>
-    internal static readonly string[] SequentialFeatures = ["multiplier_bits", "rom_cells", "control_bits", "shift_register_cells", "counter_bits", "shift_register_bits", "multiplier_chain"];
+    internal static readonly string[] SequentialFeatures = ["select_bits", "multiplier_bits", "rom_cells", "control_bits", "shift_register_cells", "counter_bits", "shift_register_bits", "multiplier_chain"];
 
     internal static readonly JsonSerializerOptions JsonOptions = new()
     {
@@ -109,6 +109,7 @@ public static class ResourceModel
             ["rounding_bits"] = rounding.Sum(a => (double)a.Width),
             ["small_adder_bits"] = adders.Concat(rounding).Where(a => a.Width <= small).Sum(a => (double)a.Width),
             ["mux_bits"] = t.Of(Primitive.Mux).Sum(a => (double)a.Width),
+            ["select_bits"] = t.Of(Primitive.Select).Sum(a => (double)a.Width),
             ["saturation_bits"] = t.Of(Primitive.Saturation).Sum(a => (double)a.Width),
             ["compare_bits"] = compares.Sum(a => (double)a.OperandWidth),
             ["register_bits"] = t.RegisterBits - t.ShiftRegisterBits,

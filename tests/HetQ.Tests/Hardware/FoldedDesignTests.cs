@@ -90,6 +90,25 @@ public class FoldedDesignTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void The_resource_model_prices_the_input_trees_apart_from_the_other_multiplexers()
+    {
+        // a tree level is selected by a bit of the phase counter and packs four ways into a LUT6; a multiplexer whose
+        // select is computed does not: the tally counts every tree level as Select and leaves the others as Mux
+        var g = Mlp();
+        var design = VerilogWriter.Write(g, new HardwareOptions(Reuse: ReusePlan.All(16)));
+        var tally = new LogicTally(design.Netlist!);
+        var cells = design.Netlist!.Cells;
+        int levels = cells.Count(c => c.Kind == 'x' && c.Op is MuxCell);
+        Assert.True(levels > 0);
+        Assert.Equal(levels, tally.Of(Primitive.Select).Count());
+        var f = ResourceModel.Features(tally, SynthesisTarget.Xilinx);
+        Assert.Equal(tally.Of(Primitive.Select).Sum(s => (double)s.Width), f["select_bits"]);
+        Assert.Equal(tally.Of(Primitive.Mux).Sum(s => (double)s.Width), f["mux_bits"]);
+        Assert.NotEmpty(tally.Of(Primitive.Mux)); // an accumulator's load of the bias at phase 0 is selected by a comparison
+        Assert.Empty(new LogicTally(VerilogWriter.Write(g, new HardwareOptions()).Netlist!).Of(Primitive.Select));
+    }
+
+    [Fact]
     public void The_check_finds_a_wrong_expected_output()
     {
         var g = Mlp();
