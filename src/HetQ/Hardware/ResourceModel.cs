@@ -37,7 +37,7 @@ public static class ResourceModel
     internal static readonly string[] FfFeatures = ["register_bits", "shift_register_bits"];
     internal static readonly string[] CarryFeatures = ["adder_chain", "compare_chain", "multiplier_chain"];
 
-    /// <summary>The features of the folded and streaming designs (multipliers, ROMs, control, shift registers, counters):
+    /// <summary>The features of the folded and streaming designs (input multiplexer trees, multipliers, ROMs, control, shift registers, counters):
     /// a target calibrated before them lacks them, and its estimate of such a design is refused.</summary>
     internal static readonly string[] SequentialFeatures = ["select_bits", "multiplier_bits", "rom_cells", "control_bits", "shift_register_cells", "counter_bits", "shift_register_bits", "multiplier_chain"];
 
