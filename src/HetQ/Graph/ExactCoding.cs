@@ -56,6 +56,8 @@ internal sealed class ExactCoding(FixedFormat input, IReadOnlyList<FixedFormat?>
         if (layer.OutputQuantizer?.Learned is { } learned)
         {
             // Learned bit widths: a format per element, re-expressed on the finest step and widest range of them.
+            // One format for every element (a per-layer width): a plain requantization, the same arithmetic.
+            if (learned.UniformFormat() is { } uniform) return new Requantization(activation.Kind == ActivationKind.Relu, uniform);
             var common = learned.CommonActivationFormat() ?? new FixedFormat(new FixedType(false, 1, 1), Rounding.RND, Overflow.SAT);
             return new Requantization(activation.Kind == ActivationKind.Relu, common, learned.ElementFormats());
         }

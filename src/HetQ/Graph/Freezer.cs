@@ -50,7 +50,8 @@ public static class Freezer
             problems.Add($"input quantizer {model.InputQuantizer.Spec}: {why}");
         }
         // A learned input quantizer has a format per element (an override replaces it with one for all).
-        var inputElements = model.InputQuantizer?.Learned is { } li && inputOverride is null ? li.ElementFormats() : null;
+        // One format for every element (a per-layer width) is a plain input format.
+        var inputElements = model.InputQuantizer?.Learned is { } li && inputOverride is null && li.UniformFormat() is null ? li.ElementFormats() : null;
         foreach (var p in model.Parameters) p.Refresh(false, null);
         var lowered = Lowering.Lower(model, new ExactCoding(input, inputElements), name, notes);
         problems.AddRange(lowered.Problems);
@@ -73,7 +74,7 @@ public static class Freezer
             case FixedQuantizer f:
                 return f.Format;
             case LearnedQuantizer l when l.IsBound && l.Role == LearnedRole.Activation:
-                return l.CommonActivationFormat() ?? new FixedFormat(new FixedType(false, 1, 1), Rounding.RND, Overflow.SAT);
+                return l.UniformFormat() ?? l.CommonActivationFormat() ?? new FixedFormat(new FixedType(false, 1, 1), Rounding.RND, Overflow.SAT);
             default:
                 why = "not a plain fixed-point rounding (freeze supports quantized_bits with alpha None or 1, plain quantized_relu, and ap_fixed types)"
                       + (q.NoHardwareTypeReason is { } r2 ? $"; {r2}" : "");

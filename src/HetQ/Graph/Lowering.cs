@@ -98,8 +98,10 @@ internal static class Lowering
                     new DepthwiseConvOp(dw.Geometry, dw.DepthMultiplier, w, wt, b, bt, acc, rq), ctx);
             case Pool { IsMax: true } p:
                 coding.CheckMaxPool(layer);
-                if (x!.Elements is not null) throw new LoweringException("max pooling over per-element (learned) types is not supported yet");
-                return (new MaxPoolOp(p.Geometry), new TensorType(layer.OutputShape, x!.Type));
+                // Codes stay on the input's common type; with per-element types each output element has the join of
+                // the types its window covers.
+                return (new MaxPoolOp(p.Geometry), new TensorType(layer.OutputShape, x!.Type,
+                    x.Elements is { } el ? MaxPoolElements(p.Geometry, el) : null));
             case Pool p:
                 return AveragePool(layer, p.Geometry, x!, ctx);
             case GlobalAveragePool:
@@ -176,6 +178,41 @@ internal static class Lowering
     }
 
     /// <summary>A tensor type, with per-element types when the formats are per element.</summary>
+    /// <summary>The per-element types of a max pooling's output over an input with per-element types: each output
+    /// element's type is the join of the types of the input elements its window covers (padding taps excluded), null
+    /// where all of them are pruned (always 0, so the maximum is 0). The maximum of codes on one common type is exact,
+    /// and its value lies in every type of the window's join.</summary>
+    internal static FixedType?[] MaxPoolElements(Window g, IReadOnlyList<FixedType?> x)
+    {
+        var y = new FixedType?[g.OutH * g.OutW * g.Channels];
+        int c = g.Channels;
+        for (int oy = 0; oy < g.OutH; oy++)
+            for (int ox = 0; ox < g.OutW; ox++)
+            {
+                var (y0, y1, x0, x1) = g.Clip(oy, ox);
+                for (int ch = 0; ch < c; ch++)
+                {
+                    FixedType? join = null;
+                    for (int iy = y0; iy < y1; iy++)
+                        for (int ix = x0; ix < x1; ix++)
+                            if (x[(iy * g.InW + ix) * c + ch] is { } t) join = join is { } j ? Join(j, t) : t;
+                    y[(oy * g.OutW + ox) * c + ch] = join;
+                }
+            }
+        return y;
+    }
+
+    /// <summary>The narrowest type holding every value of both: the finer step, the wider integer part, signed if either is.</summary>
+    internal static FixedType Join(FixedType a, FixedType b)
+    {
+        if (a == b) return a;
+        bool signed = a.Signed || b.Signed;
+        int frac = Math.Max(a.FractionalBits, b.FractionalBits);
+        int top = Math.Max(a.IntegerBits - (a.Signed ? 1 : 0), b.IntegerBits - (b.Signed ? 1 : 0));
+        int k = signed ? 1 : 0;
+        return new FixedType(signed, k + top + frac, k + top);
+    }
+
     private static TensorType Typed(int[] shape, FixedType type, IReadOnlyList<FixedFormat?>? elements) =>
         new(shape, type, elements?.Select(f => f?.Type).ToArray());
 

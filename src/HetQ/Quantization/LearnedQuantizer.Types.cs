@@ -18,6 +18,26 @@ public sealed partial class LearnedQuantizer
         return formats;
     }
 
+    /// <summary>The one format every activation element has, when they all have the same one and none is pruned (a
+    /// per-layer width, or per-channel widths that came out equal): the frozen graph then needs no per-element types.</summary>
+    public FixedFormat? UniformFormat()
+    {
+        var formats = ElementFormats();
+        if (formats.Length == 0 || formats[0] is not { } first) return null;
+        foreach (var f in formats)
+            if (f != first) return null;
+        return first;
+    }
+
+    /// <summary><see cref="ElementType(int)"/> of every activation element, from one pass over the ranges.</summary>
+    public (bool Signed, int Width, int Integer)[] ElementTypes()
+    {
+        var (ghi, glo) = GroupRanges();
+        var types = new (bool, int, int)[_size];
+        for (int e = 0; e < _size; e++) types[e] = ElementType(e, ghi, glo);
+        return types;
+    }
+
     /// <summary>(signed, width, ap_fixed integer bits incl. sign) of activation element e from its group's range and F.</summary>
     public (bool Signed, int Width, int Integer) ElementType(int e)
     {

@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics;
 using HetQ.Cost;
+using HetQ.Graph;
 using HetQ.Hardware;
 using HetQ.Nn;
 using HetQ.Nn.Layers;
@@ -18,7 +19,8 @@ public sealed record BetaStep(int Epoch, double Beta, double Ebops);
 /// the cost model's EBOPs of the frozen graph. dEBOPs/dF of a weight is the sum of the widths of the input elements it
 /// multiplies, of an input element the sum of the significant bits of the weights it meets (where both are non-zero);
 /// the integer bits come from magnitudes and ranges, with no gradient. A layer whose input is neither the model input,
-/// a quantized layer output, nor one of those through flatten or dropout (pooling, add) adds no term.</summary>
+/// a quantized layer output, nor one of those through flatten, dropout or one max pooling (average pooling, add) adds no
+/// term; through max pooling an input element's width is that of the join of its window's types, as the frozen graph has it.</summary>
 /// <remarks>With <see cref="PenaltyCost.Luts"/> the cost is the LUT surrogate instead: the resource model's price of an adder bit
 /// where both operands vary (xilinx's <c>adder_both_bits</c> coefficient) times Σ over the same products of the
 /// canonical signed digits of the weight code (each digit is one term of width the input's width in the writer's adder
@@ -142,17 +144,21 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
             };
             if (kernel?.Quantizer?.Learned is not { } kq || g is null) continue;
             int ch = g.Channels;
-            var (iq, width) = Source(model, model.Nodes[i].Inputs[0]);
+            var (iq, width, pool) = Source(model, model.Nodes[i].Inputs[0]);
             if (iq is null && width == 0) continue;
             int inputs = g.InH * g.InW * ch;
-            int[] ba = iq is not null ? iq.ElementWidths() : Enumerable.Repeat(width, inputs).ToArray();
+            int[] ba;
+            int[]? groups = null;
+            if (iq is null) ba = Enumerable.Repeat(width, inputs).ToArray();
+            else if (pool is null) ba = iq.ElementWidths();
+            else (ba, groups) = Pooled(iq, pool);
             if (ba.Length != inputs) continue;
             if (cost == PenaltyCost.Luts)
             {
                 float price = (float)LutPerAdderBit;
-                ebops += price * Layer(kernel, kq, g, ch, cols, iq, ba, beta * price, gradient, digits: true);
+                ebops += price * Layer(kernel, kq, g, ch, cols, iq, ba, groups, beta * price, gradient, digits: true);
             }
-            else ebops += Layer(kernel, kq, g, ch, cols, iq, ba, beta, gradient, digits: false);
+            else ebops += Layer(kernel, kq, g, ch, cols, iq, ba, groups, beta, gradient, digits: false);
         }
         return ebops;
     }
@@ -163,7 +169,7 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
     // With digits, a weight counts its code's canonical signed digits instead of its significant bits, and its F's
     // gradient is scaled by DigitsPerBit.
     private static double Layer(Parameter kernel, LearnedQuantizer kq, Window g, int ch, int cols, LearnedQuantizer? iq, int[] ba,
-        float beta, bool gradient, bool digits)
+        int[]? groups, float beta, bool gradient, bool digits)
     {
         int rows = g.KH * g.KW * ch;
         var w = kernel.Effective.AsSpan(0, rows * cols);
@@ -197,7 +203,7 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
                             int a = ba[input + k];
                             if (a <= 0) continue;
                             rowWidths[row + k] += a;
-                            if (fa is not null) fa[iq!.Group(input + k)] += beta * rowBits[row + k];
+                            if (fa is not null) fa[groups?[input + k] ?? iq!.Group(input + k)] += beta * rowBits[row + k];
                         }
                     }
             }
@@ -306,13 +312,60 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
 
     /// <summary>The quantizer (learned) or the constant width of the tensor node <paramref name="k"/> outputs, looking
     /// through flatten and dropout; (null, 0) when it has neither.</summary>
-    private static (LearnedQuantizer? Q, int Width) Source(Model model, int k)
+    /// <summary>The quantizer whose widths a layer's input elements have: through flatten and dropout, and through one
+    /// max pooling of a learned quantizer's output (<paramref name="k"/>'s pooling window, else null); or, for a fixed
+    /// quantizer, its width.</summary>
+    private static (LearnedQuantizer? Q, int Width, Window? Pool) Source(Model model, int k)
     {
         while (k >= 0 && model.Nodes[k].Layer is Flatten or Dropout) k = model.Nodes[k].Inputs[0];
+        Window? pool = null;
+        if (k >= 0 && model.Nodes[k].Layer is Pool { IsMax: true, OutputQuantizer: null } p && model.Nodes[k].Inputs[0] is int before
+            && (before < 0 ? model.InputQuantizer : model.Nodes[before].Layer.OutputQuantizer)?.Learned is not null)
+        {
+            pool = p.Geometry;
+            k = before;
+        }
         var fq = k < 0 ? model.InputQuantizer : model.Nodes[k].Layer.OutputQuantizer;
-        if (fq is null) return (null, 0);
-        if (fq.Learned is { } l) return (l, 0);
-        return (null, fq.Quantizer.HardwareType?.Width ?? 0);
+        if (fq is null) return (null, 0, null);
+        if (fq.Learned is { } l) return (l, 0, pool);
+        return (null, fq.Quantizer.HardwareType?.Width ?? 0, null);
+    }
+
+    /// <summary>The widths of a max pooling's output elements over <paramref name="q"/>'s elements, as the frozen graph
+    /// types them (<see cref="Lowering.MaxPoolElements"/>: the join of the window's types), and for each the bit group
+    /// its width's gradient goes to: that of the first element of the window with the join's fractional bits (for
+    /// per-channel and per-layer widths the window's one group).</summary>
+    private static (int[] Widths, int[] Groups) Pooled(LearnedQuantizer q, Window g)
+    {
+        var types = q.ElementTypes();
+        var x = new FixedType?[types.Length];
+        for (int e = 0; e < types.Length; e++)
+            if (types[e].Width > 0) x[e] = new FixedType(types[e].Signed, types[e].Width, types[e].Integer);
+        if (x.Length != g.InH * g.InW * g.Channels) return ([], []);
+        var y = Lowering.MaxPoolElements(g, x);
+        var widths = new int[y.Length];
+        var groups = new int[y.Length];
+        int c = g.Channels;
+        for (int oy = 0; oy < g.OutH; oy++)
+            for (int ox = 0; ox < g.OutW; ox++)
+            {
+                var (y0, y1, x0, x1) = g.Clip(oy, ox);
+                for (int ch = 0; ch < c; ch++)
+                {
+                    int o = (oy * g.OutW + ox) * c + ch;
+                    if (y[o] is not { } t) continue;
+                    widths[o] = t.Width;
+                    int chosen = -1;
+                    for (int iy = y0; iy < y1 && chosen < 0; iy++)
+                        for (int ix = x0; ix < x1 && chosen < 0; ix++)
+                        {
+                            int e = (iy * g.InW + ix) * c + ch;
+                            if (x[e] is { } s && s.FractionalBits == t.FractionalBits) chosen = e;
+                        }
+                    groups[o] = q.Group(chosen);
+                }
+            }
+        return (widths, groups);
     }
 
     /// <summary>Every learned quantizer of the model (input, parameters, outputs).</summary>

@@ -32,17 +32,63 @@ public class LearnedWidthHardwareTests(ITestOutputHelper output)
     private const string Mlp = """{ "type": "dense", "units": 24, "activation": "relu", "name": "fc1" }, { "type": "dense", "units": 10, "name": "out" }""";
 
     /// <summary>Trains a few epochs with learned widths and returns the last front model's graph and the test split.</summary>
-    private static (IntegerGraph Graph, Dataset Test) Learned(TempDir dir, string layers, string activation)
+    private static (IntegerGraph Graph, Dataset Test) Learned(TempDir dir, string layers, string activation, string input = "element")
     {
         var cfg = TrainConfig.Load(dir.Write("learned.json", Config.Replace("LAYERS", layers).Replace("AGRAN", activation)
+            .Replace("\"input\": { \"granularity\": \"element\"", $"\"input\": {{ \"granularity\": \"{input}\"")
             .Replace("INPUT", layers.Contains("conv2d", StringComparison.Ordinal) ? "\"input_shape\": [8, 8, 1], " : "")));
         var r = TrainJob.Run(cfg, dir.File("model"));
         var best = r.Pareto!.OrderByDescending(p => p.ValAccuracy).First();
         var (m, meta) = ModelIO.Load(best.Model);
         var frozen = Freezer.Freeze(m, meta.Name);
         Assert.True(frozen.Graph is not null, string.Join("; ", frozen.Problems));
-        Assert.True(frozen.Graph!.HasElementTypes);
+        Assert.Equal(input == "element" || activation != "layer", frozen.Graph!.HasElementTypes);
         return (frozen.Graph, DatasetLoader.Load(cfg.Data, cfg.BaseDirectory).Test);
+    }
+
+    private const string PooledCnn = """{ "type": "conv2d", "filters": 4, "kernel_size": [3, 3], "activation": "relu", "name": "c1" }, { "type": "max_pool2d", "pool_size": 2, "name": "p1" }, { "type": "conv2d", "filters": 4, "kernel_size": [2, 2], "activation": "relu", "name": "c2" }, { "type": "max_pool2d", "pool_size": 2, "padding": "same", "name": "p2" }, { "type": "flatten", "name": "flat" }, { "type": "dense", "units": 10, "name": "out" }""";
+
+    [Theory]
+    [InlineData("element")]
+    [InlineData("channel")]
+    public async Task A_learned_width_CNN_with_max_pooling_over_per_element_types_simulates_exactly(string activation)
+    {
+        Requires.Simulator(SimulatorKind.Icarus);
+        using var dir = new TempDir();
+        var (g, test) = Learned(dir, PooledCnn, activation);
+        // Each pooled element has the join of its window's types; the codes stay on the common type.
+        var pool = g.Nodes.First(n => n.Name == "p1");
+        Assert.NotNull(pool.Output.Elements);
+        var conv = g.Nodes[pool.Inputs[0]];
+        var win = ((MaxPoolOp)pool.Op).Window;
+        for (int e = 0; e < pool.Output.Size; e++)
+            if (pool.Output.Elements![e] is { } t)
+            {
+                int ch = e % win.Channels, oy = e / win.Channels / win.OutW, ox = e / win.Channels % win.OutW;
+                var (y0, y1, x0, x1) = win.Clip(oy, ox);
+                for (int iy = y0; iy < y1; iy++)
+                    for (int ix = x0; ix < x1; ix++)
+                        if (conv.Output.Elements![(iy * win.InW + ix) * win.Channels + ch] is { } s)
+                        {
+                            int d = t.FractionalBits - s.FractionalBits;
+                            Assert.True(d >= 0 && t.MaxRaw >= s.MaxRaw << d && t.MinRaw <= s.MinRaw << d, $"element {e}: {t} holds {s}");
+                        }
+            }
+        await TestDesigns.Simulate(output, dir.File("hw"), g, new HardwareOptions(), SimulatorKind.Icarus, test.Features, 100);
+    }
+
+    [Fact]
+    public async Task Per_layer_learned_widths_freeze_to_plain_types_and_stream()
+    {
+        Requires.Simulator(SimulatorKind.Verilator);
+        using var dir = new TempDir();
+        var (g, _) = Learned(dir, PooledCnn, "layer", input: "layer");
+        Assert.Null(VerilogWriter.StreamingProblem(g));
+        Assert.Equal(1, System.Text.Json.JsonDocument.Parse(g.ToJson()).RootElement.GetProperty("version").GetInt32());
+        var r = await TestDesigns.SimulateStreamAsync(g, SimulatorKind.Verilator, 20, 3, 5);
+        output.WriteLine($"streamed: {r.Vectors} images, {r.Mismatches} mismatches");
+        Assert.Equal(20, r.Vectors);
+        Assert.Equal(0, r.Mismatches);
     }
 
     [Theory]

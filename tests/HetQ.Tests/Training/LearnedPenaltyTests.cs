@@ -40,6 +40,8 @@ public class LearnedPenaltyTests(ITestOutputHelper output)
           """{ "type": "conv2d", "filters": 4, "kernel_size": [2, 3], "strides": [2, 2], "padding": "same", "activation": "relu", "name": "c1" }, { "type": "flatten", "name": "flat" }, { "type": "dense", "units": 10, "name": "out" }""" },
         { "conv1d k3 s2 valid, dense", "\"input_shape\": [64, 1], ",
           """{ "type": "conv1d", "filters": 4, "kernel_size": 3, "strides": 2, "activation": "relu", "name": "c1" }, { "type": "flatten", "name": "flat" }, { "type": "dense", "units": 10, "name": "out" }""" },
+        { "conv2d, max pool 2, conv2d, max pool 2 same (odd size), dense", "\"input_shape\": [8, 8, 1], ",
+          """{ "type": "conv2d", "filters": 4, "kernel_size": [3, 3], "activation": "relu", "name": "c1" }, { "type": "max_pool2d", "pool_size": 2, "name": "p1" }, { "type": "conv2d", "filters": 4, "kernel_size": [2, 2], "activation": "relu", "name": "c2" }, { "type": "max_pool2d", "pool_size": 2, "padding": "same", "name": "p2" }, { "type": "flatten", "name": "flat" }, { "type": "dense", "units": 10, "name": "out" }""" },
         { "MLP", "", Mlp },
     };
 
@@ -74,7 +76,7 @@ public class LearnedPenaltyTests(ITestOutputHelper output)
     public void The_training_EBOPs_equal_the_cost_models_EBOPs_of_the_frozen_graph(string name, string input, string layers)
     {
         using var dir = new TempDir();
-        foreach (string activation in new[] { "element", "channel" })
+        foreach (string activation in new[] { "element", "channel", "layer" })
         {
             var cfg = Load(dir, layers, "{ \"schedule\": \"constant\", \"start\": 2e-5 }", 3, input, activation);
             var r = TrainJob.Run(cfg, dir.File("model-" + activation));
