@@ -38,6 +38,12 @@ public sealed record BitwidthsConfig(LearnedQuantizer? Input, LearnedQuantizer? 
     /// controller's target is then <c>target_luts</c>.</summary>
     public PenaltyCost Cost { get; init; }
 
+    /// <summary>The design the penalty and the front cost (<c>"io"</c>): parallel (the default; every product of every
+    /// output position, HGQ's EBOPs) or stream (a streamed design builds each convolution's weight matrix once and
+    /// computes one window per clock: its products are counted once per window, not once per output position; the
+    /// front is then by the resource model's LUT estimate of the streamed design).</summary>
+    public bool Stream { get; init; }
+
     public static BitwidthsConfig Parse(JsonSpec s)
     {
         var input = Template(s, "input", LearnedRole.Activation, "element", 8);
@@ -88,11 +94,15 @@ public sealed record BitwidthsConfig(LearnedQuantizer? Input, LearnedQuantizer? 
             if (v < 0) throw s.Error("beta", $"must not be negative, given {v}");
             beta = new BetaSchedule("constant", v, v);
         }
+        string io = s.String("io", "parallel");
+        if (io is not ("parallel" or "stream")) throw s.Error("io", $"must be parallel or stream, given '{io}'");
+        if (io == "stream" && (input?.Granularity == BitGranularity.Element || act?.Granularity == BitGranularity.Element))
+            throw s.Error("io", "a streamed design gives a tensor one width per channel at every position: set the input's and the activations' granularity to layer (or channel)");
         double l1 = s.Double("l1", 0);
         if (l1 < 0) throw s.Error("l1", $"must not be negative, given {l1}");
         var baselines = s.Strings("baselines") ?? [];
         s.RejectUnknown();
-        return new BitwidthsConfig(input, kernel, bias, act, beta, l1, baselines) { Controller = controller, Cost = cost };
+        return new BitwidthsConfig(input, kernel, bias, act, beta, l1, baselines) { Controller = controller, Cost = cost, Stream = io == "stream" };
     }
 
     private static LearnedQuantizer? Template(JsonSpec s, string key, LearnedRole role, string granularity, float init)

@@ -97,7 +97,7 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
     public double AddGradient()
     {
         EndBatch(model);
-        double ebops = Compute(model, (float)_beta, gradient: true, _cost);
+        double ebops = Compute(model, (float)_beta, gradient: true, _cost, config.Stream);
         LastEbops = ebops;
         double l1 = 0;
         if (config.L1 > 0)
@@ -129,7 +129,7 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
     }
 
     /// <summary>The cost and, when <paramref name="gradient"/>, beta times its gradient added to the bits' gradients.</summary>
-    internal static double Compute(Model model, float beta, bool gradient, PenaltyCost cost)
+    internal static double Compute(Model model, float beta, bool gradient, PenaltyCost cost, bool perWindow = false)
     {
         double ebops = 0;
         for (int i = 0; i < model.Nodes.Count; i++)
@@ -156,9 +156,9 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
             if (cost == PenaltyCost.Luts)
             {
                 float price = (float)LutPerAdderBit;
-                ebops += price * Layer(kernel, kq, g, ch, cols, iq, ba, groups, beta * price, gradient, digits: true);
+                ebops += price * Layer(kernel, kq, g, ch, cols, iq, ba, groups, beta * price, gradient, digits: true, perWindow);
             }
-            else ebops += Layer(kernel, kq, g, ch, cols, iq, ba, groups, beta, gradient, digits: false);
+            else ebops += Layer(kernel, kq, g, ch, cols, iq, ba, groups, beta, gradient, digits: false, perWindow);
         }
         return ebops;
     }
@@ -169,7 +169,7 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
     // With digits, a weight counts its code's canonical signed digits instead of its significant bits, and its F's
     // gradient is scaled by DigitsPerBit.
     private static double Layer(Parameter kernel, LearnedQuantizer kq, Window g, int ch, int cols, LearnedQuantizer? iq, int[] ba,
-        int[]? groups, float beta, bool gradient, bool digits)
+        int[]? groups, float beta, bool gradient, bool digits, bool perWindow = false)
     {
         int rows = g.KH * g.KW * ch;
         var w = kernel.Effective.AsSpan(0, rows * cols);
@@ -187,26 +187,42 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
         var rowWidths = System.Buffers.ArrayPool<long>.Shared.Rent(rows);
         Array.Clear(rowWidths, 0, rows);
         var fa = gradient ? iq?.FracBits?.Grad : null;
-        for (int oy = 0; oy < g.OutH; oy++)
-            for (int ky = 0; ky < g.KH; ky++)
-            {
-                int y = oy * g.SH + ky - g.PadTop;
-                if (y < 0 || y >= g.InH) continue;
-                for (int ox = 0; ox < g.OutW; ox++)
-                    for (int kx = 0; kx < g.KW; kx++)
-                    {
-                        int x = ox * g.SW + kx - g.PadLeft;
-                        if (x < 0 || x >= g.InW) continue;
-                        int row = (ky * g.KW + kx) * ch, input = (y * g.InW + x) * ch;
-                        for (int k = 0; k < ch; k++)
+        if (perWindow)
+        {
+            // One window: every tap of the kernel meets one element of each input channel, whose width (per layer or
+            // per channel) is the same at every position: element k of the input stands for channel k.
+            for (int tap = 0; tap < g.KH * g.KW; tap++)
+                for (int k = 0; k < ch; k++)
+                {
+                    int a = ba[k], row = tap * ch + k;
+                    if (a <= 0) continue;
+                    rowWidths[row] += a;
+                    if (fa is not null) fa[groups?[k] ?? iq!.Group(k)] += beta * rowBits[row];
+                }
+        }
+        else
+        {
+            for (int oy = 0; oy < g.OutH; oy++)
+                for (int ky = 0; ky < g.KH; ky++)
+                {
+                    int y = oy * g.SH + ky - g.PadTop;
+                    if (y < 0 || y >= g.InH) continue;
+                    for (int ox = 0; ox < g.OutW; ox++)
+                        for (int kx = 0; kx < g.KW; kx++)
                         {
-                            int a = ba[input + k];
-                            if (a <= 0) continue;
-                            rowWidths[row + k] += a;
-                            if (fa is not null) fa[groups?[input + k] ?? iq!.Group(input + k)] += beta * rowBits[row + k];
+                            int x = ox * g.SW + kx - g.PadLeft;
+                            if (x < 0 || x >= g.InW) continue;
+                            int row = (ky * g.KW + kx) * ch, input = (y * g.InW + x) * ch;
+                            for (int k = 0; k < ch; k++)
+                            {
+                                int a = ba[input + k];
+                                if (a <= 0) continue;
+                                rowWidths[row + k] += a;
+                                if (fa is not null) fa[groups?[input + k] ?? iq!.Group(input + k)] += beta * rowBits[row + k];
+                            }
                         }
-                    }
-            }
+                }
+        }
         double total = 0;
         var fk = gradient ? kq.FracBits!.Grad : null;
         bool element = kq.Granularity == BitGranularity.Element;

@@ -28,9 +28,11 @@ public sealed record ParetoPoint(int Epoch, double ValAccuracy, long Ebops, stri
 public sealed record BaselinePoint(string Label, string Model, double ValAccuracy, double TestAccuracy, long Ebops);
 
 /// <summary>Keeps the non-dominated (validation quality by the task's metric up, or down for MSE/MAE; EBOPs down)
-/// epochs of a run as checkpoints under <c>OUTPUT/pareto/epoch-NNN</c>, freezing and costing the model after every epoch.</summary>
+/// epochs of a run as checkpoints under <c>OUTPUT/pareto/epoch-NNN</c>, freezing and costing the model after every epoch;
+/// with <paramref name="streamFront"/> the cost is the resource model's LUT estimate of the design <c>hw write</c> writes by
+/// default (streamed for a CNN that streams) instead of EBOPs.</summary>
 public sealed class ParetoTracker(Model model, string name, string directory, Func<ModelMetadata> metadata, Action<string>? log,
-    ModelTask? task = null, Dataset? validation = null)
+    ModelTask? task = null, Dataset? validation = null, bool streamFront = false)
 {
     /// <summary>The output's subdirectory that holds the checkpoints.</summary>
     public const string Folder = "pareto";
@@ -67,11 +69,23 @@ public sealed class ParetoTracker(Model model, string name, string directory, Fu
             return;
         }
         _all.Add((r.Epoch, val, ebops));
-        bool dominated = _front.Any(p => AtLeast(p.ValAccuracy, val) && p.Ebops <= ebops);
+        long? lut = null;
+        if (streamFront)
+            try
+            {
+                lut = StreamedLuts(freeze.Graph);
+            }
+            catch (HetQException e)
+            {
+                log?.Invoke($"epoch {r.Epoch}: no LUT estimate of the streamed design ({e.Message}); not on the front");
+                return;
+            }
+        long cost = lut ?? ebops;
+        bool dominated = _front.Any(p => AtLeast(p.ValAccuracy, val) && Cost(p) <= cost);
         string shown = _task.Metric == QualityMetric.Accuracy ? val.ToString("P2", System.Globalization.CultureInfo.InvariantCulture) : val.ToString("G5", System.Globalization.CultureInfo.InvariantCulture);
-        log?.Invoke($"epoch {r.Epoch}: {ebops:N0} EBOPs, val {_task.MetricName} {shown}{(dominated ? "" : "  (on the Pareto front)")}");
+        log?.Invoke($"epoch {r.Epoch}: {ebops:N0} EBOPs{(lut is { } l ? $", {l:N0} LUTs streamed (estimate)" : "")}, val {_task.MetricName} {shown}{(dominated ? "" : "  (on the Pareto front)")}");
         if (dominated) return;
-        foreach (var p in _front.Where(p => AtLeast(val, p.ValAccuracy) && ebops <= p.Ebops).ToList())
+        foreach (var p in _front.Where(p => AtLeast(val, p.ValAccuracy) && cost <= Cost(p)).ToList())
         {
             _front.Remove(p);
             if (Directory.Exists(p.Model)) Directory.Delete(p.Model, recursive: true);
@@ -79,8 +93,14 @@ public sealed class ParetoTracker(Model model, string name, string directory, Fu
         string dir = Path.GetFullPath(Path.Combine(directory, $"epoch-{r.Epoch:D3}"));
         ModelIO.Save(model, metadata(), dir);
         freeze.Graph.Save(Path.Combine(dir, "graph.json"));
-        _front.Add(new ParetoPoint(r.Epoch, val, ebops, dir) { Metric = _task.MetricName });
+        _front.Add(new ParetoPoint(r.Epoch, val, ebops, dir) { Metric = _task.MetricName, LutEstimate = lut });
     }
+
+    private long Cost(ParetoPoint p) => streamFront ? p.LutEstimate ?? long.MaxValue : p.Ebops;
+
+    /// <summary>The resource model's xilinx LUT estimate of the design `hw write` writes by default (--io auto).</summary>
+    private static long StreamedLuts(IntegerGraph g) =>
+        ResourceModel.Estimate(g, SynthesisTarget.Xilinx, new HardwareOptions(Io: HardwareIoChoice.Choose("auto", g).Io)).Lut;
 
     /// <summary>Evaluates every front checkpoint on the test set (emulated and fake-quantized) and estimates its LUTs.</summary>
     public IReadOnlyList<ParetoPoint> Finish(Dataset test)
@@ -94,7 +114,8 @@ public sealed class ParetoTracker(Model model, string name, string directory, Fu
             if (eval.Graph is { } g)
                 try
                 {
-                    lut = ResourceModel.Estimate(g).Lut;
+                    // the design `hw write` writes by default (--io auto: streaming for a CNN that streams)
+                    lut = StreamedLuts(g);
                 }
                 catch (HetQException e)
                 {

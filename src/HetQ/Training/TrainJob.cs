@@ -77,7 +77,7 @@ public static class TrainJob
         if (cfg.Bitwidths is { } bw)
         {
             trainer.Penalty = penalty = new EbopsPenalty(model, bw);
-            pareto = new ParetoTracker(model, cfg.Name, Path.Combine(outputOverride ?? cfg.Output, ParetoTracker.Folder), () => Metadata(cfg, splits, loss, null), log, cfg.Task, splits.Validation);
+            pareto = new ParetoTracker(model, cfg.Name, Path.Combine(outputOverride ?? cfg.Output, ParetoTracker.Folder), () => Metadata(cfg, splits, loss, null), log, cfg.Task, splits.Validation, bw.Stream);
             trainer.OnEpoch = r =>
             {
                 onEpoch?.Invoke(r);

@@ -1,6 +1,8 @@
 using HetQ.Cost;
 using HetQ.Graph;
 using HetQ.Nn;
+using HetQ.Numerics;
+using HetQ.Quantization;
 using HetQ.Training;
 
 namespace HetQ.Tests.Training;
@@ -94,6 +96,52 @@ public class LearnedPenaltyTests(ITestOutputHelper output)
                 Assert.Equal(p.Ebops, training);
             }
         }
+    }
+
+    private const string PooledCnn = """{ "type": "conv2d", "filters": 4, "kernel_size": [3, 3], "activation": "relu", "name": "c1" }, { "type": "max_pool2d", "pool_size": 2, "name": "p1" }, { "type": "conv2d", "filters": 4, "kernel_size": [2, 2], "activation": "relu", "name": "c2" }, { "type": "flatten", "name": "flat" }, { "type": "dense", "units": 10, "name": "out" }""";
+
+    [Fact]
+    public void With_io_stream_the_penalty_counts_each_convolution_window_once_and_the_front_is_by_streamed_LUTs()
+    {
+        using var dir = new TempDir();
+        string text = Config.Replace("LAYERS", PooledCnn).Replace("BETA", "{ \"schedule\": \"constant\", \"start\": 2e-5 }").Replace("AGRAN", "layer")
+            .Replace("EPOCHS", "3").Replace("INPUT", "\"input_shape\": [8, 8, 1], ")
+            .Replace("\"input\": { \"granularity\": \"element\"", "\"io\": \"stream\", \"input\": { \"granularity\": \"layer\"");
+        var cfg = TrainConfig.Load(dir.Write("stream.json", text));
+        Assert.True(cfg.Bitwidths!.Stream);
+        var r = TrainJob.Run(cfg, dir.File("model"));
+        Assert.NotEmpty(r.Pareto!);
+        foreach (var p in r.Pareto!)
+        {
+            var (m, meta) = ModelIO.Load(p.Model);
+            var g = Freezer.Freeze(m, meta.Name).Graph!;
+            Assert.False(g.HasElementTypes);
+            Assert.Null(HetQ.Hardware.VerilogWriter.StreamingProblem(g));
+            // Per window: each layer's weights' significant bits times its input's one width (no position repeats them).
+            long expected = 0, positions = 0;
+            foreach (var n in g.Nodes)
+            {
+                var (w, win) = n.Op switch { ConvOp c => (c.Weights, c.Window), DenseOp d => (d.Weights, Window.Dense(d.In)), _ => (null, null) };
+                if (w is null) continue;
+                int width = g.Nodes[n.Inputs[0]].Output.Type.Width;
+                long bits = w.Sum(code => (long)WeightedLayer.SignificantBits(code)) * width;
+                expected += bits;
+                positions += bits * win!.OutH * win.OutW;
+            }
+            long perWindow = (long)EbopsPenalty.Compute(m, 0, gradient: false, PenaltyCost.Ebops, perWindow: true);
+            output.WriteLine($"epoch {p.Epoch}: per window {perWindow:N0}, expected {expected:N0}; per position {p.Ebops:N0} (valid padding: {positions:N0})");
+            Assert.Equal(expected, perWindow);
+            Assert.Equal(positions, p.Ebops);
+            Assert.True(perWindow < p.Ebops);
+            // The front point carries the streamed design's LUT estimate it was judged by.
+            Assert.Equal(HetQ.Hardware.ResourceModel.Estimate(g, HetQ.Hardware.SynthesisTarget.Xilinx,
+                new HetQ.Hardware.HardwareOptions(Io: HetQ.Hardware.HardwareIo.Stream)).Lut, p.LutEstimate);
+        }
+        var front = r.Pareto!.OrderBy(p => p.LutEstimate).ToList();
+        for (int i = 1; i < front.Count; i++) Assert.True(front[i].ValAccuracy > front[i - 1].ValAccuracy);
+        // A per-element width cannot stream: the configuration says which key.
+        var e = Assert.Throws<HetQException>(() => TrainConfig.Load(dir.Write("bad.json", text.Replace("\"granularity\": \"layer\"", "\"granularity\": \"element\""))));
+        Assert.Contains("io", e.Message, StringComparison.Ordinal);
     }
 
     [Theory]
