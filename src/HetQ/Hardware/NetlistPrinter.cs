@@ -10,8 +10,9 @@ namespace HetQ.Hardware;
 /// block with every register, counter and shift register. The only place where the design's Verilog text is made.</summary>
 internal static class NetlistPrinter
 {
-    /// <summary>The module body: every cell, then the clocked block.</summary>
-    public static void WriteBody(IndentedTextWriter w, Netlist n, string clock)
+    /// <summary>The module body: every cell, then the clocked block. Products are shift-and-add (<see cref="Product"/>)
+    /// unless <paramref name="dsp"/>, where they stay <c>a * b</c> for synthesis to put into DSP slices.</summary>
+    public static void WriteBody(IndentedTextWriter w, Netlist n, string clock, bool dsp = false)
     {
         var cells = n.Cells;
         var names = new string[cells.Count];
@@ -29,7 +30,7 @@ internal static class NetlistPrinter
         for (int i = 0; i < cells.Count; i++)
         {
             for (; note < notes.Count && notes[note].Before <= i; note++) Note(w, notes[note].Text);
-            Write(w, cells[i], cells, names, clocked);
+            Write(w, cells[i], cells, names, clocked, dsp);
         }
         for (; note < notes.Count; note++) Note(w, notes[note].Text);
         if (clocked.Count == 0) return;
@@ -73,7 +74,7 @@ internal static class NetlistPrinter
         else w.WriteLine("// " + text);
     }
 
-    private static void Write(IndentedTextWriter w, Cell c, IReadOnlyList<Cell> cells, string[] names, List<string> clocked)
+    private static void Write(IndentedTextWriter w, Cell c, IReadOnlyList<Cell> cells, string[] names, List<string> clocked, bool dsp)
     {
         string name = names[c.Id];
         int width = c.Width;
@@ -127,8 +128,11 @@ internal static class NetlistPrinter
             case CompareCell k:
                 w.WriteLine(Wire($"{Signed(Ext(k.A, k.Width), k.Signed)} > {Signed(Ext(k.B, k.Width), k.Signed)}"));
                 break;
-            case MultiplyCell m:
+            case MultiplyCell m when dsp:
                 w.WriteLine(Wire($"{AsSigned(cells[m.A], names[m.A])} * {AsSigned(cells[m.B], names[m.B])}"));
+                break;
+            case MultiplyCell m:
+                Product(w, c, cells[m.A], names[m.A], cells[m.B], names[m.B], name);
                 break;
             case EqualsCell e:
             {
@@ -180,6 +184,46 @@ internal static class NetlistPrinter
             default:
                 throw new UnreachableException($"no Verilog for cell {c.Op.GetType().Name}");
         }
+    }
+
+    /// <summary>a · b as shift-and-add: one partial product per bit of the narrower operand (the wider one gated by
+    /// that bit and shifted to it; a signed operand's top bit subtracts), summed by a balanced tree of two-input adders
+    /// on the product's width, where every sum is exact modulo 2^width and so is the product, which fits. Written so
+    /// rather than as <c>a * b</c>, which Yosys turns into one gate-level multiply-accumulate that ABC maps without carry
+    /// chains (a 5 x 6 product then took about 100 LUTs; each adder here is its own carry chain).</summary>
+    private static void Product(IndentedTextWriter w, Cell c, Cell a, string an, Cell b, string bn, string name)
+    {
+        if (b.Width > a.Width) (a, an, b, bn) = (b, bn, a, an);
+        int width = c.Width;
+        string decl = $"signed [{width - 1}:0] ";
+        w.WriteLine($"wire {decl}{name}_x = {ExtWire(a, an, 0, width)};");
+        var terms = new List<(string Name, bool Negative)>();
+        for (int j = 0; j < b.Width; j++)
+        {
+            if (j >= width) break;
+            string t = $"{name}_pp{j}";
+            string gate = width == 1 ? Bit(b, bn, j) : $"{{{width}{{{Bit(b, bn, j)}}}}}";
+            w.WriteLine($"wire {decl}{t} = ({name}_x & {gate}){(j == 0 ? "" : $" <<< {j}")};");
+            terms.Add((t, b.Signed && j == b.Width - 1));
+        }
+        int k = 0;
+        while (terms.Count > 1)
+        {
+            var next = new List<(string, bool)>((terms.Count + 1) / 2);
+            for (int i = 0; i + 1 < terms.Count; i += 2)
+            {
+                var (x, xn) = terms[i];
+                var (y, yn) = terms[i + 1];
+                string t = $"{name}_s{k++}";
+                // at most the last term is negative, so a pair has at most one
+                w.WriteLine($"wire {decl}{t} = {(yn ? $"{x} - {y}" : xn ? $"{y} - {x}" : $"{x} + {y}")};");
+                next.Add((t, false));
+            }
+            if (terms.Count % 2 == 1) next.Add(terms[^1]);
+            terms = next;
+        }
+        var (root, negative) = terms[0];
+        w.WriteLine($"wire {Decl(c.Lo, width)}{name} = {(negative ? "-" : "")}{root};");
     }
 
     private static string Clocked(string[] names, int reset, int enable, string onReset, string update)

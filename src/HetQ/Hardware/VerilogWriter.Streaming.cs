@@ -35,7 +35,7 @@ public static partial class VerilogWriter
         WriteStreamHeader(w, graph, manifest, timing);
         WriteModule(w, top, [$"input wire {Clock}", $"input wire [0:0] {ResetPort}", $"input wire [0:0] {InValidPort}",
             $"input wire [{manifest.Input.Bits - 1}:0] {InputPort}", $"output wire [0:0] {OutValidPort}",
-            $"output wire [{manifest.Output.Bits - 1}:0] {OutputPort}"], emitter.Netlist);
+            $"output wire [{manifest.Output.Bits - 1}:0] {OutputPort}"], emitter.Netlist, options.Dsp);
         return new VerilogDesign(manifest, new[] { new VerilogFile(top + ".v", text.ToString()) }) { Netlist = emitter.Netlist };
     }
 
@@ -125,7 +125,7 @@ public static partial class VerilogWriter
             int period = rf.Values.Max(), folds = rf.Count;
             w.WriteLine($"// folded (reuse factors {string.Join(", ", rf.Select(p => $"{p.Key} {p.Value}"))}): the feature map is copied into a second set of registers");
             w.WriteLine($"// the clock after it is complete, then each folded layer takes a period of {period} clocks ({folds * period} in all, within the");
-            w.WriteLine($"// initiation interval, so the stream never waits); {m.Levels} levels of logic at most between registers; multipliers: {(m.Dsp == true ? "DSP slices allowed" : "LUTs")}.");
+            w.WriteLine($"// initiation interval, so the stream never waits); {m.Levels} levels of logic at most between registers; multipliers: {(m.Dsp == true ? "DSP slices allowed" : "LUTs, shift-and-add")}.");
         }
         else w.WriteLine($"// without pipeline registers ({m.Levels} levels of logic at most).");
     }

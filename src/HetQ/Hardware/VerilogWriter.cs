@@ -50,7 +50,7 @@ public static partial class VerilogWriter
 
     /// <summary>The module <paramref name="top"/> with the port declarations <paramref name="ports"/> and the netlist as its
     /// body, between `default_nettype none and wire.</summary>
-    private static void WriteModule(IndentedTextWriter w, string top, IReadOnlyList<string> ports, Netlist net)
+    private static void WriteModule(IndentedTextWriter w, string top, IReadOnlyList<string> ports, Netlist net, bool dsp = false)
     {
         w.WriteLine("`default_nettype none");
         w.WriteLine();
@@ -60,7 +60,7 @@ public static partial class VerilogWriter
         w.Indent--;
         w.WriteLine(");");
         w.Indent++;
-        NetlistPrinter.WriteBody(w, net, Clock);
+        NetlistPrinter.WriteBody(w, net, Clock, dsp);
         w.Indent--;
         w.WriteLine("endmodule");
         w.WriteLine();
