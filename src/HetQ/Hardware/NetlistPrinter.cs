@@ -186,14 +186,17 @@ internal static class NetlistPrinter
         }
     }
 
-    /// <summary>a · b as shift-and-add: one partial product per bit of the narrower operand (the wider one gated by
-    /// that bit and shifted to it; a signed operand's top bit subtracts), summed by a balanced tree of two-input adders
+    /// <summary>a · b as shift-and-add: one partial product per bit of one operand (the other gated by that bit and
+    /// shifted to it; a signed operand's top bit subtracts), summed by a balanced tree of two-input adders
     /// on the product's width, where every sum is exact modulo 2^width and so is the product, which fits. Written so
     /// rather than as <c>a * b</c>, which Yosys turns into one gate-level multiply-accumulate that ABC maps without carry
     /// chains (a 5 x 6 product then took about 100 LUTs; each adder here is its own carry chain).</summary>
     private static void Product(IndentedTextWriter w, Cell c, Cell a, string an, Cell b, string bn, string name)
     {
-        if (b.Width > a.Width) (a, an, b, bn) = (b, bn, a, an);
+        // The gated operand a is best unsigned: its zero extension is constant, so each partial product varies only
+        // over a's own bits and synthesis trims the adders to them (a signed a's sign extension varies over the whole
+        // width: 22,608 against 16,213 LUTs on the MLP 64-32-10 at reuse 8). Otherwise the bits of the narrower one.
+        if (a.Signed != b.Signed ? a.Signed : b.Width > a.Width) (a, an, b, bn) = (b, bn, a, an);
         int width = c.Width;
         string decl = $"signed [{width - 1}:0] ";
         w.WriteLine($"wire {decl}{name}_x = {ExtWire(a, an, 0, width)};");
