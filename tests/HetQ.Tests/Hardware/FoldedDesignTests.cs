@@ -160,6 +160,10 @@ public class FoldedDesignTests(ITestOutputHelper output)
             Assert.Contains(port, v, StringComparison.Ordinal);
         // products as shift-and-add (each partial sum its own carry chain in synthesis), never a `*` for Yosys to flatten
         Assert.DoesNotContain(" * ", v, StringComparison.Ordinal);
+        // with --dsp they stay a * b, for synthesis to put into DSP slices
+        string dsp = VerilogWriter.Write(Mlp(), new HardwareOptions(Reuse: ReusePlan.All(4), Dsp: true)).TopText;
+        Assert.Contains(" * ", dsp, StringComparison.Ordinal);
+        Assert.DoesNotContain("_pp0 = (", dsp, StringComparison.Ordinal);
         Assert.Contains("every 4 clock cycles (initiation interval); latency 8 clock cycles", v, StringComparison.Ordinal);
         string json = design.Manifest.ToJson();
         Assert.Contains("\"initiation_interval\": 4", json, StringComparison.Ordinal);
