@@ -177,7 +177,6 @@ internal static class Lowering
         return (new AvgPoolOp(win, sum, rq), new TensorType(layer.OutputShape, rq.Format?.Type ?? sum));
     }
 
-    /// <summary>A tensor type, with per-element types when the formats are per element.</summary>
     /// <summary>The per-element types of a max pooling's output over an input with per-element types: each output
     /// element's type is the join of the types of the input elements its window covers (padding taps excluded), null
     /// where all of them are pruned (always 0, so the maximum is 0). The maximum of codes on one common type is exact,
@@ -213,6 +212,7 @@ internal static class Lowering
         return new FixedType(signed, k + top + frac, k + top);
     }
 
+    /// <summary>A tensor type, with per-element types when the formats are per element.</summary>
     private static TensorType Typed(int[] shape, FixedType type, IReadOnlyList<FixedFormat?>? elements) =>
         new(shape, type, elements?.Select(f => f?.Type).ToArray());
 

@@ -6,17 +6,8 @@ public sealed partial class LearnedQuantizer
 {
     /// <summary>The fixed-point format of every activation element, null where its width is 0 (pruned: the element
     /// is always 0), with this quantizer's rounding and overflow.</summary>
-    public FixedFormat?[] ElementFormats()
-    {
-        var (ghi, glo) = GroupRanges();
-        var formats = new FixedFormat?[_size];
-        for (int e = 0; e < _size; e++)
-        {
-            var (signed, width, integer) = ElementType(e, ghi, glo);
-            if (width > 0) formats[e] = new FixedFormat(new FixedType(signed, width, integer), Rounding, Overflow);
-        }
-        return formats;
-    }
+    public FixedFormat?[] ElementFormats() =>
+        Array.ConvertAll(ElementTypes(), t => t is { } type ? new FixedFormat(type, Rounding, Overflow) : (FixedFormat?)null);
 
     /// <summary>The one format every activation element has, when they all have the same one and none is pruned (a
     /// per-layer width, or per-channel widths that came out equal): the frozen graph then needs no per-element types.</summary>
@@ -29,12 +20,14 @@ public sealed partial class LearnedQuantizer
         return first;
     }
 
-    /// <summary><see cref="ElementType(int)"/> of every activation element, from one pass over the ranges.</summary>
-    public (bool Signed, int Width, int Integer)[] ElementTypes()
+    /// <summary>The fixed-point type of every activation element (<see cref="ElementType(int)"/>), null where its width
+    /// is 0, from one pass over the ranges.</summary>
+    public FixedType?[] ElementTypes()
     {
         var (ghi, glo) = GroupRanges();
-        var types = new (bool, int, int)[_size];
-        for (int e = 0; e < _size; e++) types[e] = ElementType(e, ghi, glo);
+        var types = new FixedType?[_size];
+        for (int e = 0; e < _size; e++)
+            if (ElementType(e, ghi, glo) is { Width: > 0 } t) types[e] = new FixedType(t.Signed, t.Width, t.Integer);
         return types;
     }
 

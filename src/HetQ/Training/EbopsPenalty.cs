@@ -327,10 +327,8 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
     public static int Digits(long code) => System.Numerics.BitOperations.PopCount((ulong)(((3 * code) ^ code) >> 1));
 
     /// <summary>The quantizer (learned) or the constant width of the tensor node <paramref name="k"/> outputs, looking
-    /// through flatten and dropout; (null, 0) when it has neither.</summary>
-    /// <summary>The quantizer whose widths a layer's input elements have: through flatten and dropout, and through one
-    /// max pooling of a learned quantizer's output (<paramref name="k"/>'s pooling window, else null); or, for a fixed
-    /// quantizer, its width.</summary>
+    /// through flatten and dropout, and through one max pooling of a learned quantizer's output (then with the pooling
+    /// window, else null); (null, 0, null) when it has neither.</summary>
     private static (LearnedQuantizer? Q, int Width, Window? Pool) Source(Model model, int k)
     {
         while (k >= 0 && model.Nodes[k].Layer is Flatten or Dropout) k = model.Nodes[k].Inputs[0];
@@ -353,10 +351,7 @@ public sealed class EbopsPenalty(Model model, BitwidthsConfig config) : ITrainin
     /// per-channel and per-layer widths the window's one group).</summary>
     private static (int[] Widths, int[] Groups) Pooled(LearnedQuantizer q, Window g)
     {
-        var types = q.ElementTypes();
-        var x = new FixedType?[types.Length];
-        for (int e = 0; e < types.Length; e++)
-            if (types[e].Width > 0) x[e] = new FixedType(types[e].Signed, types[e].Width, types[e].Integer);
+        var x = q.ElementTypes();
         if (x.Length != g.InH * g.InW * g.Channels) return ([], []);
         var y = Lowering.MaxPoolElements(g, x);
         var widths = new int[y.Length];

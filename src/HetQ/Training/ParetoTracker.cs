@@ -110,8 +110,8 @@ public sealed class ParetoTracker(Model model, string name, string directory, Fu
         {
             var (m, meta) = ModelIO.Load(p.Model);
             var eval = EvalJob.Run(m, meta.Name, test, task: _task);
-            long? lut = null;
-            if (eval.Graph is { } g)
+            long? lut = p.LutEstimate; // a front by streamed LUTs estimated it at its epoch, of the same graph
+            if (lut is null && eval.Graph is { } g)
                 try
                 {
                     // the design `hw write` writes by default (--io auto: streaming for a CNN that streams)
