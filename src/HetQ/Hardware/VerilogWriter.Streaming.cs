@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Numerics;
 using HetQ.Graph;
 using HetQ.Numerics;
+using HetQ.Quantization;
 
 namespace HetQ.Hardware;
 
@@ -46,8 +47,8 @@ public static partial class VerilogWriter
     {
         ArgumentNullException.ThrowIfNull(graph);
         var nodes = graph.Nodes;
-        if (((InputOp)nodes[0].Op).Elements is not null)
-            return $"layer '{nodes[0].Name}': --io stream does not take learned per-element input widths yet; use --io parallel";
+        if (!PerChannel(((InputOp)nodes[0].Op).Elements, nodes[0].Output.Shape[^1]))
+            return $"layer '{nodes[0].Name}': --io stream takes learned input widths per channel, not per element (each pixel's channel has one width at every position); use --io parallel";
         if (nodes.Count < 3 || StageWindow(nodes[1].Op) is null || nodes[1].Inputs is not [0])
             return $"layer '{(nodes.Count > 1 ? nodes[1].Name : nodes[0].Name)}': --io stream needs a convolution (Conv1D/Conv2D, DepthwiseConv2D) or pooling layer first; use --io parallel";
         int k = 1;
@@ -56,16 +57,16 @@ public static partial class VerilogWriter
             var node = nodes[k];
             if (node.Op is AddOp or RequantOp)
             {
-                if (node.Op.Requantized?.Elements is not null)
-                    return $"layer '{node.Name}': --io stream does not take learned per-element widths in an add or activation yet; use --io parallel";
+                if (!PerChannel(node.Op.Requantized?.Elements, node.Output.Shape[^1]))
+                    return $"layer '{node.Name}': --io stream takes learned widths per channel, not per element, in an add or activation (each pixel's channel has one width at every position); use --io parallel";
                 continue;
             }
             if (StageWindow(node.Op) is not { } win)
                 return $"layer '{node.Name}': --io stream takes only convolution, pooling, add and ReLU layers before flatten in this version ({node.Op.Name} given); use --io parallel";
             if (!win.IsUnpadded && node.Op is not (ConvOp or DepthwiseConvOp or MaxPoolOp))
                 return $"layer '{node.Name}': --io stream takes padding 'same' in convolutions and max pooling only in this version (average pooling with padding 'same' given); use --io parallel";
-            if (StageOutput(node.Op)?.Elements is not null)
-                return $"layer '{node.Name}': --io stream does not take learned per-element widths in a convolution or pooling layer yet; use --io parallel";
+            if (!PerChannel(StageOutput(node.Op)?.Elements, node.Output.Shape[^1]))
+                return $"layer '{node.Name}': --io stream takes learned widths per channel, not per element, in a convolution or pooling layer (each pixel's channel has one width at every position); use --io parallel";
         }
         if (k == nodes.Count)
             return $"layer '{nodes[^1].Name}': --io stream needs a Flatten after the convolution and pooling layers; use --io parallel";
@@ -79,6 +80,17 @@ public static partial class VerilogWriter
                 return $"layer '{nodes[i].Name}': --io stream takes only dense layers after flatten in this version ({nodes[i].Op.Name} given); use --io parallel";
         }
         return null;
+    }
+
+    /// <summary>Whether learned element formats <paramref name="elements"/> (none: a plain type) are the same at every
+    /// position for each of the <paramref name="channels"/> channels (the last axis): per-channel widths, which a
+    /// streamed design keeps, since one stage computes every position of a channel with the same logic.</summary>
+    private static bool PerChannel(IReadOnlyList<FixedFormat?>? elements, int channels)
+    {
+        if (elements is null) return true;
+        for (int e = channels; e < elements.Count; e++)
+            if (elements[e] != elements[e % channels]) return false;
+        return true;
     }
 
     private static void WriteStreamHeader(IndentedTextWriter w, IntegerGraph g, HardwareManifest m, StreamTiming timing)
@@ -143,8 +155,16 @@ public static partial class VerilogWriter
             var valid = _net.PortSlice("ctl_in_valid", InValidPort, 0, 1, false);
             var t = nodes[0].Output.Type;
             var pixel = new Sig[first.Channels];
+            var inElements = ((InputOp)nodes[0].Op).Elements;
             for (int ci = 0; ci < pixel.Length; ci++)
-                pixel[ci] = _net.PortSlice($"{_prefixes[0]}_x{ci.ToString(CultureInfo.InvariantCulture)}", InputPort, ci * t.Width, t.Width, t.Signed);
+            {
+                string name = $"{_prefixes[0]}_x{ci.ToString(CultureInfo.InvariantCulture)}";
+                if (inElements is null) { pixel[ci] = _net.PortSlice(name, InputPort, ci * t.Width, t.Width, t.Signed); continue; }
+                // learned widths per channel: channel ci arrives as its own code on the common type (see Input)
+                if (inElements[ci] is not { } format) { pixel[ci] = Sig.Constant(0); continue; }
+                int shift = ElementShift(0, t.FractionalBits, format);
+                pixel[ci] = _net.PortSlice(name, InputPort, ci * t.Width + shift, format.Type.Width, format.Type.Signed) with { Shift = shift };
+            }
 
             // the stages: each takes the pixels of its input; all but the last register their output pixel
             var plan = StreamNode.Of(_g);

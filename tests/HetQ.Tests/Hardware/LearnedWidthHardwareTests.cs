@@ -92,6 +92,37 @@ public class LearnedWidthHardwareTests(ITestOutputHelper output)
     }
 
     [Theory]
+    [InlineData(SimulatorKind.Verilator)]
+    [InlineData(SimulatorKind.Icarus)]
+    public async Task Per_channel_learned_widths_stream_with_each_channel_its_own_width(SimulatorKind kind)
+    {
+        Requires.Simulator(kind);
+        using var dir = new TempDir();
+        var (g, _) = Learned(dir, PooledCnn, "channel", input: "layer");
+        Assert.Null(VerilogWriter.StreamingProblem(g));
+        // The widths differ between channels (else this would test plain types) and repeat at every position.
+        var c1 = g.Nodes.First(n => n.Name == "c1");
+        var formats = ((ConvOp)c1.Op).Output.Elements!;
+        int ch = c1.Output.Shape[^1];
+        Assert.True(formats.Take(ch).Distinct().Count() > 1, string.Join(", ", formats.Take(ch)));
+        var design = VerilogWriter.Write(g, new HardwareOptions(Io: HardwareIo.Stream));
+        Assert.True(design.Manifest.IsStreaming);
+        var r = await TestDesigns.SimulateStreamAsync(g, kind, 20, 4, 7);
+        output.WriteLine($"{kind}, per-channel widths streamed: {r.Vectors} images, {r.Mismatches} mismatches");
+    }
+
+    [Fact]
+    public void Per_element_learned_widths_are_refused_by_the_streaming_writer_naming_the_layer()
+    {
+        using var dir = new TempDir();
+        var (g, _) = Learned(dir, PooledCnn, "element", input: "layer");
+        var why = VerilogWriter.StreamingProblem(g);
+        Assert.NotNull(why);
+        Assert.Contains("layer 'c1'", why, StringComparison.Ordinal);
+        Assert.Contains("per channel, not per element", why, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(SimulatorKind.Verilator, Sharing.Cse, "element")]
     [InlineData(SimulatorKind.Icarus, Sharing.Cse, "channel")]
     [InlineData(SimulatorKind.Icarus, Sharing.None, "element")]
