@@ -90,6 +90,12 @@ internal static class ResourceBench
         var (m, meta) = ModelIO.Load(dir);
         var r = Freezer.Freeze(m, meta.Name);
         Time(r.Graph ?? throw new HetQException($"{dir}: not exactly representable"), meta.Name);
+        if (VerilogWriter.StreamingProblem(r.Graph) is null)
+        {
+            // the designs `estimate --resources` gives a CNN by default (--io auto) and folded
+            Time(r.Graph, meta.Name + " --io stream", new HardwareOptions(Io: HardwareIo.Stream));
+            Time(r.Graph, meta.Name + " --io stream --reuse 16", new HardwareOptions(Io: HardwareIo.Stream, Reuse: ReusePlan.All(16)));
+        }
         var sw = Stopwatch.StartNew();
         for (int i = 0; i < 3; i++) VerilogWriter.Write(r.Graph, new HardwareOptions());
         Console.WriteLine($"{meta.Name}: VerilogWriter.Write {(sw.Elapsed.TotalMilliseconds / 3).ToString("F1", CultureInfo.InvariantCulture)} ms (mean of 3, for comparison)");
