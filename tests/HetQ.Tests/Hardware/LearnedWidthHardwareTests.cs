@@ -32,11 +32,11 @@ public class LearnedWidthHardwareTests(ITestOutputHelper output)
     private const string Mlp = """{ "type": "dense", "units": 24, "activation": "relu", "name": "fc1" }, { "type": "dense", "units": 10, "name": "out" }""";
 
     /// <summary>Trains a few epochs with learned widths and returns the last front model's graph and the test split.</summary>
-    private static (IntegerGraph Graph, Dataset Test) Learned(TempDir dir, string layers, string activation, string input = "element")
+    private static (IntegerGraph Graph, Dataset Test) Learned(TempDir dir, string layers, string activation, string input = "element", string shape = "[8, 8, 1]")
     {
         var cfg = TrainConfig.Load(dir.Write("learned.json", Config.Replace("LAYERS", layers).Replace("AGRAN", activation)
             .Replace("\"input\": { \"granularity\": \"element\"", $"\"input\": {{ \"granularity\": \"{input}\"")
-            .Replace("INPUT", layers.Contains("conv2d", StringComparison.Ordinal) ? "\"input_shape\": [8, 8, 1], " : "")));
+            .Replace("INPUT", layers.Contains("conv2d", StringComparison.Ordinal) ? $"\"input_shape\": {shape}, " : "")));
         var r = TrainJob.Run(cfg, dir.File("model"));
         var best = r.Pareto!.OrderByDescending(p => p.ValAccuracy).First();
         var (m, meta) = ModelIO.Load(best.Model);
@@ -109,6 +109,22 @@ public class LearnedWidthHardwareTests(ITestOutputHelper output)
         Assert.True(design.Manifest.IsStreaming);
         var r = await TestDesigns.SimulateStreamAsync(g, kind, 20, 4, 7);
         output.WriteLine($"{kind}, per-channel widths streamed: {r.Vectors} images, {r.Mismatches} mismatches");
+    }
+
+    [Fact]
+    public async Task Per_channel_input_widths_of_a_two_channel_image_stream_each_channel_sliced_at_its_own_width()
+    {
+        Requires.Simulator(SimulatorKind.Verilator);
+        using var dir = new TempDir();
+        const string cnn = """{ "type": "conv2d", "filters": 3, "kernel_size": [3, 3], "activation": "relu", "name": "c1" }, { "type": "flatten", "name": "flat" }, { "type": "dense", "units": 10, "name": "out" }""";
+        // the digits' 64 pixels as an 8x4 image of two channels (neighbouring pixels)
+        var (g, _) = Learned(dir, cnn, "channel", input: "channel", shape: "[8, 4, 2]");
+        Assert.Null(VerilogWriter.StreamingProblem(g));
+        var inputs = ((InputOp)g.Input.Op).Elements!;
+        Assert.Equal(64, inputs.Count);
+        Assert.NotEqual(inputs[0], inputs[1]);
+        var r = await TestDesigns.SimulateStreamAsync(g, SimulatorKind.Verilator, 20, 6, 3);
+        output.WriteLine($"two channels of their own input widths ({inputs[0]}, {inputs[1]}) streamed: {r.Vectors} images, {r.Mismatches} mismatches");
     }
 
     [Fact]
