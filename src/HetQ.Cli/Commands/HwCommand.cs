@@ -142,7 +142,7 @@ internal static class HwCommand
                 Console.WriteLine($"input  {d.Input.Name,-5} one pixel: {d.Input.Elements} x {d.Input.Type} ({d.Input.Bits} bits)");
                 Console.WriteLine($"output {d.Output.Name,-5} {(d.Argmax ? "argmax index" : $"{d.Output.Elements} x {d.Output.Type}")} ({d.Output.Bits} bits)");
                 Console.WriteLine($"timing       initiation interval {d.InitiationInterval} clock cycles per image; latency {d.LatencyCycles} clock cycle{(d.LatencyCycles == 1 ? "" : "s")} after the last pixel ({d.Levels} levels of logic, {d.RegisterBits} register bits); partial sums shared: {d.Sharing}");
-                if (d.ReuseFactors is { Count: > 0 } rf) Console.WriteLine($"folded       dense layers after flatten: reuse factors {string.Join(", ", rf.Select(p => $"{p.Key} {p.Value}"))}; multipliers: {(d.Dsp == true ? "DSP slices allowed" : "LUTs, shift-and-add")}");
+                if (d.ReuseFactors is { Count: > 0 } rf) Console.WriteLine($"folded       dense layers after flatten: reuse factors {string.Join(", ", rf.Select(p => $"{p.Key} {p.Value}"))}; multipliers: {VerilogWriter.Multipliers(d.Dsp)}");
                 foreach (var note in graph.Notes) Console.WriteLine($"note: {note}");
                 Console.WriteLine($"design written to {Path.GetFullPath(outDir)}");
                 return 0;
@@ -152,7 +152,7 @@ internal static class HwCommand
             if (d.IsFolded)
             {
                 Console.WriteLine($"folded       reuse factors {string.Join(", ", d.ReuseFactors!.Select(p => $"{p.Key} {p.Value}"))}; ports {string.Join(", ", d.Ports!)}");
-                Console.WriteLine($"timing       initiation interval {d.InitiationInterval} clock cycles per vector ({VerilogWriter.InReadyPort} 1 in one clock of {d.InitiationInterval}); latency {d.LatencyCycles} clock cycles; {d.RegisterBits} register bits; multipliers: {(d.Dsp == true ? "DSP slices allowed" : "LUTs, shift-and-add")}");
+                Console.WriteLine($"timing       initiation interval {d.InitiationInterval} clock cycles per vector ({VerilogWriter.InReadyPort} 1 in one clock of {d.InitiationInterval}); latency {d.LatencyCycles} clock cycles; {d.RegisterBits} register bits; multipliers: {VerilogWriter.Multipliers(d.Dsp)}");
                 DeviceOption.Print(fit);
                 foreach (var note in graph.Notes) Console.WriteLine($"note: {note}");
                 Console.WriteLine($"design written to {Path.GetFullPath(outDir)}");

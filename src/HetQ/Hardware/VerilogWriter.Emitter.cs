@@ -154,24 +154,24 @@ public static partial class VerilogWriter
 
         private (Sig[], int) Input(GraphNode node)
         {
-            var t = node.Output.Type;
             var xs = new Sig[node.Output.Size];
-            var elements = ((InputOp)node.Op).Elements;
-            for (int i = 0; i < xs.Length; i++)
-            {
-                string name = $"{_prefixes[0]}_x{i.ToString(CultureInfo.InvariantCulture)}";
-                if (elements is null)
-                {
-                    xs[i] = _net.PortSlice(name, InputPort, i * t.Width, t.Width, t.Signed);
-                    continue;
-                }
-                // Learned widths: element i arrives as its own code shifted onto the common type (low bits zero, high
-                // bits its sign), so only its own bits are wired; a pruned element is 0.
-                if (elements[i] is not { } f) { xs[i] = Sig.Constant(0); continue; }
-                int shift = ElementShift(0, t.FractionalBits, f);
-                xs[i] = _net.PortSlice(name, InputPort, i * t.Width + shift, f.Type.Width, f.Type.Signed) with { Shift = shift };
-            }
+            for (int i = 0; i < xs.Length; i++) xs[i] = InputSlice(i, i);
             return (xs, 0);
+        }
+
+        /// <summary>The input port's code in slot <paramref name="slot"/> (at slot · the common type's width), which is
+        /// the graph input's element <paramref name="element"/>: the whole common-type code, or with learned widths only
+        /// the element's own bits (its code arrives shifted onto the common type: low bits zero, high bits its sign); a
+        /// pruned element is 0.</summary>
+        private Sig InputSlice(int slot, int element)
+        {
+            var input = _g.Nodes[0];
+            var t = input.Output.Type;
+            string name = $"{_prefixes[0]}_x{slot.ToString(CultureInfo.InvariantCulture)}";
+            if (((InputOp)input.Op).Elements is not { } elements) return _net.PortSlice(name, InputPort, slot * t.Width, t.Width, t.Signed);
+            if (elements[element] is not { } f) return Sig.Constant(0);
+            int shift = ElementShift(0, t.FractionalBits, f);
+            return _net.PortSlice(name, InputPort, slot * t.Width + shift, f.Type.Width, f.Type.Signed) with { Shift = shift };
         }
 
         private (Sig[], int) Dense(int k, DenseOp d, int level)

@@ -82,6 +82,10 @@ public static partial class VerilogWriter
         return null;
     }
 
+    /// <summary>How a folded design's multipliers are built, as its header and `hw` say it: with <paramref name="dsp"/>
+    /// (`--dsp`) a * b for synthesis to put into DSP slices, else shift-and-add in LUTs.</summary>
+    public static string Multipliers(bool? dsp) => dsp == true ? "DSP slices allowed" : "LUTs, shift-and-add";
+
     /// <summary>Whether learned element formats <paramref name="elements"/> (none: a plain type) are the same at every
     /// position for each of the <paramref name="channels"/> channels (the last axis): per-channel widths, which a
     /// streamed design keeps, since one stage computes every position of a channel with the same logic.</summary>
@@ -137,7 +141,7 @@ public static partial class VerilogWriter
             int period = rf.Values.Max(), folds = rf.Count;
             w.WriteLine($"// folded (reuse factors {string.Join(", ", rf.Select(p => $"{p.Key} {p.Value}"))}): the feature map is copied into a second set of registers");
             w.WriteLine($"// the clock after it is complete, then each folded layer takes a period of {period} clocks ({folds * period} in all, within the");
-            w.WriteLine($"// initiation interval, so the stream never waits); {m.Levels} levels of logic at most between registers; multipliers: {(m.Dsp == true ? "DSP slices allowed" : "LUTs, shift-and-add")}.");
+            w.WriteLine($"// initiation interval, so the stream never waits); {m.Levels} levels of logic at most between registers; multipliers: {Multipliers(m.Dsp)}.");
         }
         else w.WriteLine($"// without pipeline registers ({m.Levels} levels of logic at most).");
     }
@@ -153,18 +157,10 @@ public static partial class VerilogWriter
             var first = StageWindow(nodes[1].Op)!;
             var rst = _net.PortSlice("ctl_rst", ResetPort, 0, 1, false);
             var valid = _net.PortSlice("ctl_in_valid", InValidPort, 0, 1, false);
-            var t = nodes[0].Output.Type;
+            // a pixel's channel ci in slot ci; learned widths are per channel (StreamingProblem), so element ci's
+            // format is channel ci's at every position
             var pixel = new Sig[first.Channels];
-            var inElements = ((InputOp)nodes[0].Op).Elements;
-            for (int ci = 0; ci < pixel.Length; ci++)
-            {
-                string name = $"{_prefixes[0]}_x{ci.ToString(CultureInfo.InvariantCulture)}";
-                if (inElements is null) { pixel[ci] = _net.PortSlice(name, InputPort, ci * t.Width, t.Width, t.Signed); continue; }
-                // learned widths per channel: channel ci arrives as its own code on the common type (see Input)
-                if (inElements[ci] is not { } format) { pixel[ci] = Sig.Constant(0); continue; }
-                int shift = ElementShift(0, t.FractionalBits, format);
-                pixel[ci] = _net.PortSlice(name, InputPort, ci * t.Width + shift, format.Type.Width, format.Type.Signed) with { Shift = shift };
-            }
+            for (int ci = 0; ci < pixel.Length; ci++) pixel[ci] = InputSlice(ci, ci);
 
             // the stages: each takes the pixels of its input; all but the last register their output pixel
             var plan = StreamNode.Of(_g);
